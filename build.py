@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+"""Bürgerportal: the one entry point.
+
+    python build.py                   validate, then build every municipality into output/
+    python build.py check             validate only; exit 1 with every error listed
+    python build.py serve [--port N]  build, then serve all sites on http://127.0.0.1:N/
+    --only SLUG, --out DIR, --content DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from generator.errors import BuildError, ContentError
+
+ROOT = Path(__file__).resolve().parent
+EXIT_OK, EXIT_CONTENT, EXIT_BUILD = 0, 1, 2
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--content", type=Path, default=ROOT / "content", help="content folder (default: content/)")
+    common.add_argument("--out", type=Path, default=ROOT / "output", help="output folder (default: output/)")
+    common.add_argument("--only", metavar="SLUG", help="build only this municipality")
+    common.add_argument("--base-url", default=None, help="public address of the portal, for sitemap and feeds")
+    parser = argparse.ArgumentParser(prog="build.py", description="Build the Bürgerportal sites.", parents=[common])
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("build", parents=[common], help="validate and build (the default)")
+    commands.add_parser("check", parents=[common], help="validate the content only")
+    serve = commands.add_parser("serve", parents=[common], help="build, then serve on 127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1")
+    return parser.parse_args(argv)
+
+
+def report_content_errors(error: ContentError) -> None:
+    for problem in error.problems:
+        print(problem, file=sys.stderr)
+    print(f"{len(error.problems)} error(s); nothing was built.", file=sys.stderr)
+
+
+def run_build(args: argparse.Namespace) -> None:
+    from generator.build import DEFAULT_BASE_URL, build
+
+    started = time.perf_counter()
+    results = build(args.content, args.out, only=args.only, base_url=args.base_url or DEFAULT_BASE_URL)
+    for r in results:
+        print(f"{r.slug}: {r.pages} files ({r.rendered} rendered, {r.reused} unchanged), 0 warnings, {r.seconds:.2f} s")
+    print(f"built {len(results)} site(s) into {args.out} in {time.perf_counter() - started:.2f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    command = args.command or "build"
+    try:
+        if command == "check":
+            from generator.build import check
+
+            valid = check(args.content)
+            print(f"content OK: {len(valid.services)} services, {len(valid.municipalities)} municipalities")
+        elif command == "build":
+            run_build(args)
+        elif command == "serve":
+            if args.base_url is None:
+                args.base_url = f"http://{args.host}:{args.port}"
+            run_build(args)
+            from dynamic.serve import serve
+
+            serve(args.out, host=args.host, port=args.port)
+    except ContentError as error:
+        report_content_errors(error)
+        return EXIT_CONTENT
+    except BuildError as error:
+        print(f"build failed: {error}", file=sys.stderr)
+        return EXIT_BUILD
+    except KeyboardInterrupt:
+        return 130
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Build pipeline: load → validate → resolve → render (Pelican plugin) → export."""

@@ -1,0 +1,81 @@
+"""The Catalog: everything one municipality's site shows, resolved and frozen.
+
+Built once from validated content by resolve.py and handed to rendering, indexing and
+export. Holds no I/O and no references back to YAML documents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .models import (
+    Contact, Duration, Fee, LifeSituation, Location, Municipality, Service, Town, Unit,
+)
+
+
+@dataclass(frozen=True)
+class Responsibility:
+    """Who does a service, and where: one entry per member town in a district."""
+
+    unit_id: str
+    location_ids: tuple[str, ...]
+    town: Town | None = None
+
+
+@dataclass(frozen=True)
+class ServiceEntry:
+    """A shared service as offered by one municipality."""
+
+    id: str
+    service: Service
+    fees: tuple[Fee, ...]
+    processing_time: Duration | None
+    notes: str | None
+    responsibilities: tuple[Responsibility, ...]
+    contact_ids: tuple[str, ...]
+    form_enabled: bool
+    appointment_location_ids: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.service.name
+
+    @property
+    def per_town(self) -> bool:
+        return any(r.town is not None for r in self.responsibilities)
+
+
+@dataclass(frozen=True)
+class Article:
+    """A news article or plain page, read by Pelican from Markdown."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
+class Catalog:
+    slug: str
+    municipality: Municipality
+    services: dict[str, ServiceEntry]
+    life_situations: dict[str, LifeSituation]
+    units: dict[str, Unit]
+    locations: dict[str, Location]
+    contacts: dict[str, Contact]
+    folder: Path
+    news_paths: tuple[Path, ...] = ()
+    page_paths: tuple[Path, ...] = ()
+    services_by_unit: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    services_by_situation: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    units_by_location: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    contacts_by_unit: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def is_district(self) -> bool:
+        return self.municipality.kind == "kreis"
+
+    def town_name(self, town_id: str | None) -> str | None:
+        for town in self.municipality.towns:
+            if town.id == town_id:
+                return town.name
+        return None

@@ -1,0 +1,189 @@
+"""Read content files into plain data, remembering the line of every value.
+
+Nothing here checks meaning; that is validate.py's job. A syntax error becomes a
+Problem with file and line instead of an exception.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Problem
+
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+Loc = tuple[str | int, ...]
+
+
+@dataclass
+class Document:
+    """One YAML file: its data and the line (1-based) of every key and item."""
+
+    path: Path
+    rel: str
+    data: Any
+    lines: dict[Loc, int] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.path.stem
+
+    def line_of(self, loc: Loc) -> int:
+        """The line of the deepest known part of loc (the file's first line if none)."""
+        for end in range(len(loc), 0, -1):
+            if loc[:end] in self.lines:
+                return self.lines[loc[:end]]
+        return 1
+
+
+def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], rel: str, problems: list[Problem]) -> None:
+    lines.setdefault(loc, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                problems.append(Problem(rel, line, _dotted(loc + (key,)),
+                                        f"duplicate key (first given on line {seen[key]})"))
+                continue
+            seen[key] = line
+            lines[loc + (key,)] = line
+            _walk(value_node, loc + (key,), lines, rel, problems)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            lines[loc + (index,)] = item.start_mark.line + 1
+            _walk(item, loc + (index,), lines, rel, problems)
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def parse_yaml(text: str, path: Path, rel: str) -> tuple[Document | None, list[Problem]]:
+    """Parse one YAML text; return the document or the syntax problems."""
+    problems: list[Problem] = []
+    loader = Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return Document(path, rel, None), []
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        reason = exc.problem or str(exc)
+        return None, [Problem(rel, line, "", f"YAML syntax error: {reason}")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(rel, 1, "", f"YAML syntax error: {exc}")]
+    finally:
+        loader.dispose()
+    lines: dict[Loc, int] = {}
+    _walk(node, (), lines, rel, problems)
+    return Document(path, rel, data, lines), problems
+
+
+def load_file(path: Path, root: Path) -> tuple[Document | None, list[Problem]]:
+    rel = _relative(path, root)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(rel, 1, "", f"file is not UTF-8 ({exc.reason} at byte {exc.start})")]
+    return parse_yaml(text, path, rel)
+
+
+def _relative(path: Path, root: Path) -> str:
+    """Paths in messages start at the content folder's name: content/services/x.yaml."""
+    try:
+        return str(path.relative_to(root.parent))
+    except ValueError:
+        return str(path)
+
+
+@dataclass
+class MarkdownFile:
+    """A news article or plain page; Pelican reads it, we only list it."""
+
+    path: Path
+    rel: str
+
+
+@dataclass
+class MunicipalityFiles:
+    slug: str
+    municipality: Document | None
+    units: list[Document] = field(default_factory=list)
+    locations: list[Document] = field(default_factory=list)
+    contacts: list[Document] = field(default_factory=list)
+    services: list[Document] = field(default_factory=list)
+    news: list[MarkdownFile] = field(default_factory=list)
+    pages: list[MarkdownFile] = field(default_factory=list)
+    folder: Path | None = None
+
+
+@dataclass
+class RawContent:
+    root: Path
+    services: list[Document] = field(default_factory=list)
+    life_situations: list[Document] = field(default_factory=list)
+    municipalities: list[MunicipalityFiles] = field(default_factory=list)
+
+
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def _yaml_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix in YAML_SUFFIXES and p.is_file())
+
+
+def _load_folder(folder: Path, root: Path, problems: list[Problem]) -> list[Document]:
+    docs: list[Document] = []
+    first_by_id: dict[str, str] = {}
+    for path in _yaml_files(folder):
+        doc, found = load_file(path, root)
+        problems.extend(found)
+        if doc is None:
+            continue
+        if doc.id in first_by_id:
+            problems.append(Problem(doc.rel, 1, "", f"duplicate id {doc.id!r} (also {first_by_id[doc.id]})"))
+            continue
+        first_by_id[doc.id] = doc.rel
+        docs.append(doc)
+    return docs
+
+
+def load_content(root: Path) -> tuple[RawContent, list[Problem]]:
+    """Read every content file below root. Problems are syntax-level only."""
+    problems: list[Problem] = []
+    raw = RawContent(root=root)
+    raw.services = _load_folder(root / "services", root, problems)
+    raw.life_situations = _load_folder(root / "life-situations", root, problems)
+    municipalities = root / "municipalities"
+    folders = sorted(p for p in municipalities.iterdir() if p.is_dir()) if municipalities.is_dir() else []
+    for folder in folders:
+        main = folder / "municipality.yaml"
+        doc = None
+        if main.is_file():
+            doc, found = load_file(main, root)
+            problems.extend(found)
+        else:
+            problems.append(Problem(_relative(folder, root), 1, "", "municipality.yaml is missing"))
+        files = MunicipalityFiles(slug=folder.name, municipality=doc, folder=folder)
+        files.units = _load_folder(folder / "units", root, problems)
+        files.locations = _load_folder(folder / "locations", root, problems)
+        files.contacts = _load_folder(folder / "contacts", root, problems)
+        files.services = _load_folder(folder / "services", root, problems)
+        for kind in ("news", "pages"):
+            sub = folder / kind
+            if sub.is_dir():
+                setattr(files, kind, [MarkdownFile(p, _relative(p, root)) for p in sorted(sub.glob("*.md"))])
+        raw.municipalities.append(files)
+    return raw, problems

@@ -1,0 +1,435 @@
+"""The content schema: one pydantic model per kind of YAML file.
+
+These models are the single source of truth for the validator, the published JSON
+Schema (schema/*.json) and the handbook's reference. Descriptions are German because
+editors read them in their editor's tooltips and in the handbook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+Id = Annotated[str, Field(pattern=ID_PATTERN, description="Kennung: Kleinbuchstaben, Ziffern, Bindestriche")]
+HttpsUrl = Annotated[str, Field(pattern=r"^https://[^\s/$.?#][^\s]*\.[^\s]{2,}$",
+                                description="Vollständige Adresse mit https://")]
+Markdown = Annotated[str, Field(min_length=1, description="Text, Markdown erlaubt")]
+Colour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="Farbe als #rrggbb")]
+
+TrustLevel = Literal["basis", "niedrig", "substantiell", "hoch"]
+Level = Literal["kommune", "kreis", "land", "bund"]
+TimeUnit = Literal["minutes", "hours", "days", "weeks", "months"]
+Weekday = Literal["mo", "tu", "we", "th", "fr", "sa", "su"]
+WEEKDAYS: tuple[str, ...] = ("mo", "tu", "we", "th", "fr", "sa", "su")
+OfficeRole = Literal[
+    "general", "citizens_office", "registry_office", "public_order", "trade", "tax", "waste",
+    "building", "planning", "road_traffic", "driving_licences", "foreigners", "naturalisation",
+    "youth", "social", "housing", "health", "parental_allowance", "disability", "elections",
+    "lost_property",
+]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def _clock(value: Any) -> Any:
+    """YAML 1.1 reads an unquoted 14:00 as the base-60 number 840; turn it back."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        return f"{value // 60:02d}:{value % 60:02d}"
+    return value
+
+
+Clock = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="Uhrzeit HH:MM")]
+
+
+class Address(Model):
+    street: str = Field(description="Straße und Hausnummer")
+    postal_code: str = Field(pattern=r"^[0-9]{5}$", description="Postleitzahl (5 Ziffern)")
+    city: str = Field(description="Ort")
+
+
+# --- services -------------------------------------------------------------------------
+
+class Fee(Model):
+    label: str = Field(description="Wofür die Gebühr anfällt")
+    amount: float | None = Field(None, ge=0, description="Betrag in Euro")
+    amount_min: float | None = Field(None, ge=0, description="Mindestbetrag in Euro")
+    amount_max: float | None = Field(None, ge=0, description="Höchstbetrag in Euro")
+    note: str | None = Field(None, description="Hinweis, z. B. wenn die Höhe von einer Satzung abhängt")
+
+    @model_validator(mode="after")
+    def _amount_or_range_or_note(self) -> Fee:
+        has_range = self.amount_min is not None or self.amount_max is not None
+        if self.amount is not None and has_range:
+            raise ValueError("give either amount or amount_min/amount_max, not both")
+        if has_range and (self.amount_min is None or self.amount_max is None):
+            raise ValueError("a range needs both amount_min and amount_max")
+        if has_range and self.amount_min > self.amount_max:  # type: ignore[operator]
+            raise ValueError("amount_min is larger than amount_max")
+        if self.amount is None and not has_range and not self.note:
+            raise ValueError("give amount, amount_min/amount_max, or a note that says why there is no amount")
+        return self
+
+
+class Duration(Model):
+    min: float | None = Field(None, ge=0, description="Mindestdauer")
+    max: float | None = Field(None, ge=0, description="Höchstdauer")
+    unit: TimeUnit = Field(description="Einheit")
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Duration:
+        if self.min is None and self.max is None:
+            raise ValueError("give min, max or both")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError("min is larger than max")
+        return self
+
+
+class Deadline(Model):
+    description: str = Field(description="Die Frist in einem Satz")
+    value: float | None = Field(None, gt=0)
+    unit: TimeUnit | None = None
+
+    @model_validator(mode="after")
+    def _value_with_unit(self) -> Deadline:
+        if (self.value is None) != (self.unit is None):
+            raise ValueError("value and unit go together")
+        return self
+
+
+class LegalBasis(Model):
+    title: str = Field(description="Bezeichnung der Vorschrift")
+    url: HttpsUrl | None = None
+
+
+class Authority(Model):
+    name: str = Field(description="Zuständige Behörde auf Landes- oder Bundesebene")
+    url: HttpsUrl | None = None
+
+
+class AppointmentType(Model):
+    duration: int = Field(gt=0, le=480, description="Dauer eines Termins in Minuten")
+    max_persons: int = Field(1, ge=1, le=10, description="Personen, die in einem Termin bedient werden können")
+
+
+class OnlineService(Model):
+    url: HttpsUrl | None = Field(None, description="Externer Online-Dienst (Portalverbund)")
+    label: str | None = Field(None, description="Linktext zum externen Online-Dienst")
+    form: Id | None = Field(None, description="Kennung unseres eigenen Online-Formulars")
+    appointment: AppointmentType | None = Field(None, description="Termin buchbar")
+    trust_level: TrustLevel = Field("basis", description="Nötiges Vertrauensniveau")
+
+    @model_validator(mode="after")
+    def _label_with_url(self) -> OnlineService:
+        if self.url and not self.label:
+            raise ValueError("an online url needs a label (the link text)")
+        if not (self.url or self.form or self.appointment):
+            raise ValueError("give url, form or appointment")
+        return self
+
+
+class Service(Model):
+    """Leistungsbeschreibung nach FIM, einmal für alle Kommunen."""
+
+    name: str = Field(min_length=3, description="Leistungsbezeichnung")
+    leika: str | None = Field(None, pattern=r"^99[0-9]{12}$",
+                              description="LeiKa-Leistungsschlüssel: genau 14 Ziffern, beginnt mit 99")
+    synonyms: list[str] = Field(default_factory=list, description="Suchbegriffe der Bürgerinnen und Bürger")
+    teaser: str = Field(min_length=10, description="Ein Satz, der die Leistung erklärt")
+    description: Markdown = Field(description="Volltext")
+    prerequisites: list[str] = Field(default_factory=list, description="Voraussetzungen")
+    documents: list[str] = Field(default_factory=list, description="Erforderliche Unterlagen")
+    fees: list[Fee] = Field(default_factory=list, description="Kosten")
+    processing_time: Duration | None = Field(None, description="Bearbeitungsdauer")
+    deadlines: list[Deadline] = Field(default_factory=list, description="Fristen")
+    procedure: list[str] = Field(default_factory=list, description="Verfahrensablauf in Schritten")
+    legal_basis: list[LegalBasis] = Field(default_factory=list, description="Rechtsgrundlagen")
+    hints: Markdown | None = Field(None, description="Hinweise und Besonderheiten")
+    life_situations: list[Id] = Field(default_factory=list, description="Lebenslagen")
+    level: Level = Field(description="Verwaltungsebene, die die Leistung erbringt")
+    office: OfficeRole | None = Field(None, description="Rolle der zuständigen Stelle (bei kommune/kreis)")
+    authority: Authority | None = Field(None, description="Zuständige Stelle (bei land/bund)")
+    online: OnlineService | None = Field(None, description="Online-Dienst")
+    related: list[Id] = Field(default_factory=list, description="Verwandte Leistungen")
+
+    @model_validator(mode="after")
+    def _responsibility_fits_level(self) -> Service:
+        if self.level in ("kommune", "kreis") and self.office is None:
+            raise ValueError(f"level {self.level} needs an office role (who does it)")
+        if self.level in ("land", "bund") and self.authority is None:
+            raise ValueError(f"level {self.level} needs an authority (who does it)")
+        return self
+
+
+class LifeSituation(Model):
+    name: str
+    teaser: str
+    description: Markdown
+    related: list[Id] = Field(default_factory=list)
+
+
+# --- municipality ---------------------------------------------------------------------
+
+class Branding(Model):
+    primary: Colour = Field(description="Hauptfarbe; weiße Schrift darauf braucht Kontrast 4,5:1")
+    accent: Colour | None = None
+    logo: str | None = Field(None, description="Logo-Datei neben municipality.yaml (SVG oder PNG)")
+
+    @field_validator("primary")
+    @classmethod
+    def _readable_with_white(cls, value: str) -> str:
+        ratio = contrast_ratio(value, "#ffffff")
+        if ratio < 4.5:
+            raise ValueError(f"white text on {value} has contrast {ratio:.2f}:1, WCAG AA needs 4.5:1; choose a darker colour")
+        return value
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+Offices = dict[OfficeRole, Id]
+
+
+class Town(Model):
+    id: Id
+    name: str
+    ags: str | None = Field(None, pattern=r"^[0-9]{8}$", description="Amtlicher Gemeindeschlüssel")
+    website: HttpsUrl | None = None
+    offices: Offices = Field(description="Rolle → Organisationseinheit der Stadt oder Gemeinde")
+
+    @field_validator("offices")
+    @classmethod
+    def _has_general(cls, value: dict[str, str]) -> dict[str, str]:
+        if "general" not in value:
+            raise ValueError("offices needs a 'general' unit (the fallback for every other role)")
+        return value
+
+
+class Imprint(Model):
+    representative: str
+    legal_form: str = "Körperschaft des öffentlichen Rechts"
+    supervisory_authority: str
+    vat_id: str | None = Field(None, pattern=r"^DE[0-9]{9}$")
+
+
+class DataProtectionOfficer(Model):
+    title: str = "Behördliche Datenschutzbeauftragte"
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+    phone: str | None = None
+    address: Address | None = None
+
+
+class Privacy(Model):
+    data_protection_officer: DataProtectionOfficer
+    supervisory_authority: str = "Landesbeauftragte für Datenschutz und Informationsfreiheit Nordrhein-Westfalen"
+
+
+class NonAccessiblePart(Model):
+    part: str
+    reason: str
+    alternative: str | None = None
+
+
+class AccessibilityContact(Model):
+    unit: Id | None = None
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+    phone: str | None = None
+
+
+class AccessibilityStatement(Model):
+    status: Literal["vereinbar", "teilweise_vereinbar", "nicht_vereinbar"]
+    prepared_on: dt.date
+    reviewed_on: dt.date | None = None
+    non_accessible: list[NonAccessiblePart] = Field(default_factory=list)
+    contact: AccessibilityContact
+
+
+class AppointmentSwitch(Model):
+    service: Id
+    locations: list[Id] = Field(min_length=1)
+
+
+class Features(Model):
+    online_forms: list[Id] = Field(default_factory=list, description="Leistungen, deren eigenes Online-Formular hier freigeschaltet ist")
+    appointments: list[AppointmentSwitch] = Field(default_factory=list, description="Buchbare Termine je Leistung und Standort")
+
+
+class Municipality(Model):
+    name: str
+    short_name: str
+    kind: Literal["kreisfreie_stadt", "kreis"]
+    ags: str = Field(pattern=r"^[0-9]{8}$")
+    address: Address
+    phone: str
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+    website: HttpsUrl
+    branding: Branding
+    offices: Offices
+    towns: list[Town] = Field(default_factory=list)
+    imprint: Imprint
+    privacy: Privacy
+    accessibility: AccessibilityStatement
+    features: Features = Field(default_factory=Features)
+
+    @field_validator("offices")
+    @classmethod
+    def _has_general(cls, value: dict[str, str]) -> dict[str, str]:
+        if "general" not in value:
+            raise ValueError("offices needs a 'general' unit (the fallback for every other role)")
+        return value
+
+    @model_validator(mode="after")
+    def _towns_only_in_districts(self) -> Municipality:
+        if self.kind == "kreis" and not self.towns:
+            raise ValueError("a kreis needs its member towns (towns)")
+        if self.kind == "kreisfreie_stadt" and self.towns:
+            raise ValueError("a kreisfreie_stadt has no member towns; remove towns")
+        return self
+
+
+# --- per municipality -----------------------------------------------------------------
+
+class Unit(Model):
+    name: str
+    description: Markdown | None = None
+    parent: Id | None = None
+    town: Id | None = None
+    phone: str | None = None
+    email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+    website: HttpsUrl | None = None
+    locations: list[Id] = Field(default_factory=list)
+
+
+class Geo(Model):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class OpeningHours(Model):
+    days: list[Weekday] = Field(min_length=1)
+    opens: Clock
+    closes: Clock
+
+    _clock_opens = field_validator("opens", "closes", mode="before")(lambda cls, v: _clock(v))
+
+    @model_validator(mode="after")
+    def _opens_before_closes(self) -> OpeningHours:
+        if self.opens >= self.closes:
+            raise ValueError(f"opens {self.opens} is not before closes {self.closes}")
+        return self
+
+
+class Exception_(Model):
+    date: dt.date
+    closed: bool = False
+    opens: Clock | None = None
+    closes: Clock | None = None
+    note: str | None = None
+
+    _clock_opens = field_validator("opens", "closes", mode="before")(lambda cls, v: _clock(v))
+
+    @model_validator(mode="after")
+    def _closed_or_hours(self) -> Exception_:
+        if self.closed and (self.opens or self.closes):
+            raise ValueError("a closed day has no opening times")
+        if not self.closed and not (self.opens and self.closes):
+            raise ValueError("give closed: true, or opens and closes")
+        if self.opens and self.closes and self.opens >= self.closes:
+            raise ValueError(f"opens {self.opens} is not before closes {self.closes}")
+        return self
+
+
+class BuildingAccess(Model):
+    step_free: bool
+    accessible_toilet: bool | None = None
+    accessible_parking: str | None = None
+    hearing_loop: bool | None = None
+    notes: str | None = None
+
+
+class Location(Model):
+    name: str
+    address: Address
+    geo: Geo | None = None
+    town: Id | None = None
+    phone: str | None = None
+    email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+    opening_hours: list[OpeningHours] = Field(default_factory=list)
+    closed_on_public_holidays: bool = True
+    exceptions: list[Exception_] = Field(default_factory=list)
+    accessibility: BuildingAccess | None = None
+    transport: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _no_overlaps(self) -> Location:
+        for day in WEEKDAYS:
+            spans = sorted((h.opens, h.closes) for h in self.opening_hours if day in h.days)
+            for (_, first_end), (second_start, _) in zip(spans, spans[1:]):
+                if second_start < first_end:
+                    raise ValueError(f"opening hours overlap on {day}: {second_start} is before {first_end}")
+        seen: set[dt.date] = set()
+        for exc in self.exceptions:
+            if exc.date in seen:
+                raise ValueError(f"exception for {exc.date} is given twice")
+            seen.add(exc.date)
+        return self
+
+
+class Contact(Model):
+    name: str
+    role: str
+    unit: Id
+    topics: list[str] = Field(default_factory=list)
+    phone: str | None = None
+    email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+    room: str | None = None
+    location: Id | None = None
+    office_hours: str | None = None
+    services: list[Id] = Field(default_factory=list)
+    sample: bool = Field(False, description="Beispieldaten (fiktive Person)")
+
+
+class LocalService(Model):
+    """Was eine Kommune zu einer gemeinsamen Leistung ergänzt oder ersetzt."""
+
+    unit: Id | None = None
+    town_units: dict[Id, Id] = Field(default_factory=dict)
+    contacts: list[Id] = Field(default_factory=list)
+    locations: list[Id] = Field(default_factory=list)
+    fees: list[Fee] | None = None
+    processing_time: Duration | None = None
+    notes: Markdown | None = None
+
+
+KINDS: dict[str, type[Model]] = {
+    "service": Service,
+    "life-situation": LifeSituation,
+    "municipality": Municipality,
+    "unit": Unit,
+    "location": Location,
+    "contact": Contact,
+    "local-service": LocalService,
+}
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """JSON Schema for each kind of file, for editors' YAML tooling."""
+    return {kind: model.model_json_schema() for kind, model in KINDS.items()}
+
+
+def is_valid_id(value: str) -> bool:
+    return re.fullmatch(ID_PATTERN, value) is not None

@@ -1,0 +1,107 @@
+"""Resolve validated content into one Catalog per municipality.
+
+Shared descriptions meet local parts here: a local file may replace fees, processing
+time, the responsible unit and locations, and add contacts and notes. In a district, a
+service of level "kommune" is done by every member town, so it gets one Responsibility
+per town; a service of level "kreis" is done by the district itself.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .catalog import Catalog, Responsibility, ServiceEntry
+from .models import LocalService, Service
+from .validate import MunicipalityContent, ValidContent
+
+
+def resolve(valid: ValidContent) -> dict[str, Catalog]:
+    return {slug: resolve_municipality(content, valid) for slug, content in sorted(valid.municipalities.items())}
+
+
+def _sorted_by_name(items: dict) -> dict:  # type: ignore[type-arg]
+    return dict(sorted(items.items(), key=lambda pair: (pair[1].name.casefold(), pair[0])))
+
+
+def resolve_municipality(content: MunicipalityContent, valid: ValidContent) -> Catalog:
+    m = content.municipality
+    entries: dict[str, ServiceEntry] = {}
+    contacts_for: dict[str, list[str]] = defaultdict(list)
+    for cid, contact in sorted(content.contacts.items()):
+        for sid in contact.services:
+            contacts_for[sid].append(cid)
+    appointment_locations: dict[str, list[str]] = defaultdict(list)
+    for switch in m.features.appointments:
+        appointment_locations[switch.service].extend(switch.locations)
+
+    for sid, service in valid.services.items():
+        local = content.local_services.get(sid, LocalService())
+        contact_ids = list(dict.fromkeys([*local.contacts, *contacts_for.get(sid, [])]))
+        online = service.online
+        entries[sid] = ServiceEntry(
+            id=sid,
+            service=service,
+            fees=tuple(local.fees if local.fees is not None else service.fees),
+            processing_time=local.processing_time or service.processing_time,
+            notes=local.notes,
+            responsibilities=_responsibilities(service, local, content),
+            contact_ids=tuple(contact_ids),
+            form_enabled=bool(online and online.form and sid in m.features.online_forms),
+            appointment_location_ids=tuple(dict.fromkeys(appointment_locations.get(sid, []))),
+        )
+    entries = _sorted_by_name(entries)
+
+    by_unit: dict[str, list[str]] = defaultdict(list)
+    for sid, entry in entries.items():
+        for resp in entry.responsibilities:
+            if sid not in by_unit[resp.unit_id]:
+                by_unit[resp.unit_id].append(sid)
+    by_situation: dict[str, list[str]] = defaultdict(list)
+    for sid, entry in entries.items():
+        for lid in entry.service.life_situations:
+            by_situation[lid].append(sid)
+    units_at: dict[str, list[str]] = defaultdict(list)
+    for uid, unit in sorted(content.units.items()):
+        for lid in unit.locations:
+            units_at[lid].append(uid)
+    contacts_of: dict[str, list[str]] = defaultdict(list)
+    for cid, contact in sorted(content.contacts.items()):
+        contacts_of[contact.unit].append(cid)
+
+    folder = content.doc.path.parent
+    return Catalog(
+        slug=content.slug,
+        municipality=m,
+        services=entries,
+        life_situations=_sorted_by_name(dict(valid.life_situations)),
+        units=_sorted_by_name(dict(content.units)),
+        locations=_sorted_by_name(dict(content.locations)),
+        contacts=dict(sorted(content.contacts.items(), key=lambda p: (p[1].name.split()[-1], p[1].name))),
+        folder=folder,
+        news_paths=tuple(md.path for md in content.news),
+        page_paths=tuple(md.path for md in content.pages),
+        services_by_unit={k: tuple(v) for k, v in by_unit.items()},
+        services_by_situation={k: tuple(v) for k, v in by_situation.items()},
+        units_by_location={k: tuple(v) for k, v in units_at.items()},
+        contacts_by_unit={k: tuple(v) for k, v in contacts_of.items()},
+    )
+
+
+def _responsibilities(service: Service, local: LocalService,
+                      content: MunicipalityContent) -> tuple[Responsibility, ...]:
+    if service.level in ("land", "bund") or service.office is None:
+        return ()
+    m, units = content.municipality, content.units
+    role = service.office
+    per_town = m.kind == "kreis" and service.level == "kommune" and local.unit is None
+    if not per_town:
+        unit_id = local.unit or m.offices.get(role) or m.offices["general"]
+        locations = tuple(local.locations) or tuple(units[unit_id].locations)
+        return (Responsibility(unit_id=unit_id, location_ids=locations),)
+    result = []
+    for town in m.towns:
+        unit_id = local.town_units.get(town.id) or town.offices.get(role) or town.offices["general"]
+        chosen = [lid for lid in local.locations if content.locations[lid].town == town.id]
+        result.append(Responsibility(unit_id=unit_id, town=town,
+                                     location_ids=tuple(chosen) or tuple(units[unit_id].locations)))
+    return tuple(result)

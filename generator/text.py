@@ -1,0 +1,95 @@
+"""German formatting of values for pages: money, durations, weekdays, Markdown."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import lru_cache
+
+import markdown as md
+from markupsafe import Markup
+
+from .models import Duration, Fee
+
+WEEKDAY_NAMES = {"mo": "Montag", "tu": "Dienstag", "we": "Mittwoch", "th": "Donnerstag",
+                 "fr": "Freitag", "sa": "Samstag", "su": "Sonntag"}
+WEEKDAY_SHORT = {"mo": "Mo", "tu": "Di", "we": "Mi", "th": "Do", "fr": "Fr", "sa": "Sa", "su": "So"}
+SCHEMA_DAYS = {"mo": "Monday", "tu": "Tuesday", "we": "Wednesday", "th": "Thursday",
+               "fr": "Friday", "sa": "Saturday", "su": "Sunday"}
+UNIT_NAMES = {"minutes": ("Minute", "Minuten"), "hours": ("Stunde", "Stunden"),
+              "days": ("Tag", "Tage"), "weeks": ("Woche", "Wochen"), "months": ("Monat", "Monate")}
+MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
+          "Oktober", "November", "Dezember")
+LEVEL_NAMES = {"kommune": "Stadt oder Gemeinde", "kreis": "Kreis oder kreisfreie Stadt",
+               "land": "Land Nordrhein-Westfalen", "bund": "Bund"}
+TRUST_NAMES = {"basis": "Basisregistrierung (Nutzerkonto mit bestätigter E-Mail-Adresse)",
+               "niedrig": "Vertrauensniveau niedrig",
+               "substantiell": "Vertrauensniveau substantiell (z. B. ELSTER-Zertifikat)",
+               "hoch": "Vertrauensniveau hoch (Online-Ausweis)"}
+
+
+def euro(amount: float) -> str:
+    whole, cents = f"{amount:,.2f}".split(".")
+    return f"{whole.replace(',', '.')},{cents} €"
+
+
+def fee_text(fee: Fee) -> str:
+    if fee.amount is not None:
+        return "gebührenfrei" if fee.amount == 0 else euro(fee.amount)
+    if fee.amount_min is not None and fee.amount_max is not None:
+        return f"{euro(fee.amount_min)} bis {euro(fee.amount_max)}"
+    return fee.note or ""
+
+
+def number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value}".replace(".", ",")
+
+
+def amount_of(value: float, unit: str) -> str:
+    one, many = UNIT_NAMES[unit]
+    return f"{number(value)} {one if value == 1 else many}"
+
+
+def duration_text(duration: Duration) -> str:
+    one, many = UNIT_NAMES[duration.unit]
+    if duration.min is not None and duration.max is not None and duration.min != duration.max:
+        return f"{number(duration.min)} bis {number(duration.max)} {many}"
+    value = duration.max if duration.max is not None else duration.min
+    assert value is not None
+    prefix = "bis zu " if duration.min is None else ("mindestens " if duration.max is None else "")
+    return prefix + amount_of(value, duration.unit)
+
+
+def date_de(value: dt.date) -> str:
+    return f"{value.day}. {MONTHS[value.month - 1]} {value.year}"
+
+
+def days_text(days: list[str]) -> str:
+    """['mo','tu','we'] → 'Montag bis Mittwoch'; ['mo','we'] → 'Montag, Mittwoch'."""
+    order = list(WEEKDAY_NAMES)
+    idx = sorted(order.index(d) for d in days)
+    if len(idx) > 2 and idx == list(range(idx[0], idx[-1] + 1)):
+        return f"{WEEKDAY_NAMES[order[idx[0]]]} bis {WEEKDAY_NAMES[order[idx[-1]]]}"
+    return ", ".join(WEEKDAY_NAMES[order[i]] for i in idx)
+
+
+@lru_cache(maxsize=8192)
+def markdown(text: str | None) -> Markup:
+    if not text:
+        return Markup("")
+    return Markup(md.markdown(text, extensions=["sane_lists"], output_format="html"))
+
+
+def ld_json(data: object) -> Markup:
+    """JSON-LD for a script block: '</' cannot close the block early."""
+    if isinstance(data, list):
+        data = {"@context": "https://schema.org", "@graph": data}
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    return Markup(text)
+
+
+FILTERS = {
+    "weekday": WEEKDAY_NAMES.get, "ld_json": ld_json,
+    "euro": euro, "fee_text": fee_text, "duration_text": duration_text, "date_de": date_de,
+    "days_text": days_text, "markdown": markdown, "amount_of": amount_of,
+}

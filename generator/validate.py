@@ -1,0 +1,338 @@
+"""Check loaded content against the schema and every cross-reference.
+
+All problems are collected, each with file, line and field, so that an editor fixes
+everything in one round. Pure: works on loaded Documents, reads no files except to
+confirm that a referenced logo exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import Problem
+from .load import Document, Loc, MarkdownFile, RawContent, _dotted
+from .models import (
+    ID_PATTERN, Contact, LifeSituation, LocalService, Location, Model, Municipality, Service, Unit,
+)
+
+
+@dataclass
+class MunicipalityContent:
+    slug: str
+    municipality: Municipality
+    doc: Document
+    units: dict[str, Unit] = field(default_factory=dict)
+    locations: dict[str, Location] = field(default_factory=dict)
+    contacts: dict[str, Contact] = field(default_factory=dict)
+    local_services: dict[str, LocalService] = field(default_factory=dict)
+    news: list[MarkdownFile] = field(default_factory=list)
+    pages: list[MarkdownFile] = field(default_factory=list)
+    docs: dict[tuple[str, str], Document] = field(default_factory=dict)
+
+
+@dataclass
+class ValidContent:
+    services: dict[str, Service] = field(default_factory=dict)
+    life_situations: dict[str, LifeSituation] = field(default_factory=dict)
+    municipalities: dict[str, MunicipalityContent] = field(default_factory=dict)
+    service_docs: dict[str, Document] = field(default_factory=dict)
+
+
+# --- turning pydantic errors into sentences -------------------------------------------
+
+TYPE_WORDS = {
+    "float_parsing": "expected a number", "float_type": "expected a number",
+    "int_parsing": "expected a whole number", "int_type": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "bool_parsing": "expected true or false", "bool_type": "expected true or false",
+    "string_type": "expected text", "list_type": "expected a list (lines starting with '- ')",
+    "dict_type": "expected a mapping (key: value)", "model_type": "expected a mapping (key: value)",
+    "model_attributes_type": "expected a mapping (key: value)",
+    "date_parsing": "expected a date as YYYY-MM-DD", "date_type": "expected a date as YYYY-MM-DD",
+    "date_from_datetime_parsing": "expected a date as YYYY-MM-DD",
+}
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+def _field_names(model: type[BaseModel], loc: Loc) -> list[str]:
+    """The keys allowed at the mapping that contains loc[-1], for 'did you mean'."""
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int) or current is None:
+            continue
+        info = getattr(current, "model_fields", {}).get(part)
+        if info is None:
+            return []
+        current = _inner_model(info.annotation)
+    return list(getattr(current, "model_fields", {}))
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def did_you_mean(value: str, candidates: Iterable[str]) -> str:
+    match = difflib.get_close_matches(value, list(candidates), n=1, cutoff=0.6)
+    return f'; did you mean "{match[0]}"?' if match else ""
+
+
+def _message(error: dict[str, Any], model: type[BaseModel], loc: Loc) -> str:
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        return "unknown key" + did_you_mean(str(loc[-1]), _field_names(model, loc))
+    if kind == "missing":
+        return "required field is missing"
+    if kind in TYPE_WORDS:
+        return f"{TYPE_WORDS[kind]}, got {_show(value)}"
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        allowed = re.findall(r"'([^']*)'", expected)
+        return f"expected one of {', '.join(allowed)}; got {_show(value)}" + did_you_mean(str(value), allowed)
+    if kind == "string_pattern_mismatch":
+        return f"{_pattern_hint(error['ctx']['pattern'])}, got {_show(value)}"
+    if kind == "value_error":
+        return str(error["ctx"]["error"])
+    if kind in ("too_short", "string_too_short"):
+        return f"must not be empty, got {_show(value)}"
+    return f"{error['msg']}, got {_show(value)}"
+
+
+PATTERN_HINTS = {
+    ID_PATTERN: "expected an id of lowercase letters, digits and hyphens",
+    r"^99[0-9]{12}$": "expected a LeiKa key of exactly 14 digits starting with 99",
+    r"^[0-9]{5}$": "expected a postal code of 5 digits",
+    r"^[0-9]{8}$": "expected an official municipality key (AGS) of 8 digits",
+    r"^#[0-9a-fA-F]{6}$": "expected a colour as #rrggbb",
+    r"^([01][0-9]|2[0-3]):[0-5][0-9]$": "expected a time as HH:MM",
+    r"^DE[0-9]{9}$": "expected a VAT id as DE and 9 digits",
+}
+
+
+def _pattern_hint(pattern: str) -> str:
+    if pattern in PATTERN_HINTS:
+        return PATTERN_HINTS[pattern]
+    if pattern.startswith("^https://"):
+        return "expected a full https:// URL"
+    if "@" in pattern:
+        return "expected an e-mail address"
+    return f"expected text matching {pattern}"
+
+
+def parse_model(doc: Document, model: type[Model], problems: list[Problem]) -> Any:
+    """Validate a document as model; on errors add Problems and return None."""
+    if not isinstance(doc.data, dict):
+        problems.append(Problem(doc.rel, 1, "", f"expected a mapping of keys at the top of the file, got {_show(doc.data)}"))
+        return None
+    try:
+        return model.model_validate(doc.data)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = tuple(part for part in error["loc"] if not isinstance(part, str) or not part.startswith("function-"))
+            problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc), _message(error, model, loc)))
+        return None
+
+
+# --- cross-references -------------------------------------------------------------------
+
+class RefCheck:
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+
+    def __call__(self, doc: Document, loc: Loc, value: str | None, known: Iterable[str], what: str) -> bool:
+        if value is None:
+            return True
+        known = list(known)
+        if value in known:
+            return True
+        self.problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc),
+                                     f'unknown {what} "{value}"' + did_you_mean(value, known)))
+        return False
+
+    def each(self, doc: Document, loc: Loc, values: Iterable[str], known: Iterable[str], what: str) -> None:
+        known = list(known)
+        for index, value in enumerate(values):
+            self(doc, loc + (index,), value, known, what)
+
+
+def _check_markdown(files: list[MarkdownFile], need_date: bool, problems: list[Problem]) -> None:
+    for md in files:
+        header: dict[str, tuple[int, str]] = {}
+        for number, line in enumerate(md.path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                break
+            key, sep, value = line.partition(":")
+            if sep:
+                header[key.strip().lower()] = (number, value.strip())
+        if "title" not in header:
+            problems.append(Problem(md.rel, 1, "Title", "required field is missing (first lines: 'Title: …')"))
+        if need_date:
+            if "date" not in header:
+                problems.append(Problem(md.rel, 1, "Date", "required field is missing ('Date: YYYY-MM-DD')"))
+            else:
+                number, value = header["date"]
+                try:
+                    dt.date.fromisoformat(value[:10])
+                except ValueError:
+                    problems.append(Problem(md.rel, number, "Date", f'expected a date as YYYY-MM-DD, got "{value}"'))
+
+
+def validate(raw: RawContent) -> tuple[ValidContent, list[Problem]]:
+    problems: list[Problem] = []
+    valid = ValidContent()
+    for doc in raw.services:
+        service = parse_model(doc, Service, problems)
+        if service is not None:
+            valid.services[doc.id] = service
+            valid.service_docs[doc.id] = doc
+    situation_docs = {}
+    for doc in raw.life_situations:
+        situation = parse_model(doc, LifeSituation, problems)
+        if situation is not None:
+            valid.life_situations[doc.id] = situation
+            situation_docs[doc.id] = doc
+
+    ref = RefCheck(problems)
+    for sid, doc in valid.service_docs.items():
+        service = valid.services[sid]
+        ref.each(doc, ("life_situations",), service.life_situations, valid.life_situations, "life situation")
+        ref.each(doc, ("related",), service.related, valid.services, "service")
+    for lid, doc in situation_docs.items():
+        ref.each(doc, ("related",), valid.life_situations[lid].related, valid.life_situations, "life situation")
+
+    all_ids = {doc.id for doc in raw.services}
+    for files in raw.municipalities:
+        if re.fullmatch(ID_PATTERN, files.slug) is None:
+            problems.append(Problem(f"{files.folder}", 1, "", f'folder name "{files.slug}" is not a valid slug'))
+        if files.municipality is None:
+            continue
+        municipality = parse_model(files.municipality, Municipality, problems)
+        content = MunicipalityContent(files.slug, municipality, files.municipality,
+                                      news=files.news, pages=files.pages)
+        for attr, model in (("units", Unit), ("locations", Location), ("contacts", Contact),
+                            ("local_services", LocalService)):
+            source = files.services if attr == "local_services" else getattr(files, attr)
+            for doc in source:
+                parsed = parse_model(doc, model, problems)
+                if parsed is not None:
+                    getattr(content, attr)[doc.id] = parsed
+                    content.docs[(attr, doc.id)] = doc
+        for doc in files.services:
+            ref(doc, (), doc.id, all_ids, "service (the file name must be a service id)")
+        _check_markdown(files.news, True, problems)
+        _check_markdown(files.pages, False, problems)
+        if municipality is not None:
+            _check_municipality(content, valid, ref, problems)
+            valid.municipalities[files.slug] = content
+    return valid, problems
+
+
+def _check_municipality(content: MunicipalityContent, valid: ValidContent, ref: RefCheck,
+                        problems: list[Problem]) -> None:
+    m, doc = content.municipality, content.doc
+    units, locations = content.units, content.locations
+    town_ids = [town.id for town in m.towns]
+    for role, unit in m.offices.items():
+        ref(doc, ("offices", role), unit, units, "unit")
+    seen: dict[str, int] = {}
+    for index, town in enumerate(m.towns):
+        if town.id in seen:
+            problems.append(Problem(doc.rel, doc.line_of(("towns", index, "id")), f"towns[{index}].id",
+                                    f'duplicate town id "{town.id}" (also towns[{seen[town.id]}])'))
+        seen.setdefault(town.id, index)
+        for role, unit in town.offices.items():
+            if ref(doc, ("towns", index, "offices", role), unit, units, "unit"):
+                owner = units[unit].town
+                if owner != town.id:
+                    problems.append(Problem(doc.rel, doc.line_of(("towns", index, "offices", role)),
+                                            f"towns[{index}].offices.{role}",
+                                            f'unit "{unit}" belongs to {owner or "the district"}, not to {town.id}'))
+    ref(doc, ("accessibility", "contact", "unit"), m.accessibility.contact.unit, units, "unit")
+    if m.branding.logo and content.doc.path.parent.joinpath(m.branding.logo).is_file() is False:
+        problems.append(Problem(doc.rel, doc.line_of(("branding", "logo")), "branding.logo",
+                                f'file "{m.branding.logo}" not found next to municipality.yaml'))
+    for index, sid in enumerate(m.features.online_forms):
+        loc = ("features", "online_forms", index)
+        if ref(doc, loc, sid, valid.services, "service"):
+            online = valid.services[sid].online
+            if online is None or online.form is None:
+                problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc),
+                                        f'service "{sid}" has no online form (online.form) to switch on'))
+    for index, switch in enumerate(m.features.appointments):
+        loc = ("features", "appointments", index, "service")
+        if ref(doc, loc, switch.service, valid.services, "service"):
+            online = valid.services[switch.service].online
+            if online is None or online.appointment is None:
+                problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc),
+                                        f'service "{switch.service}" has no appointment type (online.appointment)'))
+        ref.each(doc, ("features", "appointments", index, "locations"), switch.locations, locations, "location")
+
+    for uid, unit in units.items():
+        udoc = content.docs[("units", uid)]
+        ref(udoc, ("parent",), unit.parent, units, "unit")
+        _town_ref(ref, udoc, unit.town, town_ids, m, problems)
+        ref.each(udoc, ("locations",), unit.locations, locations, "location")
+        if _has_cycle(uid, units):
+            problems.append(Problem(udoc.rel, udoc.line_of(("parent",)), "parent", "units form a cycle through parent"))
+    for lid, location in locations.items():
+        _town_ref(ref, content.docs[("locations", lid)], location.town, town_ids, m, problems)
+    for cid, contact in content.contacts.items():
+        cdoc = content.docs[("contacts", cid)]
+        ref(cdoc, ("unit",), contact.unit, units, "unit")
+        ref(cdoc, ("location",), contact.location, locations, "location")
+        ref.each(cdoc, ("services",), contact.services, valid.services, "service")
+    for sid, local in content.local_services.items():
+        sdoc = content.docs[("local_services", sid)]
+        ref(sdoc, ("unit",), local.unit, units, "unit")
+        for town, unit in local.town_units.items():
+            if m.kind != "kreis":
+                problems.append(Problem(sdoc.rel, sdoc.line_of(("town_units",)), "town_units",
+                                        "town_units is only for a kreis"))
+                break
+            ref(sdoc, ("town_units", town), town, town_ids, "town")
+            ref(sdoc, ("town_units", town), unit, units, "unit")
+        ref.each(sdoc, ("contacts",), local.contacts, content.contacts, "contact")
+        ref.each(sdoc, ("locations",), local.locations, locations, "location")
+
+
+def _town_ref(ref: RefCheck, doc: Document, town: str | None, town_ids: list[str], m: Municipality,
+              problems: list[Problem]) -> None:
+    if town is None:
+        return
+    if m.kind != "kreis":
+        problems.append(Problem(doc.rel, doc.line_of(("town",)), "town", "town is only for units and locations of a kreis"))
+        return
+    ref(doc, ("town",), town, town_ids, "town")
+
+
+def _has_cycle(start: str, units: dict[str, Unit]) -> bool:
+    seen = {start}
+    current = units[start].parent
+    while current is not None and current in units:
+        if current in seen:
+            return True
+        seen.add(current)
+        current = units[current].parent
+    return False
