@@ -90,7 +90,7 @@ def pelican_settings(catalog: Catalog, output: Path, job: BuildJob) -> dict[str,
     settings.update({
         "PATH": str(catalog.folder), "OUTPUT_PATH": str(output), "THEME": str(THEME),
         "THEME_STATIC_DIR": "theme", "SITENAME": m.name, "SITEURL": f"/{catalog.slug}",
-        "DEFAULT_LANG": "de", "TIMEZONE": "Europe/Berlin", "LOCALE": ("C",),
+        "DEFAULT_LANG": "de", "TIMEZONE": "Europe/Berlin", "LOCALE": ("C.UTF-8", ""),
         "DEFAULT_DATE_FORMAT": "%d.%m.%Y", "DEFAULT_PAGINATION": False, "RELATIVE_URLS": False,
         "ARTICLE_PATHS": ["news"], "PAGE_PATHS": ["pages"], "STATIC_PATHS": static,
         "ARTICLE_EXCLUDES": [], "PAGE_EXCLUDES": [],

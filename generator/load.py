@@ -153,7 +153,7 @@ def _load_folder(folder: Path, root: Path, problems: list[Problem]) -> list[Docu
         if doc is None:
             continue
         if doc.id in first_by_id:
-            problems.append(Problem(doc.rel, 1, "", f"duplicate id {doc.id!r} (also {first_by_id[doc.id]})"))
+            problems.append(Problem(doc.rel, 1, "", f'duplicate id "{doc.id}" (also {first_by_id[doc.id]})'))
             continue
         first_by_id[doc.id] = doc.rel
         docs.append(doc)

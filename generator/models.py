@@ -374,19 +374,25 @@ class Location(Model):
     accessibility: BuildingAccess | None = None
     transport: list[str] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _no_overlaps(self) -> Location:
+    @field_validator("opening_hours")
+    @classmethod
+    def _no_overlaps(cls, hours: list[OpeningHours]) -> list[OpeningHours]:
         for day in WEEKDAYS:
-            spans = sorted((h.opens, h.closes) for h in self.opening_hours if day in h.days)
+            spans = sorted((h.opens, h.closes) for h in hours if day in h.days)
             for (_, first_end), (second_start, _) in zip(spans, spans[1:]):
                 if second_start < first_end:
                     raise ValueError(f"opening hours overlap on {day}: {second_start} is before {first_end}")
+        return hours
+
+    @field_validator("exceptions")
+    @classmethod
+    def _one_exception_a_day(cls, exceptions: list[Exception_]) -> list[Exception_]:
         seen: set[dt.date] = set()
-        for exc in self.exceptions:
+        for exc in exceptions:
             if exc.date in seen:
                 raise ValueError(f"exception for {exc.date} is given twice")
             seen.add(exc.date)
-        return self
+        return exceptions
 
 
 class Contact(Model):

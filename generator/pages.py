@@ -15,7 +15,7 @@ import holidays as holiday_calendar
 from . import jsonld
 from .catalog import Catalog, ServiceEntry
 from .models import Location
-from .text import LEVEL_NAMES, TRUST_NAMES
+from .text import LEVEL_NAMES, TOPICS, TRUST_NAMES
 
 Crumbs = list[tuple[str, str]]
 
@@ -76,6 +76,7 @@ def build_pages(catalog: Catalog, base_url: str, today: dt.date) -> list[Page]:
     pages: list[Page] = []
     pages.append(_home(catalog, site))
     pages.append(_a_to_z(catalog, site))
+    pages.append(_topics(catalog, site))
     pages.extend(_service(catalog, site, entry) for entry in catalog.services.values())
     pages.append(_life_situation_index(catalog, site))
     pages.extend(_life_situation(catalog, site, lid) for lid in catalog.life_situations)
@@ -118,6 +119,24 @@ def _a_to_z(catalog: Catalog, site: SiteInfo) -> Page:
                  groups=sorted(groups.items()))
 
 
+def _topics(catalog: Catalog, site: SiteInfo) -> Page:
+    """All services by topic: the offices' roles, then state and federal services."""
+    groups: dict[str, list[dict[str, Any]]] = {topic: [] for topic in TOPICS.values()}
+    elsewhere: list[dict[str, Any]] = []
+    for entry in catalog.services.values():
+        office = entry.service.office
+        if entry.service.level in ("land", "bund") or office is None:
+            elsewhere.append(_summary(entry))
+        else:
+            groups[TOPICS[office]].append(_summary(entry))
+    topics = [(name, items) for name, items in sorted(groups.items()) if items]
+    if elsewhere:
+        topics.append(("Leistungen von Land und Bund", elsewhere))
+    crumbs = _crumbs(site, ("Leistungen", f"{site.base}leistungen/"))
+    return _page(site, "leistungen/index.html", "topics", "Leistungen nach Themen", crumbs, "content/services", [],
+                 topics=topics)
+
+
 def _initial(name: str) -> str:
     first = name[:1].upper()
     return {"Ä": "A", "Ö": "O", "Ü": "U"}.get(first, first if first.isalpha() else "#")
@@ -126,7 +145,7 @@ def _initial(name: str) -> str:
 def _service(catalog: Catalog, site: SiteInfo, entry: ServiceEntry) -> Page:
     s = entry.service
     url = f"{site.base}leistungen/{entry.id}/"
-    crumbs = _crumbs(site, ("Leistungen A–Z", f"{site.base}a-z/"), (s.name, url))
+    crumbs = _crumbs(site, ("Leistungen", f"{site.base}leistungen/"), (s.name, url))
     responsible = []
     for resp in entry.responsibilities:
         unit = catalog.units[resp.unit_id]

@@ -22,6 +22,16 @@ MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August"
           "Oktober", "November", "Dezember")
 LEVEL_NAMES = {"kommune": "Stadt oder Gemeinde", "kreis": "Kreis oder kreisfreie Stadt",
                "land": "Land Nordrhein-Westfalen", "bund": "Bund"}
+TOPICS = {
+    "citizens_office": "Ausweise, Pässe und Meldewesen", "registry_office": "Standesamt und Urkunden",
+    "elections": "Wahlen", "lost_property": "Fundsachen", "public_order": "Ordnung und öffentlicher Raum",
+    "trade": "Gewerbe", "tax": "Steuern und Abgaben", "waste": "Abfall", "building": "Bauen",
+    "planning": "Stadtplanung und Umwelt", "road_traffic": "Fahrzeuge und Zulassung",
+    "driving_licences": "Führerschein", "foreigners": "Aufenthalt und Zuwanderung",
+    "naturalisation": "Einbürgerung", "youth": "Kinder, Jugend und Familie", "social": "Soziale Hilfen",
+    "housing": "Wohnen", "health": "Gesundheit", "parental_allowance": "Elterngeld",
+    "disability": "Menschen mit Behinderung", "general": "Allgemeine Verwaltung",
+}
 TRUST_NAMES = {"basis": "Basisregistrierung (Nutzerkonto mit bestätigter E-Mail-Adresse)",
                "niedrig": "Vertrauensniveau niedrig",
                "substantiell": "Vertrauensniveau substantiell (z. B. ELSTER-Zertifikat)",

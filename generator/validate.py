@@ -214,15 +214,18 @@ def validate(raw: RawContent) -> tuple[ValidContent, list[Problem]]:
             valid.life_situations[doc.id] = situation
             situation_docs[doc.id] = doc
 
+    # References are checked against every file that exists, valid or not, so that one
+    # broken file does not cause a cascade of "unknown …" errors elsewhere.
+    all_ids = [doc.id for doc in raw.services]
+    situation_ids = [doc.id for doc in raw.life_situations]
     ref = RefCheck(problems)
     for sid, doc in valid.service_docs.items():
         service = valid.services[sid]
-        ref.each(doc, ("life_situations",), service.life_situations, valid.life_situations, "life situation")
-        ref.each(doc, ("related",), service.related, valid.services, "service")
+        ref.each(doc, ("life_situations",), service.life_situations, situation_ids, "life situation")
+        ref.each(doc, ("related",), service.related, all_ids, "service")
     for lid, doc in situation_docs.items():
-        ref.each(doc, ("related",), valid.life_situations[lid].related, valid.life_situations, "life situation")
+        ref.each(doc, ("related",), valid.life_situations[lid].related, situation_ids, "life situation")
 
-    all_ids = {doc.id for doc in raw.services}
     for files in raw.municipalities:
         if re.fullmatch(ID_PATTERN, files.slug) is None:
             problems.append(Problem(f"{files.folder}", 1, "", f'folder name "{files.slug}" is not a valid slug'))
@@ -241,18 +244,33 @@ def validate(raw: RawContent) -> tuple[ValidContent, list[Problem]]:
                     content.docs[(attr, doc.id)] = doc
         for doc in files.services:
             ref(doc, (), doc.id, all_ids, "service (the file name must be a service id)")
+        if not any(md.path.stem == "leichte-sprache" for md in files.pages):
+            problems.append(Problem(files.municipality.rel, 1, "",
+                                    "pages/leichte-sprache.md is missing (every site needs its page in Leichte Sprache)"))
         _check_markdown(files.news, True, problems)
         _check_markdown(files.pages, False, problems)
         if municipality is not None:
-            _check_municipality(content, valid, ref, problems)
+            known = Known(services=all_ids, units=[d.id for d in files.units],
+                          locations=[d.id for d in files.locations], contacts=[d.id for d in files.contacts])
+            _check_municipality(content, valid, known, ref, problems)
             valid.municipalities[files.slug] = content
     return valid, problems
 
 
-def _check_municipality(content: MunicipalityContent, valid: ValidContent, ref: RefCheck,
+@dataclass
+class Known:
+    """Ids of every file of a kind, including files that failed validation."""
+
+    services: list[str]
+    units: list[str]
+    locations: list[str]
+    contacts: list[str]
+
+
+def _check_municipality(content: MunicipalityContent, valid: ValidContent, known: Known, ref: RefCheck,
                         problems: list[Problem]) -> None:
     m, doc = content.municipality, content.doc
-    units, locations = content.units, content.locations
+    units, locations = known.units, known.locations
     town_ids = [town.id for town in m.towns]
     for role, unit in m.offices.items():
         ref(doc, ("offices", role), unit, units, "unit")
@@ -263,8 +281,8 @@ def _check_municipality(content: MunicipalityContent, valid: ValidContent, ref: 
                                     f'duplicate town id "{town.id}" (also towns[{seen[town.id]}])'))
         seen.setdefault(town.id, index)
         for role, unit in town.offices.items():
-            if ref(doc, ("towns", index, "offices", role), unit, units, "unit"):
-                owner = units[unit].town
+            if ref(doc, ("towns", index, "offices", role), unit, units, "unit") and unit in content.units:
+                owner = content.units[unit].town
                 if owner != town.id:
                     problems.append(Problem(doc.rel, doc.line_of(("towns", index, "offices", role)),
                                             f"towns[{index}].offices.{role}",
@@ -275,34 +293,34 @@ def _check_municipality(content: MunicipalityContent, valid: ValidContent, ref: 
                                 f'file "{m.branding.logo}" not found next to municipality.yaml'))
     for index, sid in enumerate(m.features.online_forms):
         loc = ("features", "online_forms", index)
-        if ref(doc, loc, sid, valid.services, "service"):
+        if ref(doc, loc, sid, known.services, "service") and sid in valid.services:
             online = valid.services[sid].online
             if online is None or online.form is None:
                 problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc),
                                         f'service "{sid}" has no online form (online.form) to switch on'))
     for index, switch in enumerate(m.features.appointments):
         loc = ("features", "appointments", index, "service")
-        if ref(doc, loc, switch.service, valid.services, "service"):
+        if ref(doc, loc, switch.service, known.services, "service") and switch.service in valid.services:
             online = valid.services[switch.service].online
             if online is None or online.appointment is None:
                 problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc),
                                         f'service "{switch.service}" has no appointment type (online.appointment)'))
         ref.each(doc, ("features", "appointments", index, "locations"), switch.locations, locations, "location")
 
-    for uid, unit in units.items():
+    for uid, unit in content.units.items():
         udoc = content.docs[("units", uid)]
         ref(udoc, ("parent",), unit.parent, units, "unit")
         _town_ref(ref, udoc, unit.town, town_ids, m, problems)
         ref.each(udoc, ("locations",), unit.locations, locations, "location")
-        if _has_cycle(uid, units):
+        if _has_cycle(uid, content.units):
             problems.append(Problem(udoc.rel, udoc.line_of(("parent",)), "parent", "units form a cycle through parent"))
-    for lid, location in locations.items():
+    for lid, location in content.locations.items():
         _town_ref(ref, content.docs[("locations", lid)], location.town, town_ids, m, problems)
     for cid, contact in content.contacts.items():
         cdoc = content.docs[("contacts", cid)]
         ref(cdoc, ("unit",), contact.unit, units, "unit")
         ref(cdoc, ("location",), contact.location, locations, "location")
-        ref.each(cdoc, ("services",), contact.services, valid.services, "service")
+        ref.each(cdoc, ("services",), contact.services, known.services, "service")
     for sid, local in content.local_services.items():
         sdoc = content.docs[("local_services", sid)]
         ref(sdoc, ("unit",), local.unit, units, "unit")
@@ -313,7 +331,7 @@ def _check_municipality(content: MunicipalityContent, valid: ValidContent, ref: 
                 break
             ref(sdoc, ("town_units", town), town, town_ids, "town")
             ref(sdoc, ("town_units", town), unit, units, "unit")
-        ref.each(sdoc, ("contacts",), local.contacts, content.contacts, "contact")
+        ref.each(sdoc, ("contacts",), local.contacts, known.contacts, "contact")
         ref.each(sdoc, ("locations",), local.locations, locations, "location")
 
 

@@ -1,0 +1,47 @@
+"""Serve the built sites from the output folder, as nginx would in production."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, redirect, send_file
+from werkzeug.security import safe_join
+from werkzeug.wrappers import Response
+
+sites = Blueprint("sites", __name__)
+
+
+def _output() -> Path:
+    return current_app.config["OUTPUT_DIR"]
+
+
+@sites.route("/", defaults={"path": ""})
+@sites.route("/<path:path>")
+def static_file(path: str) -> Response:
+    root = _output()
+    joined = safe_join(str(root), path) if path else str(root)
+    if joined is None or any(part.startswith(".") for part in Path(path).parts):
+        abort(404)
+    target = Path(joined)
+    if target.is_dir():
+        if path and not path.endswith("/"):
+            return redirect(f"/{path}/", code=301)
+        target = target / "index.html"
+    if not target.is_file():
+        return not_found(path)
+    response = send_file(target, max_age=300 if target.suffix == ".html" else 3600)
+    if target.suffix == ".html":
+        response.headers["Content-Type"] = "text/html; charset=utf-8"
+    return response
+
+
+def not_found(path: str) -> Response:
+    """The municipality's own 404 page, or the portal root's when the slug is unknown."""
+    slug = path.split("/", 1)[0]
+    page = _output() / slug / "404.html" if slug else None
+    if page is None or not page.is_file():
+        return Response("Seite nicht gefunden", status=404, mimetype="text/plain")
+    response = send_file(page, max_age=60)
+    response.status_code = 404
+    response.headers["Content-Type"] = "text/html; charset=utf-8"
+    return response

@@ -1,0 +1,72 @@
+"""Shared fixtures: content trees, built sites, a local HTTP server and a browser."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from generator.build import build
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_CONTENT = ROOT / "tests" / "fixtures" / "content"
+REAL_CONTENT = ROOT / "content"
+TODAY = dt.date(2026, 11, 29)
+
+
+@pytest.fixture
+def content(tmp_path: Path) -> Path:
+    """A writable copy of the small fixture knowledge base, in a folder named content/."""
+    target = tmp_path / "content"
+    shutil.copytree(FIXTURE_CONTENT, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def real_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real content, built once for the whole session."""
+    out = tmp_path_factory.mktemp("real") / "output"
+    build(REAL_CONTENT, out, today=TODAY, show_progress=False)
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def server(real_output: Path) -> Iterator[str]:
+    """The portal app serving the real build on a free local port."""
+    from werkzeug.serving import make_server
+
+    from dynamic import create_app
+
+    port = _free_port()
+    httpd = make_server("127.0.0.1", port, create_app({"OUTPUT_DIR": real_output}), threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    httpd.shutdown()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: run ./dev setup (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

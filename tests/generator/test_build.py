@@ -1,0 +1,113 @@
+"""Builds: pages at the contract URLs, atomic swaps, incremental rebuilds, no double writes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from generator.build import build
+from generator.errors import BuildError
+
+from ..conftest import TODAY
+
+
+def site_files(site: Path) -> dict[str, tuple[int, bytes]]:
+    return {str(p.relative_to(site)): (p.stat().st_ino, p.read_bytes()) for p in site.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    return tmp_path / "output"
+
+
+def test_every_contract_url_is_built(content: Path, out: Path) -> None:
+    build(content, out, today=TODAY, show_progress=False)
+    site = out / "stadt"
+    for path in ["index.html", "leistungen/personalausweis-beantragen/index.html", "a-z/index.html",
+                 "lebenslagen/index.html", "lebenslagen/umzug/index.html", "ansprechpersonen/erika-beispiel/index.html",
+                 "organisation/buergeramt/index.html", "standorte/rathaus/index.html", "aktuelles/index.html",
+                 "aktuelles/2026-11-01-neues/index.html", "impressum/index.html", "datenschutz/index.html",
+                 "barrierefreiheit/index.html", "leichte-sprache/index.html", "404.html", "sitemap.xml",
+                 "katalog.json", "aktuelles/feed.xml", "theme/css/site.css", "theme/brand.css", "logo.svg"]:
+        assert (site / path).is_file(), path
+    assert (out / "index.html").is_file()
+    assert "Kreis Beispiel" in (out / "index.html").read_text()
+
+
+def test_katalog_json_carries_what_the_dynamic_services_need(content: Path, out: Path) -> None:
+    build(content, out, today=TODAY, show_progress=False)
+    katalog = json.loads((out / "stadt" / "katalog.json").read_text())
+    assert katalog["municipality"]["features"]["online_forms"] == ["meldebescheinigung"]
+    ausweis = katalog["services"]["personalausweis-beantragen"]
+    assert ausweis["online"]["appointment"]["duration"] == 15
+    assert ausweis["appointment_locations"] == ["rathaus"]
+    assert katalog["locations"]["rathaus"]["opening_hours"][1] == {"days": ["th"], "opens": "14:00", "closes": "18:00"}
+    towns = [r["town"] for r in json.loads((out / "kreis" / "katalog.json").read_text())
+             ["services"]["personalausweis-beantragen"]["responsible"]]
+    assert towns == ["nordort", "suedort"]
+
+
+def test_sitemap_lists_every_page_with_the_public_address(content: Path, out: Path) -> None:
+    build(content, out, base_url="https://portal.example.org", today=TODAY, show_progress=False)
+    sitemap = (out / "stadt" / "sitemap.xml").read_text()
+    assert "<loc>https://portal.example.org/stadt/leistungen/kindergeld/</loc>" in sitemap
+    assert "<loc>https://portal.example.org/stadt/aktuelles/2026-11-01-neues/</loc>" in sitemap
+    assert "404" not in sitemap
+
+
+def test_rebuild_without_changes_rewrites_no_page(content: Path, out: Path) -> None:
+    build(content, out, today=TODAY, show_progress=False)
+    before = site_files(out / "stadt")
+    results = build(content, out, today=TODAY, show_progress=False)
+    after = site_files(out / "stadt")
+    service_page = "leistungen/kindergeld/index.html"
+    assert after[service_page] == before[service_page]  # same inode: the file was not written again
+    stadt = next(r for r in results if r.slug == "stadt")
+    assert stadt.rendered == 0
+
+
+def test_changed_service_rerenders_only_the_pages_that_show_it(content: Path, out: Path) -> None:
+    build(content, out, today=TODAY, show_progress=False)
+    before = site_files(out / "stadt")
+    path = content / "services" / "kindergeld.yaml"
+    path.write_text(path.read_text().replace("Beispieltext.", "Ein neuer Text zum Kindergeld."))
+    build(content, out, today=TODAY, show_progress=False)
+    after = site_files(out / "stadt")
+    assert b"Ein neuer Text zum Kindergeld." in after["leistungen/kindergeld/index.html"][1]
+    assert after["leistungen/kindergeld/index.html"][0] != before["leistungen/kindergeld/index.html"][0]
+    for unchanged in ["leistungen/personalausweis-beantragen/index.html", "a-z/index.html", "impressum/index.html"]:
+        assert after[unchanged][0] == before[unchanged][0], unchanged
+
+
+def test_removed_service_disappears_from_the_site(content: Path, out: Path) -> None:
+    build(content, out, today=TODAY, show_progress=False)
+    (content / "services" / "kindergeld.yaml").unlink()
+    build(content, out, today=TODAY, show_progress=False)
+    assert not (out / "stadt" / "leistungen" / "kindergeld").exists()
+
+
+def test_failed_build_leaves_the_previous_site_untouched(content: Path, out: Path) -> None:
+    build(content, out, today=TODAY, show_progress=False)
+    before = site_files(out / "stadt")
+    # A Markdown page whose URL collides with a generated page makes the build fail midway.
+    (content / "municipalities/stadt/pages/impressum.md").write_text("Title: Impressum\nSlug: impressum\n\nText.\n")
+    (content / "services" / "kindergeld.yaml").write_text(
+        (content / "services" / "kindergeld.yaml").read_text().replace("Beispieltext.", "Neu."))
+    with pytest.raises(BuildError, match="two sources write impressum/index.html"):
+        build(content, out, today=TODAY, show_progress=False, workers=1)
+    assert site_files(out / "stadt") == before
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
+
+
+def test_invalid_content_builds_nothing(content: Path, out: Path) -> None:
+    from generator.errors import ContentError
+
+    build(content, out, today=TODAY, show_progress=False)
+    before = site_files(out / "stadt")
+    (content / "services" / "kindergeld.yaml").write_text("name: [kaputt\n")
+    with pytest.raises(ContentError):
+        build(content, out, today=TODAY, show_progress=False)
+    assert site_files(out / "stadt") == before

@@ -1,0 +1,80 @@
+"""Shared descriptions meet local parts: overrides and responsibilities per town."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.build import check
+from generator.catalog import Catalog
+from generator.resolve import resolve
+
+
+@pytest.fixture
+def catalogs(content: Path) -> dict[str, Catalog]:
+    return resolve(check(content))
+
+
+def test_local_fee_replaces_shared_fee(catalogs: dict[str, Catalog]) -> None:
+    city = catalogs["stadt"].services["personalausweis-beantragen"]
+    district = catalogs["kreis"].services["personalausweis-beantragen"]
+    assert [(f.label, f.amount) for f in city.fees] == [("Örtliche Gebühr (Test-Überschreibung)", 40.0)]
+    assert [f.amount for f in district.fees] == [37.0, 22.8]
+    assert city.notes and "Passfoto" in city.notes
+    assert district.notes is None
+
+
+def test_city_service_is_done_by_the_unit_of_its_role(catalogs: dict[str, Catalog]) -> None:
+    entry = catalogs["stadt"].services["personalausweis-beantragen"]
+    assert [(r.town, r.unit_id, r.location_ids) for r in entry.responsibilities] == [(None, "buergeramt", ("rathaus",))]
+
+
+def test_role_missing_in_city_falls_back_to_general_office(catalogs: dict[str, Catalog]) -> None:
+    entry = catalogs["stadt"].services["fahrzeug-zulassen"]
+    assert [r.unit_id for r in entry.responsibilities] == ["buergerservice"]
+
+
+def test_district_service_of_towns_lists_each_towns_office(catalogs: dict[str, Catalog]) -> None:
+    entry = catalogs["kreis"].services["personalausweis-beantragen"]
+    assert [(r.town.id if r.town else None, r.unit_id, r.location_ids) for r in entry.responsibilities] == [
+        ("nordort", "buergerbuero-nordort", ("rathaus-nordort",)),
+        ("suedort", "rathaus-suedort", ("rathaus-suedort",)),  # no citizens' office: the town hall
+    ]
+
+
+def test_district_service_of_the_district_is_done_once_by_the_district(catalogs: dict[str, Catalog]) -> None:
+    entry = catalogs["kreis"].services["fahrzeug-zulassen"]
+    assert [(r.town, r.unit_id) for r in entry.responsibilities] == [(None, "zulassung")]
+
+
+def test_federal_service_has_no_local_office(catalogs: dict[str, Catalog]) -> None:
+    entry = catalogs["stadt"].services["kindergeld"]
+    assert entry.responsibilities == ()
+    assert entry.service.authority is not None and entry.service.authority.name == "Familienkasse"
+
+
+def test_local_unit_override_in_district_replaces_per_town_offices(content: Path) -> None:
+    (content / "municipalities/kreis/services/personalausweis-beantragen.yaml").write_text("unit: zulassung\n")
+    entry = resolve(check(content))["kreis"].services["personalausweis-beantragen"]
+    assert [(r.town, r.unit_id) for r in entry.responsibilities] == [(None, "zulassung")]
+
+
+def test_town_units_override_one_town(content: Path) -> None:
+    (content / "municipalities/kreis/services/personalausweis-beantragen.yaml").write_text(
+        "town_units: {suedort: rathaus-nordort}\n")
+    entry = resolve(check(content))["kreis"].services["personalausweis-beantragen"]
+    assert [r.unit_id for r in entry.responsibilities] == ["buergerbuero-nordort", "rathaus-nordort"]
+
+
+def test_features_switch_forms_and_appointments_per_municipality(catalogs: dict[str, Catalog]) -> None:
+    city, district = catalogs["stadt"], catalogs["kreis"]
+    assert city.services["meldebescheinigung"].form_enabled
+    assert not district.services["meldebescheinigung"].form_enabled
+    assert city.services["personalausweis-beantragen"].appointment_location_ids == ("rathaus",)
+    assert district.services["personalausweis-beantragen"].appointment_location_ids == ()
+
+
+def test_contacts_are_attached_to_their_services(catalogs: dict[str, Catalog]) -> None:
+    assert catalogs["stadt"].services["personalausweis-beantragen"].contact_ids == ("erika-beispiel",)
+    assert catalogs["stadt"].services_by_unit["buergeramt"] == ("meldebescheinigung", "personalausweis-beantragen")

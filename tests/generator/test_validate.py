@@ -1,0 +1,129 @@
+"""The validator reports every kind of error with file, line and field, all in one run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator.build import check
+from generator.errors import ContentError
+
+
+def problems_of(content: Path) -> list[str]:
+    with pytest.raises(ContentError) as caught:
+        check(content)
+    return [str(p) for p in caught.value.problems]
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_fixture_content_is_valid(content: Path) -> None:
+    valid = check(content)
+    assert set(valid.municipalities) == {"stadt", "kreis"}
+    assert len(valid.services) == 4
+
+
+CASES = [
+    pytest.param("services/kindergeld.yaml", "name: Kindergeld beantragen", "name: [Kindergeld",
+                 "content/services/kindergeld.yaml:2: YAML syntax error: ", id="yaml-syntax"),
+    pytest.param("services/fahrzeug-zulassen.yaml", "synonyms:", "synonym:",
+                 'content/services/fahrzeug-zulassen.yaml:2: synonym: unknown key; did you mean "synonyms"?',
+                 id="unknown-key"),
+    pytest.param("services/kindergeld.yaml", "teaser: Kindergeld zahlt die Familienkasse der Bundesagentur für Arbeit.\n", "",
+                 "content/services/kindergeld.yaml:1: teaser: required field is missing", id="missing-field"),
+    pytest.param("services/personalausweis-beantragen.yaml", "amount: 37.00", 'amount: "zwölf"',
+                 'content/services/personalausweis-beantragen.yaml:8: fees[0].amount: expected a number, got "zwölf"',
+                 id="wrong-type"),
+    pytest.param("services/personalausweis-beantragen.yaml", "life_situations: [umzug]", "life_situations: [umzgu]",
+                 'content/services/personalausweis-beantragen.yaml:12: life_situations[0]: unknown life situation "umzgu"; did you mean "umzug"?',
+                 id="unknown-reference"),
+    pytest.param("services/personalausweis-beantragen.yaml", "related: [fahrzeug-zulassen]", "related: [fahrzeug-zulasen]",
+                 'content/services/personalausweis-beantragen.yaml:17: related[0]: unknown service "fahrzeug-zulasen"; did you mean "fahrzeug-zulassen"?',
+                 id="unknown-service"),
+    pytest.param("municipalities/stadt/municipality.yaml", "citizens_office: buergeramt", "citizens_office: buergerammt",
+                 'content/municipalities/stadt/municipality.yaml:12: offices.citizens_office: unknown unit "buergerammt"; did you mean "buergeramt"?',
+                 id="unknown-unit"),
+    pytest.param("municipalities/stadt/municipality.yaml", "locations: [rathaus]", "locations: [rathause]",
+                 'content/municipalities/stadt/municipality.yaml:26: features.appointments[0].locations[0]: unknown location "rathause"; did you mean "rathaus"?',
+                 id="unknown-location"),
+    pytest.param("municipalities/stadt/contacts/erika-beispiel.yaml", "unit: buergeramt", "unit: standesamt",
+                 'content/municipalities/stadt/contacts/erika-beispiel.yaml:3: unit: unknown unit "standesamt"',
+                 id="unknown-unit-no-suggestion"),
+    pytest.param("municipalities/stadt/locations/rathaus.yaml", 'closes: "12:30"', 'closes: "07:30"',
+                 "content/municipalities/stadt/locations/rathaus.yaml:5: opening_hours[0]: opens 08:00 is not before closes 07:30",
+                 id="impossible-hours"),
+    pytest.param("municipalities/stadt/locations/rathaus.yaml", "- days: [th]\n    opens: 14:00", "- days: [fr]\n    opens: 12:00",
+                 "content/municipalities/stadt/locations/rathaus.yaml:4: opening_hours: opening hours overlap on fr: 12:00 is before 12:30",
+                 id="overlapping-hours"),
+    pytest.param("municipalities/stadt/locations/rathaus.yaml", 'opens: "08:00"', 'opens: "8 Uhr"',
+                 'content/municipalities/stadt/locations/rathaus.yaml:6: opening_hours[0].opens: expected a time as HH:MM, got "8 Uhr"',
+                 id="bad-time"),
+    pytest.param("services/fahrzeug-zulassen.yaml", "url: https://www.kba.de", "url: www.kba.de",
+                 'content/services/fahrzeug-zulassen.yaml:12: online.url: expected a full https:// URL, got "www.kba.de"',
+                 id="bad-url"),
+    pytest.param("services/fahrzeug-zulassen.yaml", "trust_level: hoch", "trust_level: mittel",
+                 'content/services/fahrzeug-zulassen.yaml:14: online.trust_level: expected one of basis, niedrig, substantiell, hoch; got "mittel"',
+                 id="unknown-trust-level"),
+    pytest.param("services/meldebescheinigung.yaml", 'leika: "99115003012000"', 'leika: "9911500301200"',
+                 'content/services/meldebescheinigung.yaml:2: leika: expected a LeiKa key of exactly 14 digits starting with 99, got "9911500301200"',
+                 id="bad-leika"),
+    pytest.param("municipalities/stadt/municipality.yaml", 'primary: "#005a9c"', 'primary: "#ffcc00"',
+                 "content/municipalities/stadt/municipality.yaml:9: branding.primary: white text on #ffcc00 has contrast 1.51:1, WCAG AA needs 4.5:1; choose a darker colour",
+                 id="unreadable-brand-colour"),
+    pytest.param("municipalities/kreis/municipality.yaml", "citizens_office: buergerbuero-nordort", "citizens_office: rathaus-suedort",
+                 'content/municipalities/kreis/municipality.yaml:16: towns[0].offices.citizens_office: unit "rathaus-suedort" belongs to suedort, not to nordort',
+                 id="town-office-of-other-town"),
+    pytest.param("services/personalausweis-beantragen.yaml", "name: Personalausweis beantragen\n",
+                 "name: Personalausweis beantragen\nname: Nochmal\n",
+                 "content/services/personalausweis-beantragen.yaml:2: name: duplicate key (first given on line 1)",
+                 id="duplicate-key"),
+]
+
+
+@pytest.mark.parametrize(("file", "old", "new", "expected"), CASES)
+def test_each_error_is_reported_with_file_line_and_field(content: Path, file: str, old: str, new: str,
+                                                         expected: str) -> None:
+    edit(content / file, old, new)
+    found = problems_of(content)
+    assert any(p.startswith(expected) or expected in p for p in found), "\n".join(found)
+
+
+def test_duplicate_ids_name_both_files(content: Path) -> None:
+    (content / "services" / "kindergeld.yml").write_text((content / "services" / "kindergeld.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    found = problems_of(content)
+    assert 'content/services/kindergeld.yml:1: duplicate id "kindergeld" (also content/services/kindergeld.yaml)' in found
+
+
+def test_all_errors_are_reported_in_one_run(content: Path) -> None:
+    edit(content / "services/fahrzeug-zulassen.yaml", "trust_level: hoch", "trust_level: mittel")
+    edit(content / "services/kindergeld.yaml", "level: bund", "level: welt")
+    edit(content / "municipalities/stadt/locations/rathaus.yaml", 'closes: "12:30"', 'closes: "07:30"')
+    found = problems_of(content)
+    files = {p.split(":")[0] for p in found}
+    assert files == {"content/services/fahrzeug-zulassen.yaml", "content/services/kindergeld.yaml",
+                     "content/municipalities/stadt/locations/rathaus.yaml"}
+
+
+def test_unquoted_afternoon_time_is_read_as_clock_time(content: Path) -> None:
+    # YAML 1.1 reads 14:00 as the number 840; the editor meant two o'clock.
+    valid = check(content)
+    hours = valid.municipalities["stadt"].locations["rathaus"].opening_hours
+    assert (hours[1].opens, hours[1].closes) == ("14:00", "18:00")
+
+
+def test_feature_switch_for_service_without_form_is_an_error(content: Path) -> None:
+    edit(content / "municipalities/stadt/municipality.yaml", "online_forms: [meldebescheinigung]",
+         "online_forms: [kindergeld]")
+    assert ('content/municipalities/stadt/municipality.yaml:23: features.online_forms[0]: '
+            'service "kindergeld" has no online form (online.form) to switch on') in problems_of(content)
+
+
+def test_news_without_date_is_an_error(content: Path) -> None:
+    edit(content / "municipalities/stadt/news/2026-11-01-neues.md", "Date: 2026-11-01\n", "")
+    assert ("content/municipalities/stadt/news/2026-11-01-neues.md:1: Date: required field is missing "
+            "('Date: YYYY-MM-DD')") in problems_of(content)

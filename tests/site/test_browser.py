@@ -1,0 +1,104 @@
+"""The real sites in Debian's chromium: axe-core finds no violations, keyboard and phone work."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+pytestmark = pytest.mark.browser
+
+INDEXES = ["leistungen/", "lebenslagen/", "organisation/", "standorte/", "ansprechpersonen/", "aktuelles/"]
+SINGLE = ["", "a-z/", "impressum/", "datenschutz/", "barrierefreiheit/", "leichte-sprache/", "gibt-es-nicht/"]
+SITES = ["muenster", "kreis-coesfeld"]
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    # bypass_csp lets the test inject axe-core; the site itself runs no script.
+    context = browser.new_context(bypass_csp=True, locale="de-DE")
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def first_item_link(page: Any, server: str, index: str) -> str:
+    page.goto(f"{server}{index}")
+    href = page.eval_on_selector(f"main a[href^='{index}']:not([href='{index}'])", "a => a.getAttribute('href')")
+    return str(href)
+
+
+def axe_violations(page: Any) -> list[str]:
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: run ./dev setup (npm install)")
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}});
+        return r.violations.map(v => v.id + ': ' + v.help + ' @ ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', '));
+    }""")
+    return list(result)
+
+
+@pytest.mark.parametrize("slug", SITES)
+def test_no_axe_violations_on_any_kind_of_page(page: Any, server: str, slug: str) -> None:
+    base = f"/{slug}/"
+    urls = [base + path for path in SINGLE + INDEXES]
+    urls += [first_item_link(page, server, base + index) for index in INDEXES]
+    urls.append("/")
+    found = {}
+    for url in urls:
+        page.goto(server + url)
+        violations = axe_violations(page)
+        if violations:
+            found[url] = violations
+    assert found == {}
+
+
+def test_skip_link_is_the_first_stop_and_moves_focus_to_the_content(page: Any, server: str) -> None:
+    page.goto(f"{server}/muenster/a-z/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused == "Zum Inhalt springen"
+    assert page.is_visible("a.skip-link")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "inhalt"
+
+
+def test_keyboard_reaches_a_service_from_the_a_to_z(page: Any, server: str) -> None:
+    page.goto(f"{server}/muenster/a-z/")
+    link = page.locator("main .az-list a").first
+    name = link.text_content()
+    link.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_load_state()
+    assert page.locator("h1").text_content() == name
+    assert "/muenster/leistungen/" in page.url
+
+
+def test_district_shows_the_responsible_office_per_town_without_javascript(browser: Any, server: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    tab = context.new_page()
+    tab.goto(f"{server}/kreis-coesfeld/leistungen/personalausweis-beantragen/")
+    summary = tab.locator("summary", has_text="Dülmen")
+    assert summary.count() == 1
+    office = tab.locator("details:has(summary:text-is('Dülmen')) a").first
+    assert not office.is_visible()
+    summary.click()
+    assert office.is_visible()
+    assert "Dülmen" in (office.text_content() or "")
+    context.close()
+
+
+@pytest.mark.parametrize("path", ["/muenster/", "/muenster/leistungen/personalausweis-beantragen/", "/kreis-warendorf/standorte/"])
+def test_pages_fit_a_phone_screen(browser: Any, server: str, path: str) -> None:
+    context = browser.new_context(viewport={"width": 360, "height": 740}, device_scale_factor=2, is_mobile=True)
+    tab = context.new_page()
+    tab.goto(server + path)
+    width = tab.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360
+    context.close()

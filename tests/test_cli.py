@@ -1,0 +1,59 @@
+"""build.py as editors and CI use it: exit codes and what it prints."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(ROOT / "build.py"), *args], cwd=cwd, capture_output=True,
+                          text=True, encoding="utf-8", timeout=120)
+
+
+def test_check_passes_on_valid_content(content: Path) -> None:
+    result = run("check", "--content", str(content))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "content OK: 4 services, 2 municipalities"
+
+
+def test_check_lists_every_error_and_exits_1(content: Path) -> None:
+    (content / "services/kindergeld.yaml").write_text("name: Kindergeld\nlevle: bund\n", encoding="utf-8")
+    result = run("check", "--content", str(content))
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert 'content/services/kindergeld.yaml:2: levle: unknown key; did you mean "level"?' in lines
+    assert "content/services/kindergeld.yaml:1: teaser: required field is missing" in lines
+    assert lines[-1].endswith("error(s); nothing was built.")
+
+
+def test_build_writes_sites_and_a_summary_line_per_municipality(content: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run("--content", str(content), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    summary = [line.split(":")[0] for line in result.stdout.splitlines() if "files (" in line]
+    assert sorted(summary) == ["kreis", "stadt"]
+    assert (out / "stadt" / "index.html").is_file()
+
+
+def test_build_only_one_municipality(content: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run("build", "--only", "kreis", "--content", str(content), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert (out / "kreis" / "index.html").is_file() and not (out / "stadt").exists()
+
+
+def test_unknown_municipality_is_a_build_error(content: Path, tmp_path: Path) -> None:
+    result = run("--only", "berlin", "--content", str(content), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert result.stderr.strip() == 'build failed: unknown municipality "berlin"; known: kreis, stadt'
+
+
+def test_invalid_content_is_not_built(content: Path, tmp_path: Path) -> None:
+    (content / "services/kindergeld.yaml").write_text("name: [kaputt\n", encoding="utf-8")
+    result = run("--content", str(content), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert not (tmp_path / "out").exists()
