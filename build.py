@@ -4,6 +4,7 @@
     python build.py                   validate, then build every municipality into output/
     python build.py check             validate only; exit 1 with every error listed
     python build.py serve [--port N]  build, then serve all sites on http://127.0.0.1:N/
+    python build.py schema            write schema/*.schema.json (JSON Schema for editors)
     --only SLUG, --out DIR, --content DIR
 """
 
@@ -31,6 +32,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("build", parents=[common], help="validate and build (the default)")
     commands.add_parser("check", parents=[common], help="validate the content only")
+    schema = commands.add_parser("schema", parents=[common], help="write the JSON Schema files for editors")
+    schema.add_argument("--schema-dir", type=Path, default=ROOT / "schema")
     serve = commands.add_parser("serve", parents=[common], help="build, then serve on 127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--host", default="127.0.0.1")
@@ -65,6 +68,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"content OK: {len(valid.services)} services, {len(valid.municipalities)} municipalities")
         elif command == "build":
             run_build(args)
+        elif command == "schema":
+            from generator.schema import write_schemas
+
+            for path in write_schemas(args.schema_dir):
+                print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
         elif command == "serve":
             if args.base_url is None:
                 args.base_url = f"http://{args.host}:{args.port}"

@@ -18,12 +18,13 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .catalog import Catalog
 from .errors import BuildError, ContentError
 from .load import load_content
-from .resolve import resolve
+from .resolve import resolve_municipality
 from .validate import ValidContent, validate
 from .write import SiteWriter
 
@@ -56,10 +57,11 @@ class BuildJob:
     progress: Callable[[int], None] = field(default=lambda n: None)
 
 
-def check(content_dir: Path) -> ValidContent:
+def check(content_dir: Path, cache_file: Path | None = None) -> ValidContent:
     """Load and validate all content; raise ContentError listing every problem."""
-    raw, problems = load_content(content_dir)
+    raw, problems = load_content(content_dir, cache_file)
     valid, more = validate(raw)
+    raw.cache.save()
     problems += more
     if problems:
         raise ContentError(problems)
@@ -117,114 +119,163 @@ def pelican_settings(catalog: Catalog, output: Path, job: BuildJob) -> dict[str,
 
 def build_site(catalog: Catalog, out_root: Path, base_url: str, today: dt.date, theme_print: str,
                progress: Callable[[int], None] = lambda n: None) -> SiteResult:
-    """Build one municipality into a fresh folder, then swap it in."""
-    from pelican import Pelican
+    """Bring the staging folder of one municipality up to date, then swap it in."""
+    from pelican import Pelican, signals
     from pelican.log import console
 
     console.quiet = True
     logging.getLogger("pelican").setLevel(logging.ERROR)
     started = time.perf_counter()
-    live = out_root / catalog.slug
-    staging = out_root / f".{catalog.slug}.building-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    writer = SiteWriter(staging, live if live.is_dir() else None)
+    link = out_root / catalog.slug
+    live, staging = _buffers(out_root, catalog.slug)
+    staging.mkdir(parents=True, exist_ok=True)
+    writer = SiteWriter(staging, live)
     job = BuildJob(catalog, writer, base_url, today, theme_print, progress)
+    written_by_pelican: list[str] = []
+
+    def remember(path: str, **_: Any) -> None:
+        if Path(path).is_relative_to(staging):
+            written_by_pelican.append(str(Path(path).relative_to(staging)))
+
+    signals.content_written.connect(remember)
+    signals.feed_written.connect(remember)
     try:
-        Pelican(pelican_settings(catalog, staging, job)).run()
+        pelican = Pelican(pelican_settings(catalog, staging, job))
+        pelican.run()
+        static = [catalog.municipality.branding.logo] if catalog.municipality.branding.logo else []
+        writer.remove_stale(keep=written_by_pelican + static, keep_prefixes=("theme/",))
         writer.save_manifest()
     except BuildError:
-        shutil.rmtree(staging, ignore_errors=True)
         raise
     except Exception as exc:  # Pelican and templates raise anything; report it as a failed build
-        shutil.rmtree(staging, ignore_errors=True)
         raise BuildError(f"{catalog.slug}: build failed: {exc.__class__.__name__}: {exc}") from exc
-    _swap(staging, live)
+    finally:
+        signals.content_written.disconnect(remember)
+        signals.feed_written.disconnect(remember)
+    _point(link, staging)
     return SiteResult(catalog.slug, len(writer.manifest), writer.rendered, writer.reused,
                       time.perf_counter() - started)
 
 
-def _swap(staging: Path, live: Path) -> None:
-    old = live.with_name(f".{live.name}.old-{os.getpid()}")
-    if live.exists():
-        live.rename(old)
-    staging.rename(live)
-    shutil.rmtree(old, ignore_errors=True)
+def _buffers(out_root: Path, slug: str) -> tuple[Path | None, Path]:
+    """The live folder (None before the first build) and the staging folder of a site."""
+    link = out_root / slug
+    first, second = out_root / f".{slug}.a", out_root / f".{slug}.b"
+    if link.is_symlink():
+        live = (out_root / os.readlink(link)).resolve()
+        return live, (second if live == first.resolve() else first)
+    if link.is_dir():  # a plain folder from elsewhere: adopt it as the live buffer
+        shutil.rmtree(first, ignore_errors=True)
+        link.rename(first)
+        link.symlink_to(first.name)
+        return first.resolve(), second
+    return None, first
+
+
+def _point(link: Path, target: Path) -> None:
+    """Atomically make link point to target (a sibling folder)."""
+    temporary = link.with_name(f".{link.name}.link")
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(target.name)
+    os.replace(temporary, link)
 
 
 # --- parallel build with one progress line ---------------------------------------------
 
-_progress_slots: Any = None
+_worker_state: dict[str, Any] = {}
 
 
-def _init_worker(slots: Any) -> None:
-    global _progress_slots  # per worker process: where to report progress
-    _progress_slots = slots
+def _init_worker(valid: ValidContent, slots: Any) -> None:
+    # Forked workers receive the validated content and the progress counters without
+    # pickling; each worker keeps them for the sites it builds.
+    _worker_state.update(valid=valid, slots=slots)
 
 
-def _build_in_worker(index: int, catalog: Catalog, out_root: Path, base_url: str, today: dt.date,
+def _build_in_worker(index: int, slug: str, out_root: Path, base_url: str, today: dt.date,
                      theme_print: str) -> SiteResult:
+    slots = _worker_state["slots"]
+
     def progress(n: int) -> None:
-        with _progress_slots.get_lock():
-            _progress_slots[index] += n
+        with slots.get_lock():
+            slots[index] += n
+
+    valid: ValidContent = _worker_state["valid"]
+    catalog = resolve_municipality(valid.municipalities[slug], valid)
     return build_site(catalog, out_root, base_url, today, theme_print, progress)
+
+
+def _preload() -> None:
+    """Import what every site build needs once, before the workers are forked."""
+    import pelican.generators  # noqa: F401
+
+    from .pages import public_holidays
+
+    public_holidays(dt.date.today())
 
 
 def build(content_dir: Path, out_root: Path, only: str | None = None, base_url: str = DEFAULT_BASE_URL,
           today: dt.date | None = None, workers: int | None = None, show_progress: bool | None = None) -> list[SiteResult]:
     """Validate everything, then build every municipality (or only one)."""
-    valid = check(content_dir)
-    catalogs = resolve(valid)
+    valid = check(content_dir, out_root / ".cache" / "parsed-content.pickle")
+    slugs = sorted(valid.municipalities)
     if only is not None:
-        if only not in catalogs:
-            raise BuildError(f'unknown municipality "{only}"; known: {", ".join(catalogs)}')
-        catalogs = {only: catalogs[only]}
+        if only not in valid.municipalities:
+            raise BuildError(f'unknown municipality "{only}"; known: {", ".join(slugs)}')
+        slugs = [only]
     out_root.mkdir(parents=True, exist_ok=True)
     today = today or dt.date.today()
     theme_print = theme_fingerprint()
-    workers = workers or min(len(catalogs), os.cpu_count() or 1)
+    workers = workers or min(len(slugs), os.cpu_count() or 1)
     show = sys.stderr.isatty() if show_progress is None else show_progress
+    _preload()
     if workers <= 1:
-        results = [build_site(c, out_root, base_url, today, theme_print) for c in catalogs.values()]
+        results = [build_site(resolve_municipality(valid.municipalities[slug], valid), out_root, base_url, today,
+                              theme_print) for slug in slugs]
     else:
-        results = _build_parallel(list(catalogs.values()), out_root, base_url, today, theme_print, workers, show)
-    write_portal_index(out_root, [catalogs[r.slug] for r in results] if only is None else None)
+        results = _build_parallel(valid, slugs, out_root, base_url, today, theme_print, workers, show)
+    if only is None:
+        write_portal_index(out_root, [(slug, valid.municipalities[slug].municipality) for slug in slugs])
     return results
 
 
-def _build_parallel(catalogs: list[Catalog], out_root: Path, base_url: str, today: dt.date, theme_print: str,
-                    workers: int, show: bool) -> list[SiteResult]:
+def _build_parallel(valid: ValidContent, slugs: list[str], out_root: Path, base_url: str, today: dt.date,
+                    theme_print: str, workers: int, show: bool) -> list[SiteResult]:
     context = mp.get_context("fork")
-    slots = context.Array("i", len(catalogs))
-    totals = [len(c.services) + len(c.units) + len(c.locations) + len(c.contacts) + len(c.life_situations) + 10
-              for c in catalogs]
+    slots = context.Array("i", len(slugs))
+    totals = [_page_estimate(valid, slug) for slug in slugs]
     results: dict[str, SiteResult] = {}
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(slots,)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                             initargs=(valid, slots)) as pool:
         pending: set[Future[SiteResult]] = {
-            pool.submit(_build_in_worker, i, c, out_root, base_url, today, theme_print) for i, c in enumerate(catalogs)}
+            pool.submit(_build_in_worker, i, slug, out_root, base_url, today, theme_print)
+            for i, slug in enumerate(slugs)}
         while pending:
             done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in done:
                 result = future.result()
                 results[result.slug] = result
             if show:
-                line = "  ".join(f"{c.slug} {min(slots[i], totals[i])}/{totals[i]}" for i, c in enumerate(catalogs))
+                line = "  ".join(f"{slug} {min(slots[i], totals[i])}/{totals[i]}" for i, slug in enumerate(slugs))
                 sys.stderr.write(f"\r{line}\x1b[K")
                 sys.stderr.flush()
     if show:
         sys.stderr.write("\r\x1b[K")
-    return [results[c.slug] for c in catalogs]
+    return [results[slug] for slug in slugs]
 
 
-def write_portal_index(out_root: Path, catalogs: list[Catalog] | None) -> None:
+def _page_estimate(valid: ValidContent, slug: str) -> int:
+    content = valid.municipalities[slug]
+    return (len(valid.services) + len(valid.life_situations) + len(content.units) + len(content.locations)
+            + len(content.contacts) + 12)
+
+
+def write_portal_index(out_root: Path, municipalities: list[tuple[str, Any]]) -> None:
     """The portal's root page lists every municipality."""
-    if catalogs is None:
-        return
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     env = Environment(loader=FileSystemLoader(THEME / "templates"), autoescape=select_autoescape())
     html = env.get_template("portal.html").render(
-        municipalities=[(c.slug, c.municipality.name, c.municipality.kind) for c in catalogs])
+        municipalities=[(slug, m.name, m.kind) for slug, m in municipalities])
     (out_root / "index.html").write_text(html, encoding="utf-8")
     target = out_root / "theme"
     shutil.rmtree(target, ignore_errors=True)

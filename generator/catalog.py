@@ -6,12 +6,19 @@ export. Holds no I/O and no references back to YAML documents.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .models import (
     Contact, Duration, Fee, LifeSituation, Location, Municipality, Service, Town, Unit,
 )
+
+
+def source_of(model: Any) -> str:
+    """The digest of the file a model came from ('' for models built in code)."""
+    return getattr(model, "source_digest", None) or ""
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,9 @@ class ServiceEntry:
     contact_ids: tuple[str, ...]
     form_enabled: bool
     appointment_location_ids: tuple[str, ...]
+    # Digests of every file this entry was resolved from (service, local part, offices,
+    # locations, contacts, life situations, related services): its page's inputs.
+    sources: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
@@ -73,6 +83,11 @@ class Catalog:
     @property
     def is_district(self) -> bool:
         return self.municipality.kind == "kreis"
+
+    def digests(self, kind: str, ids: Iterable[str]) -> tuple[str, ...]:
+        """Source digests of the named units, locations, contacts, services or life situations."""
+        table: dict[str, Any] = getattr(self, kind)
+        return tuple(source_of(table[i].service if kind == "services" else table[i]) for i in ids)
 
     def town_name(self, town_id: str | None) -> str | None:
         for town in self.municipality.towns:

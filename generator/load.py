@@ -6,6 +6,8 @@ Problem with file and line instead of an exception.
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,7 @@ class Document:
     rel: str
     data: Any
     lines: dict[Loc, int] = field(default_factory=dict)
+    digest: str = ""          # of the file's text: identifies everything derived from it
 
     @property
     def id(self) -> str:
@@ -86,7 +89,49 @@ def parse_yaml(text: str, path: Path, rel: str) -> tuple[Document | None, list[P
         loader.dispose()
     lines: dict[Loc, int] = {}
     _walk(node, (), lines, rel, problems)
-    return Document(path, rel, data, lines), problems
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()
+    return Document(path, rel, data, lines, digest), problems
+
+
+class ParseCache:
+    """Parsed files keyed by path, size and modification time, kept between builds.
+
+    Only parsing is cached; validation always runs on everything.
+    """
+
+    def __init__(self, file: Path | None):
+        self.file = file
+        self.entries: dict[str, tuple[int, int, Document | None, list[Problem]]] = {}
+        # Validated models by (model name, file digest): validation is a pure function of
+        # the file's text, so an unchanged file need not be validated again.
+        self.models: dict[tuple[str, str], Any] = {}
+        self.changed = False
+        if file is not None and file.is_file():
+            try:
+                with file.open("rb") as handle:
+                    self.entries, self.models = pickle.load(handle)
+            except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
+                self.entries, self.models = {}, {}
+
+    def load(self, path: Path, root: Path) -> tuple[Document | None, list[Problem]]:
+        stat = path.stat()
+        key = str(path)
+        cached = self.entries.get(key)
+        if cached is not None and cached[:2] == (stat.st_mtime_ns, stat.st_size):
+            return cached[2], cached[3]
+        doc, problems = load_file(path, root)
+        self.entries[key] = (stat.st_mtime_ns, stat.st_size, doc, problems)
+        self.changed = True
+        return doc, problems
+
+    def save(self) -> None:
+        if self.file is None or not self.changed:
+            return
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.file.with_suffix(".tmp")
+        with temporary.open("wb") as handle:
+            pickle.dump((self.entries, self.models), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        temporary.replace(self.file)
 
 
 def load_file(path: Path, root: Path) -> tuple[Document | None, list[Problem]]:
@@ -130,6 +175,7 @@ class MunicipalityFiles:
 @dataclass
 class RawContent:
     root: Path
+    cache: ParseCache
     services: list[Document] = field(default_factory=list)
     life_situations: list[Document] = field(default_factory=list)
     municipalities: list[MunicipalityFiles] = field(default_factory=list)
@@ -144,11 +190,11 @@ def _yaml_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix in YAML_SUFFIXES and p.is_file())
 
 
-def _load_folder(folder: Path, root: Path, problems: list[Problem]) -> list[Document]:
+def _load_folder(folder: Path, root: Path, problems: list[Problem], cache: ParseCache) -> list[Document]:
     docs: list[Document] = []
     first_by_id: dict[str, str] = {}
     for path in _yaml_files(folder):
-        doc, found = load_file(path, root)
+        doc, found = cache.load(path, root)
         problems.extend(found)
         if doc is None:
             continue
@@ -160,27 +206,31 @@ def _load_folder(folder: Path, root: Path, problems: list[Problem]) -> list[Docu
     return docs
 
 
-def load_content(root: Path) -> tuple[RawContent, list[Problem]]:
-    """Read every content file below root. Problems are syntax-level only."""
+def load_content(root: Path, cache_file: Path | None = None) -> tuple[RawContent, list[Problem]]:
+    """Read every content file below root. Problems are syntax-level only.
+
+    With cache_file, files unchanged since the last call are not parsed again.
+    """
+    cache = ParseCache(cache_file)
     problems: list[Problem] = []
-    raw = RawContent(root=root)
-    raw.services = _load_folder(root / "services", root, problems)
-    raw.life_situations = _load_folder(root / "life-situations", root, problems)
+    raw = RawContent(root=root, cache=cache)
+    raw.services = _load_folder(root / "services", root, problems, cache)
+    raw.life_situations = _load_folder(root / "life-situations", root, problems, cache)
     municipalities = root / "municipalities"
     folders = sorted(p for p in municipalities.iterdir() if p.is_dir()) if municipalities.is_dir() else []
     for folder in folders:
         main = folder / "municipality.yaml"
         doc = None
         if main.is_file():
-            doc, found = load_file(main, root)
+            doc, found = cache.load(main, root)
             problems.extend(found)
         else:
             problems.append(Problem(_relative(folder, root), 1, "", "municipality.yaml is missing"))
         files = MunicipalityFiles(slug=folder.name, municipality=doc, folder=folder)
-        files.units = _load_folder(folder / "units", root, problems)
-        files.locations = _load_folder(folder / "locations", root, problems)
-        files.contacts = _load_folder(folder / "contacts", root, problems)
-        files.services = _load_folder(folder / "services", root, problems)
+        files.units = _load_folder(folder / "units", root, problems, cache)
+        files.locations = _load_folder(folder / "locations", root, problems, cache)
+        files.contacts = _load_folder(folder / "contacts", root, problems, cache)
+        files.services = _load_folder(folder / "services", root, problems, cache)
         for kind in ("news", "pages"):
             sub = folder / kind
             if sub.is_dir():

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, description="Kennung: Kleinbuchstaben, Ziffern, Bindestriche")]
@@ -35,6 +35,17 @@ OfficeRole = Literal[
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    # Digest of the file this model was read from (set by the validator), so that the
+    # build can fingerprint pages without serialising the model again.
+    _source_digest: str | None = PrivateAttr(default=None)
+
+    def mark_source(self, digest: str) -> None:
+        self._source_digest = digest
+
+    @property
+    def source_digest(self) -> str | None:
+        return self._source_digest
 
 
 def _clock(value: Any) -> Any:

@@ -14,8 +14,10 @@ from pelican import signals
 from pelican.generators import Generator
 
 from . import export
+from .catalog import source_of
+from .errors import BuildError
 from .pages import Page, build_pages, site_info
-from .write import SiteWriter, fingerprint
+from .write import digest
 
 SETTING = "PORTAL_BUILD"
 
@@ -23,46 +25,60 @@ SETTING = "PORTAL_BUILD"
 class KnowledgeBaseGenerator(Generator):
     """Renders one municipality's Catalog into its site folder."""
 
+    def generate_context(self) -> None:
+        # Runs after Pelican has read the Markdown and before anything is written, so a
+        # Markdown page that would overwrite a generated page stops the build here.
+        job = self.settings[SETTING]
+        self.site = site_info(job.catalog, job.base_url)
+        self.news = _news(self.context, self.site.base)
+        self.pages = build_pages(job.catalog, job.base_url, job.today)
+        self.pages.append(_news_index(self.site, self.news))
+        ours = {page.path: page.source for page in self.pages}
+        for item in self.context.get("articles", []) + self.context.get("pages", []):
+            if item.save_as in ours:
+                raise BuildError(f"two sources write {item.save_as}: {ours[item.save_as]} and {item.source_path}")
+            job.writer.claim(item.save_as, item.source_path)
+
     def generate_output(self, writer: Any) -> None:
         job = self.settings[SETTING]
-        catalog, out = job.catalog, job.writer
-        site = site_info(catalog, job.base_url)
-        news = _news(self.context, site.base)
-        pages = build_pages(catalog, job.base_url, job.today)
-        pages.append(_news_index(site, news))
-        for item in self.context.get("articles", []) + self.context.get("pages", []):
-            out.claim(item.save_as, item.source_path)
-        site_print = fingerprint(job.theme_print, site, news[:3])
-        for page in pages:
-            if page.path == "index.html":
-                page.context["news"] = news[:3]
-            template = self.get_template(page.template)
-            context = {**self.context, **page.context, "page_path": page.path}
-            out.write(page.path, page.source, fingerprint(site_print, page.template, page.context),
-                      lambda template=template, context=context: template.render(context))
+        catalog, out, site = job.catalog, job.writer, self.site
+        news_print = [(n["title"], n["url"], n["date"], n["summary"]) for n in self.news]
+        site_print = digest(job.theme_print, source_of(catalog.municipality), site, news_print[:3], job.base_url)
+        for page in self.pages:
+            extra = news_print if page.template == "news" else ()
+            out.write(page.path, page.source, digest(site_print, page.template, *page.deps, *extra),
+                      lambda page=page: self._render(page))
             job.progress(1)
-        html_paths = [f"{site.base}{p.path.removesuffix('index.html')}" for p in pages if p.path != "404.html"]
+        html_paths = [f"{site.base}{p.path.removesuffix('index.html')}" for p in self.pages if p.path != "404.html"]
         html_paths += [f"{site.base}{item.url}" for item in self.context.get("articles", []) + self.context.get("pages", [])]
-        out.write("katalog.json", "catalog", fingerprint("katalog", catalog.services, catalog.units,
-                                                         catalog.locations, catalog.municipality, job.base_url),
+        katalog_print = digest(site_print, "katalog", *(s for e in catalog.services.values() for s in e.sources),
+                               *catalog.digests("units", catalog.units), *catalog.digests("locations", catalog.locations))
+        out.write("katalog.json", "catalog", katalog_print,
                   lambda: export.katalog_json(catalog, job.base_url))
-        out.write("sitemap.xml", "site", fingerprint("sitemap", html_paths, job.base_url),
+        out.write("sitemap.xml", "site", digest("sitemap", *html_paths, job.base_url),
                   lambda: export.sitemap_xml(job.base_url, html_paths))
-        out.write("theme/brand.css", "branding", fingerprint("brand", catalog.municipality.branding),
+        out.write("theme/brand.css", "branding", digest("brand", site_print),
                   lambda: _brand_css(catalog.municipality.branding))
+
+    def _render(self, page: Page) -> str:
+        context = {**self.context, **page.build(), "page_path": page.path}
+        if page.path == "index.html":
+            context["news"] = self.news[:3]
+        return self.get_template(page.template).render(context)
 
 
 def _news(context: dict[str, Any], base: str) -> list[dict[str, Any]]:
     articles = sorted(context.get("articles", []), key=lambda a: (a.date, a.slug), reverse=True)
     return [{"title": a.title, "url": f"{base}{a.url}", "date": a.date.date(),
-             "summary": getattr(a, "summary_text", None) or a.metadata.get("summary", "")} for a in articles]
+             "summary": a.metadata.get("summary", "")} for a in articles]
 
 
 def _news_index(site: Any, news: list[dict[str, Any]]) -> Page:
+    from . import jsonld
+
     crumbs = [("Startseite", site.base), ("Aktuelles", f"{site.base}aktuelles/")]
-    from . import jsonld  # local: only needed here
-    return Page(path="aktuelles/index.html", template="news", title="Aktuelles", source="news/",
-                context={"title": "Aktuelles", "crumbs": crumbs, "news": news,
+    return Page("aktuelles/index.html", "news", "news/", ("Aktuelles",),
+                lambda: {"title": "Aktuelles", "crumbs": crumbs, "news": news,
                          "jsonld": [jsonld.breadcrumbs(crumbs, site.base_url)]})
 
 
@@ -80,4 +96,3 @@ def get_generators(_pelican: Any) -> type[Generator]:
 
 def register() -> None:
     signals.get_generators.connect(get_generators)
-

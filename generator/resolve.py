@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .catalog import Catalog, Responsibility, ServiceEntry
+from .catalog import Catalog, Responsibility, ServiceEntry, source_of
 from .models import LocalService, Service
 from .validate import MunicipalityContent, ValidContent
 
@@ -34,28 +34,45 @@ def resolve_municipality(content: MunicipalityContent, valid: ValidContent) -> C
     for switch in m.features.appointments:
         appointment_locations[switch.service].extend(switch.locations)
 
+    no_local = LocalService()
+    # Most services have no local part: their offices depend only on level and role, so
+    # those responsibilities (and their digests) are worked out once per role.
+    shared: dict[tuple[str, str | None], tuple[tuple[Responsibility, ...], tuple[str, ...]]] = {}
     for sid, service in valid.services.items():
-        local = content.local_services.get(sid, LocalService())
+        local = content.local_services.get(sid, no_local)
         contact_ids = list(dict.fromkeys([*local.contacts, *contacts_for.get(sid, [])]))
         online = service.online
+        key = (service.level, service.office)
+        if local is no_local and key in shared:
+            responsibilities, office_sources = shared[key]
+        else:
+            responsibilities = _responsibilities(service, local, content)
+            office_sources = (*(source_of(content.units[r.unit_id]) for r in responsibilities),
+                              *(source_of(content.locations[lid]) for r in responsibilities for lid in r.location_ids))
+            if local is no_local:
+                shared[key] = (responsibilities, office_sources)
+        sources = [source_of(service), source_of(local), *office_sources,
+                   *(source_of(content.contacts[cid]) for cid in contact_ids),
+                   *(source_of(valid.life_situations[lid]) for lid in service.life_situations),
+                   *(source_of(valid.services[rid]) for rid in service.related if rid in valid.services)]
         entries[sid] = ServiceEntry(
             id=sid,
             service=service,
             fees=tuple(local.fees if local.fees is not None else service.fees),
             processing_time=local.processing_time or service.processing_time,
             notes=local.notes,
-            responsibilities=_responsibilities(service, local, content),
+            responsibilities=responsibilities,
             contact_ids=tuple(contact_ids),
             form_enabled=bool(online and online.form and sid in m.features.online_forms),
             appointment_location_ids=tuple(dict.fromkeys(appointment_locations.get(sid, []))),
+            sources=tuple(sources),
         )
     entries = _sorted_by_name(entries)
 
-    by_unit: dict[str, list[str]] = defaultdict(list)
+    by_unit: dict[str, dict[str, None]] = defaultdict(dict)
     for sid, entry in entries.items():
         for resp in entry.responsibilities:
-            if sid not in by_unit[resp.unit_id]:
-                by_unit[resp.unit_id].append(sid)
+            by_unit[resp.unit_id][sid] = None
     by_situation: dict[str, list[str]] = defaultdict(list)
     for sid, entry in entries.items():
         for lid in entry.service.life_situations:

@@ -141,18 +141,27 @@ def _pattern_hint(pattern: str) -> str:
     return f"expected text matching {pattern}"
 
 
-def parse_model(doc: Document, model: type[Model], problems: list[Problem]) -> Any:
+def parse_model(doc: Document, model: type[Model], problems: list[Problem],
+                memo: dict[tuple[str, str], Any] | None = None) -> Any:
     """Validate a document as model; on errors add Problems and return None."""
+    key = (model.__name__, doc.digest)
+    if memo is not None and doc.digest and key in memo:
+        return memo[key]
     if not isinstance(doc.data, dict):
         problems.append(Problem(doc.rel, 1, "", f"expected a mapping of keys at the top of the file, got {_show(doc.data)}"))
         return None
     try:
-        return model.model_validate(doc.data)
+        parsed = model.model_validate(doc.data)
     except ValidationError as exc:
         for error in exc.errors():
             loc = tuple(part for part in error["loc"] if not isinstance(part, str) or not part.startswith("function-"))
             problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc), _message(error, model, loc)))
         return None
+    if doc.digest:
+        parsed.mark_source(f"{model.__name__}:{doc.digest}")
+        if memo is not None:
+            memo[key] = parsed
+    return parsed
 
 
 # --- cross-references -------------------------------------------------------------------
@@ -202,14 +211,16 @@ def _check_markdown(files: list[MarkdownFile], need_date: bool, problems: list[P
 def validate(raw: RawContent) -> tuple[ValidContent, list[Problem]]:
     problems: list[Problem] = []
     valid = ValidContent()
+    memo = raw.cache.models
+    known_models = len(memo)
     for doc in raw.services:
-        service = parse_model(doc, Service, problems)
+        service = parse_model(doc, Service, problems, memo)
         if service is not None:
             valid.services[doc.id] = service
             valid.service_docs[doc.id] = doc
     situation_docs = {}
     for doc in raw.life_situations:
-        situation = parse_model(doc, LifeSituation, problems)
+        situation = parse_model(doc, LifeSituation, problems, memo)
         if situation is not None:
             valid.life_situations[doc.id] = situation
             situation_docs[doc.id] = doc
@@ -231,14 +242,14 @@ def validate(raw: RawContent) -> tuple[ValidContent, list[Problem]]:
             problems.append(Problem(f"{files.folder}", 1, "", f'folder name "{files.slug}" is not a valid slug'))
         if files.municipality is None:
             continue
-        municipality = parse_model(files.municipality, Municipality, problems)
+        municipality = parse_model(files.municipality, Municipality, problems, memo)
         content = MunicipalityContent(files.slug, municipality, files.municipality,
                                       news=files.news, pages=files.pages)
         for attr, model in (("units", Unit), ("locations", Location), ("contacts", Contact),
                             ("local_services", LocalService)):
             source = files.services if attr == "local_services" else getattr(files, attr)
             for doc in source:
-                parsed = parse_model(doc, model, problems)
+                parsed = parse_model(doc, model, problems, memo)
                 if parsed is not None:
                     getattr(content, attr)[doc.id] = parsed
                     content.docs[(attr, doc.id)] = doc
@@ -254,6 +265,8 @@ def validate(raw: RawContent) -> tuple[ValidContent, list[Problem]]:
                           locations=[d.id for d in files.locations], contacts=[d.id for d in files.contacts])
             _check_municipality(content, valid, known, ref, problems)
             valid.municipalities[files.slug] = content
+    if len(memo) != known_models:
+        raw.cache.changed = True
     return valid, problems
 
 

@@ -1,60 +1,52 @@
-"""The only code that writes site files.
+"""The only code that writes the knowledge-base pages of a site.
 
-It refuses to write one path twice (naming both sources), and it is incremental: a page
-whose fingerprint equals the one recorded by the previous build is not rendered again;
-the previous file is linked into the new output instead, so it keeps its inode and mtime.
+A site lives in two folders that take turns (double buffering): the live one, which the
+symlink `<out>/<slug>` points to, and the staging one, which the next build brings up to
+date and then swaps in by replacing the symlink atomically. Each folder records in its
+manifest the fingerprint of every page it holds, so a build renders only pages whose
+inputs changed; a page that the live folder already holds in that version is linked,
+not rendered. Files are always replaced (never written in place), so a file shared by
+both folders through a hard link is never changed under the live site.
+
+The writer also refuses to write one path twice, naming both sources.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import hashlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel
 
 from .errors import BuildError
 
 MANIFEST = ".build-manifest.json"
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (dt.date, Path)):
-        return str(value)
-    return value
+def digest(*parts: object) -> str:
+    """A short stable hash of strings and numbers."""
+    return hashlib.sha1("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()
 
 
-def fingerprint(*parts: Any) -> str:
-    """A stable hash of plain data, models and dataclasses."""
-    text = json.dumps(_plain(list(parts)), sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha1(text.encode("utf-8")).hexdigest()
-
-
-def read_manifest(site_dir: Path) -> dict[str, str]:
+def read_manifest(site_dir: Path | None) -> dict[str, str]:
+    if site_dir is None:
+        return {}
     try:
-        return json.loads((site_dir / MANIFEST).read_text(encoding="utf-8"))
+        data = json.loads((site_dir / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    return data if isinstance(data, dict) else {}
 
 
 class SiteWriter:
-    def __init__(self, out_dir: Path, previous_dir: Path | None):
-        self.out_dir = out_dir
-        self.previous_dir = previous_dir
-        self.previous = read_manifest(previous_dir) if previous_dir else {}
+    def __init__(self, staging: Path, live: Path | None):
+        self.out_dir = staging
+        self.live = live
+        self.live_manifest = read_manifest(live)
+        self.staged_manifest = read_manifest(staging)
+        # From here on the staging folder is being changed: its manifest no longer holds.
+        (staging / MANIFEST).unlink(missing_ok=True)
         self.manifest: dict[str, str] = {}
         self.sources: dict[str, str] = {}
         self.rendered = 0
@@ -70,22 +62,41 @@ class SiteWriter:
         self.claim(path, source)
         self.manifest[path] = print_
         target = self.out_dir / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if self._reuse(path, print_, target):
+        if self.staged_manifest.get(path) == print_ and target.is_file():
             self.reused += 1
             return
+        if not target.parent.is_dir():
+            target.parent.mkdir(parents=True)
+        temporary = target.with_name(f".{target.name}.tmp")
+        if self.live is not None and self.live_manifest.get(path) == print_:
+            try:
+                temporary.unlink(missing_ok=True)
+                os.link(self.live / path, temporary)
+                os.replace(temporary, target)
+                self.reused += 1
+                return
+            except OSError:
+                pass  # the live file is gone or on another device: render it
         data = render()
-        target.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        temporary.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+        os.replace(temporary, target)
         self.rendered += 1
 
-    def _reuse(self, path: str, print_: str, target: Path) -> bool:
-        if self.previous_dir is None or self.previous.get(path) != print_:
-            return False
-        try:
-            os.link(self.previous_dir / path, target)
-        except OSError:
-            return False
-        return True
+    def remove_stale(self, keep: Iterable[str], keep_prefixes: tuple[str, ...]) -> int:
+        """Delete files that neither this build nor Pelican wrote (e.g. a removed service)."""
+        wanted = set(self.manifest) | set(keep)
+        removed = 0
+        for folder, dirs, files in os.walk(self.out_dir, topdown=False):
+            rel_folder = os.path.relpath(folder, self.out_dir)
+            for name in files:
+                rel = name if rel_folder == "." else f"{rel_folder}/{name}"
+                if rel in wanted or rel == MANIFEST or rel.startswith(keep_prefixes):
+                    continue
+                os.unlink(os.path.join(folder, name))
+                removed += 1
+            if rel_folder != "." and not os.listdir(folder):
+                os.rmdir(folder)
+        return removed
 
     def save_manifest(self) -> None:
         (self.out_dir / MANIFEST).write_text(json.dumps(self.manifest, sort_keys=True), encoding="utf-8")

@@ -92,6 +92,7 @@ def test_removed_service_disappears_from_the_site(content: Path, out: Path) -> N
 def test_failed_build_leaves_the_previous_site_untouched(content: Path, out: Path) -> None:
     build(content, out, today=TODAY, show_progress=False)
     before = site_files(out / "stadt")
+    live = os.readlink(out / "stadt")
     # A Markdown page whose URL collides with a generated page makes the build fail midway.
     (content / "municipalities/stadt/pages/impressum.md").write_text("Title: Impressum\nSlug: impressum\n\nText.\n")
     (content / "services" / "kindergeld.yaml").write_text(
@@ -99,7 +100,7 @@ def test_failed_build_leaves_the_previous_site_untouched(content: Path, out: Pat
     with pytest.raises(BuildError, match="two sources write impressum/index.html"):
         build(content, out, today=TODAY, show_progress=False, workers=1)
     assert site_files(out / "stadt") == before
-    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
+    assert os.readlink(out / "stadt") == live
 
 
 def test_invalid_content_builds_nothing(content: Path, out: Path) -> None:
@@ -111,3 +112,38 @@ def test_invalid_content_builds_nothing(content: Path, out: Path) -> None:
     with pytest.raises(ContentError):
         build(content, out, today=TODAY, show_progress=False)
     assert site_files(out / "stadt") == before
+
+
+def tree(site: Path) -> dict[str, bytes]:
+    # The feed carries the time of writing when a site has no news yet.
+    return {path: data for path, (_, data) in site_files(site).items() if path != "aktuelles/feed.xml"}
+
+
+EDITS = [  # (file, old, new, what the sites show afterwards)
+    ("municipalities/stadt/units/buergeramt.yaml", "name: Bürgeramt", "name: Bürgerbüro Mitte", "Bürgerbüro Mitte"),
+    ("municipalities/stadt/locations/rathaus.yaml", 'closes: "12:30"', 'closes: "13:00"', "08:00 bis 13:00 Uhr"),
+    ("municipalities/stadt/contacts/erika-beispiel.yaml", "role: Sachbearbeiterin", "role: Teamleiterin", "Teamleiterin"),
+    ("services/fahrzeug-zulassen.yaml", "name: Fahrzeug zulassen", "name: Auto zulassen", "Auto zulassen"),
+    ("life-situations/umzug.yaml", "name: Umzug", "name: Umziehen", "Umziehen"),
+    ("municipalities/kreis/units/buergerbuero-nordort.yaml", '"02541 11-0"', '"02541 11-99"', "02541 11-99"),
+    ("municipalities/stadt/services/personalausweis-beantragen.yaml", "amount: 40.00", "amount: 41.00", "41,00 €"),
+    ("municipalities/stadt/municipality.yaml", 'primary: "#005a9c"', 'primary: "#004080"', "#004080"),
+]
+
+
+@pytest.mark.parametrize(("file", "old", "new", "shown"), EDITS, ids=[e[3] for e in EDITS])
+def test_incremental_build_equals_a_fresh_build(content: Path, tmp_path: Path, file: str, old: str, new: str,
+                                                shown: str) -> None:
+    incremental, fresh = tmp_path / "incremental", tmp_path / "fresh"
+    build(content, incremental, today=TODAY, show_progress=False)
+    build(content, incremental, today=TODAY, show_progress=False)  # both buffers exist from here on
+    path = content / file
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    build(content, incremental, today=TODAY, show_progress=False)
+    build(content, fresh, today=TODAY, show_progress=False)
+    for slug in ("stadt", "kreis"):
+        assert tree(incremental / slug) == tree(fresh / slug)
+    pages = [data for slug in ("stadt", "kreis") for data in tree(incremental / slug).values()]
+    assert any(shown.encode() in data for data in pages)

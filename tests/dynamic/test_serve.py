@@ -1,0 +1,75 @@
+"""`build.py serve` builds the sites and serves them on one local port."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def served(content: Path, tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", "--port", str(port),
+                                "--content", str(content), "--out", str(tmp_path / "out")],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                requests.get(url, timeout=1)
+                break
+            except requests.ConnectionError:
+                if process.poll() is not None:
+                    pytest.fail(process.stdout.read() if process.stdout else "serve exited")
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_root_lists_every_municipality(served: str) -> None:
+    response = requests.get(served + "/", timeout=5)
+    assert response.status_code == 200
+    assert 'href="/stadt/"' in response.text and 'href="/kreis/"' in response.text
+
+
+def test_site_pages_are_served_with_security_headers(served: str) -> None:
+    response = requests.get(served + "/stadt/leistungen/kindergeld/", timeout=5)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "<h1>Kindergeld beantragen</h1>" in response.text
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_missing_page_gets_the_municipalitys_404_page(served: str) -> None:
+    response = requests.get(served + "/stadt/leistungen/gibt-es-nicht/", timeout=5)
+    assert response.status_code == 404
+    assert "<h1>Seite nicht gefunden</h1>" in response.text
+    assert "Stadt Beispielstadt" in response.text
+
+
+def test_folder_without_slash_redirects(served: str) -> None:
+    response = requests.get(served + "/stadt/a-z", timeout=5, allow_redirects=False)
+    assert response.status_code == 301
+    assert response.headers["Location"].endswith("/stadt/a-z/")
+
+
+def test_hidden_build_files_are_not_served(served: str) -> None:
+    assert requests.get(served + "/stadt/.build-manifest.json", timeout=5).status_code == 404
