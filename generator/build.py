@@ -143,7 +143,8 @@ def build_site(catalog: Catalog, out_root: Path, base_url: str, today: dt.date, 
         pelican = Pelican(pelican_settings(catalog, staging, job))
         pelican.run()
         static = [catalog.municipality.branding.logo] if catalog.municipality.branding.logo else []
-        writer.remove_stale(keep=written_by_pelican + static, keep_prefixes=("theme/",))
+        theme = [f"theme/{p.relative_to(THEME / 'static')}" for p in (THEME / "static").rglob("*") if p.is_file()]
+        writer.remove_stale(written_by_pelican + static + theme)
         writer.save_manifest()
     except BuildError:
         raise

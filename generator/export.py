@@ -48,7 +48,7 @@ def katalog(catalog: Catalog, base_url: str) -> dict[str, Any]:
 
 
 def katalog_json(catalog: Catalog, base_url: str) -> str:
-    return json.dumps(katalog(catalog, base_url), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    return json.dumps(katalog(catalog, base_url), ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def sitemap_xml(base_url: str, paths: list[str]) -> str:

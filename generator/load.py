@@ -106,6 +106,7 @@ class ParseCache:
         # the file's text, so an unchanged file need not be validated again.
         self.models: dict[tuple[str, str], Any] = {}
         self.changed = False
+        self.seen: set[str] = set()
         if file is not None and file.is_file():
             try:
                 with file.open("rb") as handle:
@@ -116,6 +117,7 @@ class ParseCache:
     def load(self, path: Path, root: Path) -> tuple[Document | None, list[Problem]]:
         stat = path.stat()
         key = str(path)
+        self.seen.add(key)
         cached = self.entries.get(key)
         if cached is not None and cached[:2] == (stat.st_mtime_ns, stat.st_size):
             return cached[2], cached[3]
@@ -125,8 +127,11 @@ class ParseCache:
         return doc, problems
 
     def save(self) -> None:
-        if self.file is None or not self.changed:
+        if self.file is None or not (self.changed or set(self.entries) - self.seen):
             return
+        self.entries = {key: entry for key, entry in self.entries.items() if key in self.seen}
+        current = {entry[2].digest for entry in self.entries.values() if entry[2] is not None}
+        self.models = {key: model for key, model in self.models.items() if key[1] in current}
         self.file.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.file.with_suffix(".tmp")
         with temporary.open("wb") as handle:

@@ -87,12 +87,13 @@ class SiteBuilder:
 
         return Page(path, template, source, (title, *deps), build)
 
-    def summary_deps(self, ids: Any = None) -> tuple[str, ...]:
-        """What a list of services shows: id, name and teaser (not the whole description)."""
+    def summary_deps(self, ids: Any = None, teaser: bool = False) -> tuple[str, ...]:
+        """What a list of services shows: id and name, the teaser where it is shown, and
+        what places a service in a group (office role, level)."""
         services = self.catalog.services
         chosen = services.values() if ids is None else (services[sid] for sid in ids)
-        return tuple(f"{e.id}\x1e{e.name}\x1e{e.service.teaser}\x1e{e.service.office}\x1e{e.service.level}"
-                     for e in chosen)
+        return tuple(f"{e.id}\x1e{e.name}\x1e{e.service.teaser if teaser else ''}\x1e{e.service.office}"
+                     f"\x1e{e.service.level}" for e in chosen)
 
     def summaries(self, ids: Any) -> list[dict[str, Any]]:
         return [_summary(self.catalog.services[sid]) for sid in ids]
@@ -129,7 +130,9 @@ class SiteBuilder:
                 "service_count": len(c.services),
             }
 
-        deps = (*self.summary_deps(), *c.digests("life_situations", c.life_situations),
+        featured = [sid for sid, e in c.services.items() if e.form_enabled or e.appointment_location_ids]
+        deps = (*self.summary_deps(), *self.summary_deps(featured, teaser=True),
+                *c.digests("life_situations", c.life_situations),
                 *c.digests("units", c.units))
         return self.page("index.html", "index", c.municipality.name, [], "municipality.yaml", deps, content,
                          lambda: [jsonld.organisation(c, self.site.base_url)])
@@ -213,7 +216,7 @@ class SiteBuilder:
 
         crumbs = self.crumbs(("Lebenslagen", f"{self.site.base}lebenslagen/"),
                              (situation.name, f"{self.site.base}lebenslagen/{lid}/"))
-        deps = (source_of(situation), *self.summary_deps(service_ids),
+        deps = (source_of(situation), *self.summary_deps(service_ids, teaser=True),
                 *c.digests("life_situations", situation.related))
         return self.page(f"lebenslagen/{lid}/index.html", "life_situation", situation.name, crumbs,
                          f"content/life-situations/{lid}.yaml", deps, content)
@@ -281,7 +284,7 @@ class SiteBuilder:
 
         crumbs = self.crumbs(("Standorte", f"{self.site.base}standorte/"), (location.name, url))
         deps = (source_of(location), today.isoformat(), *unit_ids, *c.digests("units", unit_ids),
-                *self.summary_deps(bookable))
+                *self.summary_deps(bookable, teaser=True))
         return self.page(f"standorte/{lid}/index.html", "location", location.name, crumbs, f"locations/{lid}.yaml",
                          deps, content, lambda: [jsonld.place(location, self.site.base_url + url, closures)])
 

@@ -83,11 +83,15 @@ def days_text(days: list[str]) -> str:
     return ", ".join(WEEKDAY_NAMES[order[i]] for i in idx)
 
 
+_converter = md.Markdown(extensions=["sane_lists"], output_format="html")
+
+
 @lru_cache(maxsize=8192)
 def markdown(text: str | None) -> Markup:
+    """Markdown to HTML. One converter is reused (building one costs more than converting)."""
     if not text:
         return Markup("")
-    return Markup(md.markdown(text, extensions=["sane_lists"], output_format="html"))
+    return Markup(_converter.reset().convert(text))
 
 
 def ld_json(data: object) -> Markup:

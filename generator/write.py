@@ -22,6 +22,7 @@ from pathlib import Path
 from .errors import BuildError
 
 MANIFEST = ".build-manifest.json"
+OTHERS = "//others"  # manifest key: files written besides pages (Pelican's, static files)
 
 
 def digest(*parts: object) -> str:
@@ -29,22 +30,27 @@ def digest(*parts: object) -> str:
     return hashlib.sha1("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()
 
 
-def read_manifest(site_dir: Path | None) -> dict[str, str]:
+def read_manifest(site_dir: Path | None) -> tuple[dict[str, str], list[str]]:
+    """The page fingerprints and the other files that a site folder holds."""
     if site_dir is None:
-        return {}
+        return {}, []
     try:
         data = json.loads((site_dir / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+        return {}, []
+    if not isinstance(data, dict):
+        return {}, []
+    others = data.pop(OTHERS, [])
+    return data, others
 
 
 class SiteWriter:
     def __init__(self, staging: Path, live: Path | None):
         self.out_dir = staging
         self.live = live
-        self.live_manifest = read_manifest(live)
-        self.staged_manifest = read_manifest(staging)
+        self.live_manifest, _ = read_manifest(live)
+        self.staged_manifest, self.staged_others = read_manifest(staging)
+        self.others: list[str] = []
         # From here on the staging folder is being changed: its manifest no longer holds.
         (staging / MANIFEST).unlink(missing_ok=True)
         self.manifest: dict[str, str] = {}
@@ -82,21 +88,29 @@ class SiteWriter:
         os.replace(temporary, target)
         self.rendered += 1
 
-    def remove_stale(self, keep: Iterable[str], keep_prefixes: tuple[str, ...]) -> int:
-        """Delete files that neither this build nor Pelican wrote (e.g. a removed service)."""
-        wanted = set(self.manifest) | set(keep)
-        removed = 0
-        for folder, dirs, files in os.walk(self.out_dir, topdown=False):
-            rel_folder = os.path.relpath(folder, self.out_dir)
-            for name in files:
-                rel = name if rel_folder == "." else f"{rel_folder}/{name}"
-                if rel in wanted or rel == MANIFEST or rel.startswith(keep_prefixes):
-                    continue
-                os.unlink(os.path.join(folder, name))
-                removed += 1
-            if rel_folder != "." and not os.listdir(folder):
-                os.rmdir(folder)
-        return removed
+    def remove_stale(self, others: Iterable[str]) -> int:
+        """Delete what the staging folder held last time but this build did not write
+        (a removed service, a deleted news article). others: files written besides pages.
+
+        Without a manifest (the folder's last build failed) every file is looked at.
+        """
+        self.others = sorted(set(others))
+        wanted = set(self.manifest) | set(self.others) | {MANIFEST}
+        if self.staged_manifest:
+            before = set(self.staged_manifest) | set(self.staged_others)
+            candidates = [path for path in before if path not in wanted]
+        else:
+            candidates = [str(p.relative_to(self.out_dir)) for p in self.out_dir.rglob("*")
+                          if p.is_file() and str(p.relative_to(self.out_dir)) not in wanted]
+        for path in candidates:
+            target = self.out_dir / path
+            target.unlink(missing_ok=True)
+            for folder in target.parents:
+                if folder == self.out_dir or any(folder.iterdir()):
+                    break
+                folder.rmdir()
+        return len(candidates)
 
     def save_manifest(self) -> None:
-        (self.out_dir / MANIFEST).write_text(json.dumps(self.manifest, sort_keys=True), encoding="utf-8")
+        data = {**self.manifest, OTHERS: self.others}
+        (self.out_dir / MANIFEST).write_text(json.dumps(data, sort_keys=True), encoding="utf-8")

@@ -89,6 +89,16 @@ def test_removed_service_disappears_from_the_site(content: Path, out: Path) -> N
     assert not (out / "stadt" / "leistungen" / "kindergeld").exists()
 
 
+def test_removed_news_article_disappears_from_both_buffers(content: Path, out: Path) -> None:
+    for _ in range(3):  # fill both buffers, then remove from the one that goes live next
+        build(content, out, today=TODAY, show_progress=False)
+    (content / "municipalities/stadt/news/2026-11-01-neues.md").unlink()
+    for _ in range(2):
+        build(content, out, today=TODAY, show_progress=False)
+        assert not (out / "stadt" / "aktuelles" / "2026-11-01-neues").exists()
+        assert "Neue Öffnungszeiten" not in (out / "stadt" / "aktuelles" / "index.html").read_text(encoding="utf-8")
+
+
 def test_failed_build_leaves_the_previous_site_untouched(content: Path, out: Path) -> None:
     build(content, out, today=TODAY, show_progress=False)
     before = site_files(out / "stadt")
