@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Bürgerportal: the one entry point.
 
-    python build.py                   validate, then build every municipality into output/
-    python build.py check             validate only; exit 1 with every error listed
-    python build.py serve [--port N]  build, then serve all sites on http://127.0.0.1:N/
-    python build.py schema            write schema/*.schema.json (JSON Schema for editors)
-    --only SLUG, --out DIR, --content DIR
+python build.py                   validate, then build every municipality into output/
+python build.py check             validate only; exit 1 with every error listed
+python build.py serve [--port N]  build, then serve all sites on http://127.0.0.1:N/
+python build.py schema            write schema/*.schema.json (JSON Schema for editors)
+--only SLUG, --out DIR, --content DIR
 """
 
 from __future__ import annotations

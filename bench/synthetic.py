@@ -11,8 +11,7 @@ import yaml
 ROLES = ["citizens_office", "registry_office", "public_order", "trade", "tax", "waste", "building",
          "road_traffic", "driving_licences", "foreigners", "youth", "social", "housing"]
 SITUATIONS = ["umzug", "geburt", "heirat", "auto-und-verkehr", "bauen-und-wohnen", "abfall"]
-WORDS = ("Antrag Bescheinigung Genehmigung Anmeldung Erlaubnis Auskunft Ausweis Zuschuss Gebühr Nachweis "
-         "Termin Unterlagen Frist Verfahren Bürgerbüro Verwaltung Formular Bescheid Prüfung Beratung").split()
+WORDS = ["Antrag", "Bescheinigung", "Genehmigung", "Anmeldung", "Erlaubnis", "Auskunft", "Ausweis", "Zuschuss", "Gebühr", "Nachweis", "Termin", "Unterlagen", "Frist", "Verfahren", "Bürgerbüro", "Verwaltung", "Formular", "Bescheid", "Prüfung", "Beratung"]
 
 
 def _text(rng: random.Random, words: int) -> str:

@@ -15,10 +15,10 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 from .catalog import Catalog
@@ -89,36 +89,77 @@ def pelican_settings(catalog: Catalog, output: Path, job: BuildJob) -> dict[str,
     m = catalog.municipality
     settings = dict(DEFAULT_CONFIG)
     static = [m.branding.logo] if m.branding.logo else []
-    settings.update({
-        "PATH": str(catalog.folder), "OUTPUT_PATH": str(output), "THEME": str(THEME),
-        "THEME_STATIC_DIR": "theme", "SITENAME": m.name, "SITEURL": f"/{catalog.slug}",
-        "DEFAULT_LANG": "de", "TIMEZONE": "Europe/Berlin", "LOCALE": ("C.UTF-8", ""),
-        "DEFAULT_DATE_FORMAT": "%d.%m.%Y", "DEFAULT_PAGINATION": False, "RELATIVE_URLS": False,
-        "ARTICLE_PATHS": ["news"], "PAGE_PATHS": ["pages"], "STATIC_PATHS": static,
-        "ARTICLE_EXCLUDES": [], "PAGE_EXCLUDES": [],
-        "SLUGIFY_SOURCE": "basename",
-        "ARTICLE_URL": "aktuelles/{slug}/", "ARTICLE_SAVE_AS": "aktuelles/{slug}/index.html",
-        "PAGE_URL": "{slug}/", "PAGE_SAVE_AS": "{slug}/index.html",
-        "DIRECT_TEMPLATES": [], "PAGINATED_TEMPLATES": {},
-        "CATEGORY_SAVE_AS": "", "CATEGORIES_SAVE_AS": "", "TAG_SAVE_AS": "", "TAGS_SAVE_AS": "",
-        "AUTHOR_SAVE_AS": "", "AUTHORS_SAVE_AS": "", "ARCHIVES_SAVE_AS": "",
-        "YEAR_ARCHIVE_SAVE_AS": "", "MONTH_ARCHIVE_SAVE_AS": "", "DAY_ARCHIVE_SAVE_AS": "",
-        "DRAFT_SAVE_AS": "", "DRAFT_PAGE_SAVE_AS": "",
-        "FEED_DOMAIN": job.base_url, "FEED_ALL_ATOM": "aktuelles/feed.xml", "FEED_ATOM": None,
-        "CATEGORY_FEED_ATOM": None, "TRANSLATION_FEED_ATOM": None, "AUTHOR_FEED_ATOM": None,
-        "AUTHOR_FEED_RSS": None, "FEED_ALL_RSS": None, "TAG_FEED_ATOM": None,
-        "CACHE_CONTENT": False, "LOAD_CONTENT_CACHE": False, "DELETE_OUTPUT_DIRECTORY": False,
-        "PLUGINS": ["generator.plugin"], "PLUGIN_PATHS": [],
-        "JINJA_FILTERS": FILTERS, "JINJA_ENVIRONMENT": {"trim_blocks": True, "lstrip_blocks": True,
-                                                         "extensions": [], "autoescape": True},
-        "TYPOGRIFY": False, "SUMMARY_MAX_LENGTH": 40,
-        "PORTAL_SITE": site_info(catalog, job.base_url), SETTING: job,
-    })
+    settings.update(
+        {
+            "PATH": str(catalog.folder),
+            "OUTPUT_PATH": str(output),
+            "THEME": str(THEME),
+            "THEME_STATIC_DIR": "theme",
+            "SITENAME": m.name,
+            "SITEURL": f"/{catalog.slug}",
+            "DEFAULT_LANG": "de",
+            "TIMEZONE": "Europe/Berlin",
+            "LOCALE": ("C.UTF-8", ""),
+            "DEFAULT_DATE_FORMAT": "%d.%m.%Y",
+            "DEFAULT_PAGINATION": False,
+            "RELATIVE_URLS": False,
+            "ARTICLE_PATHS": ["news"],
+            "PAGE_PATHS": ["pages"],
+            "STATIC_PATHS": static,
+            "ARTICLE_EXCLUDES": [],
+            "PAGE_EXCLUDES": [],
+            "SLUGIFY_SOURCE": "basename",
+            "ARTICLE_URL": "aktuelles/{slug}/",
+            "ARTICLE_SAVE_AS": "aktuelles/{slug}/index.html",
+            "PAGE_URL": "{slug}/",
+            "PAGE_SAVE_AS": "{slug}/index.html",
+            "DIRECT_TEMPLATES": [],
+            "PAGINATED_TEMPLATES": {},
+            "CATEGORY_SAVE_AS": "",
+            "CATEGORIES_SAVE_AS": "",
+            "TAG_SAVE_AS": "",
+            "TAGS_SAVE_AS": "",
+            "AUTHOR_SAVE_AS": "",
+            "AUTHORS_SAVE_AS": "",
+            "ARCHIVES_SAVE_AS": "",
+            "YEAR_ARCHIVE_SAVE_AS": "",
+            "MONTH_ARCHIVE_SAVE_AS": "",
+            "DAY_ARCHIVE_SAVE_AS": "",
+            "DRAFT_SAVE_AS": "",
+            "DRAFT_PAGE_SAVE_AS": "",
+            "FEED_DOMAIN": job.base_url,
+            "FEED_ALL_ATOM": "aktuelles/feed.xml",
+            "FEED_ATOM": None,
+            "CATEGORY_FEED_ATOM": None,
+            "TRANSLATION_FEED_ATOM": None,
+            "AUTHOR_FEED_ATOM": None,
+            "AUTHOR_FEED_RSS": None,
+            "FEED_ALL_RSS": None,
+            "TAG_FEED_ATOM": None,
+            "CACHE_CONTENT": False,
+            "LOAD_CONTENT_CACHE": False,
+            "DELETE_OUTPUT_DIRECTORY": False,
+            "PLUGINS": ["generator.plugin"],
+            "PLUGIN_PATHS": [],
+            "JINJA_FILTERS": FILTERS,
+            "JINJA_ENVIRONMENT": {"trim_blocks": True, "lstrip_blocks": True, "extensions": [], "autoescape": True},
+            "TYPOGRIFY": False,
+            "SUMMARY_MAX_LENGTH": 40,
+            "PORTAL_SITE": site_info(catalog, job.base_url),
+            SETTING: job,
+        }
+    )
     return configure_settings(settings)
 
 
-def build_site(catalog: Catalog, out_root: Path, base_url: str, today: dt.date, theme_print: str,
-               progress: Callable[[int], None] = lambda n: None) -> SiteResult:
+def build_site(
+    catalog: Catalog,
+    out_root: Path,
+    base_url: str,
+    today: dt.date,
+    theme_print: str,
+    progress: Callable[[int], None] = lambda n: None,
+) -> SiteResult:
     """Bring the staging folder of one municipality up to date, then swap it in."""
     from pelican import Pelican, signals
     from pelican.log import console
@@ -154,8 +195,7 @@ def build_site(catalog: Catalog, out_root: Path, base_url: str, today: dt.date, 
         signals.content_written.disconnect(remember)
         signals.feed_written.disconnect(remember)
     _point(link, staging)
-    return SiteResult(catalog.slug, len(writer.manifest), writer.rendered, writer.reused,
-                      time.perf_counter() - started)
+    return SiteResult(catalog.slug, len(writer.manifest), writer.rendered, writer.reused, time.perf_counter() - started)
 
 
 def _buffers(out_root: Path, slug: str) -> tuple[Path | None, Path]:
@@ -192,8 +232,9 @@ def _init_worker(valid: ValidContent, slots: Any) -> None:
     _worker_state.update(valid=valid, slots=slots)
 
 
-def _build_in_worker(index: int, slug: str, out_root: Path, base_url: str, today: dt.date,
-                     theme_print: str) -> SiteResult:
+def _build_in_worker(
+    index: int, slug: str, out_root: Path, base_url: str, today: dt.date, theme_print: str
+) -> SiteResult:
     slots = _worker_state["slots"]
 
     def progress(n: int) -> None:
@@ -214,8 +255,15 @@ def _preload() -> None:
     public_holidays(dt.date.today())
 
 
-def build(content_dir: Path, out_root: Path, only: str | None = None, base_url: str = DEFAULT_BASE_URL,
-          today: dt.date | None = None, workers: int | None = None, show_progress: bool | None = None) -> list[SiteResult]:
+def build(
+    content_dir: Path,
+    out_root: Path,
+    only: str | None = None,
+    base_url: str = DEFAULT_BASE_URL,
+    today: dt.date | None = None,
+    workers: int | None = None,
+    show_progress: bool | None = None,
+) -> list[SiteResult]:
     """Validate everything, then build every municipality (or only one)."""
     valid = check(content_dir, out_root / ".cache" / "parsed-content.pickle")
     slugs = sorted(valid.municipalities)
@@ -230,8 +278,10 @@ def build(content_dir: Path, out_root: Path, only: str | None = None, base_url: 
     show = sys.stderr.isatty() if show_progress is None else show_progress
     _preload()
     if workers <= 1:
-        results = [build_site(resolve_municipality(valid.municipalities[slug], valid), out_root, base_url, today,
-                              theme_print) for slug in slugs]
+        results = [
+            build_site(resolve_municipality(valid.municipalities[slug], valid), out_root, base_url, today, theme_print)
+            for slug in slugs
+        ]
     else:
         results = _build_parallel(valid, slugs, out_root, base_url, today, theme_print, workers, show)
     if only is None:
@@ -239,17 +289,25 @@ def build(content_dir: Path, out_root: Path, only: str | None = None, base_url: 
     return results
 
 
-def _build_parallel(valid: ValidContent, slugs: list[str], out_root: Path, base_url: str, today: dt.date,
-                    theme_print: str, workers: int, show: bool) -> list[SiteResult]:
+def _build_parallel(
+    valid: ValidContent,
+    slugs: list[str],
+    out_root: Path,
+    base_url: str,
+    today: dt.date,
+    theme_print: str,
+    workers: int,
+    show: bool,
+) -> list[SiteResult]:
     context = mp.get_context("fork")
     slots = context.Array("i", len(slugs))
     totals = [_page_estimate(valid, slug) for slug in slugs]
     results: dict[str, SiteResult] = {}
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                             initargs=(valid, slots)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(valid, slots)) as pool:
         pending: set[Future[SiteResult]] = {
             pool.submit(_build_in_worker, i, slug, out_root, base_url, today, theme_print)
-            for i, slug in enumerate(slugs)}
+            for i, slug in enumerate(slugs)
+        }
         while pending:
             done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in done:
@@ -266,8 +324,14 @@ def _build_parallel(valid: ValidContent, slugs: list[str], out_root: Path, base_
 
 def _page_estimate(valid: ValidContent, slug: str) -> int:
     content = valid.municipalities[slug]
-    return (len(valid.services) + len(valid.life_situations) + len(content.units) + len(content.locations)
-            + len(content.contacts) + 12)
+    return (
+        len(valid.services)
+        + len(valid.life_situations)
+        + len(content.units)
+        + len(content.locations)
+        + len(content.contacts)
+        + 12
+    )
 
 
 def write_portal_index(out_root: Path, municipalities: list[tuple[str, Any]]) -> None:
@@ -275,8 +339,7 @@ def write_portal_index(out_root: Path, municipalities: list[tuple[str, Any]]) ->
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
     env = Environment(loader=FileSystemLoader(THEME / "templates"), autoescape=select_autoescape())
-    html = env.get_template("portal.html").render(
-        municipalities=[(slug, m.name, m.kind) for slug, m in municipalities])
+    html = env.get_template("portal.html").render(municipalities=[(slug, m.name, m.kind) for slug, m in municipalities])
     (out_root / "index.html").write_text(html, encoding="utf-8")
     target = out_root / "theme"
     shutil.rmtree(target, ignore_errors=True)

@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any
 
 from .models import (
-    Contact, Duration, Fee, LifeSituation, Location, Municipality, Service, Town, Unit,
+    Contact,
+    Duration,
+    Fee,
+    LifeSituation,
+    Location,
+    Municipality,
+    Service,
+    Town,
+    Unit,
 )
 
 

@@ -18,32 +18,53 @@ def katalog(catalog: Catalog, base_url: str) -> dict[str, Any]:
     for sid, entry in catalog.services.items():
         s = entry.service
         services[sid] = {
-            "name": s.name, "teaser": s.teaser, "leika": s.leika, "synonyms": list(s.synonyms),
-            "level": s.level, "url": f"/{catalog.slug}/leistungen/{sid}/",
+            "name": s.name,
+            "teaser": s.teaser,
+            "leika": s.leika,
+            "synonyms": list(s.synonyms),
+            "level": s.level,
+            "url": f"/{catalog.slug}/leistungen/{sid}/",
             "online": s.online.model_dump(mode="json", exclude_none=True) if s.online else None,
             "form_enabled": entry.form_enabled,
             "appointment_locations": list(entry.appointment_location_ids),
-            "responsible": [{"unit": r.unit_id, "town": r.town.id if r.town else None,
-                             "locations": list(r.location_ids)} for r in entry.responsibilities],
+            "responsible": [
+                {"unit": r.unit_id, "town": r.town.id if r.town else None, "locations": list(r.location_ids)}
+                for r in entry.responsibilities
+            ],
             "contacts": list(entry.contact_ids),
             "fees": [f.model_dump(mode="json", exclude_none=True) for f in entry.fees],
         }
     return {
         "version": KATALOG_VERSION,
         "municipality": {
-            "slug": catalog.slug, "name": m.name, "short_name": m.short_name, "kind": m.kind, "ags": m.ags,
-            "url": f"/{catalog.slug}/", "phone": m.phone, "email": m.email,
+            "slug": catalog.slug,
+            "name": m.name,
+            "short_name": m.short_name,
+            "kind": m.kind,
+            "ags": m.ags,
+            "url": f"/{catalog.slug}/",
+            "phone": m.phone,
+            "email": m.email,
             "towns": [{"id": t.id, "name": t.name, "ags": t.ags} for t in m.towns],
             "features": m.features.model_dump(mode="json"),
         },
         "services": services,
-        "units": {uid: {**u.model_dump(mode="json", exclude_none=True), "url": f"/{catalog.slug}/organisation/{uid}/"}
-                  for uid, u in catalog.units.items()},
-        "locations": {lid: {**loc.model_dump(mode="json", exclude_none=True), "url": f"/{catalog.slug}/standorte/{lid}/"}
-                      for lid, loc in catalog.locations.items()},
-        "life_situations": {lid: {"name": s.name, "url": f"/{catalog.slug}/lebenslagen/{lid}/",
-                                  "services": list(catalog.services_by_situation.get(lid, ()))}
-                            for lid, s in catalog.life_situations.items()},
+        "units": {
+            uid: {**u.model_dump(mode="json", exclude_none=True), "url": f"/{catalog.slug}/organisation/{uid}/"}
+            for uid, u in catalog.units.items()
+        },
+        "locations": {
+            lid: {**loc.model_dump(mode="json", exclude_none=True), "url": f"/{catalog.slug}/standorte/{lid}/"}
+            for lid, loc in catalog.locations.items()
+        },
+        "life_situations": {
+            lid: {
+                "name": s.name,
+                "url": f"/{catalog.slug}/lebenslagen/{lid}/",
+                "services": list(catalog.services_by_situation.get(lid, ())),
+            }
+            for lid, s in catalog.life_situations.items()
+        },
     }
 
 
@@ -52,8 +73,7 @@ def katalog_json(catalog: Catalog, base_url: str) -> str:
 
 
 def sitemap_xml(base_url: str, paths: list[str]) -> str:
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for path in sorted(paths):
         lines.append(f"  <url><loc>{escape(base_url.rstrip('/') + path)}</loc></url>")
     lines.append("</urlset>")

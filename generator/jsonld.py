@@ -11,41 +11,81 @@ from .text import SCHEMA_DAYS, fee_text
 
 
 def postal_address(address: Address) -> dict[str, Any]:
-    return {"@type": "PostalAddress", "streetAddress": address.street, "postalCode": address.postal_code,
-            "addressLocality": address.city, "addressCountry": "DE"}
+    return {
+        "@type": "PostalAddress",
+        "streetAddress": address.street,
+        "postalCode": address.postal_code,
+        "addressLocality": address.city,
+        "addressCountry": "DE",
+    }
 
 
 def organisation(catalog: Catalog, base_url: str) -> dict[str, Any]:
     m = catalog.municipality
-    return {"@type": "GovernmentOrganization", "name": m.name, "url": f"{base_url}/{catalog.slug}/",
-            "telephone": m.phone, "email": m.email, "address": postal_address(m.address),
-            "sameAs": m.website}
+    return {
+        "@type": "GovernmentOrganization",
+        "name": m.name,
+        "url": f"{base_url}/{catalog.slug}/",
+        "telephone": m.phone,
+        "email": m.email,
+        "address": postal_address(m.address),
+        "sameAs": m.website,
+    }
 
 
 def breadcrumbs(crumbs: list[tuple[str, str]], base_url: str) -> dict[str, Any]:
-    return {"@type": "BreadcrumbList", "itemListElement": [
-        {"@type": "ListItem", "position": i, "name": name, "item": base_url + url}
-        for i, (name, url) in enumerate(crumbs, start=1)]}
+    return {
+        "@type": "BreadcrumbList",
+        "itemListElement": [
+            {"@type": "ListItem", "position": i, "name": name, "item": base_url + url}
+            for i, (name, url) in enumerate(crumbs, start=1)
+        ],
+    }
 
 
 def opening_hours(location: Location, holidays: list[tuple[dt.date, str]]) -> dict[str, Any]:
-    data: dict[str, Any] = {"openingHoursSpecification": [
-        {"@type": "OpeningHoursSpecification", "dayOfWeek": [SCHEMA_DAYS[d] for d in h.days],
-         "opens": h.opens, "closes": h.closes} for h in location.opening_hours]}
-    special = [{"@type": "OpeningHoursSpecification", "validFrom": e.date.isoformat(),
-                "validThrough": e.date.isoformat(),
-                **({"opens": "00:00", "closes": "00:00"} if e.closed else {"opens": e.opens, "closes": e.closes})}
-               for e in location.exceptions]
-    special += [{"@type": "OpeningHoursSpecification", "validFrom": day.isoformat(),
-                 "validThrough": day.isoformat(), "opens": "00:00", "closes": "00:00"} for day, _ in holidays]
+    data: dict[str, Any] = {
+        "openingHoursSpecification": [
+            {
+                "@type": "OpeningHoursSpecification",
+                "dayOfWeek": [SCHEMA_DAYS[d] for d in h.days],
+                "opens": h.opens,
+                "closes": h.closes,
+            }
+            for h in location.opening_hours
+        ]
+    }
+    special = [
+        {
+            "@type": "OpeningHoursSpecification",
+            "validFrom": e.date.isoformat(),
+            "validThrough": e.date.isoformat(),
+            **({"opens": "00:00", "closes": "00:00"} if e.closed else {"opens": e.opens, "closes": e.closes}),
+        }
+        for e in location.exceptions
+    ]
+    special += [
+        {
+            "@type": "OpeningHoursSpecification",
+            "validFrom": day.isoformat(),
+            "validThrough": day.isoformat(),
+            "opens": "00:00",
+            "closes": "00:00",
+        }
+        for day, _ in holidays
+    ]
     if special:
         data["specialOpeningHoursSpecification"] = special
     return data
 
 
 def place(location: Location, url: str, holidays: list[tuple[dt.date, str]]) -> dict[str, Any]:
-    data: dict[str, Any] = {"@type": "GovernmentOffice", "name": location.name, "url": url,
-                            "address": postal_address(location.address)}
+    data: dict[str, Any] = {
+        "@type": "GovernmentOffice",
+        "name": location.name,
+        "url": url,
+        "address": postal_address(location.address),
+    }
     if location.geo:
         data["geo"] = {"@type": "GeoCoordinates", "latitude": location.geo.lat, "longitude": location.geo.lon}
     if location.phone:
@@ -57,31 +97,51 @@ def place(location: Location, url: str, holidays: list[tuple[dt.date, str]]) -> 
 def service(catalog: Catalog, entry: ServiceEntry, url: str, base_url: str) -> dict[str, Any]:
     s = entry.service
     data: dict[str, Any] = {
-        "@type": "GovernmentService", "name": s.name, "description": s.teaser, "url": url,
-        "serviceType": s.name, "provider": organisation(catalog, base_url),
+        "@type": "GovernmentService",
+        "name": s.name,
+        "description": s.teaser,
+        "url": url,
+        "serviceType": s.name,
+        "provider": organisation(catalog, base_url),
         "areaServed": {"@type": "AdministrativeArea", "name": catalog.municipality.short_name},
     }
     if s.leika:
-        data["identifier"] = {"@type": "PropertyValue", "propertyID": "LeiKa",
-                              "value": f"urn:de:fim:leika:leistung:{s.leika}"}
+        data["identifier"] = {
+            "@type": "PropertyValue",
+            "propertyID": "LeiKa",
+            "value": f"urn:de:fim:leika:leistung:{s.leika}",
+        }
     if s.synonyms:
         data["alternateName"] = list(s.synonyms)
-    offers = [{"@type": "Offer", "name": fee.label, "priceCurrency": "EUR",
-               **({"price": fee.amount} if fee.amount is not None else {}),
-               **({"description": fee_text(fee)} if fee.amount is None else {})} for fee in entry.fees]
+    offers = [
+        {
+            "@type": "Offer",
+            "name": fee.label,
+            "priceCurrency": "EUR",
+            **({"price": fee.amount} if fee.amount is not None else {}),
+            **({"description": fee_text(fee)} if fee.amount is None else {}),
+        }
+        for fee in entry.fees
+    ]
     if offers:
         data["offers"] = offers
     channels = []
     for resp in entry.responsibilities[:50]:
         unit = catalog.units[resp.unit_id]
-        channel: dict[str, Any] = {"@type": "ServiceChannel", "name": unit.name,
-                                   "serviceUrl": f"{base_url}/{catalog.slug}/organisation/{resp.unit_id}/"}
+        channel: dict[str, Any] = {
+            "@type": "ServiceChannel",
+            "name": unit.name,
+            "serviceUrl": f"{base_url}/{catalog.slug}/organisation/{resp.unit_id}/",
+        }
         if unit.phone:
             channel["servicePhone"] = {"@type": "ContactPoint", "telephone": unit.phone}
         if resp.location_ids:
             loc = catalog.locations[resp.location_ids[0]]
-            channel["serviceLocation"] = {"@type": "GovernmentOffice", "name": loc.name,
-                                          "address": postal_address(loc.address)}
+            channel["serviceLocation"] = {
+                "@type": "GovernmentOffice",
+                "name": loc.name,
+                "address": postal_address(loc.address),
+            }
         channels.append(channel)
     if s.online and s.online.url:
         channels.append({"@type": "ServiceChannel", "name": s.online.label, "serviceUrl": s.online.url})
@@ -91,9 +151,12 @@ def service(catalog: Catalog, entry: ServiceEntry, url: str, base_url: str) -> d
 
 
 def unit(catalog: Catalog, uid: str, u: Unit, base_url: str) -> dict[str, Any]:
-    data: dict[str, Any] = {"@type": "GovernmentOrganization", "name": u.name,
-                            "url": f"{base_url}/{catalog.slug}/organisation/{uid}/",
-                            "parentOrganization": organisation(catalog, base_url)}
+    data: dict[str, Any] = {
+        "@type": "GovernmentOrganization",
+        "name": u.name,
+        "url": f"{base_url}/{catalog.slug}/organisation/{uid}/",
+        "parentOrganization": organisation(catalog, base_url),
+    }
     if u.phone:
         data["telephone"] = u.phone
     if u.email:
@@ -102,8 +165,13 @@ def unit(catalog: Catalog, uid: str, u: Unit, base_url: str) -> dict[str, Any]:
 
 
 def contact(catalog: Catalog, c: Contact, url: str, base_url: str) -> dict[str, Any]:
-    point: dict[str, Any] = {"@type": "ContactPoint", "name": c.name, "contactType": c.role,
-                             "url": url, "availableLanguage": "de"}
+    point: dict[str, Any] = {
+        "@type": "ContactPoint",
+        "name": c.name,
+        "contactType": c.role,
+        "url": url,
+        "availableLanguage": "de",
+    }
     if c.phone:
         point["telephone"] = c.phone
     if c.email:

@@ -28,7 +28,7 @@ class Document:
     rel: str
     data: Any
     lines: dict[Loc, int] = field(default_factory=dict)
-    digest: str = ""          # of the file's text: identifies everything derived from it
+    digest: str = ""  # of the file's text: identifies everything derived from it
 
     @property
     def id(self) -> str:
@@ -50,8 +50,9 @@ def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], rel: str, problems: 
             key = key_node.value
             line = key_node.start_mark.line + 1
             if key in seen:
-                problems.append(Problem(rel, line, _dotted(loc + (key,)),
-                                        f"duplicate key (first given on line {seen[key]})"))
+                problems.append(
+                    Problem(rel, line, _dotted(loc + (key,)), f"duplicate key (first given on line {seen[key]})")
+                )
                 continue
             seen[key] = line
             lines[loc + (key,)] = line

@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator,
 
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, description="Kennung: Kleinbuchstaben, Ziffern, Bindestriche")]
-HttpsUrl = Annotated[str, Field(pattern=r"^https://[^\s/$.?#][^\s]*\.[^\s]{2,}$",
-                                description="Vollständige Adresse mit https://")]
+HttpsUrl = Annotated[
+    str, Field(pattern=r"^https://[^\s/$.?#][^\s]*\.[^\s]{2,}$", description="Vollständige Adresse mit https://")
+]
 Markdown = Annotated[str, Field(min_length=1, description="Text, Markdown erlaubt")]
 Colour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="Farbe als #rrggbb")]
 
@@ -26,9 +27,26 @@ TimeUnit = Literal["minutes", "hours", "days", "weeks", "months"]
 Weekday = Literal["mo", "tu", "we", "th", "fr", "sa", "su"]
 WEEKDAYS: tuple[str, ...] = ("mo", "tu", "we", "th", "fr", "sa", "su")
 OfficeRole = Literal[
-    "general", "citizens_office", "registry_office", "public_order", "trade", "tax", "waste",
-    "building", "planning", "road_traffic", "driving_licences", "foreigners", "naturalisation",
-    "youth", "social", "housing", "health", "parental_allowance", "disability", "elections",
+    "general",
+    "citizens_office",
+    "registry_office",
+    "public_order",
+    "trade",
+    "tax",
+    "waste",
+    "building",
+    "planning",
+    "road_traffic",
+    "driving_licences",
+    "foreigners",
+    "naturalisation",
+    "youth",
+    "social",
+    "housing",
+    "health",
+    "parental_allowance",
+    "disability",
+    "elections",
     "lost_property",
 ]
 
@@ -65,6 +83,7 @@ class Address(Model):
 
 
 # --- services -------------------------------------------------------------------------
+
 
 class Fee(Model):
     label: str = Field(description="Wofür die Gebühr anfällt")
@@ -149,8 +168,9 @@ class Service(Model):
     """Leistungsbeschreibung nach FIM, einmal für alle Kommunen."""
 
     name: str = Field(min_length=3, description="Leistungsbezeichnung")
-    leika: str | None = Field(None, pattern=r"^99[0-9]{12}$",
-                              description="LeiKa-Leistungsschlüssel: genau 14 Ziffern, beginnt mit 99")
+    leika: str | None = Field(
+        None, pattern=r"^99[0-9]{12}$", description="LeiKa-Leistungsschlüssel: genau 14 Ziffern, beginnt mit 99"
+    )
     synonyms: list[str] = Field(default_factory=list, description="Suchbegriffe der Bürgerinnen und Bürger")
     teaser: str = Field(min_length=10, description="Ein Satz, der die Leistung erklärt")
     description: Markdown = Field(description="Volltext")
@@ -187,6 +207,7 @@ class LifeSituation(Model):
 
 # --- municipality ---------------------------------------------------------------------
 
+
 class Branding(Model):
     primary: Colour = Field(description="Hauptfarbe; weiße Schrift darauf braucht Kontrast 4,5:1")
     accent: Colour | None = None
@@ -197,12 +218,14 @@ class Branding(Model):
     def _readable_with_white(cls, value: str) -> str:
         ratio = contrast_ratio(value, "#ffffff")
         if ratio < 4.5:
-            raise ValueError(f"white text on {value} has contrast {ratio:.2f}:1, WCAG AA needs 4.5:1; choose a darker colour")
+            raise ValueError(
+                f"white text on {value} has contrast {ratio:.2f}:1, WCAG AA needs 4.5:1; choose a darker colour"
+            )
         return value
 
 
 def _luminance(colour: str) -> float:
-    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
     linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
@@ -275,8 +298,12 @@ class AppointmentSwitch(Model):
 
 
 class Features(Model):
-    online_forms: list[Id] = Field(default_factory=list, description="Leistungen, deren eigenes Online-Formular hier freigeschaltet ist")
-    appointments: list[AppointmentSwitch] = Field(default_factory=list, description="Buchbare Termine je Leistung und Standort")
+    online_forms: list[Id] = Field(
+        default_factory=list, description="Leistungen, deren eigenes Online-Formular hier freigeschaltet ist"
+    )
+    appointments: list[AppointmentSwitch] = Field(
+        default_factory=list, description="Buchbare Termine je Leistung und Standort"
+    )
 
 
 class Municipality(Model):
@@ -313,6 +340,7 @@ class Municipality(Model):
 
 
 # --- per municipality -----------------------------------------------------------------
+
 
 class Unit(Model):
     name: str
@@ -390,7 +418,7 @@ class Location(Model):
     def _no_overlaps(cls, hours: list[OpeningHours]) -> list[OpeningHours]:
         for day in WEEKDAYS:
             spans = sorted((h.opens, h.closes) for h in hours if day in h.days)
-            for (_, first_end), (second_start, _) in zip(spans, spans[1:]):
+            for (_, first_end), (second_start, _) in zip(spans, spans[1:], strict=False):
                 if second_start < first_end:
                     raise ValueError(f"opening hours overlap on {day}: {second_start} is before {first_end}")
         return hours

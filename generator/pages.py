@@ -25,11 +25,11 @@ Context = dict[str, Any]
 
 @dataclass(frozen=True)
 class Page:
-    path: str                          # output path below the site folder, e.g. "a-z/index.html"
-    template: str                      # template name without ".html"
-    source: str                        # what produced it, for error messages
-    deps: tuple[str, ...]              # digests of every input besides the site itself
-    build: Callable[[], Context]       # the template context, with "title", "crumbs", "jsonld"
+    path: str  # output path below the site folder, e.g. "a-z/index.html"
+    template: str  # template name without ".html"
+    source: str  # what produced it, for error messages
+    deps: tuple[str, ...]  # digests of every input besides the site itself
+    build: Callable[[], Context]  # the template context, with "title", "crumbs", "jsonld"
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,8 @@ class SiteInfo:
     """Everything every page shows (header, navigation, footer)."""
 
     slug: str
-    base: str                 # "/muenster/"
-    base_url: str             # "https://portal.example" (no trailing slash)
+    base: str  # "/muenster/"
+    base_url: str  # "https://portal.example" (no trailing slash)
     name: str
     short_name: str
     is_district: bool
@@ -50,9 +50,17 @@ class SiteInfo:
 def site_info(catalog: Catalog, base_url: str) -> SiteInfo:
     m = catalog.municipality
     logo = f"/{catalog.slug}/{m.branding.logo}" if m.branding.logo else None
-    return SiteInfo(slug=catalog.slug, base=f"/{catalog.slug}/", base_url=base_url.rstrip("/"),
-                    name=m.name, short_name=m.short_name, is_district=m.kind == "kreis", logo=logo,
-                    email=m.email, phone=m.phone)
+    return SiteInfo(
+        slug=catalog.slug,
+        base=f"/{catalog.slug}/",
+        base_url=base_url.rstrip("/"),
+        name=m.name,
+        short_name=m.short_name,
+        is_district=m.kind == "kreis",
+        logo=logo,
+        email=m.email,
+        phone=m.phone,
+    )
 
 
 def public_holidays(today: dt.date, days: int = 366) -> list[tuple[dt.date, str]]:
@@ -77,8 +85,17 @@ class SiteBuilder:
     def crumbs(self, *rest: tuple[str, str]) -> Crumbs:
         return [("Startseite", self.site.base), *rest]
 
-    def page(self, path: str, template: str, title: str, crumbs: Crumbs, source: str, deps: tuple[str, ...],
-             content: Callable[[], Context], structured: Callable[[], list[dict[str, Any]]] | None = None) -> Page:
+    def page(
+        self,
+        path: str,
+        template: str,
+        title: str,
+        crumbs: Crumbs,
+        source: str,
+        deps: tuple[str, ...],
+        content: Callable[[], Context],
+        structured: Callable[[], list[dict[str, Any]]] | None = None,
+    ) -> Page:
         base_url = self.site.base_url
 
         def build() -> Context:
@@ -92,8 +109,10 @@ class SiteBuilder:
         what places a service in a group (office role, level)."""
         services = self.catalog.services
         chosen = services.values() if ids is None else (services[sid] for sid in ids)
-        return tuple(f"{e.id}\x1e{e.name}\x1e{e.service.teaser if teaser else ''}\x1e{e.service.office}"
-                     f"\x1e{e.service.level}" for e in chosen)
+        return tuple(
+            f"{e.id}\x1e{e.name}\x1e{e.service.teaser if teaser else ''}\x1e{e.service.office}\x1e{e.service.level}"
+            for e in chosen
+        )
 
     def summaries(self, ids: Any) -> list[dict[str, Any]]:
         return [_summary(self.catalog.services[sid]) for sid in ids]
@@ -120,22 +139,36 @@ class SiteBuilder:
         c = self.catalog
 
         def content() -> Context:
-            towns = [{"id": t.id, "name": t.name, "office": t.offices.get("citizens_office") or t.offices["general"]}
-                     for t in c.municipality.towns]
+            towns = [
+                {"id": t.id, "name": t.name, "office": t.offices.get("citizens_office") or t.offices["general"]}
+                for t in c.municipality.towns
+            ]
             return {
                 "bookable": [_summary(e) for e in c.services.values() if e.appointment_location_ids],
                 "forms": [_summary(e) for e in c.services.values() if e.form_enabled],
                 "situations": [{"id": lid, "name": s.name} for lid, s in c.life_situations.items()],
-                "towns": towns, "unit_names": {t["office"]: c.units[t["office"]].name for t in towns},
+                "towns": towns,
+                "unit_names": {t["office"]: c.units[t["office"]].name for t in towns},
                 "service_count": len(c.services),
             }
 
         featured = [sid for sid, e in c.services.items() if e.form_enabled or e.appointment_location_ids]
-        deps = (*self.summary_deps(), *self.summary_deps(featured, teaser=True),
-                *c.digests("life_situations", c.life_situations),
-                *c.digests("units", c.units))
-        return self.page("index.html", "index", c.municipality.name, [], "municipality.yaml", deps, content,
-                         lambda: [jsonld.organisation(c, self.site.base_url)])
+        deps = (
+            *self.summary_deps(),
+            *self.summary_deps(featured, teaser=True),
+            *c.digests("life_situations", c.life_situations),
+            *c.digests("units", c.units),
+        )
+        return self.page(
+            "index.html",
+            "index",
+            c.municipality.name,
+            [],
+            "municipality.yaml",
+            deps,
+            content,
+            lambda: [jsonld.organisation(c, self.site.base_url)],
+        )
 
     def a_to_z(self) -> Page:
         def content() -> Context:
@@ -145,11 +178,13 @@ class SiteBuilder:
             return {"groups": sorted(groups.items())}
 
         crumbs = self.crumbs(("Leistungen A–Z", f"{self.site.base}a-z/"))
-        return self.page("a-z/index.html", "a_z", "Leistungen von A bis Z", crumbs, "content/services",
-                         self.summary_deps(), content)
+        return self.page(
+            "a-z/index.html", "a_z", "Leistungen von A bis Z", crumbs, "content/services", self.summary_deps(), content
+        )
 
     def topics(self) -> Page:
         """All services by topic: the offices' roles, then state and federal services."""
+
         def content() -> Context:
             groups: dict[str, list[dict[str, Any]]] = {topic: [] for topic in TOPICS.values()}
             elsewhere: list[dict[str, Any]] = []
@@ -165,19 +200,34 @@ class SiteBuilder:
             return {"topics": topics}
 
         crumbs = self.crumbs(("Leistungen", f"{self.site.base}leistungen/"))
-        return self.page("leistungen/index.html", "topics", "Leistungen nach Themen", crumbs, "content/services",
-                         self.summary_deps(), content)
+        return self.page(
+            "leistungen/index.html",
+            "topics",
+            "Leistungen nach Themen",
+            crumbs,
+            "content/services",
+            self.summary_deps(),
+            content,
+        )
 
     def service(self, entry: ServiceEntry) -> Page:
         c, s, base = self.catalog, entry.service, self.site.base
         url = f"{base}leistungen/{entry.id}/"
 
         def content() -> Context:
-            responsible = [{"town": r.town.name if r.town else None, "unit_id": r.unit_id, "unit": c.units[r.unit_id],
-                            "locations": [(lid, c.locations[lid]) for lid in r.location_ids]}
-                           for r in entry.responsibilities]
+            responsible = [
+                {
+                    "town": r.town.name if r.town else None,
+                    "unit_id": r.unit_id,
+                    "unit": c.units[r.unit_id],
+                    "locations": [(lid, c.locations[lid]) for lid in r.location_ids],
+                }
+                for r in entry.responsibilities
+            ]
             return {
-                "entry": entry, "service": s, "level_name": LEVEL_NAMES[s.level],
+                "entry": entry,
+                "service": s,
+                "level_name": LEVEL_NAMES[s.level],
                 "trust_name": TRUST_NAMES[s.online.trust_level] if s.online else None,
                 "responsible": responsible,
                 "appointments": [(lid, c.locations[lid]) for lid in entry.appointment_location_ids],
@@ -187,23 +237,41 @@ class SiteBuilder:
             }
 
         crumbs = self.crumbs(("Leistungen", f"{base}leistungen/"), (s.name, url))
-        return self.page(f"leistungen/{entry.id}/index.html", "service", s.name, crumbs,
-                         f"content/services/{entry.id}.yaml", entry.sources, content,
-                         lambda: [jsonld.service(c, entry, self.site.base_url + url, self.site.base_url)])
+        return self.page(
+            f"leistungen/{entry.id}/index.html",
+            "service",
+            s.name,
+            crumbs,
+            f"content/services/{entry.id}.yaml",
+            entry.sources,
+            content,
+            lambda: [jsonld.service(c, entry, self.site.base_url + url, self.site.base_url)],
+        )
 
     def life_situation_index(self) -> Page:
         c = self.catalog
 
         def content() -> Context:
-            return {"items": [{"id": lid, "name": s.name, "teaser": s.teaser,
-                               "count": len(c.services_by_situation.get(lid, ()))}
-                              for lid, s in c.life_situations.items()]}
+            return {
+                "items": [
+                    {"id": lid, "name": s.name, "teaser": s.teaser, "count": len(c.services_by_situation.get(lid, ()))}
+                    for lid, s in c.life_situations.items()
+                ]
+            }
 
         crumbs = self.crumbs(("Lebenslagen", f"{self.site.base}lebenslagen/"))
-        return self.page("lebenslagen/index.html", "life_situations", "Lebenslagen", crumbs,
-                         "content/life-situations", (*c.digests("life_situations", c.life_situations),
-                                                     *(f"{k}:{len(v)}" for k, v in c.services_by_situation.items())),
-                         content)
+        return self.page(
+            "lebenslagen/index.html",
+            "life_situations",
+            "Lebenslagen",
+            crumbs,
+            "content/life-situations",
+            (
+                *c.digests("life_situations", c.life_situations),
+                *(f"{k}:{len(v)}" for k, v in c.services_by_situation.items()),
+            ),
+            content,
+        )
 
     def life_situation(self, lid: str) -> Page:
         c = self.catalog
@@ -211,15 +279,29 @@ class SiteBuilder:
         service_ids = c.services_by_situation.get(lid, ())
 
         def content() -> Context:
-            return {"situation": situation, "services": self.summaries(service_ids),
-                    "related": [(rid, c.life_situations[rid].name) for rid in situation.related]}
+            return {
+                "situation": situation,
+                "services": self.summaries(service_ids),
+                "related": [(rid, c.life_situations[rid].name) for rid in situation.related],
+            }
 
-        crumbs = self.crumbs(("Lebenslagen", f"{self.site.base}lebenslagen/"),
-                             (situation.name, f"{self.site.base}lebenslagen/{lid}/"))
-        deps = (source_of(situation), *self.summary_deps(service_ids, teaser=True),
-                *c.digests("life_situations", situation.related))
-        return self.page(f"lebenslagen/{lid}/index.html", "life_situation", situation.name, crumbs,
-                         f"content/life-situations/{lid}.yaml", deps, content)
+        crumbs = self.crumbs(
+            ("Lebenslagen", f"{self.site.base}lebenslagen/"), (situation.name, f"{self.site.base}lebenslagen/{lid}/")
+        )
+        deps = (
+            source_of(situation),
+            *self.summary_deps(service_ids, teaser=True),
+            *c.digests("life_situations", situation.related),
+        )
+        return self.page(
+            f"lebenslagen/{lid}/index.html",
+            "life_situation",
+            situation.name,
+            crumbs,
+            f"content/life-situations/{lid}.yaml",
+            deps,
+            content,
+        )
 
     def unit_index(self) -> Page:
         c = self.catalog
@@ -234,8 +316,15 @@ class SiteBuilder:
             return {"groups": groups}
 
         crumbs = self.crumbs(("Organisation", f"{self.site.base}organisation/"))
-        return self.page("organisation/index.html", "units", "Ämter und Einrichtungen", crumbs, "units/",
-                         (*c.units, *c.digests("units", c.units)), content)
+        return self.page(
+            "organisation/index.html",
+            "units",
+            "Ämter und Einrichtungen",
+            crumbs,
+            "units/",
+            (*c.units, *c.digests("units", c.units)),
+            content,
+        )
 
     def unit(self, uid: str) -> Page:
         c = self.catalog
@@ -245,19 +334,39 @@ class SiteBuilder:
         contact_ids = c.contacts_by_unit.get(uid, ())
 
         def content() -> Context:
-            return {"unit": unit, "parent": (unit.parent, c.units[unit.parent].name) if unit.parent else None,
-                    "children": [(cid, c.units[cid].name) for cid in children], "town": c.town_name(unit.town),
-                    "locations": [(lid, c.locations[lid]) for lid in unit.locations],
-                    "services": self.summaries(service_ids),
-                    "contacts": [(cid, c.contacts[cid]) for cid in contact_ids]}
+            return {
+                "unit": unit,
+                "parent": (unit.parent, c.units[unit.parent].name) if unit.parent else None,
+                "children": [(cid, c.units[cid].name) for cid in children],
+                "town": c.town_name(unit.town),
+                "locations": [(lid, c.locations[lid]) for lid in unit.locations],
+                "services": self.summaries(service_ids),
+                "contacts": [(cid, c.contacts[cid]) for cid in contact_ids],
+            }
 
-        crumbs = self.crumbs(("Organisation", f"{self.site.base}organisation/"),
-                             (unit.name, f"{self.site.base}organisation/{uid}/"))
-        deps = (source_of(unit), *c.digests("units", [unit.parent] if unit.parent else []), *children,
-                *c.digests("units", children), *c.digests("locations", unit.locations),
-                *self.summary_deps(service_ids), *contact_ids, *c.digests("contacts", contact_ids))
-        return self.page(f"organisation/{uid}/index.html", "unit", unit.name, crumbs, f"units/{uid}.yaml", deps,
-                         content, lambda: [jsonld.unit(c, uid, unit, self.site.base_url)])
+        crumbs = self.crumbs(
+            ("Organisation", f"{self.site.base}organisation/"), (unit.name, f"{self.site.base}organisation/{uid}/")
+        )
+        deps = (
+            source_of(unit),
+            *c.digests("units", [unit.parent] if unit.parent else []),
+            *children,
+            *c.digests("units", children),
+            *c.digests("locations", unit.locations),
+            *self.summary_deps(service_ids),
+            *contact_ids,
+            *c.digests("contacts", contact_ids),
+        )
+        return self.page(
+            f"organisation/{uid}/index.html",
+            "unit",
+            unit.name,
+            crumbs,
+            f"units/{uid}.yaml",
+            deps,
+            content,
+            lambda: [jsonld.unit(c, uid, unit, self.site.base_url)],
+        )
 
     def location_index(self) -> Page:
         c = self.catalog
@@ -266,8 +375,15 @@ class SiteBuilder:
             return {"items": [(lid, loc, c.town_name(loc.town)) for lid, loc in c.locations.items()]}
 
         crumbs = self.crumbs(("Standorte", f"{self.site.base}standorte/"))
-        return self.page("standorte/index.html", "locations", "Standorte und Öffnungszeiten", crumbs, "locations/",
-                         (*c.locations, *c.digests("locations", c.locations)), content)
+        return self.page(
+            "standorte/index.html",
+            "locations",
+            "Standorte und Öffnungszeiten",
+            crumbs,
+            "locations/",
+            (*c.locations, *c.digests("locations", c.locations)),
+            content,
+        )
 
     def location(self, lid: str) -> Page:
         c, today = self.catalog, self.today
@@ -278,15 +394,34 @@ class SiteBuilder:
         bookable = [sid for sid, e in c.services.items() if lid in e.appointment_location_ids]
 
         def content() -> Context:
-            return {"location": location, "town": c.town_name(location.town), "hours": _weekly_hours(location),
-                    "exceptions": [e for e in location.exceptions if e.date >= today], "holidays": closures[:12],
-                    "units": [(uid, c.units[uid].name) for uid in unit_ids], "bookable": self.summaries(bookable)}
+            return {
+                "location": location,
+                "town": c.town_name(location.town),
+                "hours": _weekly_hours(location),
+                "exceptions": [e for e in location.exceptions if e.date >= today],
+                "holidays": closures[:12],
+                "units": [(uid, c.units[uid].name) for uid in unit_ids],
+                "bookable": self.summaries(bookable),
+            }
 
         crumbs = self.crumbs(("Standorte", f"{self.site.base}standorte/"), (location.name, url))
-        deps = (source_of(location), today.isoformat(), *unit_ids, *c.digests("units", unit_ids),
-                *self.summary_deps(bookable, teaser=True))
-        return self.page(f"standorte/{lid}/index.html", "location", location.name, crumbs, f"locations/{lid}.yaml",
-                         deps, content, lambda: [jsonld.place(location, self.site.base_url + url, closures)])
+        deps = (
+            source_of(location),
+            today.isoformat(),
+            *unit_ids,
+            *c.digests("units", unit_ids),
+            *self.summary_deps(bookable, teaser=True),
+        )
+        return self.page(
+            f"standorte/{lid}/index.html",
+            "location",
+            location.name,
+            crumbs,
+            f"locations/{lid}.yaml",
+            deps,
+            content,
+            lambda: [jsonld.place(location, self.site.base_url + url, closures)],
+        )
 
     def contact_index(self) -> Page:
         c = self.catalog
@@ -295,8 +430,15 @@ class SiteBuilder:
             return {"items": [(cid, person, c.units[person.unit].name) for cid, person in c.contacts.items()]}
 
         crumbs = self.crumbs(("Ansprechpersonen", f"{self.site.base}ansprechpersonen/"))
-        return self.page("ansprechpersonen/index.html", "contacts", "Ansprechpersonen", crumbs, "contacts/",
-                         (*c.contacts, *c.digests("contacts", c.contacts), *c.digests("units", c.units)), content)
+        return self.page(
+            "ansprechpersonen/index.html",
+            "contacts",
+            "Ansprechpersonen",
+            crumbs,
+            "contacts/",
+            (*c.contacts, *c.digests("contacts", c.contacts), *c.digests("units", c.units)),
+            content,
+        )
 
     def contact(self, cid: str) -> Page:
         c = self.catalog
@@ -305,16 +447,30 @@ class SiteBuilder:
 
         def content() -> Context:
             location = (person.location, c.locations[person.location]) if person.location else None
-            return {"contact": person, "unit": (person.unit, c.units[person.unit].name), "location": location,
-                    "services": [(sid, c.services[sid].name) for sid in person.services]}
+            return {
+                "contact": person,
+                "unit": (person.unit, c.units[person.unit].name),
+                "location": location,
+                "services": [(sid, c.services[sid].name) for sid in person.services],
+            }
 
         crumbs = self.crumbs(("Ansprechpersonen", f"{self.site.base}ansprechpersonen/"), (person.name, url))
-        deps = (source_of(person), *c.digests("units", [person.unit]),
-                *c.digests("locations", [person.location] if person.location else []),
-                *self.summary_deps(person.services))
-        return self.page(f"ansprechpersonen/{cid}/index.html", "contact", person.name, crumbs,
-                         f"contacts/{cid}.yaml", deps, content,
-                         lambda: [jsonld.contact(c, person, self.site.base_url + url, self.site.base_url)])
+        deps = (
+            source_of(person),
+            *c.digests("units", [person.unit]),
+            *c.digests("locations", [person.location] if person.location else []),
+            *self.summary_deps(person.services),
+        )
+        return self.page(
+            f"ansprechpersonen/{cid}/index.html",
+            "contact",
+            person.name,
+            crumbs,
+            f"contacts/{cid}.yaml",
+            deps,
+            content,
+            lambda: [jsonld.contact(c, person, self.site.base_url + url, self.site.base_url)],
+        )
 
     def legal_pages(self) -> list[Page]:
         c = self.catalog
@@ -323,15 +479,37 @@ class SiteBuilder:
         unit_deps = c.digests("units", [contact_unit] if contact_unit else [])
         base = self.site.base
         return [
-            self.page("impressum/index.html", "imprint", "Impressum", self.crumbs(("Impressum", f"{base}impressum/")),
-                      "municipality.yaml", (), lambda: {"municipality": m}),
-            self.page("datenschutz/index.html", "privacy", "Datenschutzerklärung",
-                      self.crumbs(("Datenschutz", f"{base}datenschutz/")), "municipality.yaml", (),
-                      lambda: {"municipality": m}),
-            self.page("barrierefreiheit/index.html", "accessibility", "Erklärung zur Barrierefreiheit",
-                      self.crumbs(("Barrierefreiheit", f"{base}barrierefreiheit/")), "municipality.yaml", unit_deps,
-                      lambda: {"municipality": m, "statement": m.accessibility,
-                               "contact_unit": (contact_unit, c.units[contact_unit].name) if contact_unit else None}),
+            self.page(
+                "impressum/index.html",
+                "imprint",
+                "Impressum",
+                self.crumbs(("Impressum", f"{base}impressum/")),
+                "municipality.yaml",
+                (),
+                lambda: {"municipality": m},
+            ),
+            self.page(
+                "datenschutz/index.html",
+                "privacy",
+                "Datenschutzerklärung",
+                self.crumbs(("Datenschutz", f"{base}datenschutz/")),
+                "municipality.yaml",
+                (),
+                lambda: {"municipality": m},
+            ),
+            self.page(
+                "barrierefreiheit/index.html",
+                "accessibility",
+                "Erklärung zur Barrierefreiheit",
+                self.crumbs(("Barrierefreiheit", f"{base}barrierefreiheit/")),
+                "municipality.yaml",
+                unit_deps,
+                lambda: {
+                    "municipality": m,
+                    "statement": m.accessibility,
+                    "contact_unit": (contact_unit, c.units[contact_unit].name) if contact_unit else None,
+                },
+            ),
         ]
 
 

@@ -46,19 +46,37 @@ class KnowledgeBaseGenerator(Generator):
         site_print = digest(job.theme_print, source_of(catalog.municipality), site, news_print[:3], job.base_url)
         for page in self.pages:
             extra = news_print if page.template == "news" else ()
-            out.write(page.path, page.source, digest(site_print, page.template, *page.deps, *extra),
-                      lambda page=page: self._render(page))
+            out.write(
+                page.path,
+                page.source,
+                digest(site_print, page.template, *page.deps, *extra),
+                lambda page=page: self._render(page),
+            )
             job.progress(1)
         html_paths = [f"{site.base}{p.path.removesuffix('index.html')}" for p in self.pages if p.path != "404.html"]
-        html_paths += [f"{site.base}{item.url}" for item in self.context.get("articles", []) + self.context.get("pages", [])]
-        katalog_print = digest(site_print, "katalog", *(s for e in catalog.services.values() for s in e.sources),
-                               *catalog.digests("units", catalog.units), *catalog.digests("locations", catalog.locations))
-        out.write("katalog.json", "catalog", katalog_print,
-                  lambda: export.katalog_json(catalog, job.base_url))
-        out.write("sitemap.xml", "site", digest("sitemap", *html_paths, job.base_url),
-                  lambda: export.sitemap_xml(job.base_url, html_paths))
-        out.write("theme/brand.css", "branding", digest("brand", site_print),
-                  lambda: _brand_css(catalog.municipality.branding))
+        html_paths += [
+            f"{site.base}{item.url}" for item in self.context.get("articles", []) + self.context.get("pages", [])
+        ]
+        katalog_print = digest(
+            site_print,
+            "katalog",
+            *(s for e in catalog.services.values() for s in e.sources),
+            *catalog.digests("units", catalog.units),
+            *catalog.digests("locations", catalog.locations),
+        )
+        out.write("katalog.json", "catalog", katalog_print, lambda: export.katalog_json(catalog, job.base_url))
+        out.write(
+            "sitemap.xml",
+            "site",
+            digest("sitemap", *html_paths, job.base_url),
+            lambda: export.sitemap_xml(job.base_url, html_paths),
+        )
+        out.write(
+            "theme/brand.css",
+            "branding",
+            digest("brand", site_print),
+            lambda: _brand_css(catalog.municipality.branding),
+        )
 
     def _render(self, page: Page) -> str:
         context = {**self.context, **page.build(), "page_path": page.path}
@@ -69,25 +87,33 @@ class KnowledgeBaseGenerator(Generator):
 
 def _news(context: dict[str, Any], base: str) -> list[dict[str, Any]]:
     articles = sorted(context.get("articles", []), key=lambda a: (a.date, a.slug), reverse=True)
-    return [{"title": a.title, "url": f"{base}{a.url}", "date": a.date.date(),
-             "summary": a.metadata.get("summary", "")} for a in articles]
+    return [
+        {"title": a.title, "url": f"{base}{a.url}", "date": a.date.date(), "summary": a.metadata.get("summary", "")}
+        for a in articles
+    ]
 
 
 def _news_index(site: Any, news: list[dict[str, Any]]) -> Page:
     from . import jsonld
 
     crumbs = [("Startseite", site.base), ("Aktuelles", f"{site.base}aktuelles/")]
-    return Page("aktuelles/index.html", "news", "news/", ("Aktuelles",),
-                lambda: {"title": "Aktuelles", "crumbs": crumbs, "news": news,
-                         "jsonld": [jsonld.breadcrumbs(crumbs, site.base_url)]})
+    return Page(
+        "aktuelles/index.html",
+        "news",
+        "news/",
+        ("Aktuelles",),
+        lambda: {
+            "title": "Aktuelles",
+            "crumbs": crumbs,
+            "news": news,
+            "jsonld": [jsonld.breadcrumbs(crumbs, site.base_url)],
+        },
+    )
 
 
 def _brand_css(branding: Any) -> str:
     accent = branding.accent or branding.primary
-    return (":root {\n"
-            f"  --brand: {branding.primary};\n"
-            f"  --brand-accent: {accent};\n"
-            "}\n")
+    return f":root {{\n  --brand: {branding.primary};\n  --brand-accent: {accent};\n}}\n"
 
 
 def get_generators(_pelican: Any) -> type[Generator]:

@@ -47,14 +47,20 @@ def resolve_municipality(content: MunicipalityContent, valid: ValidContent) -> C
             responsibilities, office_sources = shared[key]
         else:
             responsibilities = _responsibilities(service, local, content)
-            office_sources = (*(source_of(content.units[r.unit_id]) for r in responsibilities),
-                              *(source_of(content.locations[lid]) for r in responsibilities for lid in r.location_ids))
+            office_sources = (
+                *(source_of(content.units[r.unit_id]) for r in responsibilities),
+                *(source_of(content.locations[lid]) for r in responsibilities for lid in r.location_ids),
+            )
             if local is no_local:
                 shared[key] = (responsibilities, office_sources)
-        sources = [source_of(service), source_of(local), *office_sources,
-                   *(source_of(content.contacts[cid]) for cid in contact_ids),
-                   *(source_of(valid.life_situations[lid]) for lid in service.life_situations),
-                   *(source_of(valid.services[rid]) for rid in service.related if rid in valid.services)]
+        sources = [
+            source_of(service),
+            source_of(local),
+            *office_sources,
+            *(source_of(content.contacts[cid]) for cid in contact_ids),
+            *(source_of(valid.life_situations[lid]) for lid in service.life_situations),
+            *(source_of(valid.services[rid]) for rid in service.related if rid in valid.services),
+        ]
         entries[sid] = ServiceEntry(
             id=sid,
             service=service,
@@ -104,8 +110,9 @@ def resolve_municipality(content: MunicipalityContent, valid: ValidContent) -> C
     )
 
 
-def _responsibilities(service: Service, local: LocalService,
-                      content: MunicipalityContent) -> tuple[Responsibility, ...]:
+def _responsibilities(
+    service: Service, local: LocalService, content: MunicipalityContent
+) -> tuple[Responsibility, ...]:
     if service.level in ("land", "bund") or service.office is None:
         return ()
     m, units = content.municipality, content.units
@@ -119,6 +126,7 @@ def _responsibilities(service: Service, local: LocalService,
     for town in m.towns:
         unit_id = local.town_units.get(town.id) or town.offices.get(role) or town.offices["general"]
         chosen = [lid for lid in local.locations if content.locations[lid].town == town.id]
-        result.append(Responsibility(unit_id=unit_id, town=town,
-                                     location_ids=tuple(chosen) or tuple(units[unit_id].locations)))
+        result.append(
+            Responsibility(unit_id=unit_id, town=town, location_ids=tuple(chosen) or tuple(units[unit_id].locations))
+        )
     return tuple(result)

@@ -23,8 +23,7 @@ def schema_documents() -> dict[str, str]:
     """File name → JSON text of every published schema."""
     documents = {}
     for kind, schema in json_schemas().items():
-        schema = {"$schema": "https://json-schema.org/draft/2020-12/schema",
-                  "$id": f"{kind}.schema.json", **schema}
+        schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": f"{kind}.schema.json", **schema}
         documents[f"{kind}.schema.json"] = json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     return documents
 

@@ -11,31 +11,81 @@ from markupsafe import Markup
 
 from .models import Duration, Fee
 
-WEEKDAY_NAMES = {"mo": "Montag", "tu": "Dienstag", "we": "Mittwoch", "th": "Donnerstag",
-                 "fr": "Freitag", "sa": "Samstag", "su": "Sonntag"}
-WEEKDAY_SHORT = {"mo": "Mo", "tu": "Di", "we": "Mi", "th": "Do", "fr": "Fr", "sa": "Sa", "su": "So"}
-SCHEMA_DAYS = {"mo": "Monday", "tu": "Tuesday", "we": "Wednesday", "th": "Thursday",
-               "fr": "Friday", "sa": "Saturday", "su": "Sunday"}
-UNIT_NAMES = {"minutes": ("Minute", "Minuten"), "hours": ("Stunde", "Stunden"),
-              "days": ("Tag", "Tage"), "weeks": ("Woche", "Wochen"), "months": ("Monat", "Monate")}
-MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September",
-          "Oktober", "November", "Dezember")
-LEVEL_NAMES = {"kommune": "Stadt oder Gemeinde", "kreis": "Kreis oder kreisfreie Stadt",
-               "land": "Land Nordrhein-Westfalen", "bund": "Bund"}
-TOPICS = {
-    "citizens_office": "Ausweise, Pässe und Meldewesen", "registry_office": "Standesamt und Urkunden",
-    "elections": "Wahlen", "lost_property": "Fundsachen", "public_order": "Ordnung und öffentlicher Raum",
-    "trade": "Gewerbe", "tax": "Steuern und Abgaben", "waste": "Abfall", "building": "Bauen",
-    "planning": "Stadtplanung und Umwelt", "road_traffic": "Fahrzeuge und Zulassung",
-    "driving_licences": "Führerschein", "foreigners": "Aufenthalt und Zuwanderung",
-    "naturalisation": "Einbürgerung", "youth": "Kinder, Jugend und Familie", "social": "Soziale Hilfen",
-    "housing": "Wohnen", "health": "Gesundheit", "parental_allowance": "Elterngeld",
-    "disability": "Menschen mit Behinderung", "general": "Allgemeine Verwaltung",
+WEEKDAY_NAMES = {
+    "mo": "Montag",
+    "tu": "Dienstag",
+    "we": "Mittwoch",
+    "th": "Donnerstag",
+    "fr": "Freitag",
+    "sa": "Samstag",
+    "su": "Sonntag",
 }
-TRUST_NAMES = {"basis": "Basisregistrierung (Nutzerkonto mit bestätigter E-Mail-Adresse)",
-               "niedrig": "Vertrauensniveau niedrig",
-               "substantiell": "Vertrauensniveau substantiell (z. B. ELSTER-Zertifikat)",
-               "hoch": "Vertrauensniveau hoch (Online-Ausweis)"}
+WEEKDAY_SHORT = {"mo": "Mo", "tu": "Di", "we": "Mi", "th": "Do", "fr": "Fr", "sa": "Sa", "su": "So"}
+SCHEMA_DAYS = {
+    "mo": "Monday",
+    "tu": "Tuesday",
+    "we": "Wednesday",
+    "th": "Thursday",
+    "fr": "Friday",
+    "sa": "Saturday",
+    "su": "Sunday",
+}
+UNIT_NAMES = {
+    "minutes": ("Minute", "Minuten"),
+    "hours": ("Stunde", "Stunden"),
+    "days": ("Tag", "Tage"),
+    "weeks": ("Woche", "Wochen"),
+    "months": ("Monat", "Monate"),
+}
+MONTHS = (
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+)
+LEVEL_NAMES = {
+    "kommune": "Stadt oder Gemeinde",
+    "kreis": "Kreis oder kreisfreie Stadt",
+    "land": "Land Nordrhein-Westfalen",
+    "bund": "Bund",
+}
+TOPICS = {
+    "citizens_office": "Ausweise, Pässe und Meldewesen",
+    "registry_office": "Standesamt und Urkunden",
+    "elections": "Wahlen",
+    "lost_property": "Fundsachen",
+    "public_order": "Ordnung und öffentlicher Raum",
+    "trade": "Gewerbe",
+    "tax": "Steuern und Abgaben",
+    "waste": "Abfall",
+    "building": "Bauen",
+    "planning": "Stadtplanung und Umwelt",
+    "road_traffic": "Fahrzeuge und Zulassung",
+    "driving_licences": "Führerschein",
+    "foreigners": "Aufenthalt und Zuwanderung",
+    "naturalisation": "Einbürgerung",
+    "youth": "Kinder, Jugend und Familie",
+    "social": "Soziale Hilfen",
+    "housing": "Wohnen",
+    "health": "Gesundheit",
+    "parental_allowance": "Elterngeld",
+    "disability": "Menschen mit Behinderung",
+    "general": "Allgemeine Verwaltung",
+}
+TRUST_NAMES = {
+    "basis": "Basisregistrierung (Nutzerkonto mit bestätigter E-Mail-Adresse)",
+    "niedrig": "Vertrauensniveau niedrig",
+    "substantiell": "Vertrauensniveau substantiell (z. B. ELSTER-Zertifikat)",
+    "hoch": "Vertrauensniveau hoch (Online-Ausweis)",
+}
 
 
 def euro(amount: float) -> str:
@@ -103,7 +153,13 @@ def ld_json(data: object) -> Markup:
 
 
 FILTERS = {
-    "weekday": WEEKDAY_NAMES.get, "ld_json": ld_json,
-    "euro": euro, "fee_text": fee_text, "duration_text": duration_text, "date_de": date_de,
-    "days_text": days_text, "markdown": markdown, "amount_of": amount_of,
+    "weekday": WEEKDAY_NAMES.get,
+    "ld_json": ld_json,
+    "euro": euro,
+    "fee_text": fee_text,
+    "duration_text": duration_text,
+    "date_de": date_de,
+    "days_text": days_text,
+    "markdown": markdown,
+    "amount_of": amount_of,
 }

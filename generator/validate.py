@@ -19,7 +19,15 @@ from pydantic import BaseModel, ValidationError
 from .errors import Problem
 from .load import Document, Loc, MarkdownFile, RawContent, _dotted
 from .models import (
-    ID_PATTERN, Contact, LifeSituation, LocalService, Location, Model, Municipality, Service, Unit,
+    ID_PATTERN,
+    Contact,
+    LifeSituation,
+    LocalService,
+    Location,
+    Model,
+    Municipality,
+    Service,
+    Unit,
 )
 
 
@@ -48,14 +56,20 @@ class ValidContent:
 # --- turning pydantic errors into sentences -------------------------------------------
 
 TYPE_WORDS = {
-    "float_parsing": "expected a number", "float_type": "expected a number",
-    "int_parsing": "expected a whole number", "int_type": "expected a whole number",
+    "float_parsing": "expected a number",
+    "float_type": "expected a number",
+    "int_parsing": "expected a whole number",
+    "int_type": "expected a whole number",
     "int_from_float": "expected a whole number",
-    "bool_parsing": "expected true or false", "bool_type": "expected true or false",
-    "string_type": "expected text", "list_type": "expected a list (lines starting with '- ')",
-    "dict_type": "expected a mapping (key: value)", "model_type": "expected a mapping (key: value)",
+    "bool_parsing": "expected true or false",
+    "bool_type": "expected true or false",
+    "string_type": "expected text",
+    "list_type": "expected a list (lines starting with '- ')",
+    "dict_type": "expected a mapping (key: value)",
+    "model_type": "expected a mapping (key: value)",
     "model_attributes_type": "expected a mapping (key: value)",
-    "date_parsing": "expected a date as YYYY-MM-DD", "date_type": "expected a date as YYYY-MM-DD",
+    "date_parsing": "expected a date as YYYY-MM-DD",
+    "date_type": "expected a date as YYYY-MM-DD",
     "date_from_datetime_parsing": "expected a date as YYYY-MM-DD",
 }
 
@@ -141,21 +155,24 @@ def _pattern_hint(pattern: str) -> str:
     return f"expected text matching {pattern}"
 
 
-def parse_model(doc: Document, model: type[Model], problems: list[Problem],
-                memo: dict[tuple[str, str], Any] | None = None) -> Any:
+def parse_model(
+    doc: Document, model: type[Model], problems: list[Problem], memo: dict[tuple[str, str], Any] | None = None
+) -> Any:
     """Validate a document as model; on errors add Problems and return None."""
     key = (model.__name__, doc.digest)
     if memo is not None and doc.digest and key in memo:
         return memo[key]
     if not isinstance(doc.data, dict):
-        problems.append(Problem(doc.rel, 1, "", f"expected a mapping of keys at the top of the file, got {_show(doc.data)}"))
+        problems.append(
+            Problem(doc.rel, 1, "", f"expected a mapping of keys at the top of the file, got {_show(doc.data)}")
+        )
         return None
     try:
         parsed = model.model_validate(doc.data)
     except ValidationError as exc:
         for error in exc.errors():
             loc = tuple(part for part in error["loc"] if not isinstance(part, str) or not part.startswith("function-"))
-            problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc), _message(error, model, loc)))
+            problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc), _message(dict(error), model, loc)))
         return None
     if doc.digest:
         parsed.mark_source(f"{model.__name__}:{doc.digest}")
@@ -165,6 +182,7 @@ def parse_model(doc: Document, model: type[Model], problems: list[Problem],
 
 
 # --- cross-references -------------------------------------------------------------------
+
 
 class RefCheck:
     def __init__(self, problems: list[Problem]):
@@ -176,8 +194,9 @@ class RefCheck:
         known = list(known)
         if value in known:
             return True
-        self.problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc),
-                                     f'unknown {what} "{value}"' + did_you_mean(value, known)))
+        self.problems.append(
+            Problem(doc.rel, doc.line_of(loc), _dotted(loc), f'unknown {what} "{value}"' + did_you_mean(value, known))
+        )
         return False
 
     def each(self, doc: Document, loc: Loc, values: Iterable[str], known: Iterable[str], what: str) -> None:
@@ -243,10 +262,13 @@ def validate(raw: RawContent) -> tuple[ValidContent, list[Problem]]:
         if files.municipality is None:
             continue
         municipality = parse_model(files.municipality, Municipality, problems, memo)
-        content = MunicipalityContent(files.slug, municipality, files.municipality,
-                                      news=files.news, pages=files.pages)
-        for attr, model in (("units", Unit), ("locations", Location), ("contacts", Contact),
-                            ("local_services", LocalService)):
+        content = MunicipalityContent(files.slug, municipality, files.municipality, news=files.news, pages=files.pages)
+        for attr, model in (
+            ("units", Unit),
+            ("locations", Location),
+            ("contacts", Contact),
+            ("local_services", LocalService),
+        ):
             source = files.services if attr == "local_services" else getattr(files, attr)
             for doc in source:
                 parsed = parse_model(doc, model, problems, memo)
@@ -256,13 +278,23 @@ def validate(raw: RawContent) -> tuple[ValidContent, list[Problem]]:
         for doc in files.services:
             ref(doc, (), doc.id, all_ids, "service (the file name must be a service id)")
         if not any(md.path.stem == "leichte-sprache" for md in files.pages):
-            problems.append(Problem(files.municipality.rel, 1, "",
-                                    "pages/leichte-sprache.md is missing (every site needs its page in Leichte Sprache)"))
+            problems.append(
+                Problem(
+                    files.municipality.rel,
+                    1,
+                    "",
+                    "pages/leichte-sprache.md is missing (every site needs its page in Leichte Sprache)",
+                )
+            )
         _check_markdown(files.news, True, problems)
         _check_markdown(files.pages, False, problems)
         if municipality is not None:
-            known = Known(services=all_ids, units=[d.id for d in files.units],
-                          locations=[d.id for d in files.locations], contacts=[d.id for d in files.contacts])
+            known = Known(
+                services=all_ids,
+                units=[d.id for d in files.units],
+                locations=[d.id for d in files.locations],
+                contacts=[d.id for d in files.contacts],
+            )
             _check_municipality(content, valid, known, ref, problems)
             valid.municipalities[files.slug] = content
     if len(memo) != known_models:
@@ -280,8 +312,9 @@ class Known:
     contacts: list[str]
 
 
-def _check_municipality(content: MunicipalityContent, valid: ValidContent, known: Known, ref: RefCheck,
-                        problems: list[Problem]) -> None:
+def _check_municipality(
+    content: MunicipalityContent, valid: ValidContent, known: Known, ref: RefCheck, problems: list[Problem]
+) -> None:
     m, doc = content.municipality, content.doc
     units, locations = known.units, known.locations
     town_ids = [town.id for town in m.towns]
@@ -290,41 +323,70 @@ def _check_municipality(content: MunicipalityContent, valid: ValidContent, known
     seen: dict[str, int] = {}
     for index, town in enumerate(m.towns):
         if town.id in seen:
-            problems.append(Problem(doc.rel, doc.line_of(("towns", index, "id")), f"towns[{index}].id",
-                                    f'duplicate town id "{town.id}" (also towns[{seen[town.id]}])'))
+            problems.append(
+                Problem(
+                    doc.rel,
+                    doc.line_of(("towns", index, "id")),
+                    f"towns[{index}].id",
+                    f'duplicate town id "{town.id}" (also towns[{seen[town.id]}])',
+                )
+            )
         seen.setdefault(town.id, index)
         for role, unit in town.offices.items():
             if ref(doc, ("towns", index, "offices", role), unit, units, "unit") and unit in content.units:
                 owner = content.units[unit].town
                 if owner != town.id:
-                    problems.append(Problem(doc.rel, doc.line_of(("towns", index, "offices", role)),
-                                            f"towns[{index}].offices.{role}",
-                                            f'unit "{unit}" belongs to {owner or "the district"}, not to {town.id}'))
+                    problems.append(
+                        Problem(
+                            doc.rel,
+                            doc.line_of(("towns", index, "offices", role)),
+                            f"towns[{index}].offices.{role}",
+                            f'unit "{unit}" belongs to {owner or "the district"}, not to {town.id}',
+                        )
+                    )
     ref(doc, ("accessibility", "contact", "unit"), m.accessibility.contact.unit, units, "unit")
     if m.branding.logo and content.doc.path.parent.joinpath(m.branding.logo).is_file() is False:
-        problems.append(Problem(doc.rel, doc.line_of(("branding", "logo")), "branding.logo",
-                                f'file "{m.branding.logo}" not found next to municipality.yaml'))
+        problems.append(
+            Problem(
+                doc.rel,
+                doc.line_of(("branding", "logo")),
+                "branding.logo",
+                f'file "{m.branding.logo}" not found next to municipality.yaml',
+            )
+        )
     for index, sid in enumerate(m.features.online_forms):
         loc = ("features", "online_forms", index)
         if ref(doc, loc, sid, known.services, "service") and sid in valid.services:
             online = valid.services[sid].online
             if online is None or online.form is None:
-                problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc),
-                                        f'service "{sid}" has no online form (online.form) to switch on'))
+                problems.append(
+                    Problem(
+                        doc.rel,
+                        doc.line_of(loc),
+                        _dotted(loc),
+                        f'service "{sid}" has no online form (online.form) to switch on',
+                    )
+                )
     for index, switch in enumerate(m.features.appointments):
-        loc = ("features", "appointments", index, "service")
-        if ref(doc, loc, switch.service, known.services, "service") and switch.service in valid.services:
+        switch_loc: Loc = ("features", "appointments", index, "service")
+        if ref(doc, switch_loc, switch.service, known.services, "service") and switch.service in valid.services:
             online = valid.services[switch.service].online
             if online is None or online.appointment is None:
-                problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc),
-                                        f'service "{switch.service}" has no appointment type (online.appointment)'))
+                problems.append(
+                    Problem(
+                        doc.rel,
+                        doc.line_of(switch_loc),
+                        _dotted(switch_loc),
+                        f'service "{switch.service}" has no appointment type (online.appointment)',
+                    )
+                )
         ref.each(doc, ("features", "appointments", index, "locations"), switch.locations, locations, "location")
 
-    for uid, unit in content.units.items():
+    for uid, unit_model in content.units.items():
         udoc = content.docs[("units", uid)]
-        ref(udoc, ("parent",), unit.parent, units, "unit")
-        _town_ref(ref, udoc, unit.town, town_ids, m, problems)
-        ref.each(udoc, ("locations",), unit.locations, locations, "location")
+        ref(udoc, ("parent",), unit_model.parent, units, "unit")
+        _town_ref(ref, udoc, unit_model.town, town_ids, m, problems)
+        ref.each(udoc, ("locations",), unit_model.locations, locations, "location")
         if _has_cycle(uid, content.units):
             problems.append(Problem(udoc.rel, udoc.line_of(("parent",)), "parent", "units form a cycle through parent"))
     for lid, location in content.locations.items():
@@ -337,23 +399,27 @@ def _check_municipality(content: MunicipalityContent, valid: ValidContent, known
     for sid, local in content.local_services.items():
         sdoc = content.docs[("local_services", sid)]
         ref(sdoc, ("unit",), local.unit, units, "unit")
-        for town, unit in local.town_units.items():
+        for town_id, unit_id in local.town_units.items():
             if m.kind != "kreis":
-                problems.append(Problem(sdoc.rel, sdoc.line_of(("town_units",)), "town_units",
-                                        "town_units is only for a kreis"))
+                problems.append(
+                    Problem(sdoc.rel, sdoc.line_of(("town_units",)), "town_units", "town_units is only for a kreis")
+                )
                 break
-            ref(sdoc, ("town_units", town), town, town_ids, "town")
-            ref(sdoc, ("town_units", town), unit, units, "unit")
+            ref(sdoc, ("town_units", town_id), town_id, town_ids, "town")
+            ref(sdoc, ("town_units", town_id), unit_id, units, "unit")
         ref.each(sdoc, ("contacts",), local.contacts, known.contacts, "contact")
         ref.each(sdoc, ("locations",), local.locations, locations, "location")
 
 
-def _town_ref(ref: RefCheck, doc: Document, town: str | None, town_ids: list[str], m: Municipality,
-              problems: list[Problem]) -> None:
+def _town_ref(
+    ref: RefCheck, doc: Document, town: str | None, town_ids: list[str], m: Municipality, problems: list[Problem]
+) -> None:
     if town is None:
         return
     if m.kind != "kreis":
-        problems.append(Problem(doc.rel, doc.line_of(("town",)), "town", "town is only for units and locations of a kreis"))
+        problems.append(
+            Problem(doc.rel, doc.line_of(("town",)), "town", "town is only for units and locations of a kreis")
+        )
         return
     ref(doc, ("town",), town, town_ids, "town")
 

@@ -100,8 +100,11 @@ class SiteWriter:
             before = set(self.staged_manifest) | set(self.staged_others)
             candidates = [path for path in before if path not in wanted]
         else:
-            candidates = [str(p.relative_to(self.out_dir)) for p in self.out_dir.rglob("*")
-                          if p.is_file() and str(p.relative_to(self.out_dir)) not in wanted]
+            candidates = [
+                str(p.relative_to(self.out_dir))
+                for p in self.out_dir.rglob("*")
+                if p.is_file() and str(p.relative_to(self.out_dir)) not in wanted
+            ]
         for path in candidates:
             target = self.out_dir / path
             target.unlink(missing_ok=True)

@@ -89,9 +89,7 @@ def target_of(out: Path, url: str) -> Path | None:
     """The file that serves an absolute site URL, or None when nothing does."""
     path = unquote(urlsplit(url).path)
     candidate = out / path.lstrip("/")
-    if path.endswith("/"):
-        candidate = candidate / "index.html"
-    elif candidate.is_dir():
+    if path.endswith("/") or candidate.is_dir():
         candidate = candidate / "index.html"
     return candidate if candidate.is_file() else None
 
