@@ -37,6 +37,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     serve = commands.add_parser("serve", parents=[common], help="build, then serve on 127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--no-watch", action="store_true", help="do not rebuild when content changes")
     return parser.parse_args(argv)
 
 
@@ -46,14 +47,30 @@ def report_content_errors(error: ContentError) -> None:
     print(f"{len(error.problems)} error(s); nothing was built.", file=sys.stderr)
 
 
-def run_build(args: argparse.Namespace) -> None:
+def run_build(args: argparse.Namespace, cache: object = None) -> None:
     from generator.build import DEFAULT_BASE_URL, build
 
     started = time.perf_counter()
-    results = build(args.content, args.out, only=args.only, base_url=args.base_url or DEFAULT_BASE_URL)
+    results = build(args.content, args.out, only=args.only, base_url=args.base_url or DEFAULT_BASE_URL,
+                    cache=cache)  # type: ignore[arg-type]
     for r in results:
         print(f"{r.slug}: {r.pages} files ({r.rendered} rendered, {r.reused} unchanged), 0 warnings, {r.seconds:.2f} s")
     print(f"built {len(results)} site(s) into {args.out} in {time.perf_counter() - started:.2f} s")
+
+
+def serve_and_rebuild(args: argparse.Namespace) -> None:
+    """Build, serve, and rebuild whenever content or templates change."""
+    from dynamic.serve import serve
+    from generator.build import THEME, build
+    from generator.load import ParseCache
+    from generator.watch import start_watching
+
+    cache = ParseCache(None)
+    rebuild = lambda: build(args.content, args.out, only=args.only, base_url=args.base_url, cache=cache)  # noqa: E731
+    run_build(args, cache)
+    if not args.no_watch:
+        start_watching([args.content, THEME], rebuild)
+    serve(args.out, host=args.host, port=args.port)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,10 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         elif command == "serve":
             if args.base_url is None:
                 args.base_url = f"http://{args.host}:{args.port}"
-            run_build(args)
-            from dynamic.serve import serve
-
-            serve(args.out, host=args.host, port=args.port)
+            serve_and_rebuild(args)
     except ContentError as error:
         report_content_errors(error)
         return EXIT_CONTENT

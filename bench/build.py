@@ -6,8 +6,9 @@
 Measures, in one run and as whole processes (start-up included), for N shared services
 in four municipalities:
   1. a full build (`build.py` into an empty folder): seconds and pages per second;
-  2. a rebuild after one service file changed: the first one after a full build, and the
-     steady state (both output buffers exist), median of three changes;
+  2. a rebuild after one service file changed: the first one after a full build, the
+     steady state (both output buffers exist), and inside a running `build.py serve`
+     (which keeps parsed content in memory), each the median of three changes;
   3. baseline A: a bare loop over the same pages and templates with plain Jinja2 in one
      process (no Pelican, no incremental or atomic machinery);
   4. baseline B: Hugo (Debian's package, installed when missing) over an equivalent
@@ -67,6 +68,25 @@ def bare_loop(content: Path, out: Path) -> None:
             target = out / slug / page.path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(html, encoding="utf-8")
+
+
+def warm_rebuilds(content: Path, out: Path) -> None:
+    """In one process, as `build.py serve` does: print the median time of three rebuilds
+    after one service file changed."""
+    from generator.build import build
+    from generator.load import ParseCache
+
+    cache = ParseCache(None)
+    for _ in range(2):
+        build(content, out, cache=cache, show_progress=False)
+    times = []
+    for index in (5, 6, 7):
+        path = content / "services" / f"leistung-{index:05d}.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace("teaser: ", "teaser: Warm ", 1), encoding="utf-8")
+        started = time.perf_counter()
+        build(content, out, cache=cache, show_progress=False)
+        times.append(time.perf_counter() - started)
+    print(statistics.median(times))
 
 
 def ensure_hugo() -> str:
@@ -139,9 +159,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--services", type=int, default=2000)
     parser.add_argument("--bare-loop", nargs=2, metavar=("CONTENT", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--warm", nargs=2, metavar=("CONTENT", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.bare_loop:
         bare_loop(Path(args.bare_loop[0]), Path(args.bare_loop[1]))
+        return
+    if args.warm:
+        warm_rebuilds(Path(args.warm[0]), Path(args.warm[1]))
         return
 
     from synthetic import make_content
@@ -166,6 +190,9 @@ def main() -> None:
     steady = statistics.median(change(i) for i in (2, 3, 4))
     print(f"one file changed (first): {first:6.2f} s")
     print(f"one file changed (steady):{steady:6.2f} s  (median of 3)")
+    warm = float(subprocess.run([python, __file__, "--warm", str(content), str(out)], check=True,
+                                capture_output=True, text=True).stdout.split()[-1])
+    print(f"one file changed (serve): {warm:6.2f} s  (running build.py serve, median of 3)")
 
     bare_out = WORK / "bare"
     shutil.rmtree(bare_out, ignore_errors=True)
@@ -178,7 +205,7 @@ def main() -> None:
     shutil.rmtree(hugo_out, ignore_errors=True)
     hugo_time = timed([hugo, "--quiet", "-s", str(project), "-d", str(hugo_out)], stderr=subprocess.DEVNULL)
     print(f"baseline Hugo:            {hugo_time:6.2f} s  {count_pages(hugo_out)} pages  (full build = {full / hugo_time:.2f}× this;"
-          f" one-file rebuild = {steady / hugo_time:.2f}× this)")
+          f" one-file rebuild = {steady / hugo_time:.2f}× this, in serve {warm / hugo_time:.2f}× this)")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from typing import Any
 
 from .catalog import Catalog
 from .errors import BuildError, ContentError
-from .load import load_content
+from .load import ParseCache, load_content
 from .resolve import resolve_municipality
 from .validate import ValidContent, validate
 from .write import SiteWriter
@@ -57,9 +57,9 @@ class BuildJob:
     progress: Callable[[int], None] = field(default=lambda n: None)
 
 
-def check(content_dir: Path, cache_file: Path | None = None) -> ValidContent:
+def check(content_dir: Path, cache: ParseCache | None = None) -> ValidContent:
     """Load and validate all content; raise ContentError listing every problem."""
-    raw, problems = load_content(content_dir, cache_file)
+    raw, problems = load_content(content_dir, cache)
     valid, more = validate(raw)
     raw.cache.save()
     problems += more
@@ -263,9 +263,14 @@ def build(
     today: dt.date | None = None,
     workers: int | None = None,
     show_progress: bool | None = None,
+    cache: ParseCache | None = None,
 ) -> list[SiteResult]:
-    """Validate everything, then build every municipality (or only one)."""
-    valid = check(content_dir, out_root / ".cache" / "parsed-content.pickle")
+    """Validate everything, then build every municipality (or only one).
+
+    A long-running caller (build.py serve) passes its own cache and so keeps parsed and
+    validated files in memory between builds; otherwise the cache lives in out_root.
+    """
+    valid = check(content_dir, cache or ParseCache(out_root / ".cache" / "parsed-content.pickle"))
     slugs = sorted(valid.municipalities)
     if only is not None:
         if only not in valid.municipalities:

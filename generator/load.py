@@ -212,12 +212,13 @@ def _load_folder(folder: Path, root: Path, problems: list[Problem], cache: Parse
     return docs
 
 
-def load_content(root: Path, cache_file: Path | None = None) -> tuple[RawContent, list[Problem]]:
+def load_content(root: Path, cache: ParseCache | None = None) -> tuple[RawContent, list[Problem]]:
     """Read every content file below root. Problems are syntax-level only.
 
-    With cache_file, files unchanged since the last call are not parsed again.
+    With a cache, files unchanged since the last call are not parsed again.
     """
-    cache = ParseCache(cache_file)
+    cache = cache or ParseCache(None)
+    cache.seen = set()
     problems: list[Problem] = []
     raw = RawContent(root=root, cache=cache)
     raw.services = _load_folder(root / "services", root, problems, cache)

@@ -23,6 +23,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def served(content: Path, tmp_path: Path) -> Iterator[str]:
+    """build.py serve on a copy of the fixture content; the test may edit that copy."""
     port = free_port()
     process = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", "--port", str(port),
                                 "--content", str(content), "--out", str(tmp_path / "out")],
@@ -73,3 +74,22 @@ def test_folder_without_slash_redirects(served: str) -> None:
 
 def test_hidden_build_files_are_not_served(served: str) -> None:
     assert requests.get(served + "/stadt/.build-manifest.json", timeout=5).status_code == 404
+
+
+def test_edited_content_is_served_after_an_automatic_rebuild(served: str, content: Path) -> None:
+    path = content / "services" / "kindergeld.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("name: Kindergeld beantragen", "name: Kindergeld erhalten"),
+                    encoding="utf-8")
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if "<h1>Kindergeld erhalten</h1>" in requests.get(served + "/stadt/leistungen/kindergeld/", timeout=5).text:
+            return
+        time.sleep(0.2)
+    pytest.fail("the change did not reach the served site within 15 seconds")
+
+
+def test_a_broken_edit_keeps_serving_the_last_good_site(served: str, content: Path) -> None:
+    (content / "services" / "kindergeld.yaml").write_text("name: [kaputt\n", encoding="utf-8")
+    time.sleep(2)
+    response = requests.get(served + "/stadt/leistungen/kindergeld/", timeout=5)
+    assert response.status_code == 200 and "<h1>Kindergeld beantragen</h1>" in response.text

@@ -157,3 +157,10 @@ def test_incremental_build_equals_a_fresh_build(content: Path, tmp_path: Path, f
         assert tree(incremental / slug) == tree(fresh / slug)
     pages = [data for slug in ("stadt", "kreis") for data in tree(incremental / slug).values()]
     assert any(shown.encode() in data for data in pages)
+
+
+def test_build_shows_progress_on_a_terminal(content: Path, out: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    build(content, out, today=TODAY, show_progress=True, workers=2)
+    progress = capsys.readouterr().err
+    assert "kreis " in progress and "stadt " in progress
+    assert progress.endswith("\r\x1b[K")  # the line is cleared at the end

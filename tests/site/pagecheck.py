@@ -21,6 +21,7 @@ class PageFacts:
     lang: str | None = None
     ids: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
+    resources: list[str] = field(default_factory=list)   # what the browser loads by itself
     h1: int = 0
     landmarks: set[str] = field(default_factory=set)
     jsonld: list[str] = field(default_factory=list)
@@ -43,6 +44,10 @@ class _Collector(HTMLParser):
         for attr in ("href", "src"):
             if values.get(attr) and tag in ("a", "link", "img", "script"):
                 self.facts.links.append(values[attr] or "")
+        if tag in ("img", "script", "iframe", "video", "audio", "source") and values.get("src"):
+            self.facts.resources.append(values["src"] or "")
+        if tag == "link" and values.get("rel") != "alternate" and values.get("href"):
+            self.facts.resources.append(values["href"] or "")
         if tag == "h1":
             self.facts.h1 += 1
         if tag in ("header", "nav", "main", "footer"):

@@ -75,3 +75,17 @@ def test_pages_parse_as_html5_without_errors(output: Path) -> None:
                                                           "leichte-sprache")]
     errors = [e for path in sample for e in html5_errors(path)]
     assert errors == []
+
+
+def test_pages_load_nothing_from_other_servers(pages: list[PageFacts]) -> None:
+    # No framework CSS, web fonts, scripts or images from elsewhere: links to other sites
+    # are fine, resources are not.
+    external = [f"{p.path}: {url}" for p in pages for url in p.resources if url.startswith(("http:", "https:", "//"))]
+    assert external == []
+
+
+def test_pages_stay_small(output: Path) -> None:
+    css = sum(f.stat().st_size for f in (output / "theme" / "css").glob("*.css"))
+    assert css < 20_000
+    biggest = max((p for p in output.rglob("leistungen/*/index.html")), key=lambda p: p.stat().st_size)
+    assert biggest.stat().st_size < 120_000, biggest
