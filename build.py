@@ -54,7 +54,11 @@ def run_build(args: argparse.Namespace, cache: object = None) -> None:
     results = build(args.content, args.out, only=args.only, base_url=args.base_url or DEFAULT_BASE_URL,
                     cache=cache)  # type: ignore[arg-type]
     for r in results:
-        print(f"{r.slug}: {r.pages} files ({r.rendered} rendered, {r.reused} unchanged), 0 warnings, {r.seconds:.2f} s")
+        for warning in r.warnings:
+            print(f"{r.slug}: warning: {warning}", file=sys.stderr)
+    for r in results:
+        print(f"{r.slug}: {r.pages} files ({r.rendered} rendered, {r.reused} unchanged), "
+              f"{len(r.warnings)} warning(s), {r.seconds:.2f} s")
     print(f"built {len(results)} site(s) into {args.out} in {time.perf_counter() - started:.2f} s")
 
 

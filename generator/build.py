@@ -42,7 +42,7 @@ class SiteResult:
     rendered: int
     reused: int
     seconds: float
-    warnings: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass

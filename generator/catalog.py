@@ -83,6 +83,7 @@ class Catalog:
     folder: Path
     news_paths: tuple[Path, ...] = ()
     page_paths: tuple[Path, ...] = ()
+    warnings: tuple[str, ...] = ()
     services_by_unit: dict[str, tuple[str, ...]] = field(default_factory=dict)
     services_by_situation: dict[str, tuple[str, ...]] = field(default_factory=dict)
     units_by_location: dict[str, tuple[str, ...]] = field(default_factory=dict)

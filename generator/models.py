@@ -23,7 +23,7 @@ Colour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="Farbe a
 
 TrustLevel = Literal["basis", "niedrig", "substantiell", "hoch"]
 Level = Literal["kommune", "kreis", "land", "bund"]
-TimeUnit = Literal["minutes", "hours", "days", "weeks", "months"]
+TimeUnit = Literal["minutes", "hours", "days", "weeks", "months", "years"]
 Weekday = Literal["mo", "tu", "we", "th", "fr", "sa", "su"]
 WEEKDAYS: tuple[str, ...] = ("mo", "tu", "we", "th", "fr", "sa", "su")
 OfficeRole = Literal[

@@ -103,6 +103,7 @@ def resolve_municipality(content: MunicipalityContent, valid: ValidContent) -> C
         folder=folder,
         news_paths=tuple(md.path for md in content.news),
         page_paths=tuple(md.path for md in content.pages),
+        warnings=tuple(content_warnings(content, valid)),
         services_by_unit={k: tuple(v) for k, v in by_unit.items()},
         services_by_situation={k: tuple(v) for k, v in by_situation.items()},
         units_by_location={k: tuple(v) for k, v in units_at.items()},
@@ -130,3 +131,41 @@ def _responsibilities(
             Responsibility(unit_id=unit_id, town=town, location_ids=tuple(chosen) or tuple(units[unit_id].locations))
         )
     return tuple(result)
+
+
+def content_warnings(content: MunicipalityContent, valid: ValidContent) -> list[str]:
+    """What is valid but probably not meant: an office role nobody was named for, a place
+    without opening hours. Builds go on; the editors read these in the build's output."""
+    m = content.municipality
+    warnings = []
+    roles = {(s.level, s.office) for s in valid.services.values() if s.office}
+    own_roles = sorted({role for level, role in roles if level == "kreis" or m.kind != "kreis"} - set(m.offices))
+    if own_roles:
+        warnings.append(f"no office named for {', '.join(own_roles)}: those services show the general office")
+    if m.kind == "kreis":
+        town_roles = sorted({role for level, role in roles if level == "kommune"})
+        for role in town_roles:
+            missing = [t.name for t in m.towns if role not in t.offices]
+            if missing:
+                warnings.append(
+                    f"towns without an office for {role} (their general office is shown): {', '.join(missing)}"
+                )
+    for lid, location in sorted(content.locations.items()):
+        if not location.opening_hours:
+            warnings.append(f'location "{lid}" has no opening hours: its page says "nur nach Vereinbarung"')
+    used = {r.unit_id for r in _all_responsibilities(content, valid)}
+    for uid in sorted(used):
+        if not content.units[uid].locations:
+            warnings.append(
+                f'unit "{uid}" is responsible for services but has no location: citizens do not see where to go'
+            )
+    return warnings
+
+
+def _all_responsibilities(content: MunicipalityContent, valid: ValidContent) -> list[Responsibility]:
+    no_local = LocalService()
+    return [
+        r
+        for sid, service in valid.services.items()
+        for r in _responsibilities(service, content.local_services.get(sid, no_local), content)
+    ]

@@ -36,6 +36,7 @@ UNIT_NAMES = {
     "days": ("Tag", "Tage"),
     "weeks": ("Woche", "Wochen"),
     "months": ("Monat", "Monate"),
+    "years": ("Jahr", "Jahre"),
 }
 MONTHS = (
     "Januar",

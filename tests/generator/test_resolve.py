@@ -78,3 +78,12 @@ def test_features_switch_forms_and_appointments_per_municipality(catalogs: dict[
 def test_contacts_are_attached_to_their_services(catalogs: dict[str, Catalog]) -> None:
     assert catalogs["stadt"].services["personalausweis-beantragen"].contact_ids == ("erika-beispiel",)
     assert catalogs["stadt"].services_by_unit["buergeramt"] == ("meldebescheinigung", "personalausweis-beantragen")
+
+
+def test_editors_are_warned_where_the_general_office_stands_in(catalogs: dict[str, Catalog]) -> None:
+    assert catalogs["stadt"].warnings == (
+        "no office named for road_traffic: those services show the general office",
+    )
+    assert catalogs["kreis"].warnings == (
+        "towns without an office for citizens_office (their general office is shown): Südort",
+    )
