@@ -144,8 +144,8 @@ class SiteBuilder:
                 for t in c.municipality.towns
             ]
             return {
-                "bookable": [_summary(e) for e in c.services.values() if e.appointment_location_ids],
-                "forms": [_summary(e) for e in c.services.values() if e.form_enabled],
+                # The services a municipality took online first are the ones most asked for.
+                "featured": [_summary(e) for e in c.services.values() if e.appointment_location_ids or e.form_enabled],
                 "situations": [{"id": lid, "name": s.name} for lid, s in c.life_situations.items()],
                 "towns": towns,
                 "unit_names": {t["office"]: c.units[t["office"]].name for t in towns},
