@@ -54,15 +54,21 @@ def test_federal_service_has_no_local_office(catalogs: dict[str, Catalog]) -> No
     assert entry.service.authority is not None and entry.service.authority.name == "Familienkasse"
 
 
+def local_part(content: Path, slug: str, service: str) -> Path:
+    path = content / "municipalities" / slug / "services" / f"{service}.yaml"
+    path.parent.mkdir(exist_ok=True)
+    return path
+
+
 def test_local_unit_override_in_district_replaces_per_town_offices(content: Path) -> None:
-    (content / "municipalities/kreis/services/personalausweis-beantragen.yaml").write_text("unit: zulassung\n")
+    local_part(content, "kreis", "personalausweis-beantragen").write_text("unit: zulassung\n", encoding="utf-8")
     entry = resolve(check(content))["kreis"].services["personalausweis-beantragen"]
     assert [(r.town, r.unit_id) for r in entry.responsibilities] == [(None, "zulassung")]
 
 
 def test_town_units_override_one_town(content: Path) -> None:
-    (content / "municipalities/kreis/services/personalausweis-beantragen.yaml").write_text(
-        "town_units: {suedort: rathaus-nordort}\n")
+    local_part(content, "kreis", "personalausweis-beantragen").write_text(
+        "town_units: {suedort: rathaus-nordort}\n", encoding="utf-8")
     entry = resolve(check(content))["kreis"].services["personalausweis-beantragen"]
     assert [r.unit_id for r in entry.responsibilities] == ["buergerbuero-nordort", "rathaus-nordort"]
 
