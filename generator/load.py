@@ -6,6 +6,7 @@ Problem with file and line instead of an exception.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import pickle
 from dataclasses import dataclass, field
@@ -20,15 +21,42 @@ Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Loc = tuple[str | int, ...]
 
 
-@dataclass
-class Document:
-    """One YAML file: its data and the line (1-based) of every key and item."""
+_UNREAD: Any = object()
 
-    path: Path
-    rel: str
-    data: Any
-    lines: dict[Loc, int] = field(default_factory=dict)
-    digest: str = ""  # of the file's text: identifies everything derived from it
+
+class Document:
+    """One YAML file: its data and the line (1-based) of every key and item.
+
+    A cached Document keeps only its path and digest; data and lines are read again from
+    the file when something asks for them (after a change, or to place an error message).
+    """
+
+    def __init__(self, path: Path, rel: str, data: Any, lines: dict[Loc, int] | None = None, digest: str = ""):
+        self.path, self.rel, self.digest = path, rel, digest
+        self._data, self._lines = data, lines if lines is not None else {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"path": self.path, "rel": self.rel, "digest": self.digest}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._data, self._lines = _UNREAD, _UNREAD
+
+    def _read_again(self) -> None:
+        doc, _ = parse_yaml(self.path.read_text(encoding="utf-8"), self.path, self.rel)
+        self._data, self._lines = (doc._data, doc._lines) if doc else (None, {})
+
+    @property
+    def data(self) -> Any:
+        if self._data is _UNREAD:
+            self._read_again()
+        return self._data
+
+    @property
+    def lines(self) -> dict[Loc, int]:
+        if self._lines is _UNREAD:
+            self._read_again()
+        return self._lines
 
     @property
     def id(self) -> str:
@@ -36,9 +64,10 @@ class Document:
 
     def line_of(self, loc: Loc) -> int:
         """The line of the deepest known part of loc (the file's first line if none)."""
+        lines = self.lines
         for end in range(len(loc), 0, -1):
-            if loc[:end] in self.lines:
-                return self.lines[loc[:end]]
+            if loc[:end] in lines:
+                return lines[loc[:end]]
         return 1
 
 
@@ -94,10 +123,20 @@ def parse_yaml(text: str, path: Path, rel: str) -> tuple[Document | None, list[P
     return Document(path, rel, data, lines, digest), problems
 
 
-class ParseCache:
-    """Parsed files keyed by path, size and modification time, kept between builds.
+@functools.cache
+def code_version() -> str:
+    """Changes with the loader, the schema and the validator: cached models then expire."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha1()
+    for name in ("load.py", "models.py", "validate.py"):
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()
 
-    Only parsing is cached; validation always runs on everything.
+
+class ParseCache:
+    """Parsed files keyed by path, size and modification time, kept between builds,
+    with the models validated from them. Cross-references are checked on every build.
+    A cache written by other code (another version of the schema) is not used.
     """
 
     def __init__(self, file: Path | None):
@@ -111,7 +150,9 @@ class ParseCache:
         if file is not None and file.is_file():
             try:
                 with file.open("rb") as handle:
-                    self.entries, self.models = pickle.load(handle)
+                    version, entries, models = pickle.load(handle)
+                if version == code_version():
+                    self.entries, self.models = entries, models
             except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
                 self.entries, self.models = {}, {}
 
@@ -136,7 +177,7 @@ class ParseCache:
         self.file.parent.mkdir(parents=True, exist_ok=True)
         temporary = self.file.with_suffix(".tmp")
         with temporary.open("wb") as handle:
-            pickle.dump((self.entries, self.models), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((code_version(), self.entries, self.models), handle, protocol=pickle.HIGHEST_PROTOCOL)
         temporary.replace(self.file)
 
 

@@ -57,6 +57,7 @@ class SiteWriter:
         self.sources: dict[str, str] = {}
         self.rendered = 0
         self.reused = 0
+        self._folders: set[Path] = set()
 
     def claim(self, path: str, source: str) -> None:
         """Record that path is written by source; a second claim is a build error."""
@@ -68,25 +69,48 @@ class SiteWriter:
         self.claim(path, source)
         self.manifest[path] = print_
         target = self.out_dir / path
-        if self.staged_manifest.get(path) == print_ and target.is_file():
+        exists = os.path.lexists(target)
+        if exists and self.staged_manifest.get(path) == print_:
             self.reused += 1
             return
-        if not target.parent.is_dir():
-            target.parent.mkdir(parents=True)
-        temporary = target.with_name(f".{target.name}.tmp")
-        if self.live is not None and self.live_manifest.get(path) == print_:
-            try:
-                temporary.unlink(missing_ok=True)
-                os.link(self.live / path, temporary)
-                os.replace(temporary, target)
-                self.reused += 1
-                return
-            except OSError:
-                pass  # the live file is gone or on another device: render it
+        if not exists:
+            self._make_folder(target.parent)
+        if self.live is not None and self.live_manifest.get(path) == print_ and self._link(path, target, exists):
+            self.reused += 1
+            return
         data = render()
-        temporary.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
-        os.replace(temporary, target)
+        self._put(target, data.encode("utf-8") if isinstance(data, str) else data, exists)
         self.rendered += 1
+
+    def _make_folder(self, folder: Path) -> None:
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+
+    def _link(self, path: str, target: Path, exists: bool) -> bool:
+        """Share the live folder's file; False if that is impossible (gone, other device)."""
+        try:
+            if not exists:
+                os.link(self.live / path, target)  # type: ignore[operator]
+                return True
+            temporary = target.with_name(f".{target.name}.tmp")
+            temporary.unlink(missing_ok=True)
+            os.link(self.live / path, temporary)  # type: ignore[operator]
+            os.replace(temporary, target)
+            return True
+        except OSError:
+            return False
+
+    @staticmethod
+    def _put(target: Path, data: bytes, exists: bool) -> None:
+        # An existing file may be a hard link shared with the live folder: replace it,
+        # never write into it.
+        if not exists:
+            target.write_bytes(data)
+            return
+        temporary = target.with_name(f".{target.name}.tmp")
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
 
     def remove_stale(self, others: Iterable[str]) -> int:
         """Delete what the staging folder held last time but this build did not write

@@ -164,3 +164,15 @@ def test_build_shows_progress_on_a_terminal(content: Path, out: Path, capsys: py
     progress = capsys.readouterr().err
     assert "kreis " in progress and "stadt " in progress
     assert progress.endswith("\r\x1b[K")  # the line is cleared at the end
+
+
+def test_cached_content_still_reports_errors_with_their_lines(content: Path, out: Path) -> None:
+    from generator.errors import ContentError
+
+    build(content, out, today=TODAY, show_progress=False)  # fills the cache
+    # The contact file stays unchanged (served from the cache) but now points nowhere.
+    (content / "municipalities/stadt/units/buergeramt.yaml").rename(content / "municipalities/stadt/units/amt.yaml")
+    with pytest.raises(ContentError) as caught:
+        build(content, out, today=TODAY, show_progress=False)
+    assert 'content/municipalities/stadt/contacts/erika-beispiel.yaml:3: unit: unknown unit "buergeramt"' in [
+        str(p) for p in caught.value.problems]
