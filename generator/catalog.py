@@ -65,13 +65,6 @@ class ServiceEntry:
 
 
 @dataclass(frozen=True)
-class Article:
-    """A news article or plain page, read by Pelican from Markdown."""
-
-    path: Path
-
-
-@dataclass(frozen=True)
 class Catalog:
     slug: str
     municipality: Municipality
@@ -81,17 +74,11 @@ class Catalog:
     locations: dict[str, Location]
     contacts: dict[str, Contact]
     folder: Path
-    news_paths: tuple[Path, ...] = ()
-    page_paths: tuple[Path, ...] = ()
     warnings: tuple[str, ...] = ()
     services_by_unit: dict[str, tuple[str, ...]] = field(default_factory=dict)
     services_by_situation: dict[str, tuple[str, ...]] = field(default_factory=dict)
     units_by_location: dict[str, tuple[str, ...]] = field(default_factory=dict)
     contacts_by_unit: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-    @property
-    def is_district(self) -> bool:
-        return self.municipality.kind == "kreis"
 
     def digests(self, kind: str, ids: Iterable[str]) -> tuple[str, ...]:
         """Source digests of the named units, locations, contacts, services or life situations."""

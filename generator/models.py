@@ -8,7 +8,6 @@ editors read them in their editor's tooltips and in the handbook.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
@@ -474,7 +473,3 @@ KINDS: dict[str, type[Model]] = {
 def json_schemas() -> dict[str, dict[str, Any]]:
     """JSON Schema for each kind of file, for editors' YAML tooling."""
     return {kind: model.model_json_schema() for kind, model in KINDS.items()}
-
-
-def is_valid_id(value: str) -> bool:
-    return re.fullmatch(ID_PATTERN, value) is not None

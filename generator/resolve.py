@@ -101,8 +101,6 @@ def resolve_municipality(content: MunicipalityContent, valid: ValidContent) -> C
         locations=_sorted_by_name(dict(content.locations)),
         contacts=dict(sorted(content.contacts.items(), key=lambda p: (p[1].name.split()[-1], p[1].name))),
         folder=folder,
-        news_paths=tuple(md.path for md in content.news),
-        page_paths=tuple(md.path for md in content.pages),
         warnings=tuple(content_warnings(content, valid)),
         services_by_unit={k: tuple(v) for k, v in by_unit.items()},
         services_by_situation={k: tuple(v) for k, v in by_situation.items()},
