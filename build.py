@@ -34,6 +34,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     commands.add_parser("check", parents=[common], help="validate the content only")
     schema = commands.add_parser("schema", parents=[common], help="write the JSON Schema files for editors")
     schema.add_argument("--schema-dir", type=Path, default=ROOT / "schema")
+    search = commands.add_parser("search", parents=[common], help="query a built search index")
+    search.add_argument("slug")
+    search.add_argument("query")
+    search.add_argument("--limit", type=int, default=10)
     serve = commands.add_parser("serve", parents=[common], help="build, then serve on 127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--host", default="127.0.0.1")
@@ -60,6 +64,20 @@ def run_build(args: argparse.Namespace, cache: object = None) -> None:
         print(f"{r.slug}: {r.pages} files ({r.rendered} rendered, {r.reused} unchanged), "
               f"{len(r.warnings)} warning(s), {r.seconds:.2f} s")
     print(f"built {len(results)} site(s) into {args.out} in {time.perf_counter() - started:.2f} s")
+
+
+def run_search(args: argparse.Namespace) -> int:
+    """Answer from the exported files, as the browser does: kind, title, URL per line."""
+    from search_index.query import Index
+
+    folder = args.out / args.slug / "suche"
+    if not (folder / "meta.json").is_file():
+        print(f"no search index at {folder}: build the site first (python build.py --only {args.slug})",
+              file=sys.stderr)
+        return EXIT_BUILD
+    for hit in Index.from_folder(folder).search(args.query, limit=args.limit):
+        print(f"{hit.kind}\t{hit.title}\t{hit.url}")
+    return EXIT_OK
 
 
 def serve_and_rebuild(args: argparse.Namespace) -> None:
@@ -89,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"content OK: {len(valid.services)} services, {len(valid.municipalities)} municipalities")
         elif command == "build":
             run_build(args)
+        elif command == "search":
+            return run_search(args)
         elif command == "schema":
             from generator.schema import write_schemas
 

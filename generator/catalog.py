@@ -14,6 +14,7 @@ from typing import Any
 from .models import (
     Contact,
     Duration,
+    EverydayWords,
     Fee,
     LifeSituation,
     Location,
@@ -75,6 +76,7 @@ class Catalog:
     contacts: dict[str, Contact]
     folder: Path
     warnings: tuple[str, ...] = ()
+    everyday_words: tuple[EverydayWords, ...] = ()
     services_by_unit: dict[str, tuple[str, ...]] = field(default_factory=dict)
     services_by_situation: dict[str, tuple[str, ...]] = field(default_factory=dict)
     units_by_location: dict[str, tuple[str, ...]] = field(default_factory=dict)

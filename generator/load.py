@@ -226,6 +226,7 @@ class RawContent:
     services: list[Document] = field(default_factory=list)
     life_situations: list[Document] = field(default_factory=list)
     municipalities: list[MunicipalityFiles] = field(default_factory=list)
+    everyday_words: Document | None = None
 
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -264,6 +265,10 @@ def load_content(root: Path, cache: ParseCache | None = None) -> tuple[RawConten
     raw = RawContent(root=root, cache=cache)
     raw.services = _load_folder(root / "services", root, problems, cache)
     raw.life_situations = _load_folder(root / "life-situations", root, problems, cache)
+    everyday = root / "search" / "everyday-words.yaml"
+    if everyday.is_file():
+        raw.everyday_words, found = cache.load(everyday, root)
+        problems.extend(found)
     municipalities = root / "municipalities"
     folders = sorted(p for p in municipalities.iterdir() if p.is_dir()) if municipalities.is_dir() else []
     for folder in folders:

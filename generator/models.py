@@ -459,6 +459,17 @@ class LocalService(Model):
     notes: Markdown | None = None
 
 
+class EverydayWords(Model):
+    """Wörter aus dem Alltag, die Bürgerinnen und Bürger suchen, und was sie meinen."""
+
+    words: list[str] = Field(min_length=1, description="Was Menschen eintippen, z. B. Perso")
+    means: list[str] = Field(min_length=1, description="Begriffe, die in Leistungsnamen oder Synonymen vorkommen")
+
+
+class EverydayWordList(Model):
+    groups: list[EverydayWords] = Field(description="Gruppen von Alltagswörtern")
+
+
 KINDS: dict[str, type[Model]] = {
     "service": Service,
     "life-situation": LifeSituation,
@@ -467,6 +478,7 @@ KINDS: dict[str, type[Model]] = {
     "location": Location,
     "contact": Contact,
     "local-service": LocalService,
+    "everyday-words": EverydayWordList,
 }
 
 

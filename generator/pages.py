@@ -121,7 +121,7 @@ class SiteBuilder:
 
     def pages(self) -> list[Page]:
         c = self.catalog
-        pages = [self.home(), self.a_to_z(), self.topics()]
+        pages = [self.home(), self.a_to_z(), self.topics(), self.search()]
         pages += [self.service(entry) for entry in c.services.values()]
         pages.append(self.life_situation_index())
         pages += [self.life_situation(lid) for lid in c.life_situations]
@@ -169,6 +169,19 @@ class SiteBuilder:
             content,
             lambda: [jsonld.organisation(c, self.site.base_url)],
         )
+
+    def search(self) -> Page:
+        """The search page; without JavaScript it still leads to the most asked-for services."""
+        c = self.catalog
+        featured = [sid for sid, e in c.services.items() if e.form_enabled or e.appointment_location_ids]
+
+        def content() -> Context:
+            return {"featured": self.summaries(featured),
+                    "situations": [{"id": lid, "name": s.name} for lid, s in c.life_situations.items()]}
+
+        crumbs = self.crumbs(("Suche", f"{self.site.base}suche/"))
+        return self.page("suche/index.html", "search", "Suche", crumbs, "site_templates", (
+            *self.summary_deps(featured, teaser=True), *c.digests("life_situations", c.life_situations)), content)
 
     def a_to_z(self) -> Page:
         def content() -> Context:

@@ -8,6 +8,7 @@ same theme, plus katalog.json and sitemap.xml.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pelican import signals
@@ -71,12 +72,31 @@ class KnowledgeBaseGenerator(Generator):
             digest("sitemap", *html_paths, job.base_url),
             lambda: export.sitemap_xml(job.base_url, html_paths),
         )
+        self._write_search_index(job, site_print)
         out.write(
             "theme/brand.css",
             "branding",
             digest("brand", site_print),
             lambda: _brand_css(catalog.municipality.branding),
         )
+
+    def _write_search_index(self, job: Any, site_print: str) -> None:
+        """The exported search index under suche/; built only when what it indexes changed."""
+        from search_index.documents import documents
+        from search_index.index import export
+
+        docs = documents(job.catalog, self.news)
+        search_print = digest(site_print, "search", *(repr(d) for d in docs))
+        built: dict[str, bytes] = {}
+
+        def exported() -> dict[str, bytes]:
+            if not built:
+                built.update(export(docs))
+            return built
+
+        paths = job.writer.reusable_paths("suche/", search_print) or list(exported())
+        for path in paths:
+            job.writer.write(f"suche/{path}", "search index", search_print, lambda path=path: exported()[path])
 
     def _render(self, page: Page) -> str:
         context = {**self.context, **page.build(), "page_path": page.path}
@@ -88,9 +108,14 @@ class KnowledgeBaseGenerator(Generator):
 def _news(context: dict[str, Any], base: str) -> list[dict[str, Any]]:
     articles = sorted(context.get("articles", []), key=lambda a: (a.date, a.slug), reverse=True)
     return [
-        {"title": a.title, "url": f"{base}{a.url}", "date": a.date.date(), "summary": a.metadata.get("summary", "")}
+        {"title": a.title, "url": f"{base}{a.url}", "date": a.date.date(),
+         "summary": _text_of(a.metadata.get("summary", "")), "text": _text_of(a.content)}
         for a in articles
     ]
+
+
+def _text_of(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", str(html)).split())
 
 
 def _news_index(site: Any, news: list[dict[str, Any]]) -> Page:

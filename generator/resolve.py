@@ -102,6 +102,7 @@ def resolve_municipality(content: MunicipalityContent, valid: ValidContent) -> C
         contacts=dict(sorted(content.contacts.items(), key=lambda p: (p[1].name.split()[-1], p[1].name))),
         folder=folder,
         warnings=tuple(content_warnings(content, valid)),
+        everyday_words=tuple(valid.everyday_words.groups),
         services_by_unit={k: tuple(v) for k, v in by_unit.items()},
         services_by_situation={k: tuple(v) for k, v in by_situation.items()},
         units_by_location={k: tuple(v) for k, v in units_at.items()},

@@ -16,6 +16,7 @@ FILE_PATTERNS = {
     "location": "content/municipalities/*/locations/*.yaml",
     "contact": "content/municipalities/*/contacts/*.yaml",
     "local-service": "content/municipalities/*/services/*.yaml",
+    "everyday-words": "content/search/everyday-words.yaml",
 }
 
 

@@ -21,6 +21,7 @@ from .load import Document, Loc, MarkdownFile, RawContent, _dotted
 from .models import (
     ID_PATTERN,
     Contact,
+    EverydayWordList,
     LifeSituation,
     LocalService,
     Location,
@@ -51,6 +52,7 @@ class ValidContent:
     life_situations: dict[str, LifeSituation] = field(default_factory=dict)
     municipalities: dict[str, MunicipalityContent] = field(default_factory=dict)
     service_docs: dict[str, Document] = field(default_factory=dict)
+    everyday_words: EverydayWordList = field(default_factory=lambda: EverydayWordList(groups=[]))
 
 
 # --- turning pydantic errors into sentences -------------------------------------------
@@ -237,6 +239,10 @@ def validate(raw: RawContent) -> tuple[ValidContent, list[Problem]]:
         if service is not None:
             valid.services[doc.id] = service
             valid.service_docs[doc.id] = doc
+    if raw.everyday_words is not None:
+        words = parse_model(raw.everyday_words, EverydayWordList, problems, memo)
+        if words is not None:
+            valid.everyday_words = words
     situation_docs = {}
     for doc in raw.life_situations:
         situation = parse_model(doc, LifeSituation, problems, memo)

@@ -82,6 +82,15 @@ class SiteWriter:
         self._put(target, data.encode("utf-8") if isinstance(data, str) else data, exists)
         self.rendered += 1
 
+    def reusable_paths(self, prefix: str, print_: str) -> list[str] | None:
+        """The paths below prefix, when the live or staging folder holds all of them in the
+        version print_ (so they can be reused without being made again); else None."""
+        for manifest in (self.staged_manifest, self.live_manifest):
+            paths = [p for p in manifest if p.startswith(prefix)]
+            if paths and all(manifest[p] == print_ for p in paths):
+                return [p[len(prefix) :] for p in paths]
+        return None
+
     def _make_folder(self, folder: Path) -> None:
         if folder not in self._folders:
             folder.mkdir(parents=True, exist_ok=True)
