@@ -14,7 +14,7 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 pytestmark = pytest.mark.browser
 
 INDEXES = ["leistungen/", "lebenslagen/", "organisation/", "standorte/", "ansprechpersonen/", "aktuelles/"]
-SINGLE = ["", "a-z/", "impressum/", "datenschutz/", "barrierefreiheit/", "leichte-sprache/", "gibt-es-nicht/"]
+SINGLE = ["", "a-z/", "suche/", "impressum/", "datenschutz/", "barrierefreiheit/", "leichte-sprache/", "gibt-es-nicht/"]
 SITES = ["muenster", "kreis-coesfeld"]
 
 
@@ -101,4 +101,42 @@ def test_pages_fit_a_phone_screen(browser: Any, server: str, path: str) -> None:
     tab.goto(server + path)
     width = tab.evaluate("document.documentElement.scrollWidth")
     assert width <= 360
+    context.close()
+
+
+def test_search_shows_results_as_you_type_and_the_keyboard_follows_one(page: Any, server: str) -> None:
+    page.goto(f"{server}/muenster/suche/")
+    page.locator("#suchbegriff").press_sequentially("anwohnerparkausweis", delay=20)
+    first = page.locator("#suchergebnisse a").first
+    first.wait_for()
+    assert first.text_content() == "Bewohnerparkausweis beantragen"
+    assert page.locator("#suchstatus").text_content().endswith("Ergebnisse für „anwohnerparkausweis“.") or \
+        page.locator("#suchstatus").text_content() == "1 Ergebnis für „anwohnerparkausweis“."
+    assert page.locator("#suchergebnisse h2").first.text_content() == "Leistungen"
+    assert axe_violations(page) == []
+    page.locator("#suchbegriff").press("ArrowDown")
+    assert page.evaluate("document.activeElement.textContent") == "Bewohnerparkausweis beantragen"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/muenster/leistungen/bewohnerparkausweis/")
+    assert page.locator("h1").text_content() == "Bewohnerparkausweis beantragen"
+
+
+def test_header_search_leads_to_results(page: Any, server: str) -> None:
+    page.goto(f"{server}/kreis-warendorf/")
+    page.fill("#kopfsuche", "rathaus telgte")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/kreis-warendorf/suche/?q=rathaus+telgte")
+    page.locator("#suchergebnisse a").first.wait_for()
+    links = [a.get_attribute("href") for a in page.locator("#suchergebnisse a").all()]
+    assert links[0] == "/kreis-warendorf/organisation/rathaus-telgte/"  # results come grouped by kind
+    assert "/kreis-warendorf/standorte/rathaus-telgte/" in links
+
+
+def test_search_page_without_javascript_still_leads_on(browser: Any, server: str) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    tab = context.new_page()
+    tab.goto(f"{server}/hamm/suche/?q=perso")
+    assert tab.locator("noscript").count() == 1
+    assert tab.locator("main a[href='/hamm/a-z/']").count() >= 1
+    assert tab.locator("#haeufig + ul a").count() >= 1
     context.close()

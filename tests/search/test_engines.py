@@ -1,0 +1,75 @@
+"""The browser script and `build.py search` give the same answers from the same files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from search_index.analysis import compound_parts, fold, stem, terms
+from search_index.query import Index, distance
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent.parent
+QUERIES = yaml.safe_load((HERE / "queries.yaml").read_text(encoding="utf-8"))
+EXTRA = ["", "   ", "die der das", "12", "Bürgerbüro", "straße", "STRASSE", "öffnungszeiten",
+         "führerscheinumtausch", "parkausweisantrag", "xyz"]
+
+
+def python_results(folder: Path, queries: list[str]) -> list[list[list[str]]]:
+    index = Index.from_folder(folder)
+    return [[[h.kind, h.title, h.url] for h in index.search(q, limit=10)] for q in queries]
+
+
+@pytest.mark.parametrize("site", ["muenster", "kreis-coesfeld"])
+def test_browser_engine_ranks_exactly_like_the_python_engine(real_output: Path, site: str) -> None:
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is needed to run the browser's search engine in this test")
+    queries = [q["query"] for q in QUERIES if q["site"] == site] + EXTRA
+    folder = real_output / site / "suche"
+    result = subprocess.run([node, str(HERE / "run_search.js"), str(folder)], input=json.dumps(queries),
+                            capture_output=True, text=True, timeout=60, check=True)
+    assert json.loads(result.stdout) == python_results(folder, queries)
+
+
+def test_folding_spells_out_umlauts_and_sharp_s() -> None:
+    assert fold("Straße Übergröße Café") == "strasse uebergroesse cafe"
+
+
+def test_stemming_joins_inflected_forms() -> None:
+    assert stem("ausweise") == stem("ausweis") == "ausweis"
+    assert terms("Genehmigung zum Fällen eines Baumes") == ["genehmigung", "faell", "baum"]
+    assert terms("wer ist zuständig für baum fällen") == ["baum", "faell"]
+
+
+def test_compounds_yield_the_known_words_they_end_with() -> None:
+    assert list(compound_parts("bewohnerparkausweis", {"parkausweis", "ausweis", "bewohner"})) == [
+        "parkausweis", "ausweis"]
+
+
+def test_typo_distance_counts_swaps_as_one() -> None:
+    assert distance("fuehrerschein", "fuererschein", 2) == 1
+    assert distance("ausweis", "ausewis", 2) == 1
+    assert distance("ausweis", "zulassung", 2) == 3
+
+
+def test_build_py_search_prints_kind_title_and_url(real_output: Path) -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "build.py"), "search", "muenster", "perso verloren",
+                             "--out", str(real_output), "--limit", "2"], capture_output=True, text=True, check=True)
+    assert result.stdout.splitlines() == [
+        "service\tVerlust oder Diebstahl von Ausweis oder Pass melden\t/muenster/leistungen/ausweis-verlust-melden/",
+        "service\tPersonalausweis beantragen\t/muenster/leistungen/personalausweis-beantragen/",
+    ]
+
+
+def test_build_py_search_without_an_index_says_how_to_make_one(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "build.py"), "search", "muenster", "perso",
+                             "--out", str(tmp_path)], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "build the site first (python build.py --only muenster)" in result.stderr
