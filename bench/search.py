@@ -33,11 +33,11 @@ WORK = ROOT / "bench" / "work"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from dynamic.security import CONTENT_SECURITY_POLICY  # noqa: E402
 from generator.build import build, check  # noqa: E402
 from generator.resolve import resolve  # noqa: E402
 from search_index.documents import documents  # noqa: E402
 from search_index.index import export  # noqa: E402
-from dynamic.security import CONTENT_SECURITY_POLICY  # noqa: E402
 from search_index.query import Index  # noqa: E402
 
 SYNTHETIC_QUERIES = ["antrag", "bescheinigung ausweis", "genehmigung", "leistung 01234", "termin unterlagen",
@@ -122,7 +122,7 @@ def synthetic(services: int) -> None:
     size = sum(len(data) for files in exported.values() for data in files.values())
     files = exported["stadt-a"]
     times, first_bytes = [], []
-    for round_ in range(3):
+    for _ in range(3):
         index = Index(files.get)
         for query in SYNTHETIC_QUERIES:
             fresh = Index(files.get)
