@@ -13,6 +13,7 @@ hits it shows: a few kilobytes, never the whole index.
 from __future__ import annotations
 
 import json
+import uuid
 from collections import defaultdict
 from typing import Any
 
@@ -55,7 +56,9 @@ def build_index(docs: list[SearchDoc]) -> Any:
     vocab = vocabulary(text for doc in docs for text in doc.fields.values())
     analyzer = RegexTokenizer(r"[^\W_]+") | GermanFilter(vocab)
     schema = Schema(**{name: TEXT(analyzer=analyzer, phrase=False) for name in FIELDS}, ref=STORED)
-    index = RamStorage().create_index(schema)
+    # Whoosh names its temporary folder after the index, in the shared temp directory;
+    # a unique name keeps parallel builds (one process per municipality) apart.
+    index = RamStorage().create_index(schema, indexname=f"portal-{uuid.uuid4().hex}")
     writer = index.writer()
     for number, doc in enumerate(docs):
         writer.add_document(ref=number, **{name: doc.fields.get(name, "") for name in FIELDS})

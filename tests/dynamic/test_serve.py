@@ -30,7 +30,7 @@ def served(content: Path, tmp_path: Path) -> Iterator[str]:
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        for _ in range(300):
             try:
                 requests.get(url, timeout=1)
                 break
