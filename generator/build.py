@@ -69,9 +69,9 @@ def check(content_dir: Path, cache: ParseCache | None = None) -> ValidContent:
 
 
 def theme_fingerprint() -> str:
-    """Changes whenever a template, a static file or the generator's code changes."""
+    """Changes whenever a template, a static file, or the generator or search index code changes."""
     digest = hashlib.sha1()
-    for folder in (THEME, ROOT / "generator"):
+    for folder in (THEME, ROOT / "generator", ROOT / "search_index"):
         for path in sorted(folder.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
                 digest.update(str(path.relative_to(ROOT)).encode())

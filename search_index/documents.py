@@ -30,6 +30,17 @@ class SearchDoc:
     snippet: str  # shown under the title, matched words highlighted
     fields: dict[str, str] = field(default_factory=dict)
 
+    def passages(self, limit: int = 600) -> list[str]:
+        """Sentences of the body, for showing where a query matched (up to limit characters)."""
+        chosen, used = [], 0
+        for sentence in re.split(r"(?<=[.!?])\s+|\n+", self.fields.get("body", "")):
+            sentence = " ".join(sentence.split())
+            if len(sentence) < 20 or used + len(sentence) > limit:
+                continue
+            chosen.append(sentence)
+            used += len(sentence)
+        return chosen
+
 
 def _plain(markdown: str | None) -> str:
     return re.sub(r"[*_#>`\[\]()]", " ", markdown or "")

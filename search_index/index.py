@@ -4,7 +4,7 @@ Layout below `suche/`:
   meta.json       analysis rules, field boosts, document count, average field lengths,
                   the list of term shards
   t/<ab>.json     terms starting with <ab>: {term: [[doc, field, frequency, field length], …]}
-  d/<n>.json      documents n*DOC_CHUNK … : [[kind, title, url, snippet], …]
+  d/<n>.json      documents n*DOC_CHUNK … : [[kind, title, url, snippet, [sentence, …]], …]
 
 A query fetches meta.json, one term shard per query word and the document chunks of the
 hits it shows: a few kilobytes, never the whole index.
@@ -112,7 +112,7 @@ def export(docs: list[SearchDoc]) -> dict[str, bytes]:
     for key, table in shards.items():
         files[f"t/{key}.json"] = _json({term: table[term] for term in sorted(table)})
     for start in range(0, len(docs), DOC_CHUNK):
-        chunk = [[d.kind, d.title, d.url, d.snippet] for d in docs[start : start + DOC_CHUNK]]
+        chunk = [[d.kind, d.title, d.url, d.snippet, d.passages()] for d in docs[start : start + DOC_CHUNK]]
         files[f"d/{start // DOC_CHUNK}.json"] = _json(chunk)
     return files
 

@@ -26,6 +26,7 @@ class Hit:
     url: str
     snippet: str
     score: float
+    passages: tuple[str, ...] = ()
 
 
 class Index:
@@ -193,8 +194,23 @@ class Index:
         chunk_number = doc // self.meta["doc_chunk"]
         if chunk_number not in self._chunks:
             self._chunks[chunk_number] = self._json(f"d/{chunk_number}.json") or []
-        kind, title, url, snippet = self._chunks[chunk_number][doc % self.meta["doc_chunk"]]
-        return Hit(kind, title, url, snippet, score)
+        kind, title, url, snippet, passages = self._chunks[chunk_number][doc % self.meta["doc_chunk"]]
+        return Hit(kind, title, url, snippet, score, tuple(passages))
+
+    def best_snippet(self, hit: Hit, query: str) -> str:
+        """The teaser, or the sentence that holds more of the query's words."""
+        wanted = self.terms(query)
+
+        def matches(text: str) -> int:
+            stems = [self.stem(w) for w in self.words(text)]
+            return sum(any(s.startswith(t) for s in stems) for t in wanted)
+
+        best, best_count = hit.snippet, matches(hit.snippet)
+        for sentence in hit.passages:
+            count = matches(sentence)
+            if count > best_count:
+                best, best_count = sentence, count
+        return best
 
 
 def distance(a: str, b: str, limit: int) -> int:

@@ -16,7 +16,7 @@ const index = new globalThis.BuergerportalSearch.Index((file) => {
   const results = [];
   for (const query of queries) {
     const hits = await index.search(query, 10);
-    results.push(hits.map((hit) => [hit.kind, hit.title, hit.url]));
+    results.push(hits.map((hit) => [hit.kind, hit.title, hit.url, index.bestSnippet(hit, query)]));
   }
   process.stdout.write(JSON.stringify(results));
 })();

@@ -23,7 +23,7 @@ EXTRA = ["", "   ", "die der das", "12", "Bürgerbüro", "straße", "STRASSE", "
 
 def python_results(folder: Path, queries: list[str]) -> list[list[list[str]]]:
     index = Index.from_folder(folder)
-    return [[[h.kind, h.title, h.url] for h in index.search(q, limit=10)] for q in queries]
+    return [[[h.kind, h.title, h.url, index.best_snippet(h, q)] for h in index.search(q, limit=10)] for q in queries]
 
 
 @pytest.mark.parametrize("site", ["muenster", "kreis-coesfeld"])
@@ -36,6 +36,14 @@ def test_browser_engine_ranks_exactly_like_the_python_engine(real_output: Path, 
     result = subprocess.run([node, str(HERE / "run_search.js"), str(folder)], input=json.dumps(queries),
                             capture_output=True, text=True, timeout=60, check=True)
     assert json.loads(result.stdout) == python_results(folder, queries)
+
+
+def test_snippet_shows_the_sentence_that_matched(real_output: Path) -> None:
+    index = Index.from_folder(real_output / "muenster" / "suche")
+    hit = index.search("wohnungsgeberbestätigung", limit=1)[0]
+    assert hit.url == "/muenster/leistungen/wohnsitz-anmelden/"
+    assert "Wohnungsgeberbestätigung" in index.best_snippet(hit, "wohnungsgeberbestätigung")
+    assert "Wohnungsgeberbestätigung" not in hit.snippet  # the teaser does not mention it
 
 
 def test_folding_spells_out_umlauts_and_sharp_s() -> None:

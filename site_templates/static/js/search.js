@@ -180,7 +180,7 @@
     return self.fetchChunks(ranked.map(function (r) { return r[1]; })).then(function () {
       return ranked.map(function (r) {
         var size = self.meta.doc_chunk, row = self.chunks[Math.floor(r[1] / size)][r[1] % size];
-        return { kind: row[0], title: row[1], url: row[2], snippet: row[3], score: r[0] };
+        return { kind: row[0], title: row[1], url: row[2], snippet: row[3], passages: row[4] || [], score: r[0] };
       });
     });
   };
@@ -194,6 +194,21 @@
     return Promise.all(wanted.map(function (n) {
       return self.fetchJson("d/" + n + ".json").then(function (rows) { self.chunks[n] = rows || []; });
     }));
+  };
+
+  /* The teaser, or the sentence that holds more of the query's words (as best_snippet in query.py). */
+  Index.prototype.bestSnippet = function (hit, query) {
+    var self = this, wanted = this.terms(query);
+    function matches(text) {
+      var stems = self.words(text).map(function (w) { return self.stem(w); });
+      return wanted.filter(function (t) { return stems.some(function (s) { return s.indexOf(t) === 0; }); }).length;
+    }
+    var best = hit.snippet, bestCount = matches(hit.snippet);
+    hit.passages.forEach(function (sentence) {
+      var count = matches(sentence);
+      if (count > bestCount) { best = sentence; bestCount = count; }
+    });
+    return best;
   };
 
   function distance(a, b, limit) {
@@ -260,7 +275,7 @@
         return '<section class="result-group"><h2>' + escapeHtml(kinds[kind] || kind) + '</h2><ul class="card-list">' +
           byKind[kind].map(function (hit) {
             return '<li><a href="' + escapeHtml(hit.url) + '">' + escapeHtml(hit.title) + '</a><p>' +
-              highlight(index, hit.snippet, terms) + '</p></li>';
+              highlight(index, index.bestSnippet(hit, query), terms) + '</p></li>';
           }).join("") + "</ul></section>";
       }).join("");
       status.textContent = hits.length === 0
