@@ -55,14 +55,15 @@ def run_build(args: argparse.Namespace, cache: object = None) -> None:
     from generator.build import DEFAULT_BASE_URL, build
 
     started = time.perf_counter()
-    results = build(args.content, args.out, only=args.only, base_url=args.base_url or DEFAULT_BASE_URL,
-                    cache=cache)  # type: ignore[arg-type]
+    results = build(args.content, args.out, only=args.only, base_url=args.base_url or DEFAULT_BASE_URL, cache=cache)  # type: ignore[arg-type]
     for r in results:
         for warning in r.warnings:
             print(f"{r.slug}: warning: {warning}", file=sys.stderr)
     for r in results:
-        print(f"{r.slug}: {r.pages} files ({r.rendered} rendered, {r.reused} unchanged), "
-              f"{len(r.warnings)} warning(s), {r.seconds:.2f} s")
+        print(
+            f"{r.slug}: {r.pages} files ({r.rendered} rendered, {r.reused} unchanged), "
+            f"{len(r.warnings)} warning(s), {r.seconds:.2f} s"
+        )
     print(f"built {len(results)} site(s) into {args.out} in {time.perf_counter() - started:.2f} s")
 
 
@@ -72,8 +73,9 @@ def run_search(args: argparse.Namespace) -> int:
 
     folder = args.out / args.slug / "suche"
     if not (folder / "meta.json").is_file():
-        print(f"no search index at {folder}: build the site first (python build.py --only {args.slug})",
-              file=sys.stderr)
+        print(
+            f"no search index at {folder}: build the site first (python build.py --only {args.slug})", file=sys.stderr
+        )
         return EXIT_BUILD
     for hit in Index.from_folder(folder).search(args.query, limit=args.limit):
         print(f"{hit.kind}\t{hit.title}\t{hit.url}")

@@ -176,12 +176,21 @@ class SiteBuilder:
         featured = [sid for sid, e in c.services.items() if e.form_enabled or e.appointment_location_ids]
 
         def content() -> Context:
-            return {"featured": self.summaries(featured),
-                    "situations": [{"id": lid, "name": s.name} for lid, s in c.life_situations.items()]}
+            return {
+                "featured": self.summaries(featured),
+                "situations": [{"id": lid, "name": s.name} for lid, s in c.life_situations.items()],
+            }
 
         crumbs = self.crumbs(("Suche", f"{self.site.base}suche/"))
-        return self.page("suche/index.html", "search", "Suche", crumbs, "site_templates", (
-            *self.summary_deps(featured, teaser=True), *c.digests("life_situations", c.life_situations)), content)
+        return self.page(
+            "suche/index.html",
+            "search",
+            "Suche",
+            crumbs,
+            "site_templates",
+            (*self.summary_deps(featured, teaser=True), *c.digests("life_situations", c.life_situations)),
+            content,
+        )
 
     def a_to_z(self) -> Page:
         def content() -> Context:

@@ -108,8 +108,13 @@ class KnowledgeBaseGenerator(Generator):
 def _news(context: dict[str, Any], base: str) -> list[dict[str, Any]]:
     articles = sorted(context.get("articles", []), key=lambda a: (a.date, a.slug), reverse=True)
     return [
-        {"title": a.title, "url": f"{base}{a.url}", "date": a.date.date(),
-         "summary": _text_of(a.metadata.get("summary", "")), "text": _text_of(a.content)}
+        {
+            "title": a.title,
+            "url": f"{base}{a.url}",
+            "date": a.date.date(),
+            "summary": _text_of(a.metadata.get("summary", "")),
+            "text": _text_of(a.content),
+        }
         for a in articles
     ]
 
