@@ -30,7 +30,7 @@ class SearchDoc:
     snippet: str  # shown under the title, matched words highlighted
     fields: dict[str, str] = field(default_factory=dict)
 
-    def passages(self, limit: int = 600) -> list[str]:
+    def passages(self, limit: int = 400) -> list[str]:
         """Sentences of the body, for showing where a query matched (up to limit characters)."""
         chosen, used = [], 0
         for sentence in re.split(r"(?<=[.!?])\s+|\n+", self.fields.get("body", "")):

@@ -25,7 +25,7 @@ from .analysis import RULES, compound_parts, fold, stem, vocabulary
 from .documents import FIELDS, KINDS, SearchDoc
 
 FORMAT_VERSION = 1
-DOC_CHUNK = 50
+DOC_CHUNK = 10
 SHARD_PREFIX = 2
 BOOSTS = {"title": 6.0, "synonyms": 4.0, "teaser": 1.5, "body": 1.0}
 KIND_BOOSTS = {"service": 1.0, "life_situation": 0.9, "unit": 0.8, "contact": 0.8, "location": 0.7, "news": 0.5}
