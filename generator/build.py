@@ -55,6 +55,7 @@ class BuildJob:
     today: dt.date
     theme_print: str
     progress: Callable[[int], None] = field(default=lambda n: None)
+    search_cache: Path | None = None  # where the site's Whoosh index is kept between builds
 
 
 def check(content_dir: Path, cache: ParseCache | None = None) -> ValidContent:
@@ -171,7 +172,8 @@ def build_site(
     live, staging = _buffers(out_root, catalog.slug)
     staging.mkdir(parents=True, exist_ok=True)
     writer = SiteWriter(staging, live)
-    job = BuildJob(catalog, writer, base_url, today, theme_print, progress)
+    job = BuildJob(catalog, writer, base_url, today, theme_print, progress,
+                   search_cache=out_root / ".cache" / "search" / catalog.slug)
     written_by_pelican: list[str] = []
 
     def remember(path: str, **_: Any) -> None:

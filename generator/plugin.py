@@ -91,7 +91,7 @@ class KnowledgeBaseGenerator(Generator):
 
         def exported() -> dict[str, bytes]:
             if not built:
-                built.update(export(docs))
+                built.update(export(docs, job.search_cache))
             return built
 
         paths = job.writer.reusable_paths("suche/", search_print) or list(exported())

@@ -6,6 +6,7 @@ Python engine analyse a query exactly as the index analysed the documents.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -124,10 +125,13 @@ def fold(text: str) -> str:
     text = text.lower()
     for letter, spelled in RULES["fold"].items():  # type: ignore[attr-defined]
         text = text.replace(letter, spelled)
+    if text.isascii():
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+@functools.lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """A light German stemmer: removes one inflection ending."""
     minimum = int(RULES["min_stem"])  # type: ignore[call-overload]
@@ -143,10 +147,21 @@ def words(text: str) -> list[str]:
     return _TOKEN.findall(fold(text))
 
 
+_STOP = frozenset(RULES["stop"])  # type: ignore[call-overload]
+
+
+@functools.lru_cache(maxsize=200_000)
+def term_of(word: str) -> str | None:
+    """The index term of one word as written (None for a stop word); words repeat a lot."""
+    folded = fold(word)
+    if folded in _STOP or (len(folded) < 2 and not folded.isdigit()):
+        return None
+    return stem(folded)
+
+
 def terms(text: str) -> list[str]:
     """The index terms of a text: folded, stemmed, without stop words."""
-    stop = set(RULES["stop"])  # type: ignore[call-overload]
-    return [stem(w) for w in words(text) if w not in stop and (len(w) > 1 or w.isdigit())]
+    return [stem(w) for w in words(text) if w not in _STOP and (len(w) > 1 or w.isdigit())]
 
 
 def compound_parts(term: str, vocabulary: set[str]) -> Iterator[str]:

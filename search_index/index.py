@@ -12,16 +12,20 @@ hits it shows: a few kilobytes, never the whole index.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 import uuid
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 from whoosh.analysis import Filter, RegexTokenizer, Token
-from whoosh.fields import STORED, TEXT, Schema
-from whoosh.filedb.filestore import RamStorage
+from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage, RamStorage
+from whoosh.index import exists_in
 
-from .analysis import RULES, compound_parts, fold, stem, vocabulary
+from .analysis import RULES, compound_parts, term_of, vocabulary
 from .documents import FIELDS, KINDS, SearchDoc
 
 FORMAT_VERSION = 1
@@ -36,61 +40,105 @@ class GermanFilter(Filter):
 
     def __init__(self, vocabulary: set[str]):
         self.vocabulary = vocabulary
-        self.stop = set(RULES["stop"])  # type: ignore[call-overload]
+        self._parts: dict[str, tuple[str, ...]] = {}
+
+    def parts(self, term: str) -> tuple[str, ...]:
+        if term not in self._parts:
+            self._parts[term] = tuple(compound_parts(term, self.vocabulary))
+        return self._parts[term]
 
     def __call__(self, tokens: Any) -> Any:
         for token in tokens:
-            word = fold(token.text)
-            if word in self.stop or (len(word) < 2 and not word.isdigit()):
+            term = term_of(token.text)
+            if term is None:
                 continue
-            term = stem(word)
             token.text = term
             yield token
-            for part in compound_parts(term, self.vocabulary):
+            for part in self.parts(term):
                 extra = Token(positions=False, chars=False, removestops=True, mode=token.mode)
                 extra.text, extra.boost, extra.stopped = part, 1.0, False
                 yield extra
 
 
-def build_index(docs: list[SearchDoc]) -> Any:
-    vocab = vocabulary(text for doc in docs for text in doc.fields.values())
+def _schema(vocab: set[str]) -> Schema:
     analyzer = RegexTokenizer(r"[^\W_]+") | GermanFilter(vocab)
-    schema = Schema(**{name: TEXT(analyzer=analyzer, phrase=False) for name in FIELDS}, ref=STORED)
-    # Whoosh names its temporary folder after the index, in the shared temp directory;
-    # a unique name keeps parallel builds (one process per municipality) apart.
-    index = RamStorage().create_index(schema, indexname=f"portal-{uuid.uuid4().hex}")
-    writer = index.writer()
-    for number, doc in enumerate(docs):
-        writer.add_document(ref=number, **{name: doc.fields.get(name, "") for name in FIELDS})
-    writer.commit()
+    return Schema(key=ID(unique=True, stored=True), digest=STORED,
+                  **{name: TEXT(analyzer=analyzer, phrase=False) for name in FIELDS})
+
+
+def compound_vocabulary(docs: list[SearchDoc]) -> set[str]:
+    """The words compounds are split into: those of names and synonyms. Body text does not
+    count, so that editing a text rarely changes how every other document is analysed."""
+    return vocabulary(doc.fields.get(name, "") for doc in docs for name in ("title", "synonyms"))
+
+
+def _doc_digest(doc: SearchDoc) -> str:
+    return hashlib.sha1(repr(doc.fields).encode("utf-8")).hexdigest()
+
+
+def open_index(docs: list[SearchDoc], folder: Path | None) -> Any:
+    """The Whoosh index of docs. With a folder, the index is kept there between builds and
+    only documents that changed are analysed again (all of them when the compound
+    vocabulary changed)."""
+    vocab = compound_vocabulary(docs)
+    vocab_digest = hashlib.sha1(" ".join(sorted(vocab)).encode("utf-8")).hexdigest()
+    schema = _schema(vocab)
+    if folder is None:
+        # Whoosh names its temporary folder after the index, in the shared temp directory;
+        # a unique name keeps parallel builds (one process per municipality) apart.
+        index = RamStorage().create_index(schema, indexname=f"portal-{uuid.uuid4().hex}")
+        existing: dict[str, str] = {}
+    else:
+        name = f"v{FORMAT_VERSION}-{vocab_digest[:16]}"
+        storage = FileStorage(str(folder))
+        if folder.is_dir() and exists_in(str(folder), indexname=name):
+            index = storage.open_index(indexname=name, schema=schema)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            index = FileStorage(str(folder)).create_index(schema, indexname=name)
+        with index.searcher() as searcher:
+            existing = {fields["key"]: fields["digest"] for fields in searcher.all_stored_fields()}
+    wanted = {doc.url: _doc_digest(doc) for doc in docs}
+    changed = [doc for doc in docs if existing.get(doc.url) != wanted[doc.url]]
+    removed = [key for key in existing if key not in wanted]
+    if changed or removed or folder is None:
+        writer = index.writer()
+        for key in removed:
+            writer.delete_by_term("key", key)
+        for doc in changed:
+            fields = {name: doc.fields.get(name, "") for name in FIELDS}
+            writer.update_document(key=doc.url, digest=wanted[doc.url], **fields)
+        writer.commit()
     return index
 
 
-def export(docs: list[SearchDoc]) -> dict[str, bytes]:
+def export(docs: list[SearchDoc], folder: Path | None = None) -> dict[str, bytes]:
     """Every file of the exported index, by path below suche/."""
-    index = build_index(docs)
+    index = open_index(docs, folder)
     reader = index.reader()
     shards: dict[str, dict[str, list[list[int]]]] = defaultdict(dict)
     field_numbers = {name: number for number, name in enumerate(FIELDS)}
+    # Whoosh numbers documents its own way; the export numbers them in the order of docs.
+    position = {doc.url: number for number, doc in enumerate(docs)}
+    ours = {n: position[fields["key"]] for n, fields in reader.iter_docs()}
+    lengths = {name: {n: int(reader.doc_field_length(n, name, 0) or 0) for n in ours} for name in FIELDS}
     for field_name, raw in reader.all_terms():
         if field_name not in field_numbers:
             continue
         term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        field_number, field_lengths = field_numbers[field_name], lengths[field_name]
         postings = []
         matcher = reader.postings(field_name, raw)
         while matcher.is_active():
             docnum = matcher.id()
-            postings.append(
-                [
-                    reader.stored_fields(docnum)["ref"],
-                    field_numbers[field_name],
-                    int(matcher.weight()),
-                    int(reader.doc_field_length(docnum, field_name, 0)),
-                ]
-            )
+            if docnum in ours:
+                postings.append([ours[docnum], field_number, int(matcher.weight()), field_lengths[docnum]])
             matcher.next()
-        shards[term[:SHARD_PREFIX]].setdefault(term, []).extend(postings)
-    count = reader.doc_count()
+        if postings:
+            shards[term[:SHARD_PREFIX]].setdefault(term, []).extend(sorted(postings))
+    count = len(docs)
+    reader.close()
     ranges: dict[str, list[int]] = {}
     for number, doc in enumerate(docs):
         ranges.setdefault(doc.kind, [number, number])[1] = number + 1
@@ -101,7 +149,7 @@ def export(docs: list[SearchDoc]) -> dict[str, bytes]:
         "boosts": [BOOSTS[name] for name in FIELDS],
         "kind_boosts": KIND_BOOSTS,
         "kinds": KINDS,
-        "average_lengths": [reader.field_length(name) / max(count, 1) for name in FIELDS],
+        "average_lengths": [sum(lengths[name].values()) / max(count, 1) for name in FIELDS],
         "kind_ranges": [[kind, start, end] for kind, (start, end) in ranges.items()],
         "doc_chunk": DOC_CHUNK,
         "shard_prefix": SHARD_PREFIX,

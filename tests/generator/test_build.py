@@ -138,6 +138,9 @@ EDITS = [  # (file, old, new, what the sites show afterwards)
     ("municipalities/kreis/units/buergerbuero-nordort.yaml", '"02541 11-0"', '"02541 11-99"', "02541 11-99"),
     ("municipalities/stadt/services/personalausweis-beantragen.yaml", "amount: 40.00", "amount: 41.00", "41,00 €"),
     ("municipalities/stadt/municipality.yaml", 'primary: "#005a9c"', 'primary: "#004080"', "#004080"),
+    # a text-only edit: the kept search index is updated for this one document
+    ("services/kindergeld.yaml", "description: Beispieltext.", "description: Neuer Text zum Familiengeld.",
+     "Neuer Text zum Familiengeld."),
 ]
 
 
