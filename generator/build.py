@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jinja2 import FileSystemBytecodeCache
+
 from .catalog import Catalog
 from .errors import BuildError, ContentError
 from .load import ParseCache, load_content
@@ -143,7 +145,14 @@ def pelican_settings(catalog: Catalog, output: Path, job: BuildJob) -> dict[str,
             "PLUGINS": ["generator.plugin"],
             "PLUGIN_PATHS": [],
             "JINJA_FILTERS": FILTERS,
-            "JINJA_ENVIRONMENT": {"trim_blocks": True, "lstrip_blocks": True, "extensions": [], "autoescape": True},
+            "JINJA_ENVIRONMENT": {
+                "trim_blocks": True,
+                "lstrip_blocks": True,
+                "extensions": [],
+                "autoescape": True,
+                # Compiled templates are kept between builds (a rebuild renders few pages).
+                "bytecode_cache": FileSystemBytecodeCache(str(_folder(output.parent / ".cache" / "templates"))),
+            },
             "TYPOGRIFY": False,
             "SUMMARY_MAX_LENGTH": 40,
             "PORTAL_SITE": site_info(catalog, job.base_url),
@@ -151,6 +160,11 @@ def pelican_settings(catalog: Catalog, output: Path, job: BuildJob) -> dict[str,
         }
     )
     return configure_settings(settings)
+
+
+def _folder(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def build_site(

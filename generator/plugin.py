@@ -8,6 +8,7 @@ same theme, plus katalog.json and sitemap.xml.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -81,28 +82,33 @@ class KnowledgeBaseGenerator(Generator):
         )
 
     def _write_search_index(self, job: Any, site_print: str) -> None:
-        """The exported search index under suche/; built only when what it indexes changed."""
+        """The exported search index under suche/, made again only when what it indexes
+        changed; then each file is fingerprinted by its bytes, so that files which came
+        out the same are linked, not written."""
         from search_index.documents import documents
         from search_index.index import export
 
         docs = documents(job.catalog, self.news)
         search_print = digest(site_print, "search", *(repr(d) for d in docs))
-        built: dict[str, bytes] = {}
-
-        def exported() -> dict[str, bytes]:
-            if not built:
-                built.update(export(docs, job.search_cache))
-            return built
-
-        paths = job.writer.reusable_paths("suche/", search_print) or list(exported())
-        for path in paths:
-            job.writer.write(f"suche/{path}", "search index", search_print, lambda path=path: exported()[path])
+        marker = "suche/.quelle"  # a hidden file (not served) that records what was indexed
+        previous = job.writer.previous_prints(("suche/t/", "suche/d/", "suche/meta.json", marker), marker, search_print)
+        if previous is not None:
+            for path, print_ in previous.items():
+                job.writer.write(path, "search index", print_, _never)
+            return
+        for path, data in export(docs, job.search_cache).items():
+            job.writer.write(f"suche/{path}", "search index", hashlib.sha1(data).hexdigest(), lambda data=data: data)
+        job.writer.write(marker, "search index", search_print, lambda: search_print.encode())
 
     def _render(self, page: Page) -> str:
         context = {**self.context, **page.build(), "page_path": page.path}
         if page.path == "index.html":
             context["news"] = self.news[:3]
         return self.get_template(page.template).render(context)
+
+
+def _never() -> bytes:
+    raise BuildError("a search index file to be reused was missing; run the build again")
 
 
 def _news(context: dict[str, Any], base: str) -> list[dict[str, Any]]:

@@ -82,13 +82,13 @@ class SiteWriter:
         self._put(target, data.encode("utf-8") if isinstance(data, str) else data, exists)
         self.rendered += 1
 
-    def reusable_paths(self, prefix: str, print_: str) -> list[str] | None:
-        """The paths below prefix, when the live or staging folder holds all of them in the
-        version print_ (so they can be reused without being made again); else None."""
+    def previous_prints(self, prefixes: tuple[str, ...], marker: str, print_: str) -> dict[str, str] | None:
+        """The files that start with prefixes, with their fingerprints, from the live or
+        staging folder whose marker file was written with print_ (so all of them can be
+        reused); else None."""
         for manifest in (self.staged_manifest, self.live_manifest):
-            paths = [p for p in manifest if p.startswith(prefix)]
-            if paths and all(manifest[p] == print_ for p in paths):
-                return [p[len(prefix) :] for p in paths]
+            if manifest.get(marker) == print_:
+                return {path: value for path, value in manifest.items() if path.startswith(prefixes)}
         return None
 
     def _make_folder(self, folder: Path) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import shutil
 import uuid
 from collections import defaultdict
@@ -63,7 +64,7 @@ class GermanFilter(Filter):
 def _schema(vocab: set[str]) -> Schema:
     analyzer = RegexTokenizer(r"[^\W_]+") | GermanFilter(vocab)
     return Schema(key=ID(unique=True, stored=True), digest=STORED,
-                  **{name: TEXT(analyzer=analyzer, phrase=False) for name in FIELDS})
+                  **{name: TEXT(analyzer=analyzer, phrase=False, vector=True) for name in FIELDS})
 
 
 def compound_vocabulary(docs: list[SearchDoc]) -> set[str]:
@@ -76,10 +77,10 @@ def _doc_digest(doc: SearchDoc) -> str:
     return hashlib.sha1(repr(doc.fields).encode("utf-8")).hexdigest()
 
 
-def open_index(docs: list[SearchDoc], folder: Path | None) -> Any:
-    """The Whoosh index of docs. With a folder, the index is kept there between builds and
-    only documents that changed are analysed again (all of them when the compound
-    vocabulary changed)."""
+def open_index(docs: list[SearchDoc], folder: Path | None) -> tuple[Any, set[str]]:
+    """The Whoosh index of docs, and the keys of the documents (re)indexed now. With a
+    folder, the index is kept there between builds and only documents that changed are
+    analysed again (all of them when the compound vocabulary changed)."""
     vocab = compound_vocabulary(docs)
     vocab_digest = hashlib.sha1(" ".join(sorted(vocab)).encode("utf-8")).hexdigest()
     schema = _schema(vocab)
@@ -110,35 +111,58 @@ def open_index(docs: list[SearchDoc], folder: Path | None) -> Any:
             fields = {name: doc.fields.get(name, "") for name in FIELDS}
             writer.update_document(key=doc.url, digest=wanted[doc.url], **fields)
         writer.commit()
-    return index
+    return index, {doc.url for doc in changed}
+
+
+Row = tuple[str, int, int, int]  # term, field number, frequency, field length
+
+
+def _rows(reader: Any, docnum: int) -> list[Row]:
+    """What the index holds for one document, read from its term vectors."""
+    rows: list[Row] = []
+    for number, name in enumerate(FIELDS):
+        if not reader.has_vector(docnum, name):
+            continue
+        length = int(reader.doc_field_length(docnum, name, 0) or 0)
+        for raw, frequency in reader.vector_as("frequency", docnum, name):
+            term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+            rows.append((term, number, int(frequency), length))
+    return rows
 
 
 def export(docs: list[SearchDoc], folder: Path | None = None) -> dict[str, bytes]:
-    """Every file of the exported index, by path below suche/."""
-    index = open_index(docs, folder)
-    reader = index.reader()
+    """Every file of the exported index, by path below suche/.
+
+    Each document's rows are read from the Whoosh index; with a folder, the rows of
+    documents that were not re-indexed come from the previous export's cache.
+    """
+    index, reindexed = open_index(docs, folder)
+    cache_file = folder / "rows.pickle" if folder is not None else None
+    cache: dict[str, tuple[str, list[Row]]] = {}
+    if cache_file is not None and cache_file.is_file():
+        try:
+            cache = pickle.loads(cache_file.read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+            cache = {}
     shards: dict[str, dict[str, list[list[int]]]] = defaultdict(dict)
-    field_numbers = {name: number for number, name in enumerate(FIELDS)}
-    # Whoosh numbers documents its own way; the export numbers them in the order of docs.
-    position = {doc.url: number for number, doc in enumerate(docs)}
-    ours = {n: position[fields["key"]] for n, fields in reader.iter_docs()}
-    lengths = {name: {n: int(reader.doc_field_length(n, name, 0) or 0) for n in ours} for name in FIELDS}
-    for field_name, raw in reader.all_terms():
-        if field_name not in field_numbers:
-            continue
-        term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-        field_number, field_lengths = field_numbers[field_name], lengths[field_name]
-        postings = []
-        matcher = reader.postings(field_name, raw)
-        while matcher.is_active():
-            docnum = matcher.id()
-            if docnum in ours:
-                postings.append([ours[docnum], field_number, int(matcher.weight()), field_lengths[docnum]])
-            matcher.next()
-        if postings:
-            shards[term[:SHARD_PREFIX]].setdefault(term, []).extend(sorted(postings))
+    lengths = [[0] * len(docs) for _ in FIELDS]
+    fresh: dict[str, tuple[str, list[Row]]] = {}
+    with index.reader() as reader:
+        docnum_of = {fields["key"]: n for n, fields in reader.iter_docs()}
+        for position, doc in enumerate(docs):
+            digest = _doc_digest(doc)
+            cached = cache.get(doc.url)
+            if cached is not None and cached[0] == digest and doc.url not in reindexed:
+                rows = cached[1]
+            else:
+                rows = _rows(reader, docnum_of[doc.url])
+            fresh[doc.url] = (digest, rows)
+            for term, field_number, frequency, length in rows:
+                shards[term[:SHARD_PREFIX]].setdefault(term, []).append([position, field_number, frequency, length])
+                lengths[field_number][position] = length
+    if cache_file is not None:
+        cache_file.write_bytes(pickle.dumps(fresh, protocol=pickle.HIGHEST_PROTOCOL))
     count = len(docs)
-    reader.close()
     ranges: dict[str, list[int]] = {}
     for number, doc in enumerate(docs):
         ranges.setdefault(doc.kind, [number, number])[1] = number + 1
@@ -149,7 +173,7 @@ def export(docs: list[SearchDoc], folder: Path | None = None) -> dict[str, bytes
         "boosts": [BOOSTS[name] for name in FIELDS],
         "kind_boosts": KIND_BOOSTS,
         "kinds": KINDS,
-        "average_lengths": [sum(lengths[name].values()) / max(count, 1) for name in FIELDS],
+        "average_lengths": [sum(field_lengths) / max(count, 1) for field_lengths in lengths],
         "kind_ranges": [[kind, start, end] for kind, (start, end) in ranges.items()],
         "doc_chunk": DOC_CHUNK,
         "shard_prefix": SHARD_PREFIX,
@@ -158,7 +182,7 @@ def export(docs: list[SearchDoc], folder: Path | None = None) -> dict[str, bytes
     }
     files = {"meta.json": _json(meta)}
     for key, table in shards.items():
-        files[f"t/{key}.json"] = _json({term: table[term] for term in sorted(table)})
+        files[f"t/{key}.json"] = _json({term: sorted(table[term]) for term in sorted(table)})
     for start in range(0, len(docs), DOC_CHUNK):
         chunk = [[d.kind, d.title, d.url, d.snippet, d.passages()] for d in docs[start : start + DOC_CHUNK]]
         files[f"d/{start // DOC_CHUNK}.json"] = _json(chunk)
