@@ -12,6 +12,7 @@ hits it shows: a few kilobytes, never the whole index.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import pickle
@@ -63,8 +64,11 @@ class GermanFilter(Filter):
 
 def _schema(vocab: set[str]) -> Schema:
     analyzer = RegexTokenizer(r"[^\W_]+") | GermanFilter(vocab)
-    return Schema(key=ID(unique=True, stored=True), digest=STORED,
-                  **{name: TEXT(analyzer=analyzer, phrase=False, vector=True) for name in FIELDS})
+    return Schema(
+        key=ID(unique=True, stored=True),
+        digest=STORED,
+        **{name: TEXT(analyzer=analyzer, phrase=False, vector=True) for name in FIELDS},
+    )
 
 
 def compound_vocabulary(docs: list[SearchDoc]) -> set[str]:
@@ -73,16 +77,35 @@ def compound_vocabulary(docs: list[SearchDoc]) -> set[str]:
     return vocabulary(doc.fields.get(name, "") for doc in docs for name in ("title", "synonyms"))
 
 
+@functools.cache
+def _code_version() -> str:
+    here = Path(__file__).resolve().parent
+    return hashlib.sha1(
+        b"".join((here / name).read_bytes() for name in ("analysis.py", "documents.py", "index.py"))
+    ).hexdigest()
+
+
+def index_name(vocab: set[str]) -> str:
+    """A new vocabulary or new analysis code makes a new index (and drops the cache)."""
+    vocab_digest = hashlib.sha1(" ".join(sorted(vocab)).encode("utf-8")).hexdigest()
+    return f"v{FORMAT_VERSION}-{_code_version()[:12]}-{vocab_digest[:12]}"
+
+
 def _doc_digest(doc: SearchDoc) -> str:
     return hashlib.sha1(repr(doc.fields).encode("utf-8")).hexdigest()
 
 
-def open_index(docs: list[SearchDoc], folder: Path | None) -> tuple[Any, set[str]]:
+def open_index(
+    docs: list[SearchDoc],
+    folder: Path | None,
+    known: dict[str, str] | None = None,
+    vocab: set[str] | None = None,
+) -> tuple[Any, set[str]]:
     """The Whoosh index of docs, and the keys of the documents (re)indexed now. With a
     folder, the index is kept there between builds and only documents that changed are
-    analysed again (all of them when the compound vocabulary changed)."""
-    vocab = compound_vocabulary(docs)
-    vocab_digest = hashlib.sha1(" ".join(sorted(vocab)).encode("utf-8")).hexdigest()
+    analysed again (all of them when the compound vocabulary changed). known: the
+    digests of the indexed documents, if the caller has them (saves reading them)."""
+    vocab = compound_vocabulary(docs) if vocab is None else vocab
     schema = _schema(vocab)
     if folder is None:
         # Whoosh names its temporary folder after the index, in the shared temp directory;
@@ -90,7 +113,7 @@ def open_index(docs: list[SearchDoc], folder: Path | None) -> tuple[Any, set[str
         index = RamStorage().create_index(schema, indexname=f"portal-{uuid.uuid4().hex}")
         existing: dict[str, str] = {}
     else:
-        name = f"v{FORMAT_VERSION}-{vocab_digest[:16]}"
+        name = index_name(vocab)
         storage = FileStorage(str(folder))
         if folder.is_dir() and exists_in(str(folder), indexname=name):
             index = storage.open_index(indexname=name, schema=schema)
@@ -98,8 +121,11 @@ def open_index(docs: list[SearchDoc], folder: Path | None) -> tuple[Any, set[str
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True)
             index = FileStorage(str(folder)).create_index(schema, indexname=name)
-        with index.searcher() as searcher:
-            existing = {fields["key"]: fields["digest"] for fields in searcher.all_stored_fields()}
+        if known is not None and exists_in(str(folder), indexname=name):
+            existing = known
+        else:
+            with index.searcher() as searcher:
+                existing = {fields["key"]: fields["digest"] for fields in searcher.all_stored_fields()}
     wanted = {doc.url: _doc_digest(doc) for doc in docs}
     changed = [doc for doc in docs if existing.get(doc.url) != wanted[doc.url]]
     removed = [key for key in existing if key not in wanted]
@@ -133,35 +159,41 @@ def _rows(reader: Any, docnum: int) -> list[Row]:
 def export(docs: list[SearchDoc], folder: Path | None = None) -> dict[str, bytes]:
     """Every file of the exported index, by path below suche/.
 
-    Each document's rows are read from the Whoosh index; with a folder, the rows of
-    documents that were not re-indexed come from the previous export's cache.
+    Each document's rows are read from the Whoosh index; with a folder, the rows (and
+    passages) of documents that were not re-indexed come from the previous export's cache.
     """
-    index, reindexed = open_index(docs, folder)
     cache_file = folder / "rows.pickle" if folder is not None else None
-    cache: dict[str, tuple[str, list[Row]]] = {}
+    vocab = compound_vocabulary(docs)
+    name = index_name(vocab)
+    cache: dict[str, tuple[str, list[Row], list[str]]] = {}
     if cache_file is not None and cache_file.is_file():
         try:
-            cache = pickle.loads(cache_file.read_bytes())
+            stored = pickle.loads(cache_file.read_bytes())
         except (OSError, pickle.UnpicklingError, EOFError, ValueError):
-            cache = {}
+            stored = {}
+        if isinstance(stored, dict) and stored.get("index") == name:
+            cache = stored["docs"]
+    known = {key: entry[0] for key, entry in cache.items()} if cache else None
+    index, reindexed = open_index(docs, folder, known, vocab)
     shards: dict[str, dict[str, list[list[int]]]] = defaultdict(dict)
     lengths = [[0] * len(docs) for _ in FIELDS]
-    fresh: dict[str, tuple[str, list[Row]]] = {}
+    fresh: dict[str, tuple[str, list[Row], list[str]]] = {}
     with index.reader() as reader:
-        docnum_of = {fields["key"]: n for n, fields in reader.iter_docs()}
+        docnum_of: dict[str, int] | None = None
         for position, doc in enumerate(docs):
             digest = _doc_digest(doc)
             cached = cache.get(doc.url)
             if cached is not None and cached[0] == digest and doc.url not in reindexed:
-                rows = cached[1]
+                fresh[doc.url] = cached
             else:
-                rows = _rows(reader, docnum_of[doc.url])
-            fresh[doc.url] = (digest, rows)
-            for term, field_number, frequency, length in rows:
+                if docnum_of is None:
+                    docnum_of = {fields["key"]: n for n, fields in reader.iter_docs()}
+                fresh[doc.url] = (digest, _rows(reader, docnum_of[doc.url]), doc.passages())
+            for term, field_number, frequency, length in fresh[doc.url][1]:
                 shards[term[:SHARD_PREFIX]].setdefault(term, []).append([position, field_number, frequency, length])
                 lengths[field_number][position] = length
     if cache_file is not None:
-        cache_file.write_bytes(pickle.dumps(fresh, protocol=pickle.HIGHEST_PROTOCOL))
+        cache_file.write_bytes(pickle.dumps({"index": name, "docs": fresh}, protocol=pickle.HIGHEST_PROTOCOL))
     count = len(docs)
     ranges: dict[str, list[int]] = {}
     for number, doc in enumerate(docs):
@@ -184,7 +216,7 @@ def export(docs: list[SearchDoc], folder: Path | None = None) -> dict[str, bytes
     for key, table in shards.items():
         files[f"t/{key}.json"] = _json({term: sorted(table[term]) for term in sorted(table)})
     for start in range(0, len(docs), DOC_CHUNK):
-        chunk = [[d.kind, d.title, d.url, d.snippet, d.passages()] for d in docs[start : start + DOC_CHUNK]]
+        chunk = [[d.kind, d.title, d.url, d.snippet, fresh[d.url][2]] for d in docs[start : start + DOC_CHUNK]]
         files[f"d/{start // DOC_CHUNK}.json"] = _json(chunk)
     return files
 
