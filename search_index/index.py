@@ -67,7 +67,7 @@ def _schema(vocab: set[str]) -> Schema:
     return Schema(
         key=ID(unique=True, stored=True),
         digest=STORED,
-        **{name: TEXT(analyzer=analyzer, phrase=False, vector=True) for name in FIELDS},
+        **{name: TEXT(analyzer=analyzer, phrase=False) for name in FIELDS},
     )
 
 
@@ -143,16 +143,27 @@ def open_index(
 Row = tuple[str, int, int, int]  # term, field number, frequency, field length
 
 
-def _rows(reader: Any, docnum: int) -> list[Row]:
-    """What the index holds for one document, read from its term vectors."""
-    rows: list[Row] = []
+def _rows(reader: Any, schema: Schema, wanted: dict[int, SearchDoc], scan_all: bool) -> dict[int, list[Row]]:
+    """What the index holds for the wanted documents, read from its postings. Only the
+    terms of those documents are looked up, unless scan_all (most documents are wanted)."""
+    rows: dict[int, list[Row]] = {docnum: [] for docnum in wanted}
     for number, name in enumerate(FIELDS):
-        if not reader.has_vector(docnum, name):
-            continue
-        length = int(reader.doc_field_length(docnum, name, 0) or 0)
-        for raw, frequency in reader.vector_as("frequency", docnum, name):
+        if scan_all:
+            terms = [raw for field_name, raw in reader.all_terms() if field_name == name]
+        else:
+            analyzer = schema[name].analyzer
+            terms = sorted({t.text for doc in wanted.values() for t in analyzer(doc.fields.get(name, ""))})
+        lengths = {docnum: int(reader.doc_field_length(docnum, name, 0) or 0) for docnum in wanted}
+        for raw in terms:
             term = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-            rows.append((term, number, int(frequency), length))
+            if (name, term) not in reader:
+                continue
+            matcher = reader.postings(name, term)
+            while matcher.is_active():
+                docnum = matcher.id()
+                if docnum in rows:
+                    rows[docnum].append((term, number, int(matcher.weight()), lengths[docnum]))
+                matcher.next()
     return rows
 
 
@@ -179,16 +190,21 @@ def export(docs: list[SearchDoc], folder: Path | None = None) -> dict[str, bytes
     lengths = [[0] * len(docs) for _ in FIELDS]
     fresh: dict[str, tuple[str, list[Row], list[str]]] = {}
     with index.reader() as reader:
-        docnum_of: dict[str, int] | None = None
+        reuse = {
+            doc.url for doc in docs if doc.url not in reindexed and cache.get(doc.url, ("",))[0] == _doc_digest(doc)
+        }
+        missing = [doc for doc in docs if doc.url not in reuse]
+        read: dict[str, list[Row]] = {}
+        if missing:
+            docnum_of = {fields["key"]: n for n, fields in reader.iter_docs()}
+            wanted = {docnum_of[doc.url]: doc for doc in missing}
+            by_docnum = _rows(reader, index.schema, wanted, scan_all=len(missing) > len(docs) // 4)
+            read = {doc.url: by_docnum[number] for number, doc in wanted.items()}
         for position, doc in enumerate(docs):
-            digest = _doc_digest(doc)
-            cached = cache.get(doc.url)
-            if cached is not None and cached[0] == digest and doc.url not in reindexed:
-                fresh[doc.url] = cached
+            if doc.url in reuse:
+                fresh[doc.url] = cache[doc.url]
             else:
-                if docnum_of is None:
-                    docnum_of = {fields["key"]: n for n, fields in reader.iter_docs()}
-                fresh[doc.url] = (digest, _rows(reader, docnum_of[doc.url]), doc.passages())
+                fresh[doc.url] = (_doc_digest(doc), read[doc.url], doc.passages())
             for term, field_number, frequency, length in fresh[doc.url][1]:
                 shards[term[:SHARD_PREFIX]].setdefault(term, []).append([position, field_number, frequency, length])
                 lengths[field_number][position] = length
