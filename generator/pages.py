@@ -135,8 +135,16 @@ class SiteBuilder:
         pages.append(self.page("404.html", "404", "Seite nicht gefunden", self.crumbs(), "site_templates", (), dict))
         return pages
 
+    def featured(self) -> list[str]:
+        """The services a municipality took online first: the ones most asked for."""
+        return [sid for sid, e in self.catalog.services.items() if e.form_enabled or e.appointment_location_ids]
+
+    def situation_links(self) -> list[dict[str, str]]:
+        return [{"id": lid, "name": s.name} for lid, s in self.catalog.life_situations.items()]
+
     def home(self) -> Page:
         c = self.catalog
+        featured = self.featured()
 
         def content() -> Context:
             towns = [
@@ -144,15 +152,13 @@ class SiteBuilder:
                 for t in c.municipality.towns
             ]
             return {
-                # The services a municipality took online first are the ones most asked for.
-                "featured": [_summary(e) for e in c.services.values() if e.appointment_location_ids or e.form_enabled],
-                "situations": [{"id": lid, "name": s.name} for lid, s in c.life_situations.items()],
+                "featured": self.summaries(featured),
+                "situations": self.situation_links(),
                 "towns": towns,
                 "unit_names": {t["office"]: c.units[t["office"]].name for t in towns},
                 "service_count": len(c.services),
             }
 
-        featured = [sid for sid, e in c.services.items() if e.form_enabled or e.appointment_location_ids]
         deps = (
             *self.summary_deps(),
             *self.summary_deps(featured, teaser=True),
@@ -173,12 +179,12 @@ class SiteBuilder:
     def search(self) -> Page:
         """The search page; without JavaScript it still leads to the most asked-for services."""
         c = self.catalog
-        featured = [sid for sid, e in c.services.items() if e.form_enabled or e.appointment_location_ids]
+        featured = self.featured()
 
         def content() -> Context:
             return {
                 "featured": self.summaries(featured),
-                "situations": [{"id": lid, "name": s.name} for lid, s in c.life_situations.items()],
+                "situations": self.situation_links(),
             }
 
         crumbs = self.crumbs(("Suche", f"{self.site.base}suche/"))

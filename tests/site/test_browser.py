@@ -138,5 +138,5 @@ def test_search_page_without_javascript_still_leads_on(browser: Any, server: str
     tab.goto(f"{server}/hamm/suche/?q=perso")
     assert tab.locator("noscript").count() == 1
     assert tab.locator("main a[href='/hamm/a-z/']").count() >= 1
-    assert tab.locator("#haeufig + ul a").count() >= 1
+    assert tab.locator("#gefragt + ul a").count() >= 1
     context.close()
