@@ -5,6 +5,8 @@ python build.py                   validate, then build every municipality into o
 python build.py check             validate only; exit 1 with every error listed
 python build.py serve [--port N]  build, then serve all sites on http://127.0.0.1:N/
 python build.py schema            write schema/*.schema.json (JSON Schema for editors)
+python build.py migrate           create or upgrade the database (DATABASE_URL, default SQLite under var/)
+python build.py worker            send queued mail and deliveries (the outbox), until stopped
 --only SLUG, --out DIR, --content DIR
 """
 
@@ -16,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from dynamic.config import ConfigError
+from dynamic.db import NotMigrated
 from generator.errors import BuildError, ContentError
 
 ROOT = Path(__file__).resolve().parent
@@ -42,6 +46,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--no-watch", action="store_true", help="do not rebuild when content changes")
+    commands.add_parser("migrate", parents=[common], help="create or upgrade the database (DATABASE_URL)")
+    commands.add_parser("worker", parents=[common], help="process the outbox (mail) until stopped")
     return parser.parse_args(argv)
 
 
@@ -94,7 +100,7 @@ def serve_and_rebuild(args: argparse.Namespace) -> None:
     run_build(args, cache)
     if not args.no_watch:
         start_watching([args.content, THEME], rebuild)
-    serve(args.out, host=args.host, port=args.port)
+    serve(args.out, host=args.host, port=args.port, base_url=args.base_url)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,6 +122,16 @@ def main(argv: list[str] | None = None) -> int:
 
             for path in write_schemas(args.schema_dir):
                 print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+        elif command == "migrate":
+            from dynamic.serve import migrate_database
+
+            print(f"database migrated: {migrate_database()}")
+        elif command == "worker":
+            from dynamic import create_app
+            from dynamic.mail import run_worker
+
+            logging.getLogger().setLevel(logging.INFO)
+            run_worker(create_app())
         elif command == "serve":
             if args.base_url is None:
                 args.base_url = f"http://{args.host}:{args.port}"
@@ -125,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_CONTENT
     except BuildError as error:
         print(f"build failed: {error}", file=sys.stderr)
+        return EXIT_BUILD
+    except (ConfigError, NotMigrated) as error:
+        print(f"error: {error}", file=sys.stderr)
         return EXIT_BUILD
     except KeyboardInterrupt:
         return 130

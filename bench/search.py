@@ -56,10 +56,14 @@ def served(folder: Path, policy: str | None = None) -> Iterator[str]:
     from werkzeug.serving import make_server
 
     from dynamic import create_app
+    from dynamic.config import settings_from_env
     from dynamic.security import CONTENT_SECURITY_POLICY
+    from dynamic.serve import migrate_database
 
-    config = {"OUTPUT_DIR": folder, "CONTENT_SECURITY_POLICY": policy or CONTENT_SECURITY_POLICY}
-    httpd = make_server("127.0.0.1", 0, create_app(config), threaded=True)
+    settings = {"output_dir": folder, "var_dir": folder.parent / "var"}
+    migrate_database(**settings)
+    app = create_app(settings_from_env({}, **settings), CONTENT_SECURITY_POLICY=policy or CONTENT_SECURITY_POLICY)
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{httpd.server_port}"

@@ -1,24 +1,61 @@
-"""The dynamic tier: a Flask app that, for now, serves the built static sites.
-
-Login, appointments and forms join as blueprints of this app (see ARCHITECTURE.md).
-"""
+"""The dynamic tier: one Flask app for accounts and login, profile, SAML, and (for a local
+run) the built static sites. See ARCHITECTURE.md, "The dynamic tier"."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from .security import add_security_headers
-from .sites import sites
+from . import db as database
+from .config import Settings, settings_from_env
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
+def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
+    """Build the app. Refuses to start on an unmigrated database (NotMigrated says the fix)."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    from . import render, security
+    from .accounts import accounts
+    from .health import health
+    from .mail import process_outbox
+    from .profile import profile
+    from .ratelimit import Limiter
+    from .saml.sp import saml
+    from .sites import sites
+
+    settings = settings or settings_from_env()
     app = Flask(__name__, static_folder=None)
-    app.config.update(OUTPUT_DIR=Path(__file__).resolve().parent.parent / "output")
-    app.config.update(config or {})
-    app.config["OUTPUT_DIR"] = Path(app.config["OUTPUT_DIR"]).resolve()
-    app.after_request(add_security_headers)
-    app.register_blueprint(sites)
+    app.config.update(
+        PORTAL=settings,
+        SECRET_KEY=settings.secret_key,
+        OUTPUT_DIR=settings.output_dir.resolve(),
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+    )
+    security.init_app(app, settings)
+    app.config.update(settings.extra)
+    app.config.update(flask_config)
+
+    engine = database.make_engine(settings.database_url)
+    database.ensure_migrated(engine)
+    database.init_app(app, engine)
+    app.extensions["limiter"] = Limiter(settings.redis_url)
+    render.init_app(app)
+    app.cli.command("outbox")(lambda: print(process_outbox(app)))
+
+    app.register_blueprint(health)
+    app.register_blueprint(accounts)
+    app.register_blueprint(profile)
+    app.register_blueprint(saml)
+    if settings.dev_idp:
+        from .saml.dev_idp import dev_idp
+
+        app.register_blueprint(dev_idp)
+    app.register_blueprint(sites)  # last: it answers every other path from the output folder
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
+                                x_proto=settings.trusted_proxies, x_host=settings.trusted_proxies)
     return app
+
+
+__all__ = ["create_app", "Settings", "settings_from_env"]

@@ -1,18 +1,39 @@
-"""`build.py serve`: run the app on the local machine."""
+"""`build.py serve`: migrate the database, then serve the static sites and the dynamic
+services on one local port, with the outbox worker in the same process."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from . import create_app
+from .config import settings_from_env
+from .db import make_engine, migrate
+from .mail import start_worker_thread
 
 log = logging.getLogger(__name__)
 
 
-def serve(output_dir: Path, host: str = "127.0.0.1", port: int = 8000) -> None:
+def migrate_database(**overrides: Any) -> str:
+    settings = settings_from_env(**overrides)
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    engine.dispose()
+    return engine.url.render_as_string(hide_password=True)
+
+
+def serve(output_dir: Path, host: str = "127.0.0.1", port: int = 8000, base_url: str | None = None) -> None:
     from werkzeug.serving import run_simple
 
-    app = create_app({"OUTPUT_DIR": output_dir})
+    overrides: dict[str, Any] = {"output_dir": output_dir}
+    if base_url:
+        overrides["base_url"] = base_url
+    migrate_database(**overrides)
+    app = create_app(settings_from_env(**overrides))
+    start_worker_thread(app)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its access log carries client addresses
     print(f"Bürgerportal läuft auf http://{host}:{port}/  (Strg+C beendet)")
+    if app.config["PORTAL"].dev_idp:
+        print(f"Entwicklungs-Identitätsanbieter: http://{host}:{port}/dev-idp/  (nur für Tests, nie in Produktion)")
     run_simple(host, port, app, threaded=True, use_reloader=False)

@@ -45,6 +45,7 @@ def katalog(catalog: Catalog, base_url: str) -> dict[str, Any]:
             "url": f"/{catalog.slug}/",
             "phone": m.phone,
             "email": m.email,
+            "logo": f"/{catalog.slug}/{m.branding.logo}" if m.branding.logo else None,
             "towns": [{"id": t.id, "name": t.name, "ags": t.ags} for t in m.towns],
             "features": m.features.model_dump(mode="json"),
         },

@@ -47,9 +47,13 @@ def server(real_output: Path) -> Iterator[str]:
     from werkzeug.serving import make_server
 
     from dynamic import create_app
+    from dynamic.config import settings_from_env
+    from dynamic.serve import migrate_database
 
     port = _free_port()
-    httpd = make_server("127.0.0.1", port, create_app({"OUTPUT_DIR": real_output}), threaded=True)
+    settings = {"output_dir": real_output, "var_dir": real_output.parent / "var", "base_url": f"http://127.0.0.1:{port}"}
+    migrate_database(**settings)
+    httpd = make_server("127.0.0.1", port, create_app(settings_from_env({}, **settings)), threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{port}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -27,7 +28,8 @@ def served(content: Path, tmp_path: Path) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", "--port", str(port),
                                 "--content", str(content), "--out", str(tmp_path / "out")],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, "PORTAL_VAR_DIR": str(tmp_path / "var")})
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):

@@ -1,0 +1,182 @@
+"""Who is logged in, at which trust level, and pages that demand a level (step-up).
+
+A login is a row in `login_sessions`; the session cookie carries only a random token whose
+hash is the row's key. Logging in always issues a fresh token and a fresh cookie session
+(no session fixation); "log out everywhere" deletes every row of the account.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar, cast
+from urllib.parse import urlencode, urlsplit
+
+from flask import g, redirect, request, session
+from sqlalchemy import delete, select
+
+from .db import db
+from .levels import LIFETIMES, MEANS, at_least, rank
+from .models import Account, LoginSession, utcnow
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Keys of the cookie session that survive a login (everything else is dropped).
+KEPT_ACROSS_LOGIN = ("kommune", "kept_form")
+
+
+@dataclass(frozen=True)
+class Login:
+    account_id: int
+    level: str
+    means: str
+    since: dt.datetime
+
+    @property
+    def means_label(self) -> str:
+        return MEANS.get(self.means, self.means)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def current_login() -> Login | None:
+    """The request's login, with its level lowered or ended when its time is over."""
+    if "login" in g:
+        return cast(Login | None, g.login)
+    g.login = _load_login()
+    return cast(Login | None, g.login)
+
+
+def _load_login() -> Login | None:
+    token = session.get("sid")
+    if not isinstance(token, str):
+        return None
+    row = db().get(LoginSession, token_hash(token))
+    if row is None:
+        session.pop("sid", None)
+        return None
+    now = utcnow()
+    if _expired(row.level, row.level_since, row.last_seen_at, now):
+        fallback_ok = row.fallback_level is not None and not _expired(
+            row.fallback_level, row.created_at, row.last_seen_at, now)
+        if not fallback_ok:
+            db().delete(row)
+            db().commit()
+            session.pop("sid", None)
+            g.login_expired = True
+            return None
+        assert row.fallback_level is not None and row.fallback_means is not None
+        row.level, row.means, row.level_since = row.fallback_level, row.fallback_means, row.created_at
+        row.fallback_level = row.fallback_means = None
+    if now - row.last_seen_at > dt.timedelta(seconds=10) or db().is_modified(row):
+        row.last_seen_at = now
+        db().commit()
+    return Login(row.account_id, row.level, row.means, row.level_since)
+
+
+def _expired(level: str, since: dt.datetime, last_seen: dt.datetime, now: dt.datetime) -> bool:
+    lifetime = LIFETIMES[level]
+    return now - since > lifetime.absolute or now - last_seen > lifetime.idle
+
+
+def start_login(account: Account, level: str, means: str) -> Login:
+    """Log `account` in at `level`; a step-up keeps the lower login to fall back to."""
+    previous = current_login()
+    fallback: tuple[str, str] | None = None
+    if previous is not None and previous.account_id == account.id and rank(level) > rank(previous.level):
+        fallback = (previous.level, previous.means)
+    old_token = session.get("sid")
+    if isinstance(old_token, str):
+        db().execute(delete(LoginSession).where(LoginSession.token_hash == token_hash(old_token)))
+    kept = {key: session[key] for key in KEPT_ACROSS_LOGIN if key in session}
+    session.clear()
+    session.update(kept)
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db().add(LoginSession(token_hash=token_hash(token), account_id=account.id, level=level, means=means,
+                          fallback_level=fallback[0] if fallback else None,
+                          fallback_means=fallback[1] if fallback else None,
+                          created_at=now, level_since=now, last_seen_at=now))
+    account.last_login_at = now
+    db().commit()
+    session["sid"] = token
+    g.login = Login(account.id, level, means, now)
+    return cast(Login, g.login)
+
+
+def end_login() -> None:
+    token = session.get("sid")
+    if isinstance(token, str):
+        db().execute(delete(LoginSession).where(LoginSession.token_hash == token_hash(token)))
+        db().commit()
+    kept = {"kommune": session["kommune"]} if "kommune" in session else {}
+    session.clear()
+    session.update(kept)
+    g.login = None
+
+
+def end_all_logins(account_id: int) -> int:
+    result = db().execute(delete(LoginSession).where(LoginSession.account_id == account_id))
+    db().commit()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def current_account() -> Account | None:
+    login = current_login()
+    return None if login is None else db().get(Account, login.account_id)
+
+
+def safe_return(value: str | None, default: str = "/konto/") -> str:
+    """A return address after login: a path on this portal, never another site."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return default
+    if any(ord(char) < 32 or char == "\\" for char in value):
+        return default
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return default
+    return value
+
+
+def login_url(level: str, return_to: str) -> str:
+    return "/konto/anmelden?" + urlencode({"stufe": level, "weiter": return_to})
+
+
+def require_level(level: str) -> Callable[[F], F]:
+    """Demand a trust level. Below it, the citizen logs in at that level and comes back here;
+    what they had sent in a form is kept and offered again (see `kept_form`)."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            login = current_login()
+            if login is not None and at_least(login.level, level):
+                return view(*args, **kwargs)
+            if request.method == "POST":
+                data = {key: values for key, values in request.form.lists() if key != "csrf_token"}
+                session["kept_form"] = {"path": request.path, "data": data}
+            return redirect(login_url(level, request.full_path.rstrip("?")))
+
+        return cast(F, guarded)
+
+    return decorate
+
+
+def kept_form(path: str | None = None) -> dict[str, list[str]] | None:
+    """What the citizen had sent to this page before they had to log in, once."""
+    kept = session.get("kept_form")
+    if not isinstance(kept, dict) or kept.get("path") != (path or request.path):
+        return None
+    session.pop("kept_form")
+    data = kept.get("data")
+    return data if isinstance(data, dict) else None
+
+
+def accounts_by_email(email: str) -> Account | None:
+    return db().scalar(select(Account).where(Account.email == email.strip().lower()))

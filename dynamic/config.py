@@ -1,0 +1,153 @@
+"""Configuration of the dynamic tier, read from environment variables in this one place.
+
+Defaults make a local run work (`python build.py serve`: SQLite under var/, mail into a
+folder, the development identity provider). With PORTAL_ENV=production the app refuses
+unsafe values instead of guessing: no default secret key, no development identity provider,
+no plain-HTTP cookies.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """A setting is missing or unsafe; the message names the variable and what to do."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"  # PORTAL_ENV: development | production
+    secret_key: str = ""  # SECRET_KEY: signs session cookies and links
+    base_url: str = "http://127.0.0.1:8000"  # PORTAL_BASE_URL: where citizens reach the portal
+    output_dir: Path = ROOT / "output"  # PORTAL_OUTPUT_DIR: the built static sites
+    var_dir: Path = ROOT / "var"  # PORTAL_VAR_DIR: SQLite file, mail folder, development keys
+    database_url: str = ""  # DATABASE_URL: default sqlite:///<var>/portal.sqlite3
+    redis_url: str = ""  # REDIS_URL: shared store for rate limits (memory when empty)
+    mail_url: str = ""  # MAIL_URL: smtp://host:port, smtps://…, or file:///folder (default var/mail)
+    mail_from: str = "Buergerportal <noreply@buergerportal.invalid>"  # MAIL_FROM
+    mail_user: str = ""  # MAIL_USER
+    mail_password: str = ""  # MAIL_PASSWORD
+    mail_starttls: bool = False  # MAIL_STARTTLS
+    saml_sp_entity_id: str = ""  # SAML_SP_ENTITY_ID: default <base url>/saml/metadata
+    saml_sp_key: str = ""  # SAML_SP_KEY: PEM file of the SP's private key (signing and decryption)
+    saml_sp_cert: str = ""  # SAML_SP_CERT: PEM file of its certificate
+    saml_idp_metadata: str = ""  # SAML_IDP_METADATA: the state IdP's metadata file or URL
+    dev_idp: bool = True  # DEV_IDP: serve the development identity provider under /dev-idp/
+    login_limit_account: str = "5/15 minutes"  # LOGIN_LIMIT_ACCOUNT: failed logins per account
+    login_limit_address: str = "20/15 minutes"  # LOGIN_LIMIT_ADDRESS: failed logins per address
+    request_limit_address: str = "10/hour"  # REQUEST_LIMIT_ADDRESS: registrations and resets per address
+    trusted_proxies: int = 0  # TRUSTED_PROXIES: how many proxies (nginx) set X-Forwarded-*
+    extra: dict[str, Any] = field(default_factory=dict)  # test-only overrides of Flask settings
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.production or self.base_url.startswith("https://")
+
+
+ENVIRONMENT = {
+    "PORTAL_ENV": "env",
+    "SECRET_KEY": "secret_key",
+    "PORTAL_BASE_URL": "base_url",
+    "PORTAL_OUTPUT_DIR": "output_dir",
+    "PORTAL_VAR_DIR": "var_dir",
+    "DATABASE_URL": "database_url",
+    "REDIS_URL": "redis_url",
+    "MAIL_URL": "mail_url",
+    "MAIL_FROM": "mail_from",
+    "MAIL_USER": "mail_user",
+    "MAIL_PASSWORD": "mail_password",
+    "MAIL_STARTTLS": "mail_starttls",
+    "SAML_SP_ENTITY_ID": "saml_sp_entity_id",
+    "SAML_SP_KEY": "saml_sp_key",
+    "SAML_SP_CERT": "saml_sp_cert",
+    "SAML_IDP_METADATA": "saml_idp_metadata",
+    "DEV_IDP": "dev_idp",
+    "LOGIN_LIMIT_ACCOUNT": "login_limit_account",
+    "LOGIN_LIMIT_ADDRESS": "login_limit_address",
+    "REQUEST_LIMIT_ADDRESS": "request_limit_address",
+    "TRUSTED_PROXIES": "trusted_proxies",
+}
+
+
+def settings_from_env(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Settings from the environment, then `overrides` (keyword = field name), checked."""
+    environ = os.environ if environ is None else environ
+    types = {f.name: f.type for f in fields(Settings)}
+    values: dict[str, Any] = {}
+    for variable, name in ENVIRONMENT.items():
+        if variable in environ:
+            values[name] = _convert(variable, environ[variable], types[name])
+    values.update(overrides)
+    settings = Settings(**values)
+    return complete(settings)
+
+
+def complete(settings: Settings) -> Settings:
+    """Fill derived defaults and refuse unsafe production settings."""
+    problems = []
+    if settings.env not in ("development", "production"):
+        problems.append(f"PORTAL_ENV must be 'development' or 'production', not {settings.env!r}")
+    if settings.production:
+        if len(settings.secret_key) < 32:
+            problems.append("SECRET_KEY must be set to a random value of at least 32 characters in production")
+        if settings.dev_idp:
+            problems.append("DEV_IDP must be 0 in production: the development identity provider accepts anyone")
+        if not settings.base_url.startswith("https://"):
+            problems.append("PORTAL_BASE_URL must be an https:// address in production")
+        if not settings.saml_idp_metadata:
+            problems.append("SAML_IDP_METADATA must name the state identity provider's metadata in production")
+    if problems:
+        raise ConfigError("; ".join(problems))
+    var_dir = Path(settings.var_dir)
+    return replace(
+        settings,
+        var_dir=var_dir,
+        output_dir=Path(settings.output_dir),
+        secret_key=settings.secret_key or _development_secret(var_dir),
+        base_url=settings.base_url.rstrip("/"),
+        database_url=settings.database_url or f"sqlite:///{var_dir / 'portal.sqlite3'}",
+        mail_url=settings.mail_url or f"file://{var_dir / 'mail'}",
+        saml_sp_entity_id=settings.saml_sp_entity_id or f"{settings.base_url.rstrip('/')}/saml/metadata",
+    )
+
+
+def _development_secret(var_dir: Path) -> str:
+    """A random key kept under var/, so local sessions survive a restart."""
+    path = var_dir / "secret_key"
+    if path.is_file():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def _convert(variable: str, raw: str, kind: Any) -> Any:
+    kind = str(kind)
+    if "bool" in kind:
+        if raw.strip().lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.strip().lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{variable} must be 1 or 0, not {raw!r}")
+    if "int" in kind:
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{variable} must be a whole number, not {raw!r}") from None
+    if "Path" in kind:
+        return Path(raw)
+    return raw

@@ -1,0 +1,13 @@
+"""Alembic environment: the engine comes from dynamic.db (DATABASE_URL), never from an ini file."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from dynamic.models import Base
+
+engine = context.config.attributes["engine"]
+with engine.begin() as connection:
+    context.configure(connection=connection, target_metadata=Base.metadata,
+                      render_as_batch=connection.dialect.name == "sqlite")
+    context.run_migrations()

@@ -1,0 +1,36 @@
+"""Rate limits (login attempts, registrations, resets), shared through Redis when configured.
+
+Without REDIS_URL the counters live in the process's memory, which is right for the local
+single-process run; several gunicorn workers or machines need Redis so that they share them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from limits import RateLimitItem, parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+
+class Limiter:
+    def __init__(self, redis_url: str = "", namespace: str = "buergerportal") -> None:
+        self.storage = storage_from_string(redis_url or "memory://")
+        self.strategy = MovingWindowRateLimiter(self.storage)
+        self.namespace = namespace
+
+    def _key(self, *parts: str) -> str:
+        # Keys are hashed: an e-mail address or an IP address never lands in Redis as such.
+        return hashlib.sha256("\0".join((self.namespace, *parts)).encode()).hexdigest()[:32]
+
+    def allowed(self, rule: str, *parts: str) -> bool:
+        """Is another attempt allowed (without counting one)?"""
+        return bool(self.strategy.test(parse(rule), self._key(*parts)))
+
+    def hit(self, rule: str, *parts: str) -> bool:
+        """Count an attempt; False when the limit was already reached."""
+        return bool(self.strategy.hit(parse(rule), self._key(*parts)))
+
+    def reset(self, rule: str, *parts: str) -> None:
+        item: RateLimitItem = parse(rule)
+        self.storage.clear(item.key_for(self._key(*parts)))

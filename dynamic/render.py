@@ -1,0 +1,94 @@
+"""Dynamic pages with the static site's templates, so both look the same.
+
+Pages under /<slug>/… belong to that municipality. Portal-wide pages (/konto/, /saml/)
+wear the municipality the citizen came from (remembered in the session), else the
+portal's neutral look.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, g, render_template, request, session
+
+from generator.pages import SiteInfo
+from generator.text import FILTERS
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "site_templates" / "templates"
+
+PORTAL = SiteInfo(slug="", base="/", base_url="", name="Bürgerportal", short_name="Bürgerportal",
+                  is_district=False, logo=None, email="", phone="")
+
+
+def init_app(app: Flask) -> None:
+    from jinja2 import FileSystemLoader
+
+    app.jinja_loader = FileSystemLoader(str(TEMPLATES))
+    app.jinja_env.filters.update(FILTERS)
+    app.context_processor(_page_globals)
+
+
+def municipalities() -> dict[str, dict[str, Any]]:
+    """slug → the municipality part of its katalog.json, from the built output."""
+    return _municipalities(current_app.config["OUTPUT_DIR"])
+
+
+@lru_cache(maxsize=4)
+def _read_municipalities(output: Path, stamp: tuple[tuple[str, float], ...]) -> dict[str, dict[str, Any]]:
+    found = {}
+    for name, _mtime in stamp:
+        data = json.loads((output / name / "katalog.json").read_text(encoding="utf-8"))
+        found[name] = data["municipality"]
+    return found
+
+
+def _municipalities(output: Path) -> dict[str, dict[str, Any]]:
+    stamp = tuple(sorted((p.parent.name, p.stat().st_mtime) for p in output.glob("*/katalog.json")
+                         if not p.parent.name.startswith(".")))
+    return _read_municipalities(output, stamp)
+
+
+def site_for(slug: str | None) -> SiteInfo:
+    known = municipalities()
+    if not slug or slug not in known:
+        return PORTAL
+    m = known[slug]
+    return SiteInfo(slug=slug, base=f"/{slug}/", base_url=current_app.config["PORTAL"].base_url, name=m["name"],
+                    short_name=m["short_name"], is_district=m["kind"] == "kreis", logo=m.get("logo"),
+                    email=m["email"], phone=m["phone"])
+
+
+def remember_municipality() -> None:
+    """Note which municipality's site the citizen came from (?kommune= or the referring page)."""
+    known = municipalities()
+    wanted = request.args.get("kommune")
+    if wanted is None and request.referrer:
+        referrer = urlsplit(request.referrer)
+        if referrer.netloc == request.host:
+            wanted = referrer.path.strip("/").split("/", 1)[0]
+    if wanted in known:
+        session["kommune"] = wanted
+
+
+def current_site() -> SiteInfo:
+    slug = g.get("site_slug") or session.get("kommune")
+    return site_for(slug)
+
+
+def page(template: str, title: str, status: int = 200, **context: Any) -> tuple[str, int]:
+    """Render a dynamic page; `title` is also the browser title (prefixed on errors)."""
+    site = current_site()
+    crumbs = context.pop("crumbs", None)
+    if crumbs is None:
+        crumbs = [("Startseite", site.base), (title, request.path)]
+    return render_template(template, title=title, crumbs=crumbs, PORTAL_SITE=site, jsonld=None, **context), status
+
+
+def _page_globals() -> dict[str, Any]:
+    from .auth import current_login
+
+    return {"login": current_login(), "dynamic": True}
