@@ -1,7 +1,422 @@
-"""The portal account: register, confirm, log in and out, reset and change."""
+"""The portal account: register with e-mail confirmation, log in and out (also everywhere),
+reset and change the password, change the e-mail address.
+
+Answers never tell whether an address has an account: registration, password reset and
+address change say the same thing either way, and the mail tells the owner the rest.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import datetime as dt
+import logging
+import re
+import secrets
+
+from flask import Blueprint, current_app, g, redirect, request, url_for
+from sqlalchemy import delete, select
+from werkzeug.wrappers import Response
+
+from .auth import (
+    current_account,
+    current_login,
+    end_all_logins,
+    end_login,
+    require_level,
+    safe_return,
+    start_login,
+    token_hash,
+)
+from .db import db
+from .levels import LABELS, LEVELS, MEANS, is_level
+from .mail import queue_mail
+from .models import Account, EmailToken, utcnow
+from .passwords import hash_password, needs_rehash, problem_with, verify_password
+from .ratelimit import Limiter
+from .render import page, remember_municipality
+
+log = logging.getLogger(__name__)
 
 accounts = Blueprint("accounts", __name__, url_prefix="/konto")
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+CONFIRM_HOURS, RESET_HOURS, CHANGE_HOURS = 24, 1, 24
+
+Page = tuple[str, int] | Response
+
+
+@accounts.before_request
+def _note_municipality() -> None:
+    remember_municipality()
+
+
+def limiter() -> Limiter:
+    limiter: Limiter = current_app.extensions["limiter"]
+    return limiter
+
+
+def client_address() -> str:
+    return request.remote_addr or "unbekannt"
+
+
+def normalise_email(value: str) -> str:
+    return value.strip().lower()
+
+
+def email_problem(value: str) -> str | None:
+    if not value:
+        return "Geben Sie Ihre E-Mail-Adresse an."
+    if len(value) > 254 or not EMAIL.match(value):
+        return "Geben Sie eine E-Mail-Adresse in der richtigen Form an, zum Beispiel name@beispiel.de."
+    return None
+
+
+def issue_token(account: Account, purpose: str, hours: int, new_email: str | None = None) -> str:
+    """A one-time link token; earlier unused tokens of the same purpose stop working."""
+    db().execute(delete(EmailToken).where(EmailToken.account_id == account.id, EmailToken.purpose == purpose,
+                                          EmailToken.used_at.is_(None)))
+    token = secrets.token_urlsafe(32)
+    db().add(EmailToken(token_hash=token_hash(token), purpose=purpose, account_id=account.id, new_email=new_email,
+                        expires_at=utcnow() + dt.timedelta(hours=hours)))
+    return token
+
+
+def valid_token(token: str, purpose: str) -> EmailToken | None:
+    row = db().scalar(select(EmailToken).where(EmailToken.token_hash == token_hash(token),
+                                               EmailToken.purpose == purpose))
+    if row is None or row.used_at is not None or row.expires_at < utcnow():
+        return None
+    return row
+
+
+def link_expired(what: str) -> tuple[str, int]:
+    return page("konto/hinweis.html", "Link nicht mehr gültig", status=410,
+                message=f"Dieser Link ist abgelaufen oder wurde schon benutzt. {what}")
+
+
+def too_many() -> tuple[str, int]:
+    return page("konto/hinweis.html", "Zu viele Versuche", status=429,
+                message="Von Ihrem Anschluss kamen in kurzer Zeit zu viele Anfragen. "
+                        "Bitte warten Sie eine Stunde und versuchen Sie es dann erneut.")
+
+
+# ---------------------------------------------------------------- Mein Konto
+
+
+@accounts.get("/")
+@require_level("basis")
+def overview() -> Page:
+    account = current_account()
+    login = current_login()
+    assert account is not None and login is not None
+    return page("konto/index.html", "Mein Konto", account=account, login=login, level_label=LABELS[login.level],
+                means_label=MEANS.get(login.means, login.means), levels=LEVELS, notice=_notice())
+
+
+NOTICES = {
+    "bestaetigt": "Ihre E-Mail-Adresse ist bestätigt. Willkommen im Bürgerportal.",
+    "passwort": "Ihr neues Passwort ist gespeichert. Alle anderen Anmeldungen wurden beendet.",
+    "email": "Ihre neue E-Mail-Adresse ist bestätigt und gespeichert.",
+    "email-gesendet": "Wir haben einen Bestätigungslink an die neue Adresse geschickt. "
+                      "Die Änderung gilt, sobald Sie den Link geöffnet haben.",
+}
+
+
+def _notice() -> str | None:
+    return NOTICES.get(request.args.get("hinweis", ""))
+
+
+# ---------------------------------------------------------------- login and logout
+
+
+@accounts.route("/anmelden", methods=["GET", "POST"])
+def login() -> Page:
+    level = request.values.get("stufe", "basis")
+    if not is_level(level):
+        level = "basis"
+    back = safe_return(request.values.get("weiter"))
+    current = current_login()
+    if current is not None and LEVELS.index(current.level) >= LEVELS.index(level) and request.method == "GET":
+        return redirect(back)
+    errors: dict[str, str] = {}
+    email = ""
+    status = 200
+    if request.method == "POST" and level == "basis":
+        email = normalise_email(request.form.get("email", ""))
+        password = request.form.get("passwort", "")
+        outcome = _password_login(email, password)
+        if outcome is None:
+            return redirect(back)
+        errors, status = outcome
+    expired = bool(g.get("login_expired")) or (request.args.get("abgelaufen") == "1")
+    return page("konto/anmelden.html", "Anmelden" if not errors else "Fehler: Anmelden", status=status,
+                level=level, level_label=LABELS[level], back=back, errors=errors, email=email, expired=expired,
+                crumbs=[("Mein Konto", "/konto/"), ("Anmelden", request.path)])
+
+
+def _password_login(email: str, password: str) -> tuple[dict[str, str], int] | None:
+    """Log in by e-mail and password; None on success, else the errors and HTTP status."""
+    settings = current_app.config["PORTAL"]
+    address = client_address()
+    if not (limiter().allowed(settings.login_limit_account, "login-account", email)
+            and limiter().allowed(settings.login_limit_address, "login-address", address)):
+        log.info("login refused: too many failed attempts")
+        return {"email": "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie 15 Minuten "
+                         "und versuchen Sie es dann erneut."}, 429
+    account = db().scalar(select(Account).where(Account.email == email)) if email else None
+    if account is None or not verify_password(account.password_hash, password):
+        limiter().hit(settings.login_limit_account, "login-account", email)
+        limiter().hit(settings.login_limit_address, "login-address", address)
+        log.info("login failed")
+        return {"email": "E-Mail-Adresse oder Passwort sind nicht richtig."}, 200
+    if account.email_confirmed_at is None:
+        return {"email": "Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse mit dem Link aus unserer E-Mail. "
+                         "Keine E-Mail bekommen? Registrieren Sie sich mit derselben Adresse noch einmal."}, 200
+    limiter().reset(settings.login_limit_account, "login-account", email)
+    if account.password_hash and needs_rehash(account.password_hash):
+        account.password_hash = hash_password(password)
+    start_login(account, "basis", "konto")
+    return None
+
+
+@accounts.route("/abmelden", methods=["GET", "POST"])
+def logout() -> Page:
+    if request.method == "GET":
+        if current_login() is None:
+            return redirect(url_for("accounts.logged_out"))
+        return page("konto/abmelden.html", "Abmelden", crumbs=[("Mein Konto", "/konto/"), ("Abmelden", request.path)])
+    login = current_login()
+    idp_url = None
+    if login is not None:
+        from .saml import sp
+
+        idp_url = sp.idp_logout_url(login) if hasattr(sp, "idp_logout_url") else None  # TODO(saml): plain call
+    end_login()
+    return redirect(idp_url or url_for("accounts.logged_out"))
+
+
+@accounts.post("/ueberall-abmelden")
+@require_level("basis")
+def logout_everywhere() -> Response:
+    login = current_login()
+    assert login is not None
+    count = end_all_logins(login.account_id)
+    end_login()
+    log.info("logged out everywhere (%s sessions)", count)
+    return redirect(url_for("accounts.logged_out", ueberall=1))
+
+
+@accounts.get("/abgemeldet")
+def logged_out() -> Page:
+    everywhere = request.args.get("ueberall") == "1"
+    message = ("Sie sind jetzt auf allen Geräten abgemeldet." if everywhere else "Sie sind abgemeldet.")
+    return page("konto/hinweis.html", "Abgemeldet", message=message, link=("/konto/anmelden", "Wieder anmelden"))
+
+
+# ---------------------------------------------------------------- registration
+
+
+@accounts.route("/registrieren", methods=["GET", "POST"])
+def register() -> Page:
+    errors: dict[str, str] = {}
+    email = ""
+    if request.method == "POST":
+        email = normalise_email(request.form.get("email", ""))
+        password = request.form.get("passwort", "")
+        repeated = request.form.get("passwort_wiederholen", "")
+        if problem := email_problem(email):
+            errors["email"] = problem
+        if problem := problem_with(password, email):
+            errors["passwort"] = problem
+        elif password != repeated:
+            errors["passwort_wiederholen"] = "Geben Sie das Passwort zweimal gleich ein."
+        if not request.form.get("datenschutz"):
+            errors["datenschutz"] = "Bestätigen Sie, dass Sie die Datenschutzhinweise gelesen haben."
+        if not errors:
+            if not limiter().hit(current_app.config["PORTAL"].request_limit_address, "register", client_address()):
+                return too_many()
+            _register(email, password)
+            return redirect(url_for("accounts.registered"))
+    return page("konto/registrieren.html", "Fehler: Konto anlegen" if errors else "Konto anlegen", errors=errors,
+                email=email, crumbs=[("Mein Konto", "/konto/"), ("Konto anlegen", request.path)])
+
+
+def _register(email: str, password: str) -> None:
+    existing = db().scalar(select(Account).where(Account.email == email))
+    if existing is not None and existing.email_confirmed_at is not None:
+        queue_mail(email, "konto-existiert", existing.id)
+        db().commit()
+        return
+    if existing is None:
+        existing = Account(email=email)
+        db().add(existing)
+    # An unconfirmed account takes the newest password; confirming asks for it, so only the
+    # person who chose it and reads the mail can complete the registration.
+    existing.password_hash = hash_password(password)
+    db().flush()
+    token = issue_token(existing, "confirm", CONFIRM_HOURS)
+    queue_mail(email, "konto-bestaetigen", existing.id, link=f"/konto/bestaetigen/{token}")
+    db().commit()
+
+
+@accounts.get("/registriert")
+def registered() -> Page:
+    return page("konto/hinweis.html", "Fast geschafft",
+                message="Wir haben Ihnen eine E-Mail geschickt. Öffnen Sie den Link darin innerhalb von 24 Stunden, "
+                        "um Ihr Konto zu bestätigen. Keine E-Mail bekommen? Sehen Sie auch im Spam-Ordner nach.")
+
+
+@accounts.route("/bestaetigen/<token>", methods=["GET", "POST"])
+def confirm(token: str) -> Page:
+    row = valid_token(token, "confirm")
+    if row is None:
+        return link_expired("Registrieren Sie sich mit Ihrer E-Mail-Adresse noch einmal; Sie bekommen dann einen "
+                            "neuen Link.")
+    account = db().get(Account, row.account_id)
+    assert account is not None
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if not verify_password(account.password_hash, request.form.get("passwort", "")):
+            errors["passwort"] = "Das Passwort ist nicht richtig. Geben Sie das Passwort ein, das Sie bei der " \
+                                 "Registrierung gewählt haben."
+        else:
+            row.used_at = account.email_confirmed_at = utcnow()
+            db().commit()
+            start_login(account, "basis", "konto")
+            return redirect(url_for("accounts.overview", hinweis="bestaetigt"))
+    return page("konto/bestaetigen.html", "Fehler: E-Mail-Adresse bestätigen" if errors else
+                "E-Mail-Adresse bestätigen", errors=errors)
+
+
+# ---------------------------------------------------------------- password
+
+
+@accounts.route("/passwort-vergessen", methods=["GET", "POST"])
+def forgot_password() -> Page:
+    errors: dict[str, str] = {}
+    email = ""
+    if request.method == "POST":
+        email = normalise_email(request.form.get("email", ""))
+        if problem := email_problem(email):
+            errors["email"] = problem
+        else:
+            if not limiter().hit(current_app.config["PORTAL"].request_limit_address, "reset", client_address()):
+                return too_many()
+            account = db().scalar(select(Account).where(Account.email == email))
+            if account is not None:
+                token = issue_token(account, "reset", RESET_HOURS)
+                queue_mail(email, "passwort-zuruecksetzen", account.id, link=f"/konto/passwort-neu/{token}")
+                db().commit()
+            return page("konto/hinweis.html", "E-Mail unterwegs",
+                        message="Wenn zu dieser Adresse ein Konto besteht, haben wir einen Link geschickt, mit dem Sie "
+                                "ein neues Passwort wählen können. Der Link gilt eine Stunde.")
+    return page("konto/passwort_vergessen.html", "Fehler: Passwort vergessen" if errors else "Passwort vergessen",
+                errors=errors, email=email,
+                crumbs=[("Mein Konto", "/konto/"), ("Passwort vergessen", request.path)])
+
+
+@accounts.route("/passwort-neu/<token>", methods=["GET", "POST"])
+def reset_password(token: str) -> Page:
+    row = valid_token(token, "reset")
+    if row is None:
+        return link_expired("Fordern Sie unter „Passwort vergessen“ einen neuen Link an.")
+    account = db().get(Account, row.account_id)
+    assert account is not None
+    errors = _new_password_errors(account)
+    if request.method == "POST" and not errors:
+        account.password_hash = hash_password(request.form["passwort"])
+        row.used_at = utcnow()
+        account.email_confirmed_at = account.email_confirmed_at or row.used_at  # the link proved the mailbox
+        db().commit()
+        end_all_logins(account.id)
+        start_login(account, "basis", "konto")
+        return redirect(url_for("accounts.overview", hinweis="passwort"))
+    return page("konto/passwort_neu.html", "Fehler: Neues Passwort" if errors else "Neues Passwort wählen",
+                errors=errors, ask_current=False)
+
+
+@accounts.route("/passwort", methods=["GET", "POST"])
+@require_level("basis")
+def change_password() -> Page:
+    account = current_account()
+    assert account is not None
+    errors = _new_password_errors(account)
+    if request.method == "POST" and account.password_hash and not verify_password(
+            account.password_hash, request.form.get("aktuelles_passwort", "")):
+        errors = {"aktuelles_passwort": "Ihr bisheriges Passwort ist nicht richtig.", **errors}
+    if request.method == "POST" and not errors:
+        account.password_hash = hash_password(request.form["passwort"])
+        db().commit()
+        login = current_login()
+        assert login is not None
+        end_all_logins(account.id)
+        start_login(account, login.level, login.means)
+        return redirect(url_for("accounts.overview", hinweis="passwort"))
+    return page("konto/passwort_neu.html", "Fehler: Passwort ändern" if errors else "Passwort ändern",
+                errors=errors, ask_current=bool(account.password_hash),
+                crumbs=[("Mein Konto", "/konto/"), ("Passwort ändern", request.path)])
+
+
+def _new_password_errors(account: Account) -> dict[str, str]:
+    if request.method != "POST":
+        return {}
+    password = request.form.get("passwort", "")
+    if problem := problem_with(password, account.email):
+        return {"passwort": problem}
+    if password != request.form.get("passwort_wiederholen", ""):
+        return {"passwort_wiederholen": "Geben Sie das Passwort zweimal gleich ein."}
+    return {}
+
+
+# ---------------------------------------------------------------- e-mail address
+
+
+@accounts.route("/email", methods=["GET", "POST"])
+@require_level("basis")
+def change_email() -> Page:
+    account = current_account()
+    assert account is not None
+    errors: dict[str, str] = {}
+    new_email = ""
+    if request.method == "POST":
+        new_email = normalise_email(request.form.get("email", ""))
+        if problem := email_problem(new_email):
+            errors["email"] = problem
+        elif new_email == account.email:
+            errors["email"] = "Das ist schon Ihre E-Mail-Adresse. Geben Sie die neue Adresse an."
+        if account.password_hash and not verify_password(account.password_hash, request.form.get("passwort", "")):
+            errors["passwort"] = "Ihr Passwort ist nicht richtig."
+        if not errors:
+            if not limiter().hit(current_app.config["PORTAL"].request_limit_address, "email", client_address()):
+                return too_many()
+            taken = db().scalar(select(Account.id).where(Account.email == new_email)) is not None
+            if not taken:
+                token = issue_token(account, "email_change", CHANGE_HOURS, new_email=new_email)
+                queue_mail(new_email, "email-bestaetigen", account.id, link=f"/konto/email/bestaetigen/{token}")
+                if account.email:
+                    queue_mail(account.email, "email-aenderung", account.id)
+            else:
+                queue_mail(new_email, "email-vergeben", account.id)
+            db().commit()
+            return redirect(url_for("accounts.overview", hinweis="email-gesendet"))
+    return page("konto/email.html", "Fehler: E-Mail-Adresse ändern" if errors else "E-Mail-Adresse ändern",
+                errors=errors, email=new_email, account=account,
+                crumbs=[("Mein Konto", "/konto/"), ("E-Mail-Adresse ändern", request.path)])
+
+
+@accounts.route("/email/bestaetigen/<token>", methods=["GET", "POST"])
+def confirm_email_change(token: str) -> Page:
+    row = valid_token(token, "email_change")
+    if row is None:
+        return link_expired("Ändern Sie Ihre E-Mail-Adresse unter „Mein Konto“ noch einmal.")
+    if request.method == "GET":
+        # A button, not the link itself, makes the change: mail scanners open links too.
+        return page("konto/email_bestaetigen.html", "Neue E-Mail-Adresse bestätigen")
+    account = db().get(Account, row.account_id)
+    assert account is not None and row.new_email is not None
+    if db().scalar(select(Account.id).where(Account.email == row.new_email)) is not None:
+        return link_expired("Diese E-Mail-Adresse gehört inzwischen zu einem anderen Konto.")
+    account.email = row.new_email
+    account.email_confirmed_at = row.used_at = utcnow()
+    db().commit()
+    return redirect(url_for("accounts.overview", hinweis="email"))
+

@@ -7,17 +7,20 @@ portal's neutral look.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, render_template, request, session
 
 from generator.pages import SiteInfo
 from generator.text import FILTERS
 
+BERLIN = ZoneInfo("Europe/Berlin")
 TEMPLATES = Path(__file__).resolve().parent.parent / "site_templates" / "templates"
 
 PORTAL = SiteInfo(slug="", base="/", base_url="", name="Bürgerportal", short_name="Bürgerportal",
@@ -29,7 +32,13 @@ def init_app(app: Flask) -> None:
 
     app.jinja_loader = FileSystemLoader(str(TEMPLATES))
     app.jinja_env.filters.update(FILTERS)
+    app.jinja_env.filters["localtime"] = localtime
     app.context_processor(_page_globals)
+
+
+def localtime(value: dt.datetime) -> str:
+    """An aware UTC time as citizens read it: "29.11.2026, 14:05 Uhr" (German time)."""
+    return value.astimezone(BERLIN).strftime("%d.%m.%Y, %H:%M Uhr")
 
 
 def municipalities() -> dict[str, dict[str, Any]]:
