@@ -1,0 +1,125 @@
+"""Login sessions: levels, their lifetimes (TR-03160-1), step-up fallback, require_level."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from flask import Flask, g
+
+from dynamic import auth
+from dynamic.db import db
+from dynamic.models import Account, LoginSession
+
+
+def _account(app: Flask) -> int:
+    with app.app_context():
+        account = Account(email="kim.test@example.org")
+        db().add(account)
+        db().commit()
+        return account.id
+
+
+def _age(app: Flask, *, level_since: dt.timedelta = dt.timedelta(), idle: dt.timedelta = dt.timedelta()) -> None:
+    with app.app_context():
+        row = db().query(LoginSession).one()
+        row.level_since -= level_since
+        row.created_at -= level_since
+        row.last_seen_at -= idle
+        db().commit()
+
+
+def _login_now(app: Flask, cookie_session: dict[str, object]) -> auth.Login | None:
+    with app.test_request_context("/konto/"):
+        from flask import session
+
+        session.update(cookie_session)
+        return auth.current_login()
+
+
+def _start(app: Flask, account_id: int, level: str, means: str, cookie_session: dict[str, object]) -> None:
+    with app.test_request_context("/konto/"):
+        from flask import session
+
+        session.update(cookie_session)
+        account = db().get(Account, account_id)
+        assert account is not None
+        auth.start_login(account, level, means)
+        cookie_session.clear()
+        cookie_session.update(dict(session))
+
+
+@pytest.mark.parametrize(("level", "absolute", "idle"), [
+    ("basis", dt.timedelta(hours=12), dt.timedelta(minutes=60)),
+    ("substantiell", dt.timedelta(hours=2), dt.timedelta(minutes=30)),
+    ("hoch", dt.timedelta(minutes=30), dt.timedelta(minutes=5)),
+])
+def test_a_login_ends_after_its_levels_idle_and_absolute_time(app: Flask, level: str, absolute: dt.timedelta,
+                                                              idle: dt.timedelta) -> None:
+    account_id = _account(app)
+    cookie: dict[str, object] = {}
+    _start(app, account_id, level, "eid", cookie)
+    _age(app, idle=idle - dt.timedelta(seconds=30))
+    login = _login_now(app, cookie)
+    assert login is not None and login.level == level
+    _age(app, idle=idle + dt.timedelta(seconds=31))
+    assert _login_now(app, cookie) is None
+
+    _start(app, account_id, level, "eid", cookie)
+    _age(app, level_since=absolute + dt.timedelta(seconds=1))
+    assert _login_now(app, cookie) is None
+    with app.app_context():
+        assert db().query(LoginSession).count() == 0
+
+
+def test_after_step_up_the_higher_level_expires_back_to_the_first_login(app: Flask) -> None:
+    account_id = _account(app)
+    cookie: dict[str, object] = {}
+    _start(app, account_id, "basis", "konto", cookie)
+    first_token = cookie["sid"]
+    _start(app, account_id, "hoch", "eid", cookie)
+    assert cookie["sid"] != first_token  # every login gets a new token
+    login = _login_now(app, cookie)
+    assert login is not None and (login.level, login.means) == ("hoch", "eid")
+    with app.app_context():
+        row = db().query(LoginSession).one()
+        row.level_since -= dt.timedelta(minutes=31)
+        db().commit()
+    login = _login_now(app, cookie)
+    assert login is not None and (login.level, login.means) == ("basis", "konto")
+
+
+def test_require_level_sends_to_login_at_that_level_and_keeps_the_form(app: Flask) -> None:
+    @app.route("/test/nur-hoch", methods=["GET", "POST"])
+    @auth.require_level("hoch")
+    def only_high() -> str:
+        return "drin"
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    response = client.post("/test/nur-hoch?x=1", data={"name": "Kim", "csrf_token": "abc"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/konto/anmelden?stufe=hoch&weiter=%2Ftest%2Fnur-hoch%3Fx%3D1"
+    with client.session_transaction() as cookie:
+        assert cookie["kept_form"] == {"path": "/test/nur-hoch", "data": {"name": ["Kim"]}}
+    with app.test_request_context("/test/nur-hoch"):
+        from flask import session
+
+        session["kept_form"] = {"path": "/test/nur-hoch", "data": {"name": ["Kim"]}}
+        assert auth.kept_form() == {"name": ["Kim"]}
+        assert auth.kept_form() is None  # offered once
+        g.pop("login", None)
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("/muenster/leistungen/x/?a=1", "/muenster/leistungen/x/?a=1"),
+    ("https://boese.example/", "/konto/"),
+    ("//boese.example", "/konto/"),
+    ("/\\boese.example", "/konto/"),
+    ("/konto/\r\nSet-Cookie: x=1", "/konto/"),
+    ("javascript:alert(1)", "/konto/"),
+    ("", "/konto/"),
+    (None, "/konto/"),
+])
+def test_safe_return(value: str | None, expected: str) -> None:
+    assert auth.safe_return(value) == expected
