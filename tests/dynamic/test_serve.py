@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -95,3 +98,34 @@ def test_a_broken_edit_keeps_serving_the_last_good_site(served: str, content: Pa
     time.sleep(2)
     response = requests.get(served + "/stadt/leistungen/kindergeld/", timeout=5)
     assert response.status_code == 200 and "<h1>Kindergeld beantragen</h1>" in response.text
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def test_one_port_serves_sites_accounts_and_mail_into_var(served: str, tmp_path: Path) -> None:
+    """`build.py serve` migrates the embedded database, runs the outbox worker and writes
+    mail into var/mail: a whole registration works against the running server."""
+    assert requests.get(served + "/healthz", timeout=5).json() == {"status": "ok", "database": "ok"}
+    citizen = requests.Session()
+    form = citizen.get(served + "/konto/registrieren?kommune=stadt", timeout=5)
+    assert "Stadt Beispielstadt" in form.text  # the account pages wear the municipality's look
+    password = "Apfelbaum Laterne Wolke"
+    citizen.post(served + "/konto/registrieren", timeout=5, data={
+        "csrf_token": _csrf(form.text), "email": "sam.beispiel@example.org", "passwort": password,
+        "passwort_wiederholen": password, "datenschutz": "ja"})
+    mail_dir = tmp_path / "var" / "mail"
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not list(mail_dir.glob("*.eml")):
+        time.sleep(0.2)
+    [mail] = list(mail_dir.glob("*.eml"))
+    message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
+    assert message["To"] == "sam.beispiel@example.org"
+    link = re.search(r"(/konto/bestaetigen/\S+)", message.get_content()).group(1)  # type: ignore[union-attr]
+    page = citizen.get(served + link, timeout=5)
+    done = citizen.post(served + link, timeout=5, data={"csrf_token": _csrf(page.text), "passwort": password})
+    assert done.url.endswith("/konto/?hinweis=bestaetigt")
+    assert "<h1>Mein Konto</h1>" in done.text
