@@ -1,0 +1,96 @@
+"""The account pages in Debian's chromium: no axe violations in any state, usable without
+JavaScript and on a phone."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.site.test_browser import axe_violations
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "Wanderweg Kompass Brotzeit"
+
+
+@pytest.fixture
+def tab(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(bypass_csp=True, locale="de-DE")
+    yield context.new_page()
+    context.close()
+
+
+def deliver_mail(real_output: Path) -> list[email.message.EmailMessage]:
+    """Run the outbox worker of the served portal once; return the mails in var/mail."""
+    from dynamic import create_app
+    from dynamic.config import settings_from_env
+    from dynamic.mail import process_outbox
+
+    var = real_output.parent / "var"
+    app = create_app(settings_from_env({}, output_dir=real_output, var_dir=var))
+    process_outbox(app)
+    app.extensions["db_engine"].dispose()
+    return [email.message_from_bytes(p.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+            for p in sorted((var / "mail").glob("*.eml"))]
+
+
+def test_account_pages_have_no_axe_violations_in_any_state(tab: Any, server: str, real_output: Path) -> None:
+    found = {}
+
+    def check(label: str) -> None:
+        if violations := axe_violations(tab):
+            found[label] = violations
+
+    for path in ["/konto/anmelden?kommune=muenster", "/konto/anmelden?stufe=hoch", "/konto/registrieren",
+                 "/konto/passwort-vergessen", "/konto/abgemeldet"]:
+        tab.goto(server + path)
+        check(path)
+    tab.goto(server + "/konto/registrieren?kommune=kreis-coesfeld")
+    tab.click("text=Konto anlegen >> nth=-1")
+    assert tab.title().startswith("Fehler: Konto anlegen")
+    check("registration with errors")
+
+    address = "axe.pruefung@example.org"
+    tab.fill("#feld-email", address)
+    tab.fill("#feld-passwort", PASSWORD)
+    tab.fill("#feld-passwort_wiederholen", PASSWORD)
+    tab.check("#feld-datenschutz")
+    tab.click("button:has-text('Konto anlegen')")
+    assert tab.locator("h1").inner_text() == "Fast geschafft"
+    check("registered")
+    mail = [m for m in deliver_mail(real_output) if m["To"] == address][-1]
+    link = re.search(r"(/konto/bestaetigen/\S+)", mail.get_content()).group(1)  # type: ignore[union-attr]
+    tab.goto(server + link)
+    check("confirmation")
+    tab.fill("#feld-passwort", PASSWORD)
+    tab.click("button:has-text('Bestätigen und anmelden')")
+    assert tab.locator("h1").inner_text() == "Mein Konto"
+    assert "Kreis Coesfeld" in tab.locator("header").inner_text()  # the municipality the citizen came from
+    check("Mein Konto")
+    for path in ["/konto/email", "/konto/passwort"]:
+        tab.goto(server + path)
+        check(path)
+    assert found == {}
+
+
+def test_login_works_without_javascript_and_on_a_phone(browser: Any, server: str, real_output: Path) -> None:
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 320, "height": 640},
+                                  locale="de-DE")
+    tab = context.new_page()
+    tab.goto(server + "/konto/anmelden?kommune=hamm")
+    tab.fill("#feld-email", "niemand.hier@example.org")
+    tab.fill("#feld-passwort", "ein falsches Passwort")
+    tab.click("button:has-text('Anmelden') >> nth=0")
+    assert tab.title().startswith("Fehler: Anmelden")
+    summary = tab.locator(".error-summary")
+    assert "E-Mail-Adresse oder Passwort sind nicht richtig." in summary.inner_text()
+    assert tab.locator("#feld-email").get_attribute("aria-invalid") == "true"
+    width = tab.evaluate("document.documentElement.scrollWidth")
+    assert width <= 320
+    context.close()
