@@ -61,13 +61,9 @@ def add_security_headers(response: Response) -> Response:
     response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if not request.path.startswith(("/theme/",)) and "/theme/" not in request.path and _is_dynamic(response):
-        response.headers.setdefault("Cache-Control", "no-store")
+    if request.blueprint not in (None, "sites"):
+        response.headers.setdefault("Cache-Control", "no-store")  # personal pages stay out of caches
     return response
-
-
-def _is_dynamic(response: Response) -> bool:
-    return request.blueprint not in (None, "sites")
 
 
 def _start_timer() -> None:

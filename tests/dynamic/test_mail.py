@@ -1,0 +1,63 @@
+"""The outbox: mail is queued with its cause, sent by the worker, retried, never twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from dynamic import create_app
+from dynamic.db import db
+from dynamic.mail import process_outbox, queue_mail
+from dynamic.models import OutboxItem, utcnow
+from tests.dynamic.conftest import Mailbox, make_settings
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _queue(app: Flask, to: str = "a.b@example.org") -> None:
+    with app.test_request_context("/"):
+        queue_mail(to, "konto-existiert", None)
+        db().commit()
+
+
+def test_mail_waits_in_the_outbox_while_smtp_is_down_and_goes_out_once(
+        app_settings: dict[str, Any], mailbox: Mailbox) -> None:
+    down = create_app(make_settings(**{**app_settings, "mail_url": f"smtp://127.0.0.1:{_closed_port()}"}))
+    _queue(down)
+    assert process_outbox(down) == 0
+    with down.app_context():
+        item = db().query(OutboxItem).one()
+        assert (item.attempts, item.last_error, item.done_at) == (1, "ConnectionRefusedError", None)
+        assert item.not_before > utcnow()
+        item.not_before = utcnow() - dt.timedelta(seconds=1)
+        db().commit()
+    down.extensions["db_engine"].dispose()
+
+    up = create_app(make_settings(**app_settings))
+    assert process_outbox(up) == 1
+    assert process_outbox(up) == 0
+    assert [m["Subject"] for m in mailbox.messages] == ["Sie haben bereits ein Konto im Bürgerportal"]
+    with up.app_context():
+        item = db().query(OutboxItem).one()
+        assert item.done_at is not None and "to" not in item.payload  # the address is forgotten once sent
+    up.extensions["db_engine"].dispose()
+
+
+def test_without_smtp_mail_lands_in_a_folder_under_var(app_settings: dict[str, Any], tmp_path: Path) -> None:
+    settings = {**app_settings}
+    settings.pop("mail_url")
+    app = create_app(make_settings(**settings))
+    _queue(app, "c.d@example.org")
+    assert process_outbox(app) == 1
+    [mail] = list((tmp_path / "var" / "mail").glob("*.eml"))
+    assert b"To: c.d@example.org" in mail.read_bytes()
+    assert b"Auto-Submitted: auto-generated" in mail.read_bytes()
+    app.extensions["db_engine"].dispose()
