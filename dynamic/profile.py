@@ -188,7 +188,8 @@ MESSAGES = {
     "too_long": "Kürzen Sie die Angabe auf höchstens 200 Zeichen.",
     "birthdate": "Geben Sie Ihr Geburtsdatum als Tag, Monat und Jahr an, zum Beispiel 27 3 1985.",
     "birthdate_future": "Ihr Geburtsdatum muss in der Vergangenheit liegen.",
-    "birthdate_old": "Prüfen Sie das Jahr Ihres Geburtsdatums: Geben Sie es mit vier Ziffern an, zum Beispiel 1985.",
+    "birthdate_year": "Geben Sie das Jahr Ihres Geburtsdatums mit vier Ziffern an, zum Beispiel 1985.",
+    "birthdate_old": "Prüfen Sie das Jahr Ihres Geburtsdatums: Es darf nicht vor 1900 liegen.",
     "postal_code": "Geben Sie eine Postleitzahl mit 5 Ziffern an, zum Beispiel 48143.",
     "phone": "Geben Sie Ihre Telefonnummer nur mit Ziffern, Leerzeichen und den Zeichen + / - ( ) an, "
              "zum Beispiel 0251 123456.",
@@ -256,7 +257,9 @@ def _read_birthdate(form: Mapping[str, str], today: dt.date) -> tuple[str, str |
     if not all(part.isdigit() for part in parts):
         return "", MESSAGES["birthdate"]
     day, month, year = (int(part) for part in parts)
-    if len(parts[2]) != 4 or year < 1900:
+    if len(parts[2]) != 4:
+        return "", MESSAGES["birthdate_year"]
+    if year < 1900:
         return "", MESSAGES["birthdate_old"]
     try:
         date = dt.date(year, month, day)
@@ -313,8 +316,7 @@ def _sent_verified_values(form: Mapping[str, str], verified: set[str]) -> dict[s
     """Values a request sent for verified fields although the page offers no input for them."""
     sent = {name: " ".join(form[name].split()) for name in verified if name in form}
     if "birthdate" in verified and any(f"birthdate-{part}" in form for part in DATE_PARTS):
-        value, _error = _read_birthdate(form, dt.date.max)
-        sent["birthdate"] = value or "?"
+        sent["birthdate"], _error = _read_birthdate(form, dt.date.max)
     return sent
 
 
