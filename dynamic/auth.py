@@ -26,7 +26,14 @@ from .models import Account, LoginSession, utcnow
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Keys of the cookie session that survive a login (everything else is dropped).
-KEPT_ACROSS_LOGIN = ("kommune", "kept_form")
+KEPT_ACROSS_LOGIN = ("kommune", "kept_form", "login_ended_for")
+
+
+def _kept_field(name: str) -> bool:
+    """Fields worth keeping across a login. Passwords never wait in the cookie (it is signed,
+    not encrypted), nor does the old CSRF token."""
+    lowered = name.lower()
+    return name != "csrf_token" and "passwort" not in lowered and "password" not in lowered
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,7 @@ def _load_login() -> Login | None:
             db().delete(row)
             db().commit()
             session.pop("sid", None)
+            session["login_ended_for"] = row.account_id  # typed data is offered back to this account only
             g.login_expired = True
             return None
         assert row.fallback_level is not None and row.fallback_means is not None
@@ -159,8 +167,9 @@ def require_level(level: str) -> Callable[[F], F]:
             if login is not None and at_least(login.level, level):
                 return view(*args, **kwargs)
             if request.method == "POST":
-                data = {key: values for key, values in request.form.lists() if key != "csrf_token"}
-                session["kept_form"] = {"path": request.path, "data": data}
+                data = {key: values for key, values in request.form.lists() if _kept_field(key)}
+                owner = login.account_id if login is not None else session.get("login_ended_for")
+                session["kept_form"] = {"path": request.path, "data": data, "account": owner}
             return redirect(login_url(level, request.full_path.rstrip("?")))
 
         return cast(F, guarded)
@@ -174,6 +183,10 @@ def kept_form(path: str | None = None) -> dict[str, list[str]] | None:
     if not isinstance(kept, dict) or kept.get("path") != (path or request.path):
         return None
     session.pop("kept_form")
+    login = current_login()
+    owner = kept.get("account")
+    if owner is not None and (login is None or login.account_id != owner):
+        return None  # someone else logged in on this browser: they must not see it
     data = kept.get("data")
     return data if isinstance(data, dict) else None
 

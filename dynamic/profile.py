@@ -9,13 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import wraps
-from typing import Any, TypeVar, cast
+from typing import Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from flask import Blueprint, Response, current_app, flash, get_flashed_messages, redirect, request, session
 from sqlalchemy import delete, select
 from werkzeug.wrappers import Response as BaseResponse
@@ -24,11 +21,11 @@ from . import auth
 from .db import db
 from .levels import MEANS
 from .models import Account, EmailToken, LoginSession, OutboxItem, ProfileValue, utcnow
+from .passwords import verify_password
 from .render import current_site, page, remember_municipality
 
 profile = Blueprint("profile", __name__, url_prefix="/konto")
 
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -472,28 +469,6 @@ DELETE_MESSAGES = {
 DELETED = "Ihr Konto und alle gespeicherten Daten wurden gelöscht."
 
 
-def _never_keep_form(view: F) -> F:
-    """The deletion form holds a password: unlike other forms it must not wait in the
-    (signed, not encrypted) session cookie while the citizen logs in again."""
-
-    @wraps(view)
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        response = view(*args, **kwargs)
-        kept = session.get("kept_form")
-        if isinstance(kept, dict) and kept.get("path") == request.path:
-            session.pop("kept_form")
-        return response
-
-    return cast(F, guarded)
-
-
-def password_matches(password_hash: str, password: str) -> bool:
-    try:
-        return bool(PasswordHasher().verify(password_hash, password))
-    except (VerificationError, InvalidHashError):
-        return False
-
-
 def delete_account(account: Account) -> None:
     """Delete the account and everything personal hanging on it (the caller commits).
 
@@ -511,7 +486,6 @@ def delete_account(account: Account) -> None:
 
 
 @profile.route("/loeschen", methods=["GET", "POST"])
-@_never_keep_form
 @auth.require_level("basis")
 def delete_page() -> Any:
     remember_municipality()
@@ -543,7 +517,7 @@ def _check_password(account: Account) -> str | None:
     rule = current_app.config["PORTAL"].login_limit_account
     if not limiter.allowed(rule, "account-delete", str(account.id)):
         return DELETE_MESSAGES["too_many"]
-    if not password_matches(account.password_hash, password):
+    if not verify_password(account.password_hash, password):
         limiter.hit(rule, "account-delete", str(account.id))
         return DELETE_MESSAGES["wrong_password"]
     return None

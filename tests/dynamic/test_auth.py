@@ -101,7 +101,7 @@ def test_require_level_sends_to_login_at_that_level_and_keeps_the_form(app: Flas
     assert response.status_code == 302
     assert response.headers["Location"] == "/konto/anmelden?stufe=hoch&weiter=%2Ftest%2Fnur-hoch%3Fx%3D1"
     with client.session_transaction() as cookie:
-        assert cookie["kept_form"] == {"path": "/test/nur-hoch", "data": {"name": ["Kim"]}}
+        assert cookie["kept_form"] == {"path": "/test/nur-hoch", "data": {"name": ["Kim"]}, "account": None}
     with app.test_request_context("/test/nur-hoch"):
         from flask import session
 
@@ -123,3 +123,44 @@ def test_require_level_sends_to_login_at_that_level_and_keeps_the_form(app: Flas
 ])
 def test_safe_return(value: str | None, expected: str) -> None:
     assert auth.safe_return(value) == expected
+
+
+def test_typed_data_kept_after_a_timeout_is_offered_to_the_same_account_only(app: Flask) -> None:
+    @app.route("/test/formular", methods=["GET", "POST"])
+    @auth.require_level("basis")
+    def form_page() -> str:
+        return repr(auth.kept_form())
+
+    app.config["WTF_CSRF_ENABLED"] = False
+    owner, other = _account(app), None
+    with app.app_context():
+        account = Account(email="jemand.anders@example.org")
+        db().add(account)
+        db().commit()
+        other = account.id
+    client = app.test_client()
+    cookie: dict[str, object] = {}
+    _start(app, owner, "basis", "konto", cookie)
+    with client.session_transaction() as session:
+        session.update(cookie)
+    _age(app, idle=dt.timedelta(minutes=61))
+    response = client.post("/test/formular", data={"strasse": "Am Markt 1", "passwort": "geheim geheim"})
+    assert response.status_code == 302
+    with client.session_transaction() as session:
+        assert session["kept_form"] == {"path": "/test/formular", "data": {"strasse": ["Am Markt 1"]},
+                                        "account": owner}
+        saved = dict(session)
+
+    def log_in_as(account_id: int) -> str:
+        with client.session_transaction() as session:
+            session.clear()
+            session.update(saved)
+        state = dict(saved)
+        _start(app, account_id, "basis", "konto", state)
+        with client.session_transaction() as session:
+            session.clear()
+            session.update(state)
+        return client.get("/test/formular").get_data(as_text=True)
+
+    assert log_in_as(other) == "None"
+    assert log_in_as(owner) == "{'strasse': ['Am Markt 1']}"
