@@ -73,9 +73,17 @@ def test_account_pages_have_no_axe_violations_in_any_state(tab: Any, server: str
     assert tab.locator("h1").inner_text() == "Mein Konto"
     assert "Kreis Coesfeld" in tab.locator("header").inner_text()  # the municipality the citizen came from
     check("Mein Konto")
-    for path in ["/konto/email", "/konto/passwort"]:
+    for path in ["/konto/email", "/konto/passwort", "/konto/daten", "/konto/loeschen"]:
         tab.goto(server + path)
         check(path)
+    tab.goto(server + "/konto/daten")
+    tab.fill("input[name='postal_code']", "481")
+    tab.fill("input[name='birthdate-day']", "31")
+    tab.fill("input[name='birthdate-month']", "2")
+    tab.fill("input[name='birthdate-year']", "1990")
+    tab.click("button:has-text('Daten speichern')")
+    assert tab.title().startswith("Fehler: ")
+    check("Meine Daten with errors")
     assert found == {}
 
 
