@@ -1,7 +1,499 @@
-"""The portal as SAML 2.0 service provider of the state identity provider."""
+"""The portal as SAML 2.0 service provider of the state identity provider (BundID interface).
+
+The flow: `POST /saml/login` sends a signed AuthnRequest asking for a level; the identity
+provider posts its answer to `POST /saml/acs`, which checks it completely and parks the
+verified result in the request's row; the browser is sent on to `GET /saml/abschluss`,
+where the answer is bound to the browser that asked (its session cookie, which the
+cross-site POST does not carry) and the citizen is logged in.
+
+Every check works across processes: open requests and seen assertions live in the database.
+Nothing personal goes into logs; a refusal is logged with its reason only.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import base64
+import calendar
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Flask, current_app, redirect, request, session
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, samlp
+from saml2.client import Saml2Client
+from saml2.config import SPConfig
+from saml2.metadata import create_metadata_string
+from saml2.response import AuthnResponse, StatusError, UnsolicitedResponse
+from saml2.saml import NAMEID_FORMAT_TRANSIENT, AuthnContextClassRef
+from saml2.samlp import RequestedAuthnContext
+from saml2.sigver import MissingKey, SignatureError
+from saml2.time_util import str_to_time
+from saml2.validate import ResponseLifetimeExceed, ToEarly
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response
+
+from .. import auth
+from ..config import Settings
+from ..db import db
+from ..levels import LABELS, LEVEL_OF_STORK, STORK, at_least, is_level
+from ..models import Account, SamlRequest, SeenAssertion, utcnow
+from ..profile import store_identity
+from ..render import page
+from ..security import csrf
+from . import attributes
+from .keys import KeyPair, SamlSetupError, configured_pair, development_pair
 
 saml = Blueprint("saml", __name__, url_prefix="/saml")
+log = logging.getLogger(__name__)
+
+REQUEST_LIFETIME = dt.timedelta(minutes=15)  # how long a citizen may take at the identity provider
+CLOCK_SKEW_SECONDS = 60
+
+# The level reached → how "Mein Konto" names the means, and the source of stored values.
+MEANS_OF_LEVEL = {"basis": "passwort", "niedrig": "passwort", "substantiell": "zertifikat", "hoch": "eid"}
+SOURCE_OF_LEVEL = {"hoch": "Online-Ausweis (eID)", "substantiell": "ELSTER-Zertifikat"}
+DEFAULT_SOURCE = "Servicekonto"
+VERIFIED_LEVELS = ("substantiell", "hoch")
+
+# What the citizen needs for a level, in the refusal of a lower one.
+HOW_TO_REACH = {
+    "hoch": "Bitte melden Sie sich mit dem Online-Ausweis an.",
+    "substantiell": "Bitte melden Sie sich mit einem ELSTER-Zertifikat oder dem Online-Ausweis an.",
+    "niedrig": "Bitte melden Sie sich mit einem Verfahren an, das mindestens dieses Vertrauensniveau erreicht, "
+               "zum Beispiel mit dem Online-Ausweis.",
+    "basis": "Bitte melden Sie sich noch einmal an.",
+}
+
+AGAIN = "Bitte melden Sie sich noch einmal an."
+
+
+class Refused(Exception):
+    """An answer of the identity provider that we do not accept. `reason` goes to the log
+    (never anything personal), `message` to the citizen."""
+
+    def __init__(self, reason: str, message: str, status: int = 400, title: str = "Anmeldung nicht möglich") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.message = message
+        self.status = status
+        self.title = title
+
+
+NOT_SIGNED = "Die Antwort des Servicekontos war nicht gültig signiert. Sie wurde aus Sicherheitsgründen nicht " \
+             "angenommen. " + AGAIN
+UNREADABLE = "Die Antwort des Servicekontos war unvollständig oder nicht lesbar. " + AGAIN
+WRONG_ISSUER = "Die Antwort kam nicht von dem Servicekonto, bei dem Sie sich anmelden wollten. Sie wurde aus " \
+               "Sicherheitsgründen nicht angenommen. " + AGAIN
+WRONG_AUDIENCE = "Die Antwort des Servicekontos war nicht für dieses Portal bestimmt. Sie wurde aus " \
+                 "Sicherheitsgründen nicht angenommen. " + AGAIN
+WRONG_RECIPIENT = "Die Antwort des Servicekontos war an eine andere Adresse gerichtet. Sie wurde aus " \
+                  "Sicherheitsgründen nicht angenommen. " + AGAIN
+EXPIRED = "Die Antwort des Servicekontos ist abgelaufen oder noch nicht gültig. " + AGAIN
+UNKNOWN_REQUEST = "Diese Antwort des Servicekontos gehört zu keiner offenen Anmeldung in diesem Portal. " \
+                  "Vielleicht hat die Anmeldung zu lange gedauert. " + AGAIN
+REPLAYED = "Diese Antwort des Servicekontos wurde schon einmal verwendet. Sie wurde aus Sicherheitsgründen nicht " \
+           "noch einmal angenommen. " + AGAIN
+CANCELLED = "Die Anmeldung beim Servicekonto wurde abgebrochen oder ist nicht gelungen. " + AGAIN
+NO_LEVEL = "Das Servicekonto hat nicht mitgeteilt, mit welchem Vertrauensniveau Sie sich angemeldet haben. " + AGAIN
+NO_PSEUDONYM = "Das Servicekonto hat keine dauerhafte Kennung für Sie übermittelt. Ohne sie können wir Ihr Konto " \
+               "nicht finden oder anlegen. " + AGAIN
+OTHER_BROWSER = "Diese Anmeldung wurde in einem anderen Browser oder Fenster begonnen, oder sie ist schon " \
+                "abgeschlossen. " + AGAIN
+OTHER_PSEUDONYM = "Ihr Konto im Bürgerportal ist schon mit einem anderen Servicekonto verknüpft. Melden Sie sich " \
+                  "ab und mit dem Servicekonto an, das zu diesem Konto gehört."
+
+
+def too_low(reached: str, needed: str) -> str:
+    return (f"Sie haben sich mit dem Vertrauensniveau „{LABELS[reached]}“ angemeldet. Für diesen Schritt ist "
+            f"„{LABELS[needed]}“ nötig. {HOW_TO_REACH[needed]}")
+
+
+# ---------------------------------------------------------------- configuration
+
+
+def acs_url(settings: Settings) -> str:
+    return f"{settings.base_url}/saml/acs"
+
+
+def logout_url(settings: Settings) -> str:
+    return f"{settings.base_url}/saml/logout"
+
+
+def sp_entity_id(settings: Settings) -> str:
+    return settings.saml_sp_entity_id
+
+
+def sp_keys(settings: Settings) -> KeyPair:
+    """SAML_SP_KEY and SAML_SP_CERT; in development a pair made once under var/saml/sp/."""
+    if settings.saml_sp_key or settings.saml_sp_cert:
+        if not (settings.saml_sp_key and settings.saml_sp_cert):
+            raise SamlSetupError("SAML_SP_KEY and SAML_SP_CERT must be set together")
+        return configured_pair(settings.saml_sp_key, settings.saml_sp_cert)
+    if settings.production:
+        raise SamlSetupError("SAML_SP_KEY and SAML_SP_CERT must name the service provider's key and certificate "
+                             "(PEM files) in production")
+    return development_pair(settings.var_dir / "saml" / "sp", "Buergerportal SAML SP (Entwicklung)")
+
+
+def _config(settings: Settings, idp_metadata: dict[str, list[Any]] | None) -> SPConfig:
+    keys = sp_keys(settings)
+    config: dict[str, Any] = {
+        "entityid": sp_entity_id(settings),
+        "key_file": str(keys.key_file),
+        "cert_file": str(keys.cert_file),
+        # The same pair decrypts; the metadata publishes it for both uses (DOMAIN.md).
+        "encryption_keypairs": [{"key_file": str(keys.key_file), "cert_file": str(keys.cert_file)}],
+        "accepted_time_diff": CLOCK_SKEW_SECONDS,
+        "signing_algorithm": SIG_RSA_SHA256,
+        "digest_algorithm": DIGEST_SHA256,
+        "allow_unknown_attributes": True,
+        "service": {"sp": {
+            "endpoints": {
+                "assertion_consumer_service": [(acs_url(settings), BINDING_HTTP_POST)],
+                "single_logout_service": [(logout_url(settings), BINDING_HTTP_REDIRECT)],
+            },
+            "authn_requests_signed": True,
+            "logout_requests_signed": True,
+            "want_assertions_signed": True,
+            "want_response_signed": False,
+            "allow_unsolicited": False,
+            "name_id_format": [NAMEID_FORMAT_TRANSIENT],
+        }},
+    }
+    if idp_metadata is not None:
+        config["metadata"] = idp_metadata
+    sp_config = SPConfig()
+    sp_config.load(config)
+    return sp_config
+
+
+def sp_metadata_xml(app: Flask) -> str:
+    cached = app.extensions.get("saml_sp_metadata")
+    if cached is None:
+        value = create_metadata_string(None, config=_config(app.config["PORTAL"], None), sign=False)
+        cached = value.decode("utf-8") if isinstance(value, bytes) else value
+        app.extensions["saml_sp_metadata"] = cached
+    return str(cached)
+
+
+def _idp_metadata(app: Flask) -> dict[str, list[Any]]:
+    settings: Settings = app.config["PORTAL"]
+    source = settings.saml_idp_metadata
+    if source.startswith(("http://", "https://")):
+        raise SamlSetupError("SAML_IDP_METADATA must name a local file: download the identity provider's metadata, "
+                             "check its signature and point SAML_IDP_METADATA to the file")
+    if source:
+        return {"local": [source]}
+    if settings.dev_idp:
+        from .dev_idp import idp_metadata_xml
+
+        return {"inline": [idp_metadata_xml(app)]}
+    raise SamlSetupError("SAML_IDP_METADATA must name the state identity provider's metadata file "
+                         "(or DEV_IDP=1 for the development identity provider)")
+
+
+class _ForgetIdentities:
+    """pysaml2 keeps every identity it parsed in process memory; we keep none (privacy, and
+    the next request may reach another process anyway)."""
+
+    def set(self, *_args: Any) -> None:
+        return None
+
+    def delete(self, *_args: Any) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class ServiceProvider:
+    client: Saml2Client
+    idp_entity_id: str
+    acs_url: str
+    entity_id: str
+
+
+def service_provider(app: Flask | None = None) -> ServiceProvider:
+    app = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    assert app is not None
+    cached = app.extensions.get("saml_sp")
+    if cached is None:
+        # pysaml2 logs NameIDs and whole assertions below WARNING; those are personal data.
+        logging.getLogger("saml2").setLevel(logging.WARNING)
+        settings = app.config["PORTAL"]
+        client = Saml2Client(_config(settings, _idp_metadata(app)), identity_cache=_ForgetIdentities())
+        idps = list(client.metadata.identity_providers())
+        if len(idps) != 1:
+            raise SamlSetupError(f"SAML_IDP_METADATA must describe exactly one identity provider, found {len(idps)}")
+        cached = ServiceProvider(client, idps[0], acs_url(settings), sp_entity_id(settings))
+        app.extensions["saml_sp"] = cached
+    assert isinstance(cached, ServiceProvider)
+    return cached
+
+
+# ---------------------------------------------------------------- metadata and login
+
+
+@saml.get("/metadata")
+def metadata() -> Response:
+    return Response(sp_metadata_xml(current_app._get_current_object()),  # type: ignore[attr-defined]
+                    mimetype="application/samlmetadata+xml")
+
+
+@saml.post("/login")
+def login() -> Response:
+    level = request.form.get("stufe", "basis")
+    if not is_level(level):
+        level = "basis"
+    return_to = auth.safe_return(request.form.get("weiter"))
+    sp = service_provider()
+    wanted = RequestedAuthnContext(authn_context_class_ref=[AuthnContextClassRef(text=STORK[level])],
+                                   comparison="minimum")
+    request_id, info = sp.client.prepare_for_authenticate(
+        entityid=sp.idp_entity_id, relay_state="", binding=BINDING_HTTP_REDIRECT, sign=True,
+        sigalg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256, requested_authn_context=wanted)
+    forget_stale_requests()
+    db().add(SamlRequest(id=request_id, level=level, return_to=return_to))
+    db().commit()
+    session["saml_request"] = request_id
+    log.info("SAML login started for level %s", level)
+    return redirect(dict(info["headers"])["Location"], code=303)
+
+
+def forget_stale_requests() -> None:
+    """Requests nobody answered in time, and answers nobody picked up (they hold personal
+    data), go; the caller commits."""
+    db().execute(delete(SamlRequest).where(SamlRequest.created_at < utcnow() - REQUEST_LIFETIME))
+
+
+# ---------------------------------------------------------------- the answer
+
+
+@dataclass(frozen=True)
+class Verified:
+    request_id: str
+    level: str
+    bpk2: str
+    values: dict[str, str]
+    name_id: str | None
+    session_index: str | None
+
+
+@saml.post("/acs")
+@csrf.exempt
+def acs() -> Response | tuple[str, int]:
+    try:
+        verified = verify(service_provider(), request.form.get("SAMLResponse", ""))
+    except Refused as refusal:
+        log.info("SAML response refused: %s", refusal.reason)
+        return refused_page(refusal)
+    return redirect("/saml/abschluss?" + urlencode({"anfrage": verified.request_id}), code=303)
+
+
+def refused_page(refusal: Refused) -> tuple[str, int]:
+    return page("konto/fehler.html", refusal.title, status=refusal.status, message=refusal.message,
+                back="/konto/anmelden", back_label="Zurück zur Anmeldung")
+
+
+def verify(sp: ServiceProvider, encoded: str) -> Verified:
+    """Check an identity provider's answer completely, or raise Refused.
+
+    pysaml2 checks signature (against the metadata's keys only), decryption, conditions,
+    subject confirmation and InResponseTo; the checks after it are stricter where pysaml2
+    lets an absent element pass (audience, destination, lifetime).
+    """
+    pending = _pending_request(encoded)
+    try:
+        response = sp.client.parse_authn_request_response(
+            encoded, BINDING_HTTP_POST, outstanding={pending.id: pending.return_to})
+    except Exception as error:  # noqa: BLE001 - pysaml2 raises many kinds; each is a refusal
+        raise _refusal_for(error) from error
+    if not isinstance(response, AuthnResponse) or response.assertion is None:
+        raise Refused("no assertion", UNREADABLE)
+    _check_issuer(sp, response)
+    _check_addressed_to_us(sp, response)
+    found = _attribute_values(response)
+    level = _level_reached(found, pending.level)
+    bpk2 = attributes.first(found, attributes.BPK2)
+    if not bpk2:
+        raise Refused("no bPK2 attribute", NO_PSEUDONYM)
+    name_id = response.name_id.text if response.name_id is not None else None
+    statements = response.assertion.authn_statement
+    session_index = statements[0].session_index if statements else None
+    verified = Verified(pending.id, level, bpk2, attributes.profile_values(found), name_id, session_index)
+    _remember_assertion(response)
+    _park(verified)
+    return verified
+
+
+def _pending_request(encoded: str) -> SamlRequest:
+    """The open request the answer claims to answer, read from the unverified XML only to
+    find the row; pysaml2 then verifies that the signed assertion answers the same one."""
+    try:
+        unverified = samlp.response_from_string(base64.b64decode(encoded, validate=True))
+    except Exception as error:  # noqa: BLE001 - base64, defusedxml and the parser raise their own kinds
+        raise Refused("unreadable response", UNREADABLE) from error
+    if unverified is None:
+        raise Refused("not a SAML response", UNREADABLE)
+    if unverified.status is not None and unverified.status.status_code is not None \
+            and unverified.status.status_code.value != samlp.STATUS_SUCCESS:
+        raise Refused("identity provider reported no success", CANCELLED, status=401)
+    # Checked again on the verified assertion; here only to name the problem to the citizen,
+    # since pysaml2 would merely fail to parse.
+    if (unverified.destination or "") != acs_url(current_app.config["PORTAL"]):
+        raise Refused("destination is not our ACS", WRONG_RECIPIENT)
+    request_id = unverified.in_response_to
+    row = db().get(SamlRequest, request_id) if request_id else None
+    if row is None or utcnow() - row.created_at > REQUEST_LIFETIME:
+        raise Refused("InResponseTo matches no open request", UNKNOWN_REQUEST)
+    if row.answered_at is not None:
+        raise Refused("request already answered", REPLAYED)
+    return row
+
+
+def _refusal_for(error: Exception) -> Refused:
+    if isinstance(error, Refused):
+        return error
+    if isinstance(error, StatusError):
+        return Refused("identity provider reported no success", CANCELLED, status=401)
+    if isinstance(error, UnsolicitedResponse):
+        return Refused("InResponseTo does not match", UNKNOWN_REQUEST)
+    if isinstance(error, ToEarly | ResponseLifetimeExceed):
+        return Refused("outside the validity window", EXPIRED)
+    if isinstance(error, MissingKey):
+        return Refused("issuer has no key in the metadata", WRONG_ISSUER)
+    if isinstance(error, SignatureError) or "signature" in str(error).lower():
+        return Refused("signature missing or invalid", NOT_SIGNED)
+    text = str(error)
+    if "AudienceRestriction" in text:
+        return Refused("audience is not us", WRONG_AUDIENCE)
+    if "recipient" in text.lower() or "subject confirmation" in text.lower():
+        return Refused("recipient or subject confirmation wrong", WRONG_RECIPIENT)
+    return Refused(f"not accepted by pysaml2 ({type(error).__name__})", UNREADABLE)
+
+
+def _check_issuer(sp: ServiceProvider, response: AuthnResponse) -> None:
+    issuers = [response.response.issuer, response.assertion.issuer]
+    if any(issuer is not None and (issuer.text or "").strip() != sp.idp_entity_id for issuer in issuers) \
+            or response.assertion.issuer is None:
+        raise Refused("issuer is not the configured identity provider", WRONG_ISSUER)
+
+
+def _check_addressed_to_us(sp: ServiceProvider, response: AuthnResponse) -> None:
+    if (response.response.destination or "") != sp.acs_url:
+        raise Refused("destination is not our ACS", WRONG_RECIPIENT)
+    conditions = response.assertion.conditions
+    audiences = [audience.text.strip() for restriction in (conditions.audience_restriction if conditions else [])
+                 for audience in restriction.audience if audience.text]
+    if not audiences or any(audience != sp.entity_id for audience in audiences):
+        raise Refused("audience is not us", WRONG_AUDIENCE)
+    if conditions is None or not conditions.not_on_or_after:
+        raise Refused("assertion without NotOnOrAfter", EXPIRED)
+
+
+def _attribute_values(response: AuthnResponse) -> dict[str, list[str]]:
+    """Attributes by URN, read from the verified assertion itself (not pysaml2's friendly
+    names, which depend on its converters)."""
+    found: dict[str, list[str]] = {}
+    for statement in response.assertion.attribute_statement:
+        for attribute in statement.attribute:
+            values = [value.text for value in attribute.attribute_value if value.text]
+            found.setdefault(attribute.name, []).extend(values)
+    return found
+
+
+def _level_reached(found: Mapping[str, list[str]], asked: str) -> str:
+    value = attributes.first(found, attributes.QAA_LEVEL)
+    if value is None or value not in LEVEL_OF_STORK:
+        raise Refused("no or unknown EID-CITIZEN-QAA-LEVEL", NO_LEVEL, status=403)
+    reached = LEVEL_OF_STORK[value]
+    if not at_least(reached, asked):
+        raise Refused(f"level {reached} below the {asked} asked for", too_low(reached, asked), status=403,
+                      title="Vertrauensniveau nicht ausreichend")
+    return reached
+
+
+def _remember_assertion(response: AuthnResponse) -> None:
+    """Insert the assertion's ID; its primary key refuses a second use in any process."""
+    conditions = response.assertion.conditions
+    expires = dt.datetime.fromtimestamp(_epoch(conditions.not_on_or_after), dt.UTC) \
+        + dt.timedelta(seconds=CLOCK_SKEW_SECONDS)
+    db().execute(delete(SeenAssertion).where(SeenAssertion.expires_at < utcnow()))
+    db().add(SeenAssertion(id=response.assertion.id, expires_at=expires))
+    try:
+        db().commit()
+    except IntegrityError as error:
+        db().rollback()
+        raise Refused("assertion ID seen before", REPLAYED) from error
+
+
+def _park(verified: Verified) -> None:
+    """Keep the verified answer with its request until the browser that asked fetches it: the
+    ACS is reached by a cross-site POST, which carries no session cookie (SameSite=Lax).
+    The update is conditional, so that of two answers racing for one request only one wins."""
+    result = db().execute(
+        update(SamlRequest)
+        .where(SamlRequest.id == verified.request_id, SamlRequest.answered_at.is_(None))
+        .values(answered_at=utcnow(), result={
+            "level": verified.level, "bpk2": verified.bpk2, "values": verified.values,
+            "name_id": verified.name_id, "session_index": verified.session_index}))
+    db().commit()
+    if not getattr(result, "rowcount", 0):
+        raise Refused("request answered concurrently", REPLAYED)
+
+
+def _epoch(timestamp: str) -> float:
+    return float(calendar.timegm(str_to_time(timestamp)))
+
+
+# ---------------------------------------------------------------- completing the login
+
+
+@saml.get("/abschluss")
+def complete() -> Response | tuple[str, int]:
+    request_id = request.args.get("anfrage", "")
+    row = db().get(SamlRequest, request_id) if request_id else None
+    if not request_id or session.get("saml_request") != request_id or row is None or row.result is None:
+        log.info("SAML completion refused: not the browser that asked, or no answer waiting")
+        return refused_page(Refused("completion without matching request", OTHER_BROWSER))
+    result = row.result
+    level, bpk2 = str(result["level"]), str(result["bpk2"])
+    account = db().query(Account).filter(Account.bpk2 == bpk2).one_or_none()
+    if account is None:
+        account = auth.current_account()
+        if account is not None and account.bpk2 is not None:
+            db().delete(row)
+            db().commit()
+            log.info("SAML completion refused: account already linked to another pseudonym")
+            return refused_page(Refused("other bPK2", OTHER_PSEUDONYM, status=409,
+                                        title="Konto schon verknüpft"))
+        if account is None:
+            account = Account(bpk2=bpk2, email=None)
+            db().add(account)
+            log.info("account created by SAML login")
+        else:
+            account.bpk2 = bpk2
+            log.info("account linked to the state login")
+        db().flush()
+    store_identity(account.id, dict(result.get("values") or {}), SOURCE_OF_LEVEL.get(level, DEFAULT_SOURCE),
+                   verified=level in VERIFIED_LEVELS)
+    return_to = row.return_to
+    db().delete(row)
+    db().commit()
+    auth.start_login(account, level, MEANS_OF_LEVEL[level])
+    # After start_login, which clears the session: what a later logout at the IdP needs.
+    session["saml_login"] = {"name_id": result.get("name_id"), "session_index": result.get("session_index")}
+    log.info("SAML login completed at level %s", level)
+    return redirect(auth.safe_return(return_to), code=303)
+
+
+# ---------------------------------------------------------------- logout
+
+
+def idp_logout_url(login: auth.Login) -> str | None:
+    """Where to send the browser to end the identity provider's session too, or None when
+    the login did not come over SAML or the identity provider offers no logout."""
+    return None
