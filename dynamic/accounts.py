@@ -42,6 +42,7 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CONFIRM_HOURS, RESET_HOURS, CHANGE_HOURS = 24, 1, 24
 
 Page = tuple[str, int] | Response
+ACCOUNT = ("Mein Konto", "/konto/")
 
 
 @accounts.before_request
@@ -148,9 +149,8 @@ def login() -> Page:
             return redirect(back)
         errors, status = outcome
     expired = bool(g.get("login_expired")) or (request.args.get("abgelaufen") == "1")
-    return page("konto/anmelden.html", "Anmelden" if not errors else "Fehler: Anmelden", status=status,
-                level=level, level_label=LABELS[level], back=back, errors=errors, email=email, expired=expired,
-                crumbs=[("Mein Konto", "/konto/"), ("Anmelden", request.path)])
+    return page("konto/anmelden.html", "Anmelden", status=status, errors=errors, parent=ACCOUNT,
+                level=level, level_label=LABELS[level], back=back, email=email, expired=expired)
 
 
 def _password_login(email: str, password: str) -> tuple[dict[str, str], int] | None:
@@ -183,7 +183,7 @@ def logout() -> Page:
     if request.method == "GET":
         if current_login() is None:
             return redirect(url_for("accounts.logged_out"))
-        return page("konto/abmelden.html", "Abmelden", crumbs=[("Mein Konto", "/konto/"), ("Abmelden", request.path)])
+        return page("konto/abmelden.html", "Abmelden", parent=ACCOUNT)
     login = current_login()
     idp_url = None
     if login is not None:
@@ -236,8 +236,7 @@ def register() -> Page:
                 return too_many()
             _register(email, password)
             return redirect(url_for("accounts.registered"))
-    return page("konto/registrieren.html", "Fehler: Konto anlegen" if errors else "Konto anlegen", errors=errors,
-                email=email, crumbs=[("Mein Konto", "/konto/"), ("Konto anlegen", request.path)])
+    return page("konto/registrieren.html", "Konto anlegen", errors=errors, parent=ACCOUNT, email=email)
 
 
 def _register(email: str, password: str) -> None:
@@ -283,8 +282,7 @@ def confirm(token: str) -> Page:
             db().commit()
             start_login(account, "basis", "konto")
             return redirect(url_for("accounts.overview", hinweis="bestaetigt"))
-    return page("konto/bestaetigen.html", "Fehler: E-Mail-Adresse bestätigen" if errors else
-                "E-Mail-Adresse bestätigen", errors=errors)
+    return page("konto/bestaetigen.html", "E-Mail-Adresse bestätigen", errors=errors)
 
 
 # ---------------------------------------------------------------- password
@@ -309,9 +307,7 @@ def forgot_password() -> Page:
             return page("konto/hinweis.html", "E-Mail unterwegs",
                         message="Wenn zu dieser Adresse ein Konto besteht, haben wir einen Link geschickt, mit dem Sie "
                                 "ein neues Passwort wählen können. Der Link gilt eine Stunde.")
-    return page("konto/passwort_vergessen.html", "Fehler: Passwort vergessen" if errors else "Passwort vergessen",
-                errors=errors, email=email,
-                crumbs=[("Mein Konto", "/konto/"), ("Passwort vergessen", request.path)])
+    return page("konto/passwort_vergessen.html", "Passwort vergessen", errors=errors, parent=ACCOUNT, email=email)
 
 
 @accounts.route("/passwort-neu/<token>", methods=["GET", "POST"])
@@ -330,8 +326,7 @@ def reset_password(token: str) -> Page:
         end_all_logins(account.id)
         start_login(account, "basis", "konto")
         return redirect(url_for("accounts.overview", hinweis="passwort"))
-    return page("konto/passwort_neu.html", "Fehler: Neues Passwort" if errors else "Neues Passwort wählen",
-                errors=errors, ask_current=False)
+    return page("konto/passwort_neu.html", "Neues Passwort wählen", errors=errors, ask_current=False)
 
 
 @accounts.route("/passwort", methods=["GET", "POST"])
@@ -351,9 +346,8 @@ def change_password() -> Page:
         end_all_logins(account.id)
         start_login(account, login.level, login.means)
         return redirect(url_for("accounts.overview", hinweis="passwort"))
-    return page("konto/passwort_neu.html", "Fehler: Passwort ändern" if errors else "Passwort ändern",
-                errors=errors, ask_current=bool(account.password_hash),
-                crumbs=[("Mein Konto", "/konto/"), ("Passwort ändern", request.path)])
+    return page("konto/passwort_neu.html", "Passwort ändern", errors=errors, parent=ACCOUNT,
+                ask_current=bool(account.password_hash))
 
 
 def _new_password_errors(account: Account) -> dict[str, str]:
@@ -398,9 +392,8 @@ def change_email() -> Page:
                 queue_mail(new_email, "email-vergeben", account.id)
             db().commit()
             return redirect(url_for("accounts.overview", hinweis="email-gesendet"))
-    return page("konto/email.html", "Fehler: E-Mail-Adresse ändern" if errors else "E-Mail-Adresse ändern",
-                errors=errors, email=new_email, account=account,
-                crumbs=[("Mein Konto", "/konto/"), ("E-Mail-Adresse ändern", request.path)])
+    return page("konto/email.html", "E-Mail-Adresse ändern", errors=errors, parent=ACCOUNT, email=new_email,
+                account=account)
 
 
 @accounts.route("/email/bestaetigen/<token>", methods=["GET", "POST"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -88,13 +89,18 @@ def current_site() -> SiteInfo:
     return site_for(slug)
 
 
-def page(template: str, title: str, status: int = 200, **context: Any) -> tuple[str, int]:
-    """Render a dynamic page; `title` is also the browser title (prefixed on errors)."""
+def page(template: str, title: str, status: int = 200, errors: Mapping[str, str] | None = None,
+         parent: tuple[str, str] | None = None, **context: Any) -> tuple[str, int]:
+    """Render a dynamic page. `title` is the heading's text for the browser title and the
+    breadcrumbs; with `errors` the browser title starts with "Fehler: " (GOV.UK pattern)."""
     site = current_site()
     crumbs = context.pop("crumbs", None)
     if crumbs is None:
-        crumbs = [("Startseite", site.base), (title, request.path)]
-    return render_template(template, title=title, crumbs=crumbs, PORTAL_SITE=site, jsonld=None, **context), status
+        crumbs = [("Startseite", site.base), *([parent] if parent else []), (title, request.path)]
+    if errors and not title.startswith("Fehler: "):
+        title = "Fehler: " + title
+    return render_template(template, title=title, crumbs=crumbs, PORTAL_SITE=site, jsonld=None,
+                           errors=errors or {}, **context), status
 
 
 def _page_globals() -> dict[str, Any]:
