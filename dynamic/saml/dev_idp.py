@@ -126,7 +126,10 @@ def _config(settings: Settings, sp_metadata: str | None) -> IdPConfig:
         "signing_algorithm": SIG_RSA_SHA256,
         "digest_algorithm": DIGEST_SHA256,
         "service": {"idp": {
-            "endpoints": {"single_sign_on_service": [(sso_url(settings), BINDING_HTTP_REDIRECT)]},
+            "endpoints": {
+                "single_sign_on_service": [(sso_url(settings), BINDING_HTTP_REDIRECT)],
+                "single_logout_service": [(f"{settings.base_url}/dev-idp/slo", BINDING_HTTP_REDIRECT)],
+            },
             "want_authn_requests_signed": True,
             "name_id_format": [NAMEID_FORMAT_TRANSIENT],
         }},
@@ -354,6 +357,29 @@ def sso() -> tuple[str, int]:
     answer = answer_to(app, authn_request.id, persona(chosen_key), LOGIN_MEANS[means].level)
     return page("saml/post.html", "Weiter zum Bürgerportal", action=answer.destination,
                 saml_response=build_response(app, answer), relay_state=signed.get("RelayState"))
+
+
+@dev_idp.get("/slo")
+def slo() -> Response | tuple[str, int]:
+    """Single logout: this identity provider keeps no sessions, so it confirms any signed
+    LogoutRequest of our service provider and sends the browser back."""
+    idp = identity_provider(current_app._get_current_object())  # type: ignore[attr-defined]
+    try:
+        parsed = idp.server.parse_logout_request(
+            request.args.get("SAMLRequest", ""), BINDING_HTTP_REDIRECT, relay_state=request.args.get("RelayState"),
+            sigalg=request.args.get("SigAlg"), signature=request.args.get("Signature"))
+        issuer = parsed.message.issuer.text
+        services = idp.server.metadata.single_logout_service(issuer, BINDING_HTTP_REDIRECT, "spsso")
+        answer = idp.server.create_logout_response(parsed.message, [BINDING_HTTP_REDIRECT], sign=False)
+    except Exception:  # noqa: BLE001 - any failure means "not a valid signed request"
+        log.info("development IdP refused a LogoutRequest")
+        return page("konto/fehler.html", "Abmeldung abgelehnt", status=400, back="/konto/", back_label="Zu Mein Konto",
+                    message="Der Entwicklungs-Identitätsanbieter nimmt nur signierte Abmeldungen des Bürgerportals "
+                            "an.")
+    info = idp.server.apply_binding(BINDING_HTTP_REDIRECT, str(answer), services[0]["location"],
+                                    relay_state=request.args.get("RelayState", ""), response=True, sign=True,
+                                    sigalg=SIG_RSA_SHA256)
+    return Response(status=303, headers={"Location": dict(info["headers"])["Location"]})
 
 
 def _verified_request(app: Flask, signed: dict[str, str]) -> samlp.AuthnRequest | None:

@@ -27,7 +27,7 @@ from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.metadata import create_metadata_string
 from saml2.response import AuthnResponse, StatusError, UnsolicitedResponse
-from saml2.saml import NAMEID_FORMAT_TRANSIENT, AuthnContextClassRef
+from saml2.saml import NAMEID_FORMAT_TRANSIENT, AuthnContextClassRef, NameID
 from saml2.samlp import RequestedAuthnContext
 from saml2.sigver import MissingKey, SignatureError
 from saml2.time_util import str_to_time
@@ -494,6 +494,46 @@ def complete() -> Response | tuple[str, int]:
 
 
 def idp_logout_url(login: auth.Login) -> str | None:
-    """Where to send the browser to end the identity provider's session too, or None when
-    the login did not come over SAML or the identity provider offers no logout."""
-    return None
+    """Where to send the browser to end the identity provider's session too (a signed
+    LogoutRequest, HTTP-Redirect), or None when the login did not come over SAML or the
+    identity provider offers no single logout. Call it before the local login ends."""
+    remembered = session.get("saml_login")
+    if not isinstance(remembered, dict) or not remembered.get("name_id"):
+        return None
+    sp = service_provider()
+    try:
+        services = sp.client.metadata.single_logout_service(sp.idp_entity_id, BINDING_HTTP_REDIRECT, "idpsso")
+    except Exception:  # noqa: BLE001 - metadata without the element raises; both mean "no logout there"
+        services = []
+    if not services:
+        return None
+    destination = services[0]["location"]
+    _request_id, logout_request = sp.client.create_logout_request(
+        destination, sp.idp_entity_id, name_id=NameID(format=NAMEID_FORMAT_TRANSIENT, text=remembered["name_id"]),
+        session_indexes=[remembered["session_index"]] if remembered.get("session_index") else None, sign=False)
+    info = sp.client.apply_binding(BINDING_HTTP_REDIRECT, str(logout_request), destination, relay_state="",
+                                   sign=True, sigalg=SIG_RSA_SHA256)
+    log.info("logout at the identity provider requested")
+    return str(dict(info["headers"])["Location"])
+
+
+@saml.get("/logout")
+def logged_out_at_idp() -> Response | tuple[str, int]:
+    """The identity provider's LogoutResponse. The local login ended before the browser went
+    there, so whatever the answer says, the citizen is logged out here."""
+    if "SAMLResponse" in request.args:
+        try:
+            answer = service_provider().client.parse_logout_request_response(
+                request.args["SAMLResponse"], BINDING_HTTP_REDIRECT)
+            log.info("identity provider logout %s", "done" if answer is not None and answer.status_ok()
+                     else "not confirmed")
+        except Exception as error:  # noqa: BLE001 - an unreadable answer changes nothing here
+            log.info("identity provider logout answer unreadable (%s)", type(error).__name__)
+        return redirect("/konto/abgemeldet", code=303)
+    # Logout started at the identity provider (another service's logout) is not supported:
+    # say so instead of pretending the citizen was logged out here.
+    log.info("logout request from the identity provider not supported")
+    return page("konto/fehler.html", "Abmelden nicht möglich", status=400, back="/konto/abmelden",
+                back_label="Im Bürgerportal abmelden",
+                message="Das Servicekonto hat eine Abmeldung angefordert, die das Bürgerportal so nicht annehmen "
+                        "kann. Bitte melden Sie sich im Bürgerportal selbst ab.")

@@ -16,15 +16,16 @@ from xml.etree import ElementTree
 
 import pytest
 from flask import Blueprint, Flask
+from saml2 import BINDING_HTTP_REDIRECT
 from sqlalchemy import func, select
 
 from dynamic import auth
 from dynamic.db import db
-from dynamic.models import Account, LoginSession, ProfileValue, SamlRequest, SeenAssertion
+from dynamic.models import Account, LoginSession, ProfileValue, SamlRequest, SeenAssertion, utcnow
 from dynamic.passwords import hash_password
-from dynamic.saml import attributes, dev_idp
+from dynamic.saml import attributes, dev_idp, sp
 from dynamic.saml.keys import development_pair
-from tests.dynamic.browserlike import Browser
+from tests.dynamic.browserlike import Browser, path_of
 
 MD = "{urn:oasis:names:tc:SAML:2.0:metadata}"
 DS = "{http://www.w3.org/2000/09/xmldsig#}"
@@ -147,6 +148,9 @@ def test_sp_metadata_publishes_both_certificates_and_the_post_acs(browser: Brows
     acs = descriptor.findall(f"{MD}AssertionConsumerService")
     assert [(a.get("Binding"), a.get("Location")) for a in acs] == [
         ("urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST", "http://localhost/saml/acs")]
+    slo = descriptor.findall(f"{MD}SingleLogoutService")
+    assert [(s.get("Binding"), s.get("Location")) for s in slo] == [
+        ("urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect", "http://localhost/saml/logout")]
 
 
 def test_development_keys_are_made_once_and_reused(app: Flask, browser: Browser, app_settings: dict[str, Any]) -> None:
@@ -319,8 +323,6 @@ def _guarded_page(app: Flask) -> None:
 def test_step_up_from_basis_to_hoch_links_the_account_and_returns_to_the_page(app: Flask, browser: Browser) -> None:
     _guarded_page(app)
     with app.app_context():
-        from dynamic.models import utcnow
-
         account = Account(email="kim.test@example.org", password_hash=hash_password("ein langes Passwort 42"),
                           email_confirmed_at=utcnow())
         db().add(account)
@@ -512,3 +514,50 @@ def test_logout_after_a_saml_login_ends_the_local_session(app: Flask, browser: B
     browser.submit("/konto/abmelden")
     assert browser.url == "http://localhost/konto/abgemeldet"
     assert counts(app) == (1, 0)
+
+
+def test_logout_after_a_saml_login_also_ends_the_idp_session(app: Flask, browser: Browser) -> None:
+    saml_login(browser, "hoch", "eid")
+    browser.get("/konto/abmelden")
+    form = browser.form("/konto/abmelden")
+    response = browser.client.post("/konto/abmelden", data=form.fields)
+    to_idp = response.headers["Location"]
+    assert to_idp.startswith("http://localhost/dev-idp/slo?")
+    query = redirect_query(to_idp)
+    assert query["Signature"] and query["SigAlg"] == "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+    logout = ElementTree.fromstring(zlib.decompress(base64.b64decode(query["SAMLRequest"]), -15))
+    assert logout.tag == f"{SAMLP}LogoutRequest"
+    assert logout.findtext(f"{SAMLP}SessionIndex")
+    assert counts(app) == (1, 0)
+    back = browser.client.get(path_of(to_idp))
+    assert back.status_code == 303 and back.headers["Location"].startswith("http://localhost/saml/logout?")
+    with app.app_context():
+        answer = sp.service_provider(app).client.parse_logout_request_response(
+            redirect_query(back.headers["Location"])["SAMLResponse"], BINDING_HTTP_REDIRECT)
+        assert answer is not None and answer.status_ok()
+    browser.get(back.headers["Location"])
+    assert browser.url == "http://localhost/konto/abgemeldet"
+    assert "Sie sind abgemeldet." in browser.text
+
+
+def test_idp_refuses_an_unsigned_logout_request(app: Flask, browser: Browser) -> None:
+    saml_login(browser, "hoch", "eid")
+    browser.get("/konto/abmelden")
+    response = browser.client.post("/konto/abmelden", data=browser.form("/konto/abmelden").fields)
+    query = redirect_query(response.headers["Location"])
+    unsigned = browser.client.get("/dev-idp/slo", query_string={"SAMLRequest": query["SAMLRequest"]})
+    assert unsigned.status_code == 400
+    assert "Der Entwicklungs-Identitätsanbieter nimmt nur signierte Abmeldungen des Bürgerportals an." in \
+        unsigned.get_data(as_text=True)
+
+
+def test_a_password_login_logs_out_locally_only(app: Flask, browser: Browser) -> None:
+    with app.app_context():
+        db().add(Account(email="kim.test@example.org", password_hash=hash_password("ein langes Passwort 42"),
+                         email_confirmed_at=utcnow()))
+        db().commit()
+    browser.get("/konto/anmelden")
+    browser.submit("/konto/anmelden", email="kim.test@example.org", passwort="ein langes Passwort 42")
+    browser.get("/konto/abmelden")
+    response = browser.client.post("/konto/abmelden", data=browser.form("/konto/abmelden").fields)
+    assert response.headers["Location"] in ("/konto/abgemeldet", "http://localhost/konto/abgemeldet")
