@@ -52,6 +52,10 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
 
         app.register_blueprint(dev_idp)
     app.register_blueprint(sites)  # last: it answers every other path from the output folder
+    if settings.production:
+        from .saml.sp import service_provider
+
+        service_provider(app)  # broken IdP metadata or keys stop the start, not the first login
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
                                 x_proto=settings.trusted_proxies, x_host=settings.trusted_proxies)

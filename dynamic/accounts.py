@@ -189,7 +189,7 @@ def logout() -> Page:
     if login is not None:
         from .saml import sp
 
-        idp_url = sp.idp_logout_url(login) if hasattr(sp, "idp_logout_url") else None  # TODO(saml): plain call
+        idp_url = sp.idp_logout_url(login)
     end_login()
     return redirect(idp_url or url_for("accounts.logged_out"))
 

@@ -39,7 +39,7 @@ class Settings:
     saml_sp_entity_id: str = ""  # SAML_SP_ENTITY_ID: default <base url>/saml/metadata
     saml_sp_key: str = ""  # SAML_SP_KEY: PEM file of the SP's private key (signing and decryption)
     saml_sp_cert: str = ""  # SAML_SP_CERT: PEM file of its certificate
-    saml_idp_metadata: str = ""  # SAML_IDP_METADATA: the state IdP's metadata file or URL
+    saml_idp_metadata: str = ""  # SAML_IDP_METADATA: the state IdP's metadata file (downloaded and checked)
     dev_idp: bool = True  # DEV_IDP: serve the development identity provider under /dev-idp/
     login_limit_account: str = "5/15 minutes"  # LOGIN_LIMIT_ACCOUNT: failed logins per account
     login_limit_address: str = "20/15 minutes"  # LOGIN_LIMIT_ADDRESS: failed logins per address
@@ -108,6 +108,9 @@ def complete(settings: Settings) -> Settings:
             problems.append("PORTAL_BASE_URL must be an https:// address in production")
         if not settings.saml_idp_metadata:
             problems.append("SAML_IDP_METADATA must name the state identity provider's metadata in production")
+        if not (settings.saml_sp_key and settings.saml_sp_cert):
+            problems.append("SAML_SP_KEY and SAML_SP_CERT must name the portal's SAML key and certificate "
+                            "files in production")
     if problems:
         raise ConfigError("; ".join(problems))
     var_dir = Path(settings.var_dir)

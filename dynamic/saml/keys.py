@@ -15,8 +15,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from ..config import ConfigError
 
-class SamlSetupError(Exception):
+
+class SamlSetupError(ConfigError):
     """The SAML configuration cannot work; the message names the setting and what to do."""
 
 

@@ -37,3 +37,37 @@ def test_app_refuses_an_unmigrated_database_and_names_the_fix(tmp_path: Path, fi
 def test_production_refuses_unsafe_settings(overrides: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         make_settings(env="production", **overrides)
+
+
+def _production_files(app: Flask, tmp_path: Path) -> dict[str, object]:
+    """What an operator gets from the state IdP (its metadata) and makes for the portal (key, certificate)."""
+    from dynamic.saml.dev_idp import idp_metadata_xml
+    from dynamic.saml.keys import self_signed
+
+    metadata = tmp_path / "idp-metadata.xml"
+    metadata.write_text(idp_metadata_xml(app), encoding="utf-8")
+    key, cert = self_signed("portal.example")
+    (tmp_path / "sp.key").write_bytes(key)
+    (tmp_path / "sp.crt").write_bytes(cert)
+    return {"env": "production", "dev_idp": False, "base_url": "https://portal.example", "secret_key": "p" * 40,
+            "saml_idp_metadata": str(metadata), "saml_sp_key": str(tmp_path / "sp.key"),
+            "saml_sp_cert": str(tmp_path / "sp.crt")}
+
+
+def test_production_starts_with_its_files_and_has_no_development_idp(
+        app: Flask, app_settings: dict[str, object], tmp_path: Path) -> None:
+    production = create_app(make_settings(**{**app_settings, **_production_files(app, tmp_path)}))
+    client = production.test_client()
+    assert client.get("/dev-idp/metadata", base_url="https://portal.example").status_code == 404
+    metadata = client.get("/saml/metadata", base_url="https://portal.example")
+    assert metadata.status_code == 200
+    assert b'entityID="https://portal.example/saml/metadata"' in metadata.data
+    production.extensions["db_engine"].dispose()
+
+
+def test_production_refuses_to_start_with_broken_identity_provider_metadata(
+        app: Flask, app_settings: dict[str, object], tmp_path: Path) -> None:
+    files = _production_files(app, tmp_path)
+    Path(str(files["saml_idp_metadata"])).write_text("<kaputt/>", encoding="utf-8")
+    with pytest.raises(ConfigError, match="SAML_IDP_METADATA"):
+        create_app(make_settings(**{**app_settings, **files}))
