@@ -102,3 +102,23 @@ def test_login_works_without_javascript_and_on_a_phone(browser: Any, server: str
     width = tab.evaluate("document.documentElement.scrollWidth")
     assert width <= 320
     context.close()
+
+
+def test_state_login_at_level_hoch_through_the_development_idp(tab: Any, server: str) -> None:
+    """With JavaScript the identity provider's answer is posted on by itself; Mein Konto
+    then names the level and the means, and Meine Daten shows the eID values as verified."""
+    tab.goto(server + "/konto/anmelden?stufe=hoch&weiter=/konto/daten&kommune=hamm")
+    assert "Vertrauensniveau „hoch“" in tab.locator("main").inner_text()
+    tab.click("button:has-text('Beim Servicekonto anmelden')")
+    assert "/dev-idp/" in tab.url
+    assert axe_violations(tab) == []
+    tab.check("label:has-text('Online-Ausweis')")
+    tab.click("button:has-text('Anmelden')")
+    tab.wait_for_url("**/konto/daten")
+    assert tab.locator("h1").inner_text() == "Meine Daten"
+    assert "Bestätigt durch Online-Ausweis (eID)" in tab.locator("main").inner_text()
+    assert axe_violations(tab) == []
+    tab.goto(server + "/konto/")
+    text = tab.locator("main").inner_text()
+    assert "Online-Ausweis (eID)" in text and "hoch" in text
+    assert "verknüpft" in text and "nicht verknüpft" not in text
