@@ -5,7 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, MetaData, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -144,3 +156,123 @@ class OutboxItem(Base):
     claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+# ---------------------------------------------------------------- appointments
+
+
+class Appointment(Base):
+    """A booked (or held) appointment at a location. Its time lives in `slot_claims`."""
+
+    __tablename__ = "appointments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), index=True)
+    location_id: Mapped[str] = mapped_column(String(100))
+    service_id: Mapped[str] = mapped_column(String(100))
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    counter: Mapped[int] = mapped_column(Integer)
+    persons: Mapped[int] = mapped_column(Integer, default=1)
+    # held → booked → arrived → done | no_show; held or booked → cancelled
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))  # bookings without an account only
+    held_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    booked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    marked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class Block(Base):
+    """Time a counter (or all counters) of a location is not bookable, set by staff."""
+
+    __tablename__ = "blocks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), index=True)
+    location_id: Mapped[str] = mapped_column(String(100))
+    counter: Mapped[int | None] = mapped_column(Integer)  # None: every counter
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SlotClaim(Base):
+    """One grid unit (e.g. 5 minutes) of one counter, taken by an appointment or a block.
+
+    The unique constraint is what makes double booking impossible, in any process and on
+    any database: a booking inserts a claim for every unit it covers, in one transaction.
+    """
+
+    __tablename__ = "slot_claims"
+    __table_args__ = (UniqueConstraint("slug", "location_id", "counter", "unit_start"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60))
+    location_id: Mapped[str] = mapped_column(String(100))
+    counter: Mapped[int] = mapped_column(Integer)
+    unit_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"), index=True)
+    block_id: Mapped[int | None] = mapped_column(ForeignKey("blocks.id", ondelete="CASCADE"), index=True)
+
+
+Index("ix_slot_claims_location_time", SlotClaim.slug, SlotClaim.location_id, SlotClaim.unit_start)
+
+
+class StaffUser(Base):
+    """A clerk of one municipality (staff area under /<slug>/verwaltung/)."""
+
+    __tablename__ = "staff_users"
+    __table_args__ = (UniqueConstraint("slug", "username"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), index=True)
+    username: Mapped[str] = mapped_column(String(80))
+    display_name: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class StaffSession(Base):
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(60))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CalendarFeed(Base):
+    """The secret of a location's iCalendar feed for counter staff (only its hash is kept)."""
+
+    __tablename__ = "calendar_feeds"
+
+    slug: Mapped[str] = mapped_column(String(60), primary_key=True)
+    location_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# ---------------------------------------------------------------- inbox
+
+
+class Message(Base):
+    """A message in the citizen's inbox (Postfach). Mail only says that one is waiting."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str | None] = mapped_column(String(60))
+    sender: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
