@@ -1,0 +1,49 @@
+"""Claims on the slot grid: the database constraint that makes double booking impossible.
+
+Time at a location is cut into units of UNIT on each counter. An appointment or a staff
+block inserts one `SlotClaim` row per unit it covers, in the same transaction as itself;
+the unique constraint (slug, location, counter, unit_start) lets only one of two racing
+transactions commit, whatever the process or the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import SlotClaim
+
+UNIT = dt.timedelta(minutes=5)
+
+
+def units(start: dt.datetime, end: dt.datetime) -> Iterator[dt.datetime]:
+    """The unit starts covering [start, end); both lie on the grid (whole minutes, multiples of UNIT)."""
+    moment = start
+    while moment < end:
+        yield moment
+        moment += UNIT
+
+
+def on_grid(moment: dt.datetime) -> bool:
+    return moment.second == 0 and moment.microsecond == 0 and moment.minute % (UNIT.seconds // 60) == 0
+
+
+def add_claims(session: Session, slug: str, location_id: str, counter: int, start: dt.datetime,
+               end: dt.datetime, *, appointment_id: int | None = None, block_id: int | None = None) -> None:
+    """Insert the claims (the caller flushes or commits; an IntegrityError means: taken)."""
+    for unit in units(start, end):
+        session.add(SlotClaim(slug=slug, location_id=location_id, counter=counter, unit_start=unit,
+                              appointment_id=appointment_id, block_id=block_id))
+
+
+def taken_units(session: Session, slug: str, location_id: str, start: dt.datetime,
+                end: dt.datetime) -> set[tuple[int, dt.datetime]]:
+    """(counter, unit_start) of every claimed unit in [start, end)."""
+    rows = session.execute(
+        select(SlotClaim.counter, SlotClaim.unit_start)
+        .where(SlotClaim.slug == slug, SlotClaim.location_id == location_id,
+               SlotClaim.unit_start >= start, SlotClaim.unit_start < end))
+    return {(counter, unit) for counter, unit in rows}
