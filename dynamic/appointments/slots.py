@@ -1,0 +1,151 @@
+"""Free appointment times, computed from a location's schedule and the claims already made.
+
+Pure functions of their inputs (no database, no clock): the schedule comes from
+katalog.json, `taken` from the claims table, `now` from the caller. Times are planned in
+the location's local time (Europe/Berlin) and returned in UTC, so daylight-saving changes
+shift nothing the citizen sees.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from .claims import UNIT, units
+
+BERLIN = ZoneInfo("Europe/Berlin")
+WEEKDAYS = ("mo", "tu", "we", "th", "fr", "sa", "su")
+Span = tuple[dt.time, dt.time]
+
+DEFAULTS = {"counters": 1, "days_ahead": 42, "lead_minutes": 60, "cancel_hours": 24, "step_minutes": 15}
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a location takes appointments, as katalog.json describes it."""
+
+    hours: Mapping[str, tuple[Span, ...]]  # weekday → spans (local time)
+    exceptions: Mapping[dt.date, tuple[Span, ...]]  # a date → its spans; () = closed
+    closed_on_public_holidays: bool
+    counters: int
+    days_ahead: int
+    lead: dt.timedelta
+    step: dt.timedelta
+    cancel_before: dt.timedelta
+
+
+def _clock(value: str) -> dt.time:
+    return dt.time.fromisoformat(value)
+
+
+def schedule_of(location: Mapping[str, Any]) -> Schedule:
+    """The Schedule of a katalog.json location (its `booking` block, defaults where absent)."""
+    booking = {**DEFAULTS, **(location.get("booking") or {})}
+    rows = booking.get("hours") or location.get("opening_hours") or []
+    hours: dict[str, list[Span]] = {day: [] for day in WEEKDAYS}
+    for row in rows:
+        for day in row["days"]:
+            hours[day].append((_clock(row["opens"]), _clock(row["closes"])))
+    exceptions: dict[dt.date, tuple[Span, ...]] = {}
+    for row in location.get("exceptions") or []:
+        date = dt.date.fromisoformat(row["date"])
+        exceptions[date] = () if row.get("closed") else ((_clock(row["opens"]), _clock(row["closes"])),)
+    return Schedule(
+        hours={day: tuple(sorted(spans)) for day, spans in hours.items()},
+        exceptions=exceptions,
+        closed_on_public_holidays=bool(location.get("closed_on_public_holidays", True)),
+        counters=int(booking["counters"]),
+        days_ahead=int(booking["days_ahead"]),
+        lead=dt.timedelta(minutes=int(booking["lead_minutes"])),
+        step=dt.timedelta(minutes=int(booking["step_minutes"])),
+        cancel_before=dt.timedelta(hours=int(booking["cancel_hours"])),
+    )
+
+
+@lru_cache(maxsize=8)
+def public_holidays(year: int) -> Mapping[dt.date, str]:
+    """NRW's public holidays (the `holidays` package, subdivision NW)."""
+    return dict(holidays.country_holidays("DE", subdiv="NW", years=year, language="de"))
+
+
+def holiday_name(day: dt.date) -> str | None:
+    return public_holidays(day.year).get(day)
+
+
+def local_day(moment: dt.datetime) -> dt.date:
+    return moment.astimezone(BERLIN).date()
+
+
+def to_utc(day: dt.date, clock: dt.time) -> dt.datetime:
+    return dt.datetime.combine(day, clock, BERLIN).astimezone(dt.UTC)
+
+
+def spans_on(schedule: Schedule, day: dt.date) -> tuple[Span, ...]:
+    """The local opening spans of a day: exceptions first, then holidays, then the week."""
+    if day in schedule.exceptions:
+        return schedule.exceptions[day]
+    if schedule.closed_on_public_holidays and holiday_name(day):
+        return ()
+    return schedule.hours[WEEKDAYS[day.weekday()]]
+
+
+def bookable_days(schedule: Schedule, now: dt.datetime) -> list[dt.date]:
+    """Today and the following days up to the booking horizon (local dates)."""
+    today = local_day(now)
+    return [today + dt.timedelta(days=n) for n in range(schedule.days_ahead + 1)]
+
+
+@dataclass(frozen=True)
+class Slot:
+    start: dt.datetime  # UTC
+    end: dt.datetime
+    counter: int  # the first counter free for the whole appointment
+
+    @property
+    def local_start(self) -> dt.datetime:
+        return self.start.astimezone(BERLIN)
+
+
+def free_slots(schedule: Schedule, day: dt.date, duration: dt.timedelta,
+               taken: Iterable[tuple[int, dt.datetime]], now: dt.datetime) -> list[Slot]:
+    """Every start time on `day` at which some counter is free for the whole `duration`,
+    within an opening span, not before now + lead, within the horizon."""
+    if day not in bookable_days(schedule, now):
+        return []
+    claimed = set(taken)
+    earliest = now + schedule.lead
+    found = []
+    for opens, closes in spans_on(schedule, day):
+        span_end = to_utc(day, closes)
+        start = to_utc(day, opens)
+        while start + duration <= span_end:
+            if start >= earliest:
+                counter = _free_counter(schedule.counters, start, start + duration, claimed)
+                if counter is not None:
+                    found.append(Slot(start, start + duration, counter))
+            start += schedule.step
+    return found
+
+
+def _free_counter(counters: int, start: dt.datetime, end: dt.datetime,
+                  claimed: set[tuple[int, dt.datetime]]) -> int | None:
+    needed = list(units(start, end))
+    for counter in range(1, counters + 1):
+        if all((counter, unit) not in claimed for unit in needed):
+            return counter
+    return None
+
+
+def day_window(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """The UTC instants a local day covers (23 or 25 hours on a daylight-saving change)."""
+    return to_utc(day, dt.time(0)), to_utc(day + dt.timedelta(days=1), dt.time(0))
+
+
+def fits_grid(duration: dt.timedelta) -> bool:
+    return duration > dt.timedelta(0) and duration % UNIT == dt.timedelta(0)
