@@ -17,12 +17,16 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
 
     from . import render, security
     from .accounts import accounts
+    from .appointments.reminders import queue_reminders
+    from .appointments.views import appointments
     from .health import health
+    from .inbox import inbox
     from .mail import process_outbox
     from .profile import profile
     from .ratelimit import Limiter
     from .saml.sp import saml
     from .sites import sites
+    from .staff import staff
 
     settings = settings or settings_from_env()
     app = Flask(__name__, static_folder=None)
@@ -42,11 +46,15 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     app.extensions["limiter"] = Limiter(settings.redis_url)
     render.init_app(app)
     app.cli.command("outbox")(lambda: print(process_outbox(app)))
+    app.extensions["periodic_jobs"] = [queue_reminders]
 
     app.register_blueprint(health)
     app.register_blueprint(accounts)
     app.register_blueprint(profile)
     app.register_blueprint(saml)
+    app.register_blueprint(staff)
+    app.register_blueprint(inbox)
+    app.register_blueprint(appointments)
     if settings.dev_idp:
         from .saml.dev_idp import dev_idp
 

@@ -44,6 +44,7 @@ class Settings:
     login_limit_account: str = "5/15 minutes"  # LOGIN_LIMIT_ACCOUNT: failed logins per account
     login_limit_address: str = "20/15 minutes"  # LOGIN_LIMIT_ADDRESS: failed logins per address
     request_limit_address: str = "10/hour"  # REQUEST_LIMIT_ADDRESS: registrations and resets per address
+    booking_limit_address: str = "30/hour"  # BOOKING_LIMIT_ADDRESS: appointment holds per address
     trusted_proxies: int = 0  # TRUSTED_PROXIES: how many proxies (nginx) set X-Forwarded-*
     extra: dict[str, Any] = field(default_factory=dict)  # test-only overrides of Flask settings
 
@@ -77,6 +78,7 @@ ENVIRONMENT = {
     "LOGIN_LIMIT_ACCOUNT": "login_limit_account",
     "LOGIN_LIMIT_ADDRESS": "login_limit_address",
     "REQUEST_LIMIT_ADDRESS": "request_limit_address",
+    "BOOKING_LIMIT_ADDRESS": "booking_limit_address",
     "TRUSTED_PROXIES": "trusted_proxies",
 }
 

@@ -112,12 +112,19 @@ def deliver(app: Flask, item: OutboxItem) -> None:
         client.send_message(message)
 
 
+def run_periodic_jobs(app: Flask) -> None:
+    """Jobs that put work into the outbox (e.g. appointment reminders), registered by create_app."""
+    for job in app.extensions.get("periodic_jobs", []):
+        job(app)
+
+
 def start_worker_thread(app: Flask, interval: float = 1.0) -> threading.Thread:
     """For `build.py serve`: the outbox worker in the same process."""
 
     def loop() -> None:
         while True:
             try:
+                run_periodic_jobs(app)
                 process_outbox(app)
             except Exception:  # noqa: BLE001 - keep the local worker alive
                 log.exception("outbox worker failed")
@@ -132,5 +139,6 @@ def run_worker(app: Flask, interval: float = 2.0) -> None:
     """`python build.py worker`: process the outbox until stopped."""
     log.info("outbox worker started")
     while True:
+        run_periodic_jobs(app)
         process_outbox(app)
         time.sleep(interval)

@@ -1,0 +1,237 @@
+"""Holding, booking, cancelling and moving appointments.
+
+Every change to who holds which time goes through the claims table in one transaction
+(claims.py), so capacity holds under any number of concurrent requests. A hold is a booking
+in state "held" with an expiry; an expired hold is released before the next search.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..models import Appointment, SlotClaim
+from .claims import add_claims, taken_units
+from .slots import Schedule, Slot, day_window, free_slots, local_day, schedule_of
+
+HOLD = dt.timedelta(minutes=10)  # time to confirm a chosen slot
+EMAIL_HOLD = dt.timedelta(minutes=30)  # time to open the confirmation link (booking without an account)
+OPEN_STATES = ("held", "booked")
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out on the phone
+
+
+class BookingError(Exception):
+    """A booking step that cannot be done; `message` is what the citizen reads."""
+
+    status = 409
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class SlotGone(BookingError):
+    pass
+
+
+class LimitReached(BookingError):
+    status = 429
+
+
+class TooLate(BookingError):
+    status = 403
+
+
+SLOT_GONE = "Dieser Termin ist leider nicht mehr frei. Bitte wählen Sie eine andere Uhrzeit."
+HOLD_EXPIRED = ("Ihre Reservierung ist abgelaufen und der Termin wurde wieder freigegeben. "
+                "Bitte wählen Sie erneut eine Uhrzeit.")
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A service bookable at a location of a municipality, with everything from katalog.json."""
+
+    slug: str
+    service_id: str
+    location_id: str
+    service: Mapping[str, Any]
+    location: Mapping[str, Any]
+    booking: Mapping[str, Any]  # the service's "booking" block
+    schedule: Schedule
+
+    @property
+    def duration(self) -> dt.timedelta:
+        return dt.timedelta(minutes=int(self.booking["duration"]))
+
+
+def offer_of(katalog: Mapping[str, Any], service_id: str, location_id: str) -> Offer | None:
+    service = katalog["services"].get(service_id)
+    booking = (service or {}).get("booking")
+    if not booking or location_id not in booking["locations"]:
+        return None
+    location = katalog["locations"].get(location_id)
+    if location is None:
+        return None
+    return Offer(katalog["municipality"]["slug"], service_id, location_id, service, location, booking,
+                 schedule_of(location))
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def release_expired_holds(session: Session, now: dt.datetime) -> None:
+    session.execute(delete(Appointment).where(Appointment.status == "held", Appointment.held_until < now))
+    session.commit()
+
+
+def free_on(session: Session, offer: Offer, day: dt.date, now: dt.datetime,
+            ignore: Appointment | None = None) -> list[Slot]:
+    """Free times on a local day; `ignore` treats an appointment's own time as free (moving)."""
+    start, end = day_window(day)
+    taken = taken_units(session, offer.slug, offer.location_id, start, end)
+    if ignore is not None:
+        own = session.execute(select(SlotClaim.counter, SlotClaim.unit_start)
+                              .where(SlotClaim.appointment_id == ignore.id))
+        taken -= {(counter, unit) for counter, unit in own}
+    return free_slots(offer.schedule, day, offer.duration, taken, now)
+
+
+def free_day_counts(session: Session, offer: Offer, days: list[dt.date], now: dt.datetime) -> dict[dt.date, int]:
+    """How many start times are free on each of `days` (one query for the whole range)."""
+    if not days:
+        return {}
+    start, _ = day_window(days[0])
+    _, end = day_window(days[-1])
+    taken = taken_units(session, offer.slug, offer.location_id, start, end)
+    return {day: len(free_slots(offer.schedule, day, offer.duration, taken, now)) for day in days}
+
+
+def open_count(session: Session, offer: Offer, now: dt.datetime, account_id: int | None,
+               email: str | None) -> int:
+    owner = Appointment.account_id == account_id if account_id is not None else Appointment.email == email
+    return int(session.scalar(
+        select(func.count()).select_from(Appointment)
+        .where(owner, Appointment.slug == offer.slug, Appointment.service_id == offer.service_id,
+               Appointment.status.in_(OPEN_STATES), Appointment.starts_at > now)) or 0)
+
+
+def hold(session: Session, offer: Offer, start: dt.datetime, persons: int, now: dt.datetime, *,
+         account_id: int | None = None, email: str | None = None) -> Appointment:
+    """Hold `start` for the citizen for HOLD; raises SlotGone or LimitReached."""
+    if not 1 <= persons <= int(offer.booking["max_persons"]):
+        raise BookingError(f"Für diese Leistung können höchstens {offer.booking['max_persons']} Personen "
+                           "in einem Termin kommen.")
+    release_expired_holds(session, now)
+    limit = int(offer.booking.get("max_open", 1))
+    if open_count(session, offer, now, account_id, email) >= limit:
+        raise LimitReached(
+            f"Sie haben für diese Leistung schon {limit} offene{'n' if limit == 1 else ''} "
+            f"Termin{'' if limit == 1 else 'e'}. Sagen Sie einen ab oder verschieben Sie ihn, bevor Sie neu buchen.")
+    slot = next((s for s in free_on(session, offer, local_day(start), now) if s.start == start), None)
+    if slot is None:
+        raise SlotGone(SLOT_GONE)
+    for counter in _counters_from(slot.counter, offer.schedule.counters):
+        appointment = Appointment(slug=offer.slug, location_id=offer.location_id, service_id=offer.service_id,
+                                  starts_at=slot.start, ends_at=slot.end, counter=counter, persons=persons,
+                                  status="held", code=new_code(), account_id=account_id, email=email,
+                                  held_until=now + HOLD, created_at=now)
+        session.add(appointment)
+        try:
+            session.flush()
+            add_claims(session, offer.slug, offer.location_id, counter, slot.start, slot.end,
+                       appointment_id=appointment.id)
+            session.commit()
+            return appointment
+        except IntegrityError:
+            session.rollback()  # another request took this counter first; try the next
+    raise SlotGone(SLOT_GONE)
+
+
+def _counters_from(first: int, counters: int) -> list[int]:
+    return [first] + [c for c in range(1, counters + 1) if c != first]
+
+
+def confirm(session: Session, appointment: Appointment, now: dt.datetime) -> None:
+    if appointment.status == "booked":
+        return  # a double click or a retried request books once
+    if appointment.status != "held" or appointment.held_until is None or appointment.held_until < now:
+        session.delete(appointment)
+        session.commit()
+        raise SlotGone(HOLD_EXPIRED)
+    appointment.status = "booked"
+    appointment.booked_at = now
+    appointment.held_until = None
+    session.commit()
+
+
+def extend_hold(session: Session, appointment: Appointment, email: str, now: dt.datetime) -> None:
+    """A booking without an account waits for its e-mail confirmation a little longer."""
+    appointment.email = email
+    appointment.held_until = now + EMAIL_HOLD
+    session.commit()
+
+
+def release(session: Session, appointment: Appointment) -> None:
+    if appointment.status == "held":
+        session.delete(appointment)
+        session.commit()
+
+
+def changeable_until(offer_schedule: Schedule, appointment: Appointment) -> dt.datetime:
+    return appointment.starts_at - offer_schedule.cancel_before
+
+
+def cancel(session: Session, appointment: Appointment, schedule: Schedule, now: dt.datetime) -> None:
+    """Cancel a booking; its time is free again at once."""
+    if appointment.status == "cancelled":
+        return
+    if appointment.status != "booked":
+        raise BookingError("Dieser Termin kann nicht mehr abgesagt werden.")
+    if now > changeable_until(schedule, appointment):
+        raise TooLate(_too_late(schedule, "absagen"))
+    appointment.status = "cancelled"
+    appointment.cancelled_at = now
+    session.execute(delete(SlotClaim).where(SlotClaim.appointment_id == appointment.id))
+    session.commit()
+
+
+def move(session: Session, appointment: Appointment, offer: Offer, new_start: dt.datetime,
+         now: dt.datetime) -> None:
+    """Move a booking to another free time, in one transaction: on failure the old one stays."""
+    if appointment.status != "booked":
+        raise BookingError("Nur gebuchte Termine können verschoben werden.")
+    if now > changeable_until(offer.schedule, appointment):
+        raise TooLate(_too_late(offer.schedule, "verschieben"))
+    free = free_on(session, offer, local_day(new_start), now, ignore=appointment)
+    slot = next((s for s in free if s.start == new_start), None)
+    if slot is None:
+        raise SlotGone(SLOT_GONE)
+    appointment_id = appointment.id
+    for counter in _counters_from(slot.counter, offer.schedule.counters):
+        session.execute(delete(SlotClaim).where(SlotClaim.appointment_id == appointment_id))
+        appointment.starts_at, appointment.ends_at, appointment.counter = slot.start, slot.end, counter
+        appointment.reminded_at = None
+        try:
+            session.flush()
+            add_claims(session, offer.slug, offer.location_id, counter, slot.start, slot.end,
+                       appointment_id=appointment_id)
+            session.commit()
+            return
+        except IntegrityError:
+            session.rollback()
+    raise SlotGone(SLOT_GONE)
+
+
+def _too_late(schedule: Schedule, verb: str) -> str:
+    hours = int(schedule.cancel_before.total_seconds() // 3600)
+    return (f"Sie können diesen Termin nur bis {hours} Stunden vorher online {verb}. "
+            "Bitte rufen Sie uns an.")

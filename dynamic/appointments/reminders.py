@@ -1,0 +1,43 @@
+"""Reminders the day before: a mail through the outbox that only links to the appointment."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask
+from itsdangerous import URLSafeSerializer
+from sqlalchemy import select
+
+from ..db import session_scope
+from ..models import Account, Appointment, OutboxItem, utcnow
+from .slots import day_window, local_day
+
+
+def queue_reminders(app: Flask, now: dt.datetime | None = None) -> int:
+    """Queue one reminder for every booked appointment of tomorrow (local date) not yet reminded."""
+    now = now or (app.config.get("CLOCK") or utcnow)()
+    start, end = day_window(local_day(now) + dt.timedelta(days=1))
+    signer = URLSafeSerializer(app.config["SECRET_KEY"], salt="termin-verwalten")
+    queued = 0
+    with session_scope(app) as session, app.test_request_context("/"):
+        due = session.scalars(select(Appointment).where(
+            Appointment.status == "booked", Appointment.reminded_at.is_(None),
+            Appointment.starts_at >= start, Appointment.starts_at < end)).all()
+        for appointment in due:
+            address = appointment.email
+            if appointment.account_id is not None:
+                account = session.get(Account, appointment.account_id)
+                address = account.email if account is not None and account.email_confirmed_at else None
+            appointment.reminded_at = now
+            if not address:
+                continue
+            from flask import render_template
+
+            link = f"/{appointment.slug}/termine/termin/{appointment.code}?s={signer.dumps(appointment.code)}"
+            text = render_template("mail/termin-erinnerung.txt", base_url=app.config["PORTAL"].base_url, link=link)
+            subject, _, body = text.strip().partition("\n")
+            session.add(OutboxItem(kind="mail", account_id=appointment.account_id, payload={
+                "to": address, "subject": subject.strip(), "body": body.strip() + "\n",
+                "template": "termin-erinnerung"}))
+            queued += 1
+    return queued

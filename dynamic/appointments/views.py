@@ -1,0 +1,461 @@
+"""Citizens' booking under /<slug>/termine/: service → location → day → time → hold →
+confirm; the appointment's own page with calendar file, move and cancel.
+
+Every page works without JavaScript. Pages are found by the booking code plus either the
+logged-in account, the browser that held it, or a signed link (from the mail), so links
+keep working after logout.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import logging
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, abort, current_app, g, redirect, request, session, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
+
+from .. import auth
+from ..catalog import katalog_or_404
+from ..db import db
+from ..inbox import deliver_message
+from ..levels import LABELS, at_least
+from ..mail import queue_mail
+from ..models import Account, Appointment, utcnow
+from ..ratelimit import Limiter
+from ..render import page, remember_municipality
+from . import booking
+from .calendar_file import ics_for
+from .slots import BERLIN, bookable_days, local_day
+
+log = logging.getLogger(__name__)
+
+appointments = Blueprint("appointments", __name__, url_prefix="/<slug>/termine")
+Page = tuple[str, int] | BaseResponse
+
+MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
+          "November", "Dezember")
+WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
+STATUS = {"held": "reserviert", "booked": "gebucht", "cancelled": "abgesagt", "arrived": "erschienen",
+          "done": "erledigt", "no_show": "nicht erschienen"}
+
+
+def now() -> dt.datetime:
+    """The current time; tests may set app.config["CLOCK"] to a function."""
+    clock = current_app.config.get("CLOCK")
+    return clock() if clock else utcnow()
+
+
+@appointments.url_value_preprocessor
+def _municipality(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    slug = (values or {}).get("slug", "")
+    g.katalog = katalog_or_404(slug)
+    g.site_slug = slug
+
+
+def long_date(day: dt.date) -> str:
+    return f"{WEEKDAYS[day.weekday()]}, {day.day}. {MONTHS[day.month - 1]} {day.year}"
+
+
+def clock_text(moment: dt.datetime) -> str:
+    return moment.astimezone(BERLIN).strftime("%H:%M Uhr")
+
+
+def _offer(service_id: str, location_id: str) -> booking.Offer:
+    found = booking.offer_of(g.katalog, service_id, location_id)
+    if found is None:
+        abort(404)
+    return found
+
+
+def _town_name(location: Mapping[str, Any]) -> str | None:
+    towns = {t["id"]: t["name"] for t in g.katalog["municipality"].get("towns", [])}
+    return towns.get(location.get("town") or "")
+
+
+def _crumbs(*rest: tuple[str, str]) -> list[tuple[str, str]]:
+    base = f"/{g.katalog['municipality']['slug']}/"
+    return [("Startseite", base), ("Termine", base + "termine/"), *rest]
+
+
+def _signer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="termin-verwalten")
+
+
+def signature(code: str) -> str:
+    return str(_signer().dumps(code))
+
+
+def manage_path(appointment: Appointment, signed: bool = False) -> str:
+    path = f"/{appointment.slug}/termine/termin/{appointment.code}"
+    return path + ("?" + urlencode({"s": signature(appointment.code)}) if signed else "")
+
+
+def _signed_for(code: str) -> bool:
+    value = request.values.get("s")
+    if not value:
+        return False
+    try:
+        return bool(_signer().loads(value) == code)
+    except BadSignature:
+        return False
+
+
+def _find(slug: str, code: str) -> Appointment:
+    """The appointment, if this request may see it: its account, the browser that held it,
+    or a signed link. Anyone else gets the same 404 as for a code that does not exist."""
+    appointment = db().scalar(select(Appointment).where(Appointment.slug == slug, Appointment.code == code))
+    if appointment is None:
+        abort(404)
+    login = auth.current_login()
+    if login is not None and appointment.account_id == login.account_id:
+        return appointment
+    if code in session.get("holds", []) or _signed_for(code):
+        return appointment
+    abort(404)
+
+
+# ---------------------------------------------------------------- choosing
+
+
+@appointments.get("/")
+def services(slug: str) -> Page:
+    remember_municipality()
+    bookable = [(sid, s) for sid, s in g.katalog["services"].items() if s.get("booking")]
+    bookable.sort(key=lambda item: item[1]["name"])
+    return page("termine/start.html", "Termin buchen", crumbs=_crumbs(), services=bookable)
+
+
+@appointments.get("/<service_id>/")
+def locations(slug: str, service_id: str) -> Page:
+    service = g.katalog["services"].get(service_id)
+    if not service or not service.get("booking"):
+        abort(404)
+    places = []
+    for lid in service["booking"]["locations"]:
+        location = g.katalog["locations"].get(lid)
+        if location is not None:
+            places.append({"id": lid, "name": location["name"], "address": location.get("address", {}),
+                           "town": _town_name(location)})
+    places.sort(key=lambda p: (p["town"] or "", p["name"]))
+    return page("termine/orte.html", service["name"], crumbs=_crumbs((service["name"], request.path)),
+                service=service, service_id=service_id, places=places,
+                is_district=g.katalog["municipality"]["kind"] == "kreis",
+                level_label=LABELS[service["booking"]["trust_level"]])
+
+
+def _persons(offer: booking.Offer) -> int:
+    try:
+        persons = int(request.values.get("personen", "1"))
+    except ValueError:
+        persons = 1
+    return min(max(persons, 1), int(offer.booking["max_persons"]))
+
+
+def _moving() -> dict[str, str]:
+    """Query parameters that carry a move through the calendar (code and signature)."""
+    code = request.values.get("verschieben")
+    if not code:
+        return {}
+    extra = {"verschieben": code}
+    if request.values.get("s"):
+        extra["s"] = request.values["s"]
+    return extra
+
+
+@appointments.get("/<service_id>/<location_id>/")
+def month(slug: str, service_id: str, location_id: str) -> Page:
+    offer = _offer(service_id, location_id)
+    current = now()
+    days = bookable_days(offer.schedule, current)
+    try:
+        first = dt.date.fromisoformat(request.args.get("monat", "") + "-01")
+    except ValueError:
+        first = days[0].replace(day=1)
+    first = min(max(first, days[0].replace(day=1)), days[-1].replace(day=1))
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    in_month = [d for d in days if first <= d <= last]
+    booking.release_expired_holds(db(), current)
+    counts = booking.free_day_counts(db(), offer, in_month, current)
+    persons = _persons(offer)
+    query = {"personen": str(persons), **_moving()}
+    weeks = calendar.Calendar().monthdatescalendar(first.year, first.month)
+    previous_month = (first - dt.timedelta(days=1)).replace(day=1)
+    next_month = last + dt.timedelta(days=1)
+    return page(
+        "termine/kalender.html", f"{offer.service['name']}: Tag wählen",
+        crumbs=_crumbs((offer.service["name"], f"/{slug}/termine/{service_id}/"),
+                       (offer.location["name"], request.path)),
+        offer=offer, weeks=weeks, first=first, counts=counts, month_name=f"{MONTHS[first.month - 1]} {first.year}",
+        previous_month=previous_month if previous_month >= days[0].replace(day=1) else None,
+        next_month=next_month if next_month <= days[-1] else None, query=query, persons=persons,
+        free_total=sum(counts.values()), long_date=long_date, town=_town_name(offer.location),
+        phone=offer.location.get("phone"))
+
+
+@appointments.route("/<service_id>/<location_id>/<day>/", methods=["GET", "POST"])
+def day_view(slug: str, service_id: str, location_id: str, day: str) -> Page:
+    offer = _offer(service_id, location_id)
+    try:
+        date = dt.date.fromisoformat(day)
+    except ValueError:
+        abort(404)
+    error: str | None = None
+    status = 200
+    kept = auth.kept_form() if request.method == "GET" else None
+    if request.method == "POST":
+        outcome = _choose(offer, date)
+        if isinstance(outcome, BaseResponse):
+            return outcome
+        error, status = outcome
+    current = now()
+    booking.release_expired_holds(db(), current)
+    moving = _moving()
+    ignore = _moving_appointment(slug) if moving else None
+    slots = booking.free_on(db(), offer, date, current, ignore=ignore)
+    kept_time = (kept or {}).get("zeit") or []
+    chosen = request.form.get("zeit") or (kept_time[0] if kept_time else None)
+    return page(
+        "termine/tag.html", f"{offer.service['name']}: Uhrzeit wählen", status=status,
+        errors={"zeit": error} if error else None,
+        crumbs=_crumbs((offer.service["name"], f"/{slug}/termine/{service_id}/"),
+                       (offer.location["name"], f"/{slug}/termine/{service_id}/{location_id}/"),
+                       (long_date(date), request.path)),
+        offer=offer, date=date, long_date=long_date(date), slots=slots, chosen=chosen, clock_text=clock_text,
+        persons=_persons(offer), moving=moving, kept=kept is not None,
+        month_link=f"/{slug}/termine/{service_id}/{location_id}/?" + urlencode(
+            {"monat": date.strftime("%Y-%m"), "personen": _persons(offer), **moving}))
+
+
+def _moving_appointment(slug: str) -> Appointment:
+    return _find(slug, request.values["verschieben"])
+
+
+def _choose(offer: booking.Offer, date: dt.date) -> tuple[str, int] | BaseResponse:
+    """The POST of the day page: hold the chosen time (or move a booking to it)."""
+    try:
+        start = dt.datetime.fromisoformat(request.form.get("zeit", ""))
+    except ValueError:
+        return "Wählen Sie eine Uhrzeit.", 400
+    if start.tzinfo is None or local_day(start) != date:
+        return "Wählen Sie eine Uhrzeit.", 400
+    current = now()
+    if _moving():
+        appointment = _moving_appointment(offer.slug)
+        try:
+            booking.move(db(), appointment, offer, start, current)
+        except booking.BookingError as error:
+            return error.message, error.status
+        _tell(appointment, "Termin verschoben", "Ihr Termin wurde verschoben.")
+        return redirect(manage_path(appointment, signed=bool(request.values.get("s"))) +
+                        ("&" if request.values.get("s") else "?") + "hinweis=verschoben", code=303)
+    login = auth.current_login()
+    needed = offer.booking["trust_level"]
+    anonymous_ok = bool(offer.booking.get("without_account")) and login is None
+    if not anonymous_ok and (login is None or not at_least(login.level, needed)):
+        data = {key: values for key, values in request.form.lists() if key != "csrf_token"}
+        session["kept_form"] = {"path": request.path, "data": data,
+                                "account": login.account_id if login else session.get("login_ended_for")}
+        return redirect(auth.login_url(needed, request.path), code=303)
+    limiter: Limiter = current_app.extensions["limiter"]
+    if not limiter.hit(current_app.config["PORTAL"].booking_limit_address, "booking", request.remote_addr or "-"):
+        return ("Von Ihrem Anschluss kamen in kurzer Zeit zu viele Buchungsversuche. "
+                "Bitte warten Sie eine Stunde und versuchen Sie es dann erneut."), 429
+    try:
+        appointment = booking.hold(db(), offer, start, _persons(offer), current,
+                                   account_id=login.account_id if login else None)
+    except booking.BookingError as error:
+        log.info("hold refused: %s", type(error).__name__)
+        return error.message, error.status
+    if login is None:
+        session["holds"] = [*session.get("holds", [])[-4:], appointment.code]
+    return redirect(f"/{offer.slug}/termine/reservierung/{appointment.code}", code=303)
+
+
+# ---------------------------------------------------------------- hold and confirm
+
+
+def _offer_of(appointment: Appointment) -> booking.Offer:
+    found = booking.offer_of(g.katalog, appointment.service_id, appointment.location_id)
+    if found is None:
+        abort(404)  # switched off since: the appointment page still shows it (see termin)
+    return found
+
+
+@appointments.route("/reservierung/<code>", methods=["GET", "POST"])
+def held(slug: str, code: str) -> Page:
+    appointment = _find(slug, code)
+    if appointment.status != "held":
+        return redirect(manage_path(appointment, signed=_signed_for(code)), code=303)
+    offer = _offer_of(appointment)
+    current = now()
+    if appointment.held_until is not None and appointment.held_until < current:
+        booking.release(db(), appointment)
+        return page("konto/hinweis.html", "Reservierung abgelaufen", status=410, message=booking.HOLD_EXPIRED,
+                    link=(f"/{slug}/termine/{offer.service_id}/{offer.location_id}/", "Neue Uhrzeit wählen"))
+    errors: dict[str, str] = {}
+    email = ""
+    if request.method == "POST":
+        if request.form.get("aktion") == "freigeben":
+            booking.release(db(), appointment)
+            return redirect(f"/{slug}/termine/{offer.service_id}/{offer.location_id}/", code=303)
+        if appointment.account_id is not None:
+            try:
+                booking.confirm(db(), appointment, current)
+            except booking.BookingError as error:
+                return page("konto/hinweis.html", "Reservierung abgelaufen", status=error.status,
+                            message=error.message,
+                            link=(f"/{slug}/termine/{offer.service_id}/{offer.location_id}/", "Neue Uhrzeit wählen"))
+            _booked(appointment, offer)
+            return redirect(manage_path(appointment) + "?hinweis=gebucht", code=303)
+        email = request.form.get("email", "").strip().lower()
+        from ..accounts import email_problem
+
+        if problem := email_problem(email):
+            errors["email"] = problem
+        elif booking.open_count(db(), offer, current, None, email) >= int(offer.booking.get("max_open", 1)):
+            errors["email"] = ("Für diese E-Mail-Adresse gibt es schon einen offenen Termin für diese Leistung. "
+                               "Sagen Sie ihn ab, bevor Sie neu buchen.")
+        else:
+            booking.extend_hold(db(), appointment, email, current)
+            token = signature(appointment.code)
+            queue_mail(email, "termin-bestaetigen", None,
+                       link=f"/{slug}/termine/bestaetigen/{appointment.code}?" + urlencode({"s": token}))
+            db().commit()
+            return page("konto/hinweis.html", "Bitte bestätigen Sie Ihre E-Mail-Adresse",
+                        message="Wir haben Ihnen eine E-Mail mit einem Link geschickt. Ihr Termin ist gebucht, "
+                                "sobald Sie den Link geöffnet und bestätigt haben. Bis dahin halten wir ihn "
+                                "30 Minuten für Sie frei.")
+    return page("termine/reservierung.html", "Termin prüfen und buchen", errors=errors,
+                crumbs=_crumbs(("Termin prüfen und buchen", request.path)), a=appointment, offer=offer,
+                long_date=long_date(local_day(appointment.starts_at)), clock_text=clock_text, email=email,
+                needs_email=appointment.account_id is None)
+
+
+@appointments.route("/bestaetigen/<code>", methods=["GET", "POST"])
+def confirm_by_mail(slug: str, code: str) -> Page:
+    if not _signed_for(code):
+        abort(404)
+    appointment = _find(slug, code)
+    if appointment.status == "booked":
+        return redirect(manage_path(appointment, signed=True), code=303)
+    if request.method == "GET":
+        # A button makes the booking, not the link: mail scanners open links too.
+        return page("termine/email_bestaetigen.html", "Termin verbindlich buchen", a=appointment,
+                    crumbs=_crumbs(("Termin bestätigen", request.path)), signature=request.values["s"],
+                    long_date=long_date(local_day(appointment.starts_at)), clock_text=clock_text)
+    offer = _offer_of(appointment)
+    try:
+        booking.confirm(db(), appointment, now())
+    except booking.BookingError as error:
+        return page("konto/hinweis.html", "Reservierung abgelaufen", status=error.status, message=error.message,
+                    link=(f"/{slug}/termine/{offer.service_id}/{offer.location_id}/", "Neue Uhrzeit wählen"))
+    _booked(appointment, offer)
+    return redirect(manage_path(appointment, signed=True) + "&hinweis=gebucht", code=303)
+
+
+def _booked(appointment: Appointment, offer: booking.Offer) -> None:
+    """After booking: a message in the inbox (accounts) and a mail that only links to it."""
+    link = manage_path(appointment, signed=True)
+    if appointment.account_id is not None:
+        when = f"{long_date(local_day(appointment.starts_at))}, {clock_text(appointment.starts_at)}"
+        deliver_message(
+            appointment.account_id, appointment.slug, g.katalog["municipality"]["name"],
+            f"Termin gebucht: {offer.service['name']}",
+            f"Ihr Termin ist gebucht: {when}, {offer.location['name']}.\n\nBuchungsnummer: {appointment.code}",
+            link=manage_path(appointment), notify=False)
+    address = appointment.email or _account_email(appointment.account_id)
+    if address:
+        queue_mail(address, "termin-gebucht", appointment.account_id, link=link)
+    db().commit()
+
+
+def _account_email(account_id: int | None) -> str | None:
+    account = db().get(Account, account_id) if account_id is not None else None
+    return account.email if account is not None and account.email_confirmed_at is not None else None
+
+
+def _tell(appointment: Appointment, subject: str, text: str) -> None:
+    if appointment.account_id is None:
+        return
+    service = g.katalog["services"].get(appointment.service_id, {})
+    deliver_message(appointment.account_id, appointment.slug, g.katalog["municipality"]["name"],
+                    f"{subject}: {service.get('name', appointment.service_id)}",
+                    f"{text} {long_date(local_day(appointment.starts_at))}, {clock_text(appointment.starts_at)}."
+                    f"\n\nBuchungsnummer: {appointment.code}", link=manage_path(appointment), notify=False)
+    db().commit()
+
+
+# ---------------------------------------------------------------- the appointment
+
+
+NOTICES = {
+    "gebucht": "Ihr Termin ist gebucht. Eine Bestätigung liegt in Ihrem Postfach; per E-Mail bekommen Sie "
+               "nur einen Hinweis mit dem Link zu dieser Seite.",
+    "verschoben": "Ihr Termin wurde verschoben.",
+    "abgesagt": "Ihr Termin ist abgesagt. Die Zeit ist für andere wieder frei.",
+}
+
+
+@appointments.get("/termin/<code>")
+def appointment_page(slug: str, code: str) -> Page:
+    appointment = _find(slug, code)
+    service = g.katalog["services"].get(appointment.service_id, {})
+    location = g.katalog["locations"].get(appointment.location_id, {})
+    offer = booking.offer_of(g.katalog, appointment.service_id, appointment.location_id)
+    changeable = (offer is not None and appointment.status == "booked"
+                  and now() <= booking.changeable_until(offer.schedule, appointment))
+    signed = {"s": request.args["s"]} if _signed_for(code) else {}
+    return page("termine/termin.html", f"Ihr Termin: {service.get('name', '')}",
+                crumbs=_crumbs(("Ihr Termin", request.path)), a=appointment, service=service, location=location,
+                long_date=long_date(local_day(appointment.starts_at)), clock_text=clock_text,
+                status_label=STATUS[appointment.status], changeable=changeable, signed=signed,
+                notice=NOTICES.get(request.args.get("hinweis", "")),
+                cancel_hours=int(offer.schedule.cancel_before.total_seconds() // 3600) if offer else None,
+                move_link=(f"/{slug}/termine/{appointment.service_id}/{appointment.location_id}/?" + urlencode(
+                    {"personen": appointment.persons, "verschieben": appointment.code, **signed})))
+
+
+@appointments.get("/termin/<code>/termin.ics")
+def calendar_file(slug: str, code: str) -> Response:
+    appointment = _find(slug, code)
+    if appointment.status not in ("booked", "arrived"):
+        abort(404)
+    service = g.katalog["services"].get(appointment.service_id, {})
+    location = g.katalog["locations"].get(appointment.location_id, {})
+    body = ics_for(appointment, service, location, g.katalog["municipality"]["name"],
+                   current_app.config["PORTAL"].base_url + manage_path(appointment))
+    return Response(body, mimetype="text/calendar",
+                    headers={"Content-Disposition": f'attachment; filename="termin-{appointment.code}.ics"'})
+
+
+@appointments.post("/termin/<code>/absagen")
+def cancel(slug: str, code: str) -> Page:
+    appointment = _find(slug, code)
+    offer = booking.offer_of(g.katalog, appointment.service_id, appointment.location_id)
+    schedule = offer.schedule if offer else None
+    try:
+        if schedule is None:
+            raise booking.TooLate("Dieser Termin kann nicht online abgesagt werden. Bitte rufen Sie uns an.")
+        booking.cancel(db(), appointment, schedule, now())
+    except booking.BookingError as error:
+        return page("konto/hinweis.html", "Absagen nicht möglich", status=error.status, message=error.message,
+                    link=(manage_path(appointment, signed=_signed_for(code)), "Zurück zum Termin"))
+    _tell(appointment, "Termin abgesagt", "Ihr Termin wurde abgesagt:")
+    signed = _signed_for(code)
+    return redirect(manage_path(appointment, signed=signed) + ("&" if signed else "?") + "hinweis=abgesagt", code=303)
+
+
+def my_appointments(account_id: int) -> list[Appointment]:
+    return list(db().scalars(select(Appointment).where(Appointment.account_id == account_id,
+                                                       Appointment.status != "held")
+                             .order_by(Appointment.starts_at.desc())))
+
+
+def url_of(appointment: Appointment) -> str:
+    return url_for("appointments.appointment_page", slug=appointment.slug, code=appointment.code)

@@ -1,0 +1,269 @@
+"""Booking an appointment over HTTP: hold, confirm, inbox, calendar file, move, cancel, limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from icalendar import Calendar
+
+from dynamic import create_app
+from dynamic.appointments.reminders import queue_reminders
+from dynamic.db import db
+from dynamic.models import Appointment, Message, OutboxItem, SlotClaim
+from tests.dynamic.booking_fixtures import MONDAY_MORNING, with_booking
+from tests.dynamic.browserlike import Browser
+from tests.dynamic.conftest import Mailbox, make_settings
+from tests.dynamic.test_profile import log_in, make_account
+
+ID_CARD = "/stadt/termine/personalausweis-beantragen/rathaus/"
+TUESDAY = "2026-12-08"
+
+
+class Clock:
+    def __init__(self, moment: dt.datetime) -> None:
+        self.moment = moment
+
+    def __call__(self) -> dt.datetime:
+        return self.moment
+
+    def advance(self, **delta: float) -> None:
+        self.moment += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(MONDAY_MORNING)
+
+
+@pytest.fixture
+def app(app_settings: dict[str, Any], fixture_output: Path, tmp_path: Path, clock: Clock) -> Iterator[Flask]:
+    output = with_booking(fixture_output, tmp_path / "booking-output")
+    application = create_app(make_settings(**{**app_settings, "output_dir": output}))
+    application.config.update(TESTING=True, CLOCK=clock)
+    yield application
+    application.extensions["db_engine"].dispose()
+
+
+def citizen(app: Flask, email: str = "lena.termin@example.org") -> tuple[Browser, int]:
+    browser = Browser(app.test_client())
+    account_id = make_account(app, email=email)
+    log_in(browser.client, app, account_id)
+    return browser, account_id
+
+
+def choose(browser: Browser, path: str = ID_CARD, day: str = TUESDAY, time: str = "08:00 Uhr") -> None:
+    browser.get(f"{path}{day}/")
+    value = re.search(r'value="([^"]+)"[^>]*>\s*<label for="[^"]+">' + time, browser.text)
+    assert value, f"{time} is not offered"
+    browser.submit("zeitwahl", zeit=value.group(1))
+
+
+def claims(app: Flask) -> int:
+    with app.app_context():
+        return db().query(SlotClaim).count()
+
+
+def test_book_with_an_account_and_get_code_calendar_file_inbox_message_and_a_mail(
+        app: Flask, mailbox: Mailbox, send_mail: Any) -> None:
+    browser, account_id = citizen(app)
+    browser.get("/stadt/termine/")
+    assert 'href="/stadt/termine/personalausweis-beantragen/"' in browser.text
+    browser.get("/stadt/termine/personalausweis-beantragen/")
+    assert 'href="/stadt/termine/personalausweis-beantragen/rathaus/"' in browser.text
+    browser.get(ID_CARD)
+    assert "Dezember 2026" in browser.text
+    assert 'aria-label="Dienstag, 8. Dezember 2026: 18 freie Zeiten"' in browser.text
+    assert 'aria-label="Samstag, 12. Dezember 2026: kein Termin frei"' in browser.text
+    choose(browser)
+    assert browser.url.startswith("http://localhost/stadt/termine/reservierung/")
+    assert "Wir halten diese Zeit bis 07:10 Uhr für Sie frei." in browser.text
+    assert "<dd>08:00 Uhr bis 08:15 Uhr</dd>" in browser.text
+    browser.submit("buchen", aktion="buchen")
+    assert "Ihr Termin ist gebucht." in browser.text
+    code = re.search(r'<strong class="code">([A-Z0-9-]+)</strong>', browser.text).group(1)  # type: ignore[union-attr]
+    assert "<dd>gebucht</dd>" in browser.text
+
+    ics = browser.client.get(f"/stadt/termine/termin/{code}/termin.ics")
+    event = Calendar.from_ical(ics.data).walk("VEVENT")[0]
+    assert event.decoded("dtstart") == dt.datetime(2026, 12, 8, 7, 0, tzinfo=dt.UTC)
+    assert str(event["summary"]) == "Termin: Personalausweis beantragen"
+
+    with app.app_context():
+        [message] = db().query(Message).filter_by(account_id=account_id).all()
+        assert message.subject == "Termin gebucht: Personalausweis beantragen"
+        assert code in message.body and "Dienstag, 8. Dezember 2026, 08:00 Uhr" in message.body
+    send_mail()
+    [mail] = mailbox.to("lena.termin@example.org")
+    body = mail.get_content()
+    assert mail["Subject"] == "Ihr Termin ist gebucht"
+    assert "Personalausweis" not in body and "08:00" not in body and code in body  # only the link
+    # The mail's signed link works without any login.
+    stranger = Browser(app.test_client())
+    stranger.get(mailbox.link("lena.termin@example.org", "/stadt/termine/termin/"))
+    assert f'<strong class="code">{code}</strong>' in stranger.text
+
+
+def test_a_held_time_is_gone_for_others_and_free_again_when_released(app: Flask) -> None:
+    first, _ = citizen(app, "eins@example.org")
+    choose(first)
+    second, _ = citizen(app, "zwei@example.org")
+    choose(second)  # the second counter
+    third, _ = citizen(app, "drei@example.org")
+    third.get(f"{ID_CARD}{TUESDAY}/")
+    assert ">08:00 Uhr</label>" not in third.text and ">08:15 Uhr</label>" in third.text
+    first.submit("buchen", aktion="freigeben")
+    third.get(f"{ID_CARD}{TUESDAY}/")
+    assert ">08:00 Uhr</label>" in third.text
+
+
+def test_a_hold_expires_and_the_time_is_released(app: Flask, clock: Clock) -> None:
+    browser, _ = citizen(app)
+    choose(browser)
+    clock.advance(minutes=11)
+    browser.submit("buchen", aktion="buchen")
+    assert browser.status == 410
+    assert "Ihre Reservierung ist abgelaufen und der Termin wurde wieder freigegeben." in browser.text
+    assert claims(app) == 0
+
+
+def test_the_last_free_counter_is_taken_by_one_only(app: Flask) -> None:
+    """Two citizens see 08:00 free; both counters go; a third who still sees it is told."""
+    page_of_third, _ = citizen(app, "drei@example.org")
+    page_of_third.get(f"{ID_CARD}{TUESDAY}/")  # the page still offers 08:00
+    for email in ("eins@example.org", "zwei@example.org"):
+        browser, _ = citizen(app, email)
+        choose(browser)
+    value = re.search(r'value="([^"]+)"[^>]*>\s*<label for="[^"]+">08:00 Uhr', page_of_third.text).group(1)  # type: ignore[union-attr]
+    page_of_third.submit("zeitwahl", zeit=value)
+    assert page_of_third.status == 409
+    assert "Dieser Termin ist leider nicht mehr frei. Bitte wählen Sie eine andere Uhrzeit." in page_of_third.text
+    with app.app_context():
+        assert db().query(Appointment).count() == 2
+
+
+def test_without_login_the_citizen_logs_in_and_the_chosen_time_is_kept(app: Flask) -> None:
+    browser = Browser(app.test_client())
+    browser.get(f"{ID_CARD}{TUESDAY}/")
+    value = re.search(r'value="([^"]+)"[^>]*>\s*<label for="[^"]+">09:00 Uhr', browser.text).group(1)  # type: ignore[union-attr]
+    response = browser.client.post(f"{ID_CARD}{TUESDAY}/", data={**browser.form("zeitwahl").fields, "zeit": value})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/konto/anmelden?stufe=basis&weiter=%2Fstadt%2Ftermine%2Fpersonalausweis-beantragen%2Frathaus%2F{TUESDAY}%2F"
+    account_id = make_account(app, email="spaet@example.org")
+    log_in(browser.client, app, account_id)
+    browser.get(f"{ID_CARD}{TUESDAY}/")
+    assert "Bitte bestätigen Sie die gewählte Uhrzeit noch einmal." in browser.text
+    assert browser.form("zeitwahl").fields["zeit"] == value
+
+
+def test_one_open_appointment_per_service_and_account(app: Flask) -> None:
+    browser, _ = citizen(app)
+    choose(browser)
+    browser.submit("buchen", aktion="buchen")
+    choose(browser, time="10:00 Uhr")
+    assert browser.status == 429
+    assert "Sie haben für diese Leistung schon 1 offenen Termin." in browser.text
+
+
+def test_move_keeps_the_code_and_frees_the_old_time(app: Flask) -> None:
+    browser, _ = citizen(app)
+    choose(browser)
+    browser.submit("buchen", aktion="buchen")
+    code = re.search(r'<strong class="code">([A-Z0-9-]+)</strong>', browser.text).group(1)  # type: ignore[union-attr]
+    browser.get(re.search(r'href="([^"]*verschieben=[^"]*)"', browser.text).group(1).replace("&amp;", "&"))  # type: ignore[union-attr]
+    assert "Sie verschieben Ihren Termin." in browser.text
+    browser.get(f"{ID_CARD}2026-12-09/?personen=1&verschieben={code}")
+    value = re.search(r'value="([^"]+)"[^>]*>\s*<label for="[^"]+">11:00 Uhr', browser.text).group(1)  # type: ignore[union-attr]
+    browser.submit("zeitwahl", zeit=value)
+    assert "Ihr Termin wurde verschoben." in browser.text
+    assert "Mittwoch, 9. Dezember 2026" in browser.text and f">{code}<" in browser.text
+    with app.app_context():
+        [claim] = db().query(SlotClaim).all()[:1]
+        assert claim.unit_start == dt.datetime(2026, 12, 9, 10, 0, tzinfo=dt.UTC)
+        assert db().query(SlotClaim).count() == 3  # 15 minutes = 3 units, the old ones are gone
+
+
+def test_cancel_frees_the_time_at_once_and_is_refused_too_late(app: Flask, clock: Clock) -> None:
+    browser, _ = citizen(app)
+    choose(browser, day="2026-12-09")
+    browser.submit("buchen", aktion="buchen")
+    page = browser.url
+    browser.submit("/stadt/termine/termin/" + page.rsplit("/", 1)[1].split("?")[0] + "/absagen")
+    assert "Ihr Termin ist abgesagt. Die Zeit ist für andere wieder frei." in browser.text
+    assert claims(app) == 0
+
+    choose(browser, day="2026-12-09")
+    browser.submit("buchen", aktion="buchen")
+    code_page = browser.url.split("?")[0]
+    clock.moment = dt.datetime(2026, 12, 8, 8, 0, tzinfo=dt.UTC)  # 23 hours before
+    browser.get(code_page)
+    assert "Online verschieben oder absagen ist nicht mehr möglich." in browser.text
+    browser.get("/konto/")  # a page with a form, for the CSRF token a crafted request needs
+    response = browser.client.post(code_page.replace("http://localhost", "") + "/absagen",
+                                   data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', browser.text).group(1)})  # type: ignore[union-attr]
+    assert response.status_code == 403
+    assert "Sie können diesen Termin nur bis 24 Stunden vorher online absagen." in response.get_data(as_text=True)
+
+
+def test_a_stranger_cannot_open_someone_elses_appointment(app: Flask) -> None:
+    browser, _ = citizen(app)
+    choose(browser)
+    browser.submit("buchen", aktion="buchen")
+    path = browser.url.replace("http://localhost", "").split("?")[0]
+    other, _ = citizen(app, "fremd@example.org")
+    assert other.client.get(path).status_code == 404
+    assert other.client.get(path + "?s=gefaelscht").status_code == 404
+    assert other.client.get(path.replace("/stadt/", "/kreis/")).status_code == 404
+
+
+def test_a_long_service_for_two_persons_takes_its_whole_time(app: Flask) -> None:
+    browser, _ = citizen(app)
+    path = "/stadt/termine/eheschliessung-anmelden/rathaus/"
+    browser.get(f"{path}{TUESDAY}/?personen=2")
+    assert ">11:45 Uhr</label>" in browser.text and ">12:00 Uhr</label>" not in browser.text  # 12:30 closing
+    choose(browser, path=path)
+    browser.submit("buchen", aktion="buchen")
+    assert "<dd>08:00 Uhr bis 08:45 Uhr</dd>" in browser.text
+    assert claims(app) == 9
+
+
+def test_booking_without_an_account_needs_the_mailed_link(app: Flask, mailbox: Mailbox, send_mail: Any) -> None:
+    browser = Browser(app.test_client())
+    choose(browser, path="/kreis/termine/personalausweis-beantragen/rathaus-nordort/")
+    assert "Ihre E-Mail-Adresse" in browser.text
+    browser.submit("buchen", aktion="buchen", email="ohne.konto@example.org")
+    assert "Wir haben Ihnen eine E-Mail mit einem Link geschickt." in browser.text
+    send_mail()
+    link = mailbox.link("ohne.konto@example.org", "/kreis/termine/bestaetigen/")
+    other_browser = Browser(app.test_client())  # the link works on another device
+    other_browser.get(link)
+    other_browser.submit("bestaetigen")
+    assert "Ihr Termin ist gebucht." in other_browser.text
+    send_mail()
+    booked = mailbox.to("ohne.konto@example.org")[-1]
+    assert booked["Subject"] == "Ihr Termin ist gebucht"
+    with app.app_context():
+        [appointment] = db().query(Appointment).all()
+        assert appointment.status == "booked" and appointment.account_id is None
+
+
+def test_reminder_the_day_before_once_and_without_personal_data(app: Flask, clock: Clock, mailbox: Mailbox,
+                                                                 send_mail: Any) -> None:
+    browser, _ = citizen(app)
+    choose(browser)
+    browser.submit("buchen", aktion="buchen")
+    send_mail()
+    mailbox.clear()
+    assert queue_reminders(app, now=MONDAY_MORNING) == 1
+    assert queue_reminders(app, now=MONDAY_MORNING) == 0
+    send_mail()
+    [mail] = mailbox.messages
+    assert mail["Subject"] == "Erinnerung an Ihren Termin morgen"
+    assert "Personalausweis" not in mail.get_content() and "08:00" not in mail.get_content()
+    with app.app_context():
+        assert db().query(OutboxItem).filter(OutboxItem.done_at.is_(None)).count() == 0
