@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import re
 import secrets
+from typing import Any
 
 from flask import Blueprint, current_app, g, redirect, request, url_for
 from sqlalchemy import delete, select
@@ -27,9 +28,10 @@ from .auth import (
     token_hash,
 )
 from .db import db
+from .inbox import unread_count
 from .levels import LABELS, LEVELS, MEANS, is_level
 from .mail import queue_mail
-from .models import Account, EmailToken, utcnow
+from .models import Account, Appointment, EmailToken, utcnow
 from .passwords import hash_password, needs_rehash, problem_with, verify_password
 from .ratelimit import Limiter
 from .render import page, remember_municipality
@@ -110,7 +112,29 @@ def overview() -> Page:
     login = current_login()
     assert account is not None and login is not None
     return page("konto/index.html", "Mein Konto", account=account, login=login, level_label=LABELS[login.level],
-                means_label=MEANS.get(login.means, login.means), levels=LEVELS, notice=_notice())
+                means_label=MEANS.get(login.means, login.means), levels=LEVELS, notice=_notice(),
+                unread=unread_count(account.id), appointments=upcoming_appointments(account.id))
+
+
+def upcoming_appointments(account_id: int) -> list[dict[str, Any]]:
+    """The account's booked appointments from today on, in every municipality, soonest first."""
+    from .appointments.slots import BERLIN
+    from .catalog import katalog
+
+    rows = db().scalars(select(Appointment).where(
+        Appointment.account_id == account_id, Appointment.status == "booked",
+        Appointment.starts_at >= utcnow() - dt.timedelta(hours=1)).order_by(Appointment.starts_at)).all()
+    found = []
+    for row in rows:
+        known = katalog(row.slug) or {"services": {}, "locations": {}, "municipality": {"name": row.slug}}
+        found.append({
+            "when": row.starts_at.astimezone(BERLIN).strftime("%d.%m.%Y, %H:%M Uhr"),
+            "service": known["services"].get(row.service_id, {}).get("name", row.service_id),
+            "place": known["locations"].get(row.location_id, {}).get("name", row.location_id),
+            "municipality": known["municipality"]["name"],
+            "link": f"/{row.slug}/termine/termin/{row.code}",
+        })
+    return found
 
 
 NOTICES = {

@@ -6,7 +6,7 @@ Mail never carries the content: it only says that a message is waiting.
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from . import auth
@@ -31,8 +31,8 @@ def deliver_message(account_id: int, slug: str | None, sender: str, subject: str
 
 
 def unread_count(account_id: int) -> int:
-    return len(db().scalars(select(Message.id).where(Message.account_id == account_id,
-                                                     Message.read_at.is_(None))).all())
+    return int(db().scalar(select(func.count()).select_from(Message).where(
+        Message.account_id == account_id, Message.read_at.is_(None))) or 0)
 
 
 @inbox.get("/")

@@ -267,3 +267,26 @@ def test_reminder_the_day_before_once_and_without_personal_data(app: Flask, cloc
     assert "Personalausweis" not in mail.get_content() and "08:00" not in mail.get_content()
     with app.app_context():
         assert db().query(OutboxItem).filter(OutboxItem.done_at.is_(None)).count() == 0
+
+
+def test_mein_konto_lists_the_appointment_and_the_inbox_shows_the_message(app: Flask) -> None:
+    browser, _ = citizen(app)
+    choose(browser)
+    browser.submit("buchen", aktion="buchen")
+    code = re.search(r'<strong class="code">([A-Z0-9-]+)</strong>', browser.text).group(1)  # type: ignore[union-attr]
+    browser.get("/konto/")
+    assert f'href="/stadt/termine/termin/{code}"' in browser.text
+    assert "08.12.2026, 08:00 Uhr: Personalausweis beantragen" in browser.text
+    assert "<strong>1 ungelesen</strong>" in browser.text
+    browser.get("/postfach/")
+    assert "<span class=\"visually-hidden\">Ungelesen: </span>Termin gebucht: Personalausweis beantragen" in browser.text
+    message_link = re.search(r'href="(/postfach/\d+)"', browser.text).group(1)  # type: ignore[union-attr]
+    browser.get(message_link)
+    assert f"Buchungsnummer: {code}" in browser.text
+    other, _ = citizen(app, "neugierig@example.org")
+    assert other.client.get(message_link).status_code == 404
+    browser.get("/konto/")
+    assert "ungelesen" not in browser.text
+    browser.get(message_link)
+    browser.submit(message_link + "/loeschen")
+    assert "Die Nachricht wurde gelöscht." in browser.text and "Ihr Postfach ist leer." in browser.text
