@@ -27,7 +27,6 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     from .saml.sp import saml
     from .sites import sites
     from .staff import staff
-    from .staff import staff
 
     settings = settings or settings_from_env()
     app = Flask(__name__, static_folder=None)
@@ -53,7 +52,6 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     app.register_blueprint(accounts)
     app.register_blueprint(profile)
     app.register_blueprint(saml)
-    app.register_blueprint(staff)
     app.register_blueprint(staff)
     app.register_blueprint(inbox)
     app.register_blueprint(appointments)
