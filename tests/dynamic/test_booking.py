@@ -78,8 +78,9 @@ def test_book_with_an_account_and_get_code_calendar_file_inbox_message_and_a_mai
     assert 'href="/stadt/termine/personalausweis-beantragen/rathaus/"' in browser.text
     browser.get(ID_CARD)
     assert "Dezember 2026" in browser.text
-    assert 'aria-label="Dienstag, 8. Dezember 2026: 18 freie Zeiten"' in browser.text
-    assert 'aria-label="Samstag, 12. Dezember 2026: kein Termin frei"' in browser.text
+    assert ('<span class="visually-hidden">Dienstag, 8. Dezember 2026: </span><span aria-hidden="true">8</span> '
+            '<span class="count">18 frei</span>') in browser.text
+    assert '<span class="visually-hidden">Samstag, 12. Dezember 2026: kein Termin frei</span>' in browser.text
     choose(browser)
     assert browser.url.startswith("http://localhost/stadt/termine/reservierung/")
     assert "Wir halten diese Zeit bis 07:10 Uhr für Sie frei." in browser.text
