@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from .models import (
+    AppointmentSwitch,
+    AppointmentType,
     Contact,
     Duration,
     EverydayWords,
@@ -52,6 +54,8 @@ class ServiceEntry:
     contact_ids: tuple[str, ...]
     form_enabled: bool
     appointment_location_ids: tuple[str, ...]
+    # The municipality's switch that makes appointments bookable online (None: booking is off).
+    booking: AppointmentSwitch | None = None
     # Digests of every file this entry was resolved from (service, local part, offices,
     # locations, contacts, life situations, related services): its page's inputs.
     sources: tuple[str, ...] = ()
@@ -59,6 +63,12 @@ class ServiceEntry:
     @property
     def name(self) -> str:
         return self.service.name
+
+    @property
+    def appointment(self) -> AppointmentType | None:
+        """The service's appointment type, whether or not booking is switched on."""
+        online = self.service.online
+        return online.appointment if online else None
 
     @property
     def per_town(self) -> bool:

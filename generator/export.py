@@ -6,7 +6,7 @@ import json
 from typing import Any
 from xml.sax.saxutils import escape
 
-from .catalog import Catalog
+from .catalog import Catalog, ServiceEntry
 
 KATALOG_VERSION = 1
 
@@ -14,6 +14,7 @@ KATALOG_VERSION = 1
 def katalog(catalog: Catalog, base_url: str) -> dict[str, Any]:
     """What the dynamic services read: services, online features, units, locations."""
     m = catalog.municipality
+    booked = {lid for entry in catalog.services.values() for lid in entry.appointment_location_ids}
     services = {}
     for sid, entry in catalog.services.items():
         s = entry.service
@@ -27,6 +28,7 @@ def katalog(catalog: Catalog, base_url: str) -> dict[str, Any]:
             "online": s.online.model_dump(mode="json", exclude_none=True) if s.online else None,
             "form_enabled": entry.form_enabled,
             "appointment_locations": list(entry.appointment_location_ids),
+            "booking": _service_booking(entry),
             "responsible": [
                 {"unit": r.unit_id, "town": r.town.id if r.town else None, "locations": list(r.location_ids)}
                 for r in entry.responsibilities
@@ -55,7 +57,11 @@ def katalog(catalog: Catalog, base_url: str) -> dict[str, Any]:
             for uid, u in catalog.units.items()
         },
         "locations": {
-            lid: {**loc.model_dump(mode="json", exclude_none=True), "url": f"/{catalog.slug}/standorte/{lid}/"}
+            lid: {
+                **loc.model_dump(mode="json", exclude_none=True, exclude={"booking"}),
+                "url": f"/{catalog.slug}/standorte/{lid}/",
+                "booking": loc.booking_settings.model_dump(mode="json") if lid in booked else None,
+            }
             for lid, loc in catalog.locations.items()
         },
         "life_situations": {
@@ -66,6 +72,21 @@ def katalog(catalog: Catalog, base_url: str) -> dict[str, Any]:
             }
             for lid, s in catalog.life_situations.items()
         },
+    }
+
+
+def _service_booking(entry: ServiceEntry) -> dict[str, Any] | None:
+    """How citizens book the service online, or None where the municipality has not switched it on."""
+    appointment, switch = entry.appointment, entry.booking
+    if appointment is None or switch is None:
+        return None
+    return {
+        "duration": appointment.duration,
+        "max_persons": appointment.max_persons,
+        "trust_level": appointment.trust_level,
+        "without_account": switch.without_account,
+        "max_open": switch.max_open,
+        "locations": list(switch.locations),
     }
 
 

@@ -142,9 +142,25 @@ class Authority(Model):
     url: HttpsUrl | None = None
 
 
+def _five_minute_grid(minutes: int, what: str) -> int:
+    """Appointment times lie on a grid of 5 minutes (the booking's slot claims, DOMAIN: Termine)."""
+    if minutes % 5:
+        raise ValueError(f"{what} must be a multiple of 5 minutes, got {minutes}")
+    return minutes
+
+
 class AppointmentType(Model):
-    duration: int = Field(gt=0, le=480, description="Dauer eines Termins in Minuten")
+    duration: int = Field(gt=0, le=480, description="Dauer eines Termins in Minuten (ein Vielfaches von 5)")
     max_persons: int = Field(1, ge=1, le=10, description="Personen, die in einem Termin bedient werden können")
+    trust_level: TrustLevel = Field(
+        "basis",
+        description="Vertrauensniveau, das das Buchen eines Termins verlangt (unabhängig vom Niveau des Formulars)",
+    )
+
+    @field_validator("duration")
+    @classmethod
+    def _on_the_grid(cls, value: int) -> int:
+        return _five_minute_grid(value, "the duration")
 
 
 class OnlineService(Model):
@@ -292,8 +308,14 @@ class AccessibilityStatement(Model):
 
 
 class AppointmentSwitch(Model):
-    service: Id
-    locations: list[Id] = Field(min_length=1)
+    service: Id = Field(description="Leistung, deren Termine hier online buchbar sind (braucht online.appointment)")
+    locations: list[Id] = Field(min_length=1, description="Standorte, an denen die Termine gebucht werden")
+    without_account: bool = Field(
+        False, description="Buchen auch ohne Konto, mit bestätigter E-Mail-Adresse (nur bei Vertrauensniveau basis)"
+    )
+    max_open: int = Field(
+        1, ge=1, le=10, description="Offene Termine je Konto oder E-Mail-Adresse für diese Leistung (gegen Hamstern)"
+    )
 
 
 class Features(Model):
@@ -371,6 +393,24 @@ class OpeningHours(Model):
         return self
 
 
+def _without_overlaps(hours: list[OpeningHours]) -> list[OpeningHours]:
+    for day in WEEKDAYS:
+        spans = sorted((h.opens, h.closes) for h in hours if day in h.days)
+        for (_, first_end), (second_start, _) in zip(spans, spans[1:], strict=False):
+            if second_start < first_end:
+                raise ValueError(f"opening hours overlap on {day}: {second_start} is before {first_end}")
+    return hours
+
+
+def outside_hours(inner: OpeningHours, outer: list[OpeningHours]) -> list[str]:
+    """The weekdays on which the span of `inner` does not lie within one span of `outer`."""
+    return [
+        day
+        for day in inner.days
+        if not any(day in o.days and o.opens <= inner.opens and inner.closes <= o.closes for o in outer)
+    ]
+
+
 class Exception_(Model):
     date: dt.date
     closed: bool = False
@@ -389,6 +429,39 @@ class Exception_(Model):
         if self.opens and self.closes and self.opens >= self.closes:
             raise ValueError(f"opens {self.opens} is not before closes {self.closes}")
         return self
+
+
+class Booking(Model):
+    """Wie ein Standort Termine vergibt. Was fehlt, gilt mit dem genannten Standardwert."""
+
+    counters: int = Field(default=1, ge=1, le=50, description="Schalter, die gleichzeitig Termine annehmen")
+    days_ahead: int = Field(default=42, ge=1, le=365, description="So viele Tage im Voraus sind Termine buchbar")
+    lead_minutes: int = Field(
+        default=60, ge=0, le=7 * 24 * 60, description="Bis so viele Minuten vor Beginn ist ein Termin noch buchbar"
+    )
+    cancel_hours: int = Field(
+        default=24,
+        ge=0,
+        le=14 * 24,
+        description="Bis so viele Stunden vor Beginn lässt sich ein Termin absagen oder verschieben",
+    )
+    step_minutes: int = Field(
+        default=15, ge=5, le=240, description="Termine beginnen in diesem Takt, in Minuten (ein Vielfaches von 5)"
+    )
+    hours: list[OpeningHours] | None = Field(
+        default=None,
+        description="Zeiten für Termine, wenn sie von den Öffnungszeiten abweichen; sie liegen in den Öffnungszeiten",
+    )
+
+    @field_validator("step_minutes")
+    @classmethod
+    def _on_the_grid(cls, value: int) -> int:
+        return _five_minute_grid(value, "step_minutes")
+
+    @field_validator("hours")
+    @classmethod
+    def _no_overlaps(cls, hours: list[OpeningHours] | None) -> list[OpeningHours] | None:
+        return None if hours is None else _without_overlaps(hours)
 
 
 class BuildingAccess(Model):
@@ -411,16 +484,18 @@ class Location(Model):
     exceptions: list[Exception_] = Field(default_factory=list)
     accessibility: BuildingAccess | None = None
     transport: list[str] = Field(default_factory=list)
+    booking: Booking | None = Field(None, description="Terminvergabe an diesem Standort")
 
     @field_validator("opening_hours")
     @classmethod
     def _no_overlaps(cls, hours: list[OpeningHours]) -> list[OpeningHours]:
-        for day in WEEKDAYS:
-            spans = sorted((h.opens, h.closes) for h in hours if day in h.days)
-            for (_, first_end), (second_start, _) in zip(spans, spans[1:], strict=False):
-                if second_start < first_end:
-                    raise ValueError(f"opening hours overlap on {day}: {second_start} is before {first_end}")
-        return hours
+        return _without_overlaps(hours)
+
+    @property
+    def booking_settings(self) -> Booking:
+        """The booking block with every default filled, hours defaulting to the opening hours."""
+        booking = self.booking or Booking()
+        return booking if booking.hours is not None else booking.model_copy(update={"hours": self.opening_hours})
 
     @field_validator("exceptions")
     @classmethod

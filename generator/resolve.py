@@ -30,9 +30,12 @@ def resolve_municipality(content: MunicipalityContent, valid: ValidContent) -> C
     for cid, contact in sorted(content.contacts.items()):
         for sid in contact.services:
             contacts_for[sid].append(cid)
-    appointment_locations: dict[str, list[str]] = defaultdict(list)
-    for switch in m.features.appointments:
-        appointment_locations[switch.service].extend(switch.locations)
+    # Validation allows one switch per service; its locations without repeats.
+    switches = {
+        switch.service: switch.model_copy(update={"locations": list(dict.fromkeys(switch.locations))})
+        for switch in m.features.appointments
+        if switch.service in valid.services
+    }
 
     no_local = LocalService()
     # Most services have no local part: their offices depend only on level and role, so
@@ -53,10 +56,13 @@ def resolve_municipality(content: MunicipalityContent, valid: ValidContent) -> C
             )
             if local is no_local:
                 shared[key] = (responsibilities, office_sources)
+        switch = switches.get(sid)
+        booking_ids = tuple(switch.locations) if switch else ()
         sources = [
             source_of(service),
             source_of(local),
             *office_sources,
+            *(source_of(content.locations[lid]) for lid in booking_ids),
             *(source_of(content.contacts[cid]) for cid in contact_ids),
             *(source_of(valid.life_situations[lid]) for lid in service.life_situations),
             *(source_of(valid.services[rid]) for rid in service.related if rid in valid.services),
@@ -70,7 +76,8 @@ def resolve_municipality(content: MunicipalityContent, valid: ValidContent) -> C
             responsibilities=responsibilities,
             contact_ids=tuple(contact_ids),
             form_enabled=bool(online and online.form and sid in m.features.online_forms),
-            appointment_location_ids=tuple(dict.fromkeys(appointment_locations.get(sid, []))),
+            appointment_location_ids=booking_ids,
+            booking=switch,
             sources=tuple(sources),
         )
     entries = _sorted_by_name(entries)
@@ -152,6 +159,16 @@ def content_warnings(content: MunicipalityContent, valid: ValidContent) -> list[
     for lid, location in sorted(content.locations.items()):
         if not location.opening_hours:
             warnings.append(f'location "{lid}" has no opening hours: its page says "nur nach Vereinbarung"')
+    booked = {lid for switch in m.features.appointments for lid in switch.locations}
+    for lid, location in sorted(content.locations.items()):
+        if lid in booked and location.booking is None:
+            warnings.append(
+                f'location "{lid}" takes appointments but has no booking block: one counter and the default times apply'
+            )
+        if lid not in booked and location.booking is not None:
+            warnings.append(
+                f'location "{lid}" has a booking block, but no service is bookable there (features.appointments)'
+            )
     used = {r.unit_id for r in _all_responsibilities(content, valid)}
     for uid in sorted(used):
         if not content.units[uid].locations:

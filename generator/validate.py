@@ -29,6 +29,7 @@ from .models import (
     Municipality,
     Service,
     Unit,
+    outside_hours,
 )
 
 
@@ -73,6 +74,13 @@ TYPE_WORDS = {
     "date_parsing": "expected a date as YYYY-MM-DD",
     "date_type": "expected a date as YYYY-MM-DD",
     "date_from_datetime_parsing": "expected a date as YYYY-MM-DD",
+}
+
+BOUND_WORDS = {
+    "greater_than_equal": ("at least", "ge"),
+    "greater_than": ("more than", "gt"),
+    "less_than_equal": ("at most", "le"),
+    "less_than": ("less than", "lt"),
 }
 
 
@@ -129,6 +137,9 @@ def _message(error: dict[str, Any], model: type[BaseModel], loc: Loc) -> str:
         return f"expected one of {', '.join(allowed)}; got {_show(value)}" + did_you_mean(str(value), allowed)
     if kind == "string_pattern_mismatch":
         return f"{_pattern_hint(error['ctx']['pattern'])}, got {_show(value)}"
+    if kind in BOUND_WORDS:
+        words, key = BOUND_WORDS[kind]
+        return f"expected {words} {error['ctx'][key]}, got {_show(value)}"
     if kind == "value_error":
         return str(error["ctx"]["error"])
     if kind in ("too_short", "string_too_short"):
@@ -373,20 +384,7 @@ def _check_municipality(
                         f'service "{sid}" has no online form (online.form) to switch on',
                     )
                 )
-    for index, switch in enumerate(m.features.appointments):
-        switch_loc: Loc = ("features", "appointments", index, "service")
-        if ref(doc, switch_loc, switch.service, known.services, "service") and switch.service in valid.services:
-            online = valid.services[switch.service].online
-            if online is None or online.appointment is None:
-                problems.append(
-                    Problem(
-                        doc.rel,
-                        doc.line_of(switch_loc),
-                        _dotted(switch_loc),
-                        f'service "{switch.service}" has no appointment type (online.appointment)',
-                    )
-                )
-        ref.each(doc, ("features", "appointments", index, "locations"), switch.locations, locations, "location")
+    _check_appointment_switches(content, valid, known, ref, problems)
 
     for uid, unit_model in content.units.items():
         udoc = content.docs[("units", uid)]
@@ -397,6 +395,7 @@ def _check_municipality(
             problems.append(Problem(udoc.rel, udoc.line_of(("parent",)), "parent", "units form a cycle through parent"))
     for lid, location in content.locations.items():
         _town_ref(ref, content.docs[("locations", lid)], location.town, town_ids, m, problems)
+        _check_booking_hours(location, content.docs[("locations", lid)], problems)
     for cid, contact in content.contacts.items():
         cdoc = content.docs[("contacts", cid)]
         ref(cdoc, ("unit",), contact.unit, units, "unit")
@@ -415,6 +414,90 @@ def _check_municipality(
             ref(sdoc, ("town_units", town_id), unit_id, units, "unit")
         ref.each(sdoc, ("contacts",), local.contacts, known.contacts, "contact")
         ref.each(sdoc, ("locations",), local.locations, locations, "location")
+
+
+def _check_appointment_switches(
+    content: MunicipalityContent, valid: ValidContent, known: Known, ref: RefCheck, problems: list[Problem]
+) -> None:
+    """Each switch names a service that has an appointment type, once, and locations of this
+    municipality that can take appointments."""
+    m, doc = content.municipality, content.doc
+    first_switch: dict[str, int] = {}
+
+    def problem(loc: Loc, message: str) -> None:
+        problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc), message))
+
+    for index, switch in enumerate(m.features.appointments):
+        switch_loc: Loc = ("features", "appointments", index, "service")
+        if switch.service in first_switch:
+            problem(
+                switch_loc,
+                f'service "{switch.service}" is switched on twice (also features.appointments'
+                f"[{first_switch[switch.service]}]); list all its locations in one entry",
+            )
+        first_switch.setdefault(switch.service, index)
+        if ref(doc, switch_loc, switch.service, known.services, "service") and switch.service in valid.services:
+            online = valid.services[switch.service].online
+            appointment = online.appointment if online else None
+            if appointment is None:
+                problem(
+                    switch_loc,
+                    f'service "{switch.service}" has no appointment type to switch on; give it '
+                    "online.appointment with the duration in content/services/"
+                    f"{switch.service}.yaml, or remove this entry",
+                )
+            elif switch.without_account and appointment.trust_level != "basis":
+                problem(
+                    ("features", "appointments", index, "without_account"),
+                    f'service "{switch.service}" needs trust level {appointment.trust_level} for booking '
+                    "(online.appointment.trust_level), which a booking without an account cannot reach",
+                )
+        locations_loc: Loc = ("features", "appointments", index, "locations")
+        for position, lid in enumerate(switch.locations):
+            if not ref(doc, (*locations_loc, position), lid, known.locations, "location"):
+                continue
+            location = content.locations.get(lid)
+            if location is None:
+                continue  # the location's own file has errors, reported there
+            ldoc = content.docs[("locations", lid)]
+            if m.kind == "kreis" and location.town is None:
+                problems.append(
+                    Problem(
+                        ldoc.rel,
+                        ldoc.line_of(("town",)),
+                        "town",
+                        f'location "{lid}" takes appointments (features.appointments[{index}]), so in a district '
+                        "it needs its town: citizens choose where to book by town",
+                    )
+                )
+            if not location.booking_settings.hours:
+                problems.append(
+                    Problem(
+                        ldoc.rel,
+                        ldoc.line_of(("opening_hours",)),
+                        "opening_hours",
+                        f'location "{lid}" takes appointments (features.appointments[{index}]) but has no '
+                        "opening hours and no booking.hours",
+                    )
+                )
+
+
+def _check_booking_hours(location: Location, doc: Document, problems: list[Problem]) -> None:
+    booking = location.booking
+    if booking is None or booking.hours is None:
+        return
+    for index, span in enumerate(booking.hours):
+        days = outside_hours(span, location.opening_hours)
+        if days:
+            problems.append(
+                Problem(
+                    doc.rel,
+                    doc.line_of(("booking", "hours", index)),
+                    f"booking.hours[{index}]",
+                    f"{span.opens} to {span.closes} on {', '.join(days)} lies outside the opening hours; "
+                    "booking hours must lie within them",
+                )
+            )
 
 
 def _town_ref(

@@ -83,3 +83,38 @@ def test_every_municipality_switches_on_features_at_its_own_speed(valid: ValidCo
     switched = {slug: (len(c.municipality.features.online_forms), len(c.municipality.features.appointments))
                 for slug, c in valid.municipalities.items()}
     assert len(set(switched.values())) > 1
+
+
+def test_every_booking_location_says_how_many_counters_take_appointments(valid: ValidContent) -> None:
+    for slug, content in valid.municipalities.items():
+        for switch in content.municipality.features.appointments:
+            for lid in switch.locations:
+                assert content.locations[lid].booking is not None, f"{slug}: {lid}"
+
+
+def test_only_one_municipality_lets_citizens_book_without_an_account(valid: ValidContent) -> None:
+    without = {slug for slug, c in valid.municipalities.items()
+               if any(s.without_account for s in c.municipality.features.appointments)}
+    assert without == {"hamm"}
+
+
+@pytest.mark.parametrize("slug", sorted(DISTRICT_TOWNS))
+def test_districts_book_in_several_towns_and_phone_in_others(valid: ValidContent, slug: str) -> None:
+    content = valid.municipalities[slug]
+    catalog = resolve(valid)[slug]
+    entry = catalog.services["personalausweis-beantragen"]
+    booking_towns = {content.locations[lid].town for lid in entry.appointment_location_ids}
+    all_towns = {t.id for t in content.municipality.towns}
+    assert len(booking_towns) >= 3
+    assert all_towns - booking_towns
+
+
+APPOINTMENT_MINUTES = {"personalausweis-beantragen": 15, "reisepass-beantragen": 15, "eheschliessung-anmelden": 45,
+                       "wohnsitz-anmelden": 15}
+
+
+@pytest.mark.parametrize(("sid", "minutes"), APPOINTMENT_MINUTES.items())
+def test_appointments_take_as_long_as_they_do_at_the_counter(valid: ValidContent, sid: str, minutes: int) -> None:
+    online = valid.services[sid].online
+    assert online is not None and online.appointment is not None
+    assert online.appointment.duration == minutes

@@ -78,7 +78,12 @@ def test_features_switch_forms_and_appointments_per_municipality(catalogs: dict[
     assert city.services["meldebescheinigung"].form_enabled
     assert not district.services["meldebescheinigung"].form_enabled
     assert city.services["personalausweis-beantragen"].appointment_location_ids == ("rathaus",)
-    assert district.services["personalausweis-beantragen"].appointment_location_ids == ()
+    assert city.services["eheschliessung-anmelden"].appointment_location_ids == ("rathaus",)
+    assert district.services["personalausweis-beantragen"].appointment_location_ids == ("rathaus-nordort",)
+    assert district.services["eheschliessung-anmelden"].appointment_location_ids == ()
+    assert district.services["eheschliessung-anmelden"].booking is None
+    switch = district.services["personalausweis-beantragen"].booking
+    assert switch is not None and (switch.without_account, switch.max_open) == (True, 1)
 
 
 def test_contacts_are_attached_to_their_services(catalogs: dict[str, Catalog]) -> None:
@@ -88,8 +93,21 @@ def test_contacts_are_attached_to_their_services(catalogs: dict[str, Catalog]) -
 
 def test_editors_are_warned_where_the_general_office_stands_in(catalogs: dict[str, Catalog]) -> None:
     assert catalogs["stadt"].warnings == (
-        "no office named for road_traffic: those services show the general office",
+        "no office named for registry_office, road_traffic: those services show the general office",
     )
     assert catalogs["kreis"].warnings == (
         "towns without an office for citizens_office (their general office is shown): Südort",
+        "towns without an office for registry_office (their general office is shown): Nordort, Südort",
     )
+
+
+def test_editors_are_warned_where_booking_settings_are_missing_or_unused(content: Path) -> None:
+    rathaus = content / "municipalities/stadt/locations/rathaus.yaml"
+    rathaus.write_text(rathaus.read_text(encoding="utf-8").replace("booking: {counters: 2}\n", ""), encoding="utf-8")
+    suedort = content / "municipalities/kreis/locations/rathaus-suedort.yaml"
+    suedort.write_text(suedort.read_text(encoding="utf-8") + "booking: {counters: 1}\n", encoding="utf-8")
+    catalogs = resolve(check(content))
+    assert ('location "rathaus" takes appointments but has no booking block: one counter and the default times apply'
+            in catalogs["stadt"].warnings)
+    assert ('location "rathaus-suedort" has a booking block, but no service is bookable there (features.appointments)'
+            in catalogs["kreis"].warnings)

@@ -25,7 +25,7 @@ def edit(path: Path, old: str, new: str) -> None:
 def test_fixture_content_is_valid(content: Path) -> None:
     valid = check(content)
     assert set(valid.municipalities) == {"stadt", "kreis"}
-    assert len(valid.services) == 4
+    assert len(valid.services) == 5
 
 
 CASES = [
@@ -78,6 +78,36 @@ CASES = [
     pytest.param("municipalities/kreis/municipality.yaml", "citizens_office: buergerbuero-nordort", "citizens_office: rathaus-suedort",
                  'content/municipalities/kreis/municipality.yaml:16: towns[0].offices.citizens_office: unit "rathaus-suedort" belongs to suedort, not to nordort',
                  id="town-office-of-other-town"),
+    pytest.param("services/personalausweis-beantragen.yaml", "appointment: {duration: 15}", "appointment: {duration: 12}",
+                 "content/services/personalausweis-beantragen.yaml:16: online.appointment.duration: the duration must be a multiple of 5 minutes, got 12",
+                 id="appointment-off-the-5-minute-grid"),
+    pytest.param("municipalities/stadt/locations/rathaus.yaml", "booking: {counters: 2}", "booking: {counters: 0}",
+                 "content/municipalities/stadt/locations/rathaus.yaml:17: booking.counters: expected at least 1, got 0",
+                 id="no-counter"),
+    pytest.param("municipalities/stadt/locations/rathaus.yaml", "booking: {counters: 2}", "booking: {counters: 2, step_minutes: 7}",
+                 "content/municipalities/stadt/locations/rathaus.yaml:17: booking.step_minutes: step_minutes must be a multiple of 5 minutes, got 7",
+                 id="step-off-the-5-minute-grid"),
+    pytest.param("municipalities/stadt/locations/rathaus.yaml", "booking: {counters: 2}", "booking: {counter: 2}",
+                 'content/municipalities/stadt/locations/rathaus.yaml:17: booking.counter: unknown key; did you mean "counters"?',
+                 id="booking-unknown-key"),
+    pytest.param("municipalities/kreis/locations/rathaus-nordort.yaml", '      closes: "11:30"', '      closes: "12:30"',
+                 "content/municipalities/kreis/locations/rathaus-nordort.yaml:11: booking.hours[0]: 08:00 to 12:30 on mo, tu, we, th lies outside the opening hours; booking hours must lie within them",
+                 id="booking-hours-outside-opening-hours"),
+    pytest.param("municipalities/kreis/locations/rathaus-nordort.yaml", "town: nordort\n", "",
+                 'content/municipalities/kreis/locations/rathaus-nordort.yaml:1: town: location "rathaus-nordort" takes appointments (features.appointments[0]), so in a district it needs its town: citizens choose where to book by town',
+                 id="district-booking-location-without-town"),
+    pytest.param("municipalities/kreis/municipality.yaml", "      without_account: true", "      without_account: true\n      max_open: 11",
+                 "content/municipalities/kreis/municipality.yaml:34: features.appointments[0].max_open: expected at most 10, got 11",
+                 id="too-many-open-appointments"),
+    pytest.param("municipalities/stadt/municipality.yaml", "    - service: eheschliessung-anmelden", "    - service: kindergeld",
+                 'content/municipalities/stadt/municipality.yaml:27: features.appointments[1].service: service "kindergeld" has no appointment type to switch on; give it online.appointment with the duration in content/services/kindergeld.yaml, or remove this entry',
+                 id="booking-for-service-without-appointment"),
+    pytest.param("municipalities/stadt/municipality.yaml", "    - service: eheschliessung-anmelden", "    - service: personalausweis-beantragen",
+                 'content/municipalities/stadt/municipality.yaml:27: features.appointments[1].service: service "personalausweis-beantragen" is switched on twice (also features.appointments[0]); list all its locations in one entry',
+                 id="booking-switched-on-twice"),
+    pytest.param("services/personalausweis-beantragen.yaml", "appointment: {duration: 15}", "appointment: {duration: 15, trust_level: hoch}",
+                 'content/municipalities/kreis/municipality.yaml:33: features.appointments[0].without_account: service "personalausweis-beantragen" needs trust level hoch for booking (online.appointment.trust_level), which a booking without an account cannot reach',
+                 id="booking-without-account-above-basis"),
     pytest.param("services/personalausweis-beantragen.yaml", "name: Personalausweis beantragen\n",
                  "name: Personalausweis beantragen\nname: Nochmal\n",
                  "content/services/personalausweis-beantragen.yaml:2: name: duplicate key (first given on line 1)",
@@ -127,3 +157,17 @@ def test_news_without_date_is_an_error(content: Path) -> None:
     edit(content / "municipalities/stadt/news/2026-11-01-neues.md", "Date: 2026-11-01\n", "")
     assert ("content/municipalities/stadt/news/2026-11-01-neues.md:1: Date: required field is missing "
             "('Date: YYYY-MM-DD')") in problems_of(content)
+
+
+def test_booking_at_a_location_of_another_municipality_is_an_error(content: Path) -> None:
+    edit(content / "municipalities/kreis/municipality.yaml", "locations: [rathaus-nordort]", "locations: [rathaus]")
+    assert ('content/municipalities/kreis/municipality.yaml:32: features.appointments[0].locations[0]: '
+            'unknown location "rathaus"; did you mean "rathaus-suedort"?') in problems_of(content)
+
+
+def test_booking_settings_default_to_the_opening_hours(content: Path) -> None:
+    locations = check(content).municipalities["stadt"].locations
+    settings = locations["rathaus"].booking_settings
+    assert (settings.counters, settings.days_ahead, settings.lead_minutes, settings.cancel_hours,
+            settings.step_minutes) == (2, 42, 60, 24, 15)
+    assert settings.hours == locations["rathaus"].opening_hours

@@ -1,0 +1,101 @@
+"""katalog.json: what the dynamic services read about booking, exactly."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.build import check
+from generator.export import KATALOG_VERSION, katalog_json
+from generator.resolve import resolve
+
+RATHAUS_HOURS = [
+    {"days": ["mo", "tu", "we", "fr"], "opens": "08:00", "closes": "12:30"},
+    {"days": ["th"], "opens": "14:00", "closes": "18:00"},
+]
+
+
+def katalogs(content: Path) -> dict[str, dict[str, Any]]:
+    # Through JSON, as the dynamic tier reads it.
+    return {slug: json.loads(katalog_json(c, "https://portal.example.org")) for slug, c in resolve(check(content)).items()}
+
+
+@pytest.fixture
+def built(content: Path) -> dict[str, dict[str, Any]]:
+    return katalogs(content)
+
+
+def test_service_booking_says_how_and_where_citizens_book(built: dict[str, dict[str, Any]]) -> None:
+    city = {sid: s["booking"] for sid, s in built["stadt"]["services"].items()}
+    assert city == {
+        "eheschliessung-anmelden": {"duration": 45, "max_persons": 2, "trust_level": "basis",
+                                    "without_account": False, "max_open": 1, "locations": ["rathaus"]},
+        "fahrzeug-zulassen": None,
+        "kindergeld": None,
+        "meldebescheinigung": None,
+        "personalausweis-beantragen": {"duration": 15, "max_persons": 1, "trust_level": "basis",
+                                       "without_account": False, "max_open": 1, "locations": ["rathaus"]},
+    }
+    district = {sid: s["booking"] for sid, s in built["kreis"]["services"].items()}
+    assert district == {
+        "eheschliessung-anmelden": None,  # an appointment type, but the district has not switched it on
+        "fahrzeug-zulassen": None,
+        "kindergeld": None,
+        "meldebescheinigung": None,
+        "personalausweis-beantragen": {"duration": 15, "max_persons": 1, "trust_level": "basis",
+                                       "without_account": True, "max_open": 1, "locations": ["rathaus-nordort"]},
+    }
+
+
+def test_location_booking_fills_every_default(built: dict[str, dict[str, Any]]) -> None:
+    assert {lid: loc["booking"] for lid, loc in built["stadt"]["locations"].items()} == {
+        "rathaus": {"counters": 2, "days_ahead": 42, "lead_minutes": 60, "cancel_hours": 24, "step_minutes": 15,
+                    "hours": RATHAUS_HOURS},  # no booking hours of its own: the opening hours
+    }
+    assert {lid: loc["booking"] for lid, loc in built["kreis"]["locations"].items()} == {
+        "kreishaus": None,
+        "rathaus-nordort": {"counters": 1, "days_ahead": 28, "lead_minutes": 60, "cancel_hours": 24,
+                            "step_minutes": 15,
+                            "hours": [{"days": ["mo", "tu", "we", "th"], "opens": "08:00", "closes": "11:30"}]},
+        "rathaus-suedort": None,  # the town without booking
+    }
+
+
+def test_locations_keep_what_the_schedule_needs(built: dict[str, dict[str, Any]]) -> None:
+    rathaus = built["stadt"]["locations"]["rathaus"]
+    assert rathaus["opening_hours"] == RATHAUS_HOURS
+    assert rathaus["exceptions"] == [{"date": "2026-12-24", "closed": True, "note": "Heiligabend"}]
+    assert rathaus["closed_on_public_holidays"] is True
+    assert "town" not in rathaus
+    assert built["kreis"]["locations"]["rathaus-nordort"]["town"] == "nordort"
+
+
+def test_katalog_keeps_its_version_and_every_earlier_key(built: dict[str, dict[str, Any]]) -> None:
+    city = built["stadt"]
+    assert city["version"] == KATALOG_VERSION == 1
+    assert set(city) == {"version", "municipality", "services", "units", "locations", "life_situations"}
+    assert set(city["services"]["personalausweis-beantragen"]) == {
+        "name", "teaser", "leika", "synonyms", "level", "url", "online", "form_enabled", "appointment_locations",
+        "responsible", "contacts", "fees", "booking"}
+    assert city["services"]["personalausweis-beantragen"]["appointment_locations"] == ["rathaus"]
+    assert set(city["locations"]["rathaus"]) == {
+        "name", "address", "geo", "opening_hours", "closed_on_public_holidays", "exceptions", "accessibility",
+        "transport", "url", "booking"}
+
+
+def test_booking_limits_and_a_higher_trust_level_reach_the_katalog(content: Path) -> None:
+    service = content / "services" / "eheschliessung-anmelden.yaml"
+    service.write_text(service.read_text(encoding="utf-8").replace(
+        "{duration: 45, max_persons: 2}", "{duration: 45, max_persons: 2, trust_level: substantiell}"), encoding="utf-8")
+    municipality = content / "municipalities" / "stadt" / "municipality.yaml"
+    municipality.write_text(municipality.read_text(encoding="utf-8").replace(
+        "    - service: eheschliessung-anmelden\n      locations: [rathaus]",
+        "    - service: eheschliessung-anmelden\n      locations: [rathaus, rathaus]\n      max_open: 2"),
+        encoding="utf-8")
+    booking = katalogs(content)["stadt"]["services"]["eheschliessung-anmelden"]["booking"]
+    assert booking == {"duration": 45, "max_persons": 2, "trust_level": "substantiell", "without_account": False,
+                       "max_open": 2, "locations": ["rathaus"]}
+
