@@ -1,4 +1,6 @@
-"""/healthz: is the app up and its database reachable (for load balancers and monitoring)."""
+"""/healthz: is the app up and its database reachable (readiness, for load balancers and
+monitoring); /healthz/live: is the process serving requests at all (liveness), without the
+database, so that an orchestrator does not restart workers when only the database is down."""
 
 from __future__ import annotations
 
@@ -15,3 +17,8 @@ def healthz() -> tuple[Response, int]:
     ok = reachable(current_app.extensions["db_engine"])
     body = {"status": "ok" if ok else "error", "database": "ok" if ok else "unreachable"}
     return jsonify(body), 200 if ok else 503
+
+
+@health.get("/healthz/live")
+def live() -> Response:
+    return jsonify({"status": "ok"})

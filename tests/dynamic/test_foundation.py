@@ -71,3 +71,13 @@ def test_production_refuses_to_start_with_broken_identity_provider_metadata(
     Path(str(files["saml_idp_metadata"])).write_text("<kaputt/>", encoding="utf-8")
     with pytest.raises(ConfigError, match="SAML_IDP_METADATA"):
         create_app(make_settings(**{**app_settings, **files}))
+
+
+def test_healthz_live_answers_without_the_database(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    def unreachable(*_args: object) -> bool:
+        raise AssertionError("liveness must not touch the database")
+
+    monkeypatch.setattr("dynamic.health.reachable", unreachable)
+    response = app.test_client().get("/healthz/live")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
