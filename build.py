@@ -7,6 +7,8 @@ python build.py serve [--port N]  build, then serve all sites on http://127.0.0.
 python build.py schema            write schema/*.schema.json (JSON Schema for editors)
 python build.py migrate           create or upgrade the database (DATABASE_URL, default SQLite under var/)
 python build.py worker            send queued mail and deliveries (the outbox), until stopped
+python build.py staff SLUG USER [--name "Anzeige Name"]  a clerk's login, new or with a new password
+                                  (password from STAFF_PASSWORD, else asked)
 --only SLUG, --out DIR, --content DIR
 """
 
@@ -48,6 +50,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     serve.add_argument("--no-watch", action="store_true", help="do not rebuild when content changes")
     commands.add_parser("migrate", parents=[common], help="create or upgrade the database (DATABASE_URL)")
     commands.add_parser("worker", parents=[common], help="process the outbox (mail) until stopped")
+    staff = commands.add_parser("staff", parents=[common], help="create a staff login or set its password")
+    staff.add_argument("slug")
+    staff.add_argument("username")
+    staff.add_argument("--name", default=None, help="name shown in the staff area")
     return parser.parse_args(argv)
 
 
@@ -126,6 +132,14 @@ def main(argv: list[str] | None = None) -> int:
             from dynamic.serve import migrate_database
 
             print(f"database migrated: {migrate_database()}")
+        elif command == "staff":
+            from dynamic.staff_accounts import StaffAccountError, ask_password, save_staff_user
+
+            try:
+                print(save_staff_user(args.slug, args.username, ask_password(args.username), args.name, args.out))
+            except StaffAccountError as error:
+                print(f"Fehler: {error}", file=sys.stderr)
+                return EXIT_CONTENT
         elif command == "worker":
             from dynamic import create_app
             from dynamic.mail import run_worker

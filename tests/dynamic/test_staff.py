@@ -521,3 +521,40 @@ def test_staff_of_one_municipality_never_reach_anothers_rows(browser: Browser, a
     browser.get(day_path(day, slug="kreis", location="rathaus-nordort"))
     assert "KRS0900" in browser.text and "angemeldet als <strong>Max Kreis</strong>" in browser.text
     assert browser.get(day_path(day)).request.path == "/stadt/verwaltung/anmelden"
+
+
+# ---------------------------------------------------------------- the operator's command
+
+
+def test_build_staff_creates_a_clerk_and_sets_a_new_password(
+        app: Flask, browser: Browser, database_url: str, staff_output: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    import build
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("PORTAL_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("PORTAL_BASE_URL", "http://localhost")
+    monkeypatch.setenv("STAFF_PASSWORD", PASSWORD)
+    assert build.main(["staff", "stadt", "neu", "--name", "Nina Neu", "--out", str(staff_output)]) == 0
+    assert capsys.readouterr().out == ("Zugang „neu“ für Stadt Beispielstadt angelegt. "
+                                       "Anmeldung unter http://localhost/stadt/verwaltung/anmelden\n")
+    log_in(browser, username="neu")
+    assert "angemeldet als <strong>Nina Neu</strong>" in browser.text
+
+    monkeypatch.setenv("STAFF_PASSWORD", "Apfelbaum Segelboot Wolke")
+    assert build.main(["staff", "stadt", "neu", "--out", str(staff_output)]) == 0
+    assert capsys.readouterr().out == ("Neues Passwort für „neu“ (Stadt Beispielstadt) gespeichert; "
+                                       "bisherige Anmeldungen sind beendet.\n")
+    browser.get("/stadt/verwaltung/")
+    assert "/stadt/verwaltung/anmelden" in browser.url  # the old login ended
+    log_in(browser, username="neu", password="Apfelbaum Segelboot Wolke")
+    assert "angemeldet als <strong>Nina Neu</strong>" in browser.text
+
+    monkeypatch.setenv("STAFF_PASSWORD", "passwort")
+    assert build.main(["staff", "stadt", "kurz", "--out", str(staff_output)]) == 1
+    assert capsys.readouterr().err == "Fehler: Wählen Sie ein Passwort mit mindestens 10 Zeichen.\n"
+    monkeypatch.setenv("STAFF_PASSWORD", PASSWORD)
+    assert build.main(["staff", "gibtsnicht", "neu", "--out", str(staff_output)]) == 1
+    assert capsys.readouterr().err == ("Fehler: Eine Kommune „gibtsnicht“ gibt es in der Ausgabe nicht. Bauen Sie "
+                                       "die Seiten zuerst (python build.py) oder prüfen Sie die Kurzbezeichnung.\n")
+    assert count(app, StaffUser, StaffUser.username == "kurz") == 0
