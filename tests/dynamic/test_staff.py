@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from dynamic.appointments.claims import add_claims
 from dynamic.appointments.slots import local_day, to_utc
 from dynamic.db import db
-from dynamic.models import Appointment, Block, CalendarFeed, SlotClaim, StaffUser, utcnow
+from dynamic.models import Appointment, Block, CalendarFeed, SlotClaim, StaffSession, StaffUser, utcnow
 from dynamic.passwords import hash_password
 from dynamic.staff_forms import day_text
 from tests.dynamic.browserlike import Browser, forms
@@ -184,6 +184,16 @@ def test_login_returns_to_the_page_asked_for(browser: Browser, clerks: dict[str,
     browser.get(day_path(today()))
     browser.submit("/stadt/verwaltung/anmelden", benutzername="schalter1", passwort=PASSWORD)
     assert browser.url == "http://localhost" + day_path(today())
+
+
+def test_an_idle_staff_login_ends(browser: Browser, app: Flask, clerks: dict[str, int]) -> None:
+    log_in(browser)
+    with app.app_context():
+        db().execute(StaffSession.__table__.update().values(last_seen_at=utcnow() - dt.timedelta(minutes=61)))
+        db().commit()
+    browser.get("/stadt/verwaltung/")
+    assert "/stadt/verwaltung/anmelden" in browser.url
+    assert count(app, StaffSession) == 0
 
 
 @pytest.mark.parametrize(("username", "password"), [("schalter1", "falsches Passwort 123"),
@@ -428,6 +438,10 @@ def test_the_feed_lists_coming_appointments_without_personal_data(browser: Brows
     add_appointment(app, "ICSPAST", day - dt.timedelta(days=1), "09:00")
     add_appointment(app, "ICSFAR", day + dt.timedelta(days=40), "09:00")
     add_appointment(app, "ICSKRS", day, "09:00", slug="kreis", location="rathaus")
+    with app.app_context():
+        db().add(Block(slug="stadt", location_id="rathaus", counter=None, starts_at=to_utc(day, dt.time(12)),
+                       ends_at=to_utc(day, dt.time(12, 30)), reason="Schulung"))
+        db().commit()
     log_in(browser)
     path = new_feed_url(browser)
 
@@ -436,7 +450,9 @@ def test_the_feed_lists_coming_appointments_without_personal_data(browser: Brows
     assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
     calendar = Calendar.from_ical(response.data)
     events = {str(e["UID"]): e for e in calendar.walk("VEVENT")}
+    blocks = {uid: events.pop(uid) for uid in list(events) if uid.startswith("sperre-")}
     assert set(events) == {"ICS0900@localhost", "ICS1000@localhost"}
+    assert [str(e["SUMMARY"]) for e in blocks.values()] == ["Gesperrt – alle Schalter: Schulung"]
     event = events["ICS1000@localhost"]
     assert str(event["SUMMARY"]) == "Personalausweis beantragen – Schalter 2"
     assert event.decoded("DTSTART") == to_utc(day + dt.timedelta(days=2), dt.time(10, 0))
