@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from . import auth
 from .db import db
 from .levels import MEANS
-from .models import Account, EmailToken, LoginSession, OutboxItem, ProfileValue, utcnow
+from .models import Account, Appointment, EmailToken, LoginSession, Message, OutboxItem, ProfileValue, utcnow
 from .passwords import verify_password
 from .render import current_site, page, remember_municipality
 
@@ -401,6 +401,9 @@ def export_data(account: Account, now: dt.datetime) -> dict[str, Any]:
                             .order_by(LoginSession.created_at))
     tokens = db().scalars(select(EmailToken).where(EmailToken.account_id == account_id).order_by(EmailToken.id))
     outbox = db().scalars(select(OutboxItem).where(OutboxItem.account_id == account_id).order_by(OutboxItem.id))
+    appointments = db().scalars(select(Appointment).where(Appointment.account_id == account_id)
+                                .order_by(Appointment.starts_at))
+    messages = db().scalars(select(Message).where(Message.account_id == account_id).order_by(Message.id))
     return {
         "format": "buergerportal-datenauskunft/1",
         "erstellt_am": _when(now),
@@ -439,11 +442,31 @@ def export_data(account: Account, now: dt.datetime) -> dict[str, Any]:
             "gueltig_bis": _when(row.expires_at),
             "benutzt_am": _when(row.used_at),
         } for row in tokens],
-        "nachrichten": [{
+        "e_mails": [{
             "art": row.kind,
             "erstellt_am": _when(row.created_at),
             "versendet_am": _when(row.done_at),
         } for row in outbox],
+        "termine": [{
+            "kommune": row.slug,
+            "leistung": row.service_id,
+            "standort": row.location_id,
+            "beginn": _when(row.starts_at),
+            "ende": _when(row.ends_at),
+            "personen": row.persons,
+            "stand": row.status,
+            "buchungsnummer": row.code,
+            "gebucht_am": _when(row.booked_at),
+            "abgesagt_am": _when(row.cancelled_at),
+        } for row in appointments],
+        "postfach": [{
+            "kommune": row.slug,
+            "absender": row.sender,
+            "betreff": row.subject,
+            "text": row.body,
+            "erhalten_am": _when(row.created_at),
+            "gelesen_am": _when(row.read_at),
+        } for row in messages],
     }
 
 

@@ -288,6 +288,10 @@ def test_mein_konto_lists_the_appointment_and_the_inbox_shows_the_message(app: F
     assert other.client.get(message_link).status_code == 404
     browser.get("/konto/")
     assert "ungelesen" not in browser.text
+    export = browser.client.get("/konto/daten/export").get_json()
+    assert [(t["buchungsnummer"], t["stand"], t["beginn"]) for t in export["termine"]] == [
+        (code, "booked", "2026-12-08T07:00:00Z")]
+    assert [m["betreff"] for m in export["postfach"]] == ["Termin gebucht: Personalausweis beantragen"]
     browser.get(message_link)
     browser.submit(message_link + "/loeschen")
     assert "Die Nachricht wurde gelöscht." in browser.text and "Ihr Postfach ist leer." in browser.text

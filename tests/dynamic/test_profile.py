@@ -19,8 +19,20 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from dynamic import auth
+from dynamic.appointments.claims import add_claims
 from dynamic.db import db, session_scope
-from dynamic.models import Account, Base, EmailToken, LoginSession, OutboxItem, ProfileValue, utcnow
+from dynamic.models import (
+    Account,
+    Appointment,
+    Base,
+    EmailToken,
+    LoginSession,
+    Message,
+    OutboxItem,
+    ProfileValue,
+    SlotClaim,
+    utcnow,
+)
 from dynamic.profile import Prefill, StoredValue, prefill, save_back, store_identity, stored_values
 from tests.dynamic.browserlike import Browser
 
@@ -473,7 +485,7 @@ def test_the_download_holds_everything_stored_about_the_citizen(app: Flask) -> N
         "zweck": "email_change", "neue_e_mail": "anna.neu@example.org", "erstellt_am": "2026-11-05T10:30:00Z",
         "gueltig_bis": "2026-11-06T10:30:00Z", "benutzt_am": None,
     }]
-    assert data["nachrichten"] == [{"art": "mail", "erstellt_am": "2026-11-05T10:30:00Z", "versendet_am": None}]
+    assert data["e_mails"] == [{"art": "mail", "erstellt_am": "2026-11-05T10:30:00Z", "versendet_am": None}]
     body = response.get_data(as_text=True)
     for secret in ("a" * 64, "c" * 64, auth.token_hash(token), token, "$argon2id$"):
         assert secret not in body
@@ -560,7 +572,16 @@ def test_deleting_the_account_removes_everything_personal_and_ends_the_login(app
             OutboxItem(kind="mail", account_id=account_id, payload={"to": EMAIL}),
             OutboxItem(kind="mail", account_id=None, payload={"to": EMAIL}),  # e.g. "already registered"
             OutboxItem(kind="mail", account_id=other, payload={"to": "bert@example.org"}),
+            Message(account_id=account_id, slug="stadt", sender="Stadt Beispielstadt", subject="Termin gebucht",
+                    body="Ihr Termin für Anna Mustermann"),
         ])
+        appointment = Appointment(slug="stadt", location_id="rathaus", service_id="personalausweis-beantragen",
+                                  starts_at=utcnow() + dt.timedelta(days=2), ends_at=utcnow() + dt.timedelta(days=2, minutes=15),
+                                  counter=1, status="booked", code="TEST-CODE", account_id=account_id)
+        session.add(appointment)
+        session.flush()
+        add_claims(session, "stadt", "rathaus", 1, appointment.starts_at.replace(second=0, microsecond=0, minute=0),
+                   appointment.starts_at.replace(second=0, microsecond=0, minute=15), appointment_id=appointment.id)
     assert set(rows_mentioning(app, EMAIL)) == {"accounts", "outbox"}
     assert all(rows_referencing(app, account_id).values())
     old_cookie = browser.client.get_cookie("sitzung")
@@ -573,9 +594,11 @@ def test_deleting_the_account_removes_everything_personal_and_ends_the_login(app
     assert f'<div class="notice" role="status"><p>{DELETED}</p></div>' in browser.text
     assert "<title>Konto gelöscht – Bürgerportal</title>" in browser.text
     assert rows_referencing(app, account_id) == {
-        "accounts.id": 0, "email_tokens.account_id": 0, "login_sessions.account_id": 0, "outbox.account_id": 0,
-        "profile_values.account_id": 0,
+        "accounts.id": 0, "appointments.account_id": 0, "email_tokens.account_id": 0, "login_sessions.account_id": 0,
+        "messages.account_id": 0, "outbox.account_id": 0, "profile_values.account_id": 0,
     }
+    with session_scope(app) as session:
+        assert session.query(SlotClaim).count() == 0  # the appointment's time is free again
     assert rows_mentioning(app, EMAIL) == []
     for value in ("Mustermann", "Heidestraße", "bpk2:xyz", "0251 123456"):
         assert rows_mentioning(app, value) == [], value
