@@ -143,6 +143,9 @@ def service(catalog: Catalog, entry: ServiceEntry, url: str, base_url: str) -> d
                 "address": postal_address(loc.address),
             }
         channels.append(channel)
+    if entry.booking:
+        booking_url = f"{base_url}/{catalog.slug}/termine/{entry.id}/"
+        channels.append({"@type": "ServiceChannel", "name": "Termin online buchen", "serviceUrl": booking_url})
     if s.online and s.online.url:
         channels.append({"@type": "ServiceChannel", "name": s.online.label, "serviceUrl": s.online.url})
     if channels:

@@ -15,9 +15,9 @@ from typing import Any
 from holidays.countries.germany import Germany
 
 from . import jsonld
-from .catalog import Catalog, ServiceEntry, source_of
+from .catalog import Catalog, Responsibility, ServiceEntry, source_of
 from .models import Location
-from .text import LEVEL_NAMES, TOPICS, TRUST_NAMES
+from .text import LEVEL_NAMES, TOPICS, TRUST_NAMES, booking_access, german_list
 
 Crumbs = list[tuple[str, str]]
 Context = dict[str, Any]
@@ -243,22 +243,15 @@ class SiteBuilder:
         url = f"{base}leistungen/{entry.id}/"
 
         def content() -> Context:
-            responsible = [
-                {
-                    "town": r.town.name if r.town else None,
-                    "unit_id": r.unit_id,
-                    "unit": c.units[r.unit_id],
-                    "locations": [(lid, c.locations[lid]) for lid in r.location_ids],
-                }
-                for r in entry.responsibilities
-            ]
+            responsible = [self.responsibility(entry, r) for r in entry.responsibilities]
             return {
                 "entry": entry,
                 "service": s,
                 "level_name": LEVEL_NAMES[s.level],
                 "trust_name": TRUST_NAMES[s.online.trust_level] if s.online else None,
                 "responsible": responsible,
-                "appointments": [(lid, c.locations[lid]) for lid in entry.appointment_location_ids],
+                "appointment": entry.appointment,
+                "booking": self.booking_box(entry, responsible),
                 "contacts": [(cid, c.contacts[cid]) for cid in entry.contact_ids],
                 "situations": [(lid, c.life_situations[lid].name) for lid in s.life_situations],
                 "related": [(rid, c.services[rid].name) for rid in s.related if rid in c.services],
@@ -275,6 +268,52 @@ class SiteBuilder:
             content,
             lambda: [jsonld.service(c, entry, self.site.base_url + url, self.site.base_url)],
         )
+
+    def responsibility(self, entry: ServiceEntry, r: Responsibility) -> Context:
+        """Who does a service where, and where its appointments are booked online."""
+        c = self.catalog
+        unit = c.units[r.unit_id]
+        locations = [(lid, c.locations[lid]) for lid in r.location_ids]
+        bookable = [
+            lid
+            for lid in entry.appointment_location_ids
+            if lid in r.location_ids or (r.town is not None and c.locations[lid].town == r.town.id)
+        ]
+        return {
+            "town": r.town.name if r.town else None,
+            "unit_id": r.unit_id,
+            "unit": unit,
+            "locations": locations,
+            "bookable": [(lid, c.locations[lid]) for lid in bookable],
+            "bookable_ids": bookable,
+            # Where to call for an appointment: the office's place first, then the office.
+            "phone": next((loc.phone for _, loc in locations if loc.phone), None) or unit.phone,
+        }
+
+    def booking_box(self, entry: ServiceEntry, responsible: list[Context]) -> Context | None:
+        """The box at the top of a service page that has appointments: book online, or call."""
+        appointment, switch = entry.appointment, entry.booking
+        if appointment is None:
+            return None
+        if switch is None:
+            phone = responsible[0]["phone"] if len(responsible) == 1 else None
+            return {"online": False, "phone": phone}
+        if entry.per_town:
+            places = [r["town"] for r in responsible if r["bookable"]]
+            others = any(not r["bookable"] for r in responsible)
+        else:
+            places = [self.catalog.locations[lid].name for lid in entry.appointment_location_ids]
+            others = any(lid not in r["bookable_ids"] for r in responsible for lid, _ in r["locations"])
+        return {
+            "online": True,
+            "url": f"{self.site.base}termine/{entry.id}/",
+            "places": german_list(places),
+            "place_count": len(places),
+            "others": others,
+            "access": booking_access(appointment.trust_level, switch.without_account),
+            "duration": appointment.duration,
+            "max_persons": appointment.max_persons,
+        }
 
     def life_situation_index(self) -> Page:
         c = self.catalog
@@ -420,16 +459,26 @@ class SiteBuilder:
         closures = self.holidays if location.closed_on_public_holidays else []
         unit_ids = c.units_by_location.get(lid, ())
         bookable = [sid for sid, e in c.services.items() if lid in e.appointment_location_ids]
+        by_phone = [
+            sid
+            for sid, e in c.services.items()
+            if e.appointment and sid not in bookable and any(lid in r.location_ids for r in e.responsibilities)
+        ]
+        unit_phones = (c.units[uid].phone for uid in unit_ids)
+        phone = location.phone or next((number for number in unit_phones if number), None)
 
         def content() -> Context:
             return {
+                "location_id": lid,
                 "location": location,
                 "town": c.town_name(location.town),
                 "hours": _weekly_hours(location),
                 "exceptions": [e for e in location.exceptions if e.date >= today],
                 "holidays": closures[:12],
                 "units": [(uid, c.units[uid].name) for uid in unit_ids],
-                "bookable": self.summaries(bookable),
+                "bookable": [self.appointment_summary(c.services[sid]) for sid in bookable],
+                "by_phone": [(sid, c.services[sid].name) for sid in by_phone],
+                "phone": phone,
             }
 
         crumbs = self.crumbs(("Standorte", f"{self.site.base}standorte/"), (location.name, url))
@@ -438,7 +487,7 @@ class SiteBuilder:
             today.isoformat(),
             *unit_ids,
             *c.digests("units", unit_ids),
-            *self.summary_deps(bookable, teaser=True),
+            *(source for sid in (*bookable, *by_phone) for source in c.services[sid].sources),
         )
         return self.page(
             f"standorte/{lid}/index.html",
@@ -450,6 +499,16 @@ class SiteBuilder:
             content,
             lambda: [jsonld.place(location, self.site.base_url + url, closures)],
         )
+
+    def appointment_summary(self, entry: ServiceEntry) -> Context:
+        appointment, switch = entry.appointment, entry.booking
+        assert appointment is not None and switch is not None
+        return {
+            **_summary(entry),
+            "duration": appointment.duration,
+            "max_persons": appointment.max_persons,
+            "access": booking_access(appointment.trust_level, switch.without_account),
+        }
 
     def contact_index(self) -> Page:
         c = self.catalog

@@ -88,6 +88,27 @@ TRUST_NAMES = {
     "hoch": "Vertrauensniveau hoch (Online-Ausweis)",
 }
 
+# What a citizen needs to book an appointment, by the level booking asks for.
+BOOKING_ACCESS = {
+    "basis": "Zum Buchen brauchen Sie ein Konto im Bürgerportal.",
+    "niedrig": "Zum Buchen melden Sie sich mit dem Vertrauensniveau niedrig an.",
+    "substantiell": "Zum Buchen melden Sie sich mit dem Vertrauensniveau substantiell an, zum Beispiel mit Ihrem "
+    "ELSTER-Zertifikat.",
+    "hoch": "Zum Buchen melden Sie sich mit dem Online-Ausweis an (Vertrauensniveau hoch).",
+}
+BOOKING_WITHOUT_ACCOUNT = "Buchen ist auch ohne Konto möglich, mit Bestätigung Ihrer E-Mail-Adresse."
+
+
+def booking_access(trust_level: str, without_account: bool) -> str:
+    return BOOKING_WITHOUT_ACCOUNT if without_account else BOOKING_ACCESS[trust_level]
+
+
+def german_list(items: list[str]) -> str:
+    """['A', 'B', 'C'] → 'A, B und C'."""
+    if len(items) < 2:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} und {items[-1]}"
+
 
 def euro(amount: float) -> str:
     whole, cents = f"{amount:,.2f}".split(".")

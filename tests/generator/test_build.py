@@ -138,6 +138,12 @@ EDITS = [  # (file, old, new, what the sites show afterwards)
     ("municipalities/kreis/units/buergerbuero-nordort.yaml", '"02541 11-0"', '"02541 11-99"', "02541 11-99"),
     ("municipalities/stadt/services/personalausweis-beantragen.yaml", "amount: 40.00", "amount: 41.00", "41,00 €"),
     ("municipalities/stadt/municipality.yaml", 'primary: "#005a9c"', 'primary: "#004080"', "#004080"),
+    # booking switched on in a second town: its service and location pages link to booking
+    ("municipalities/kreis/municipality.yaml", "locations: [rathaus-nordort]", "locations: [rathaus-nordort, rathaus-suedort]",
+     "/kreis/termine/personalausweis-beantragen/rathaus-suedort/"),
+    ("municipalities/stadt/locations/rathaus.yaml", "booking: {counters: 2}", "booking: {counters: 3}", '"counters":3'),
+    ("services/eheschliessung-anmelden.yaml", "{duration: 45, max_persons: 2}", "{duration: 60, max_persons: 2}",
+     "Ein Termin dauert etwa 60 Minuten"),
     # a text-only edit: the kept search index is updated for this one document
     ("services/kindergeld.yaml", "description: Beispieltext.", "description: Neuer Text zum Familiengeld.",
      "Neuer Text zum Familiengeld."),
