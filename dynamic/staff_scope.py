@@ -11,7 +11,6 @@ filters by it in one place").
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from .appointments.claims import add_claims, taken_units, units
+from .auth import token_hash
 from .db import db
 from .models import Appointment, Block, CalendarFeed, SlotClaim, StaffSession, StaffUser, utcnow
 
@@ -28,10 +28,6 @@ SESSION_KEY = "staff_sid"
 IDLE = dt.timedelta(hours=1)  # a counter left alone locks itself
 ABSOLUTE = dt.timedelta(hours=10)  # one working day
 SHOWN = ("booked", "arrived", "done", "no_show", "cancelled")  # held ones are a citizen's, not yet the day's
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 # ---------------------------------------------------------------- login
