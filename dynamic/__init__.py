@@ -19,6 +19,7 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     from .accounts import accounts
     from .appointments.reminders import queue_reminders
     from .appointments.views import appointments
+    from .auth import commit_touch
     from .health import health
     from .inbox import inbox
     from .mail import process_outbox
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     database.init_app(app, engine)
     app.extensions["limiter"] = Limiter(settings.redis_url)
     render.init_app(app)
+    app.after_request(commit_touch)
     app.cli.command("outbox")(lambda: print(process_outbox(app)))
     app.extensions["periodic_jobs"] = [queue_reminders]
 

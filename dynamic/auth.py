@@ -16,7 +16,7 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlencode, urlsplit
 
-from flask import g, redirect, request, session
+from flask import Response, g, redirect, request, session
 from sqlalchemy import delete, select
 
 from .db import db
@@ -82,10 +82,17 @@ def _load_login() -> Login | None:
         assert row.fallback_level is not None and row.fallback_means is not None
         row.level, row.means, row.level_since = row.fallback_level, row.fallback_means, row.created_at
         row.fallback_level = row.fallback_means = None
-    if now - row.last_seen_at > dt.timedelta(seconds=10) or db().is_modified(row):
+    if now - row.last_seen_at > dt.timedelta(seconds=30) or db().is_modified(row):
         row.last_seen_at = now
-        db().commit()
+        g.login_touched = True  # committed with the request's own changes, or after it (commit_touch)
     return Login(row.account_id, row.level, row.means, row.level_since)
+
+
+def commit_touch(response: Response) -> Response:
+    """After the view: store a login's new last-seen time if the view did not commit it."""
+    if g.pop("login_touched", False):
+        db().commit()
+    return response
 
 
 def _expired(level: str, since: dt.datetime, last_seen: dt.datetime, now: dt.datetime) -> bool:

@@ -8,9 +8,7 @@ portal's neutral look.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -42,45 +40,28 @@ def localtime(value: dt.datetime) -> str:
     return value.astimezone(BERLIN).strftime("%d.%m.%Y, %H:%M Uhr")
 
 
-def municipalities() -> dict[str, dict[str, Any]]:
-    """slug → the municipality part of its katalog.json, from the built output."""
-    return _municipalities(current_app.config["OUTPUT_DIR"])
-
-
-@lru_cache(maxsize=4)
-def _read_municipalities(output: Path, stamp: tuple[tuple[str, float], ...]) -> dict[str, dict[str, Any]]:
-    found = {}
-    for name, _mtime in stamp:
-        data = json.loads((output / name / "katalog.json").read_text(encoding="utf-8"))
-        found[name] = data["municipality"]
-    return found
-
-
-def _municipalities(output: Path) -> dict[str, dict[str, Any]]:
-    stamp = tuple(sorted((p.parent.name, p.stat().st_mtime) for p in output.glob("*/katalog.json")
-                         if not p.parent.name.startswith(".")))
-    return _read_municipalities(output, stamp)
-
-
 def site_for(slug: str | None) -> SiteInfo:
-    known = municipalities()
-    if not slug or slug not in known:
+    from .catalog import katalog
+
+    found = katalog(slug) if slug else None
+    if found is None:
         return PORTAL
-    m = known[slug]
-    return SiteInfo(slug=slug, base=f"/{slug}/", base_url=current_app.config["PORTAL"].base_url, name=m["name"],
-                    short_name=m["short_name"], is_district=m["kind"] == "kreis", logo=m.get("logo"),
-                    email=m["email"], phone=m["phone"])
+    m = found["municipality"]
+    return SiteInfo(slug=m["slug"], base=f"/{m['slug']}/", base_url=current_app.config["PORTAL"].base_url,
+                    name=m["name"], short_name=m["short_name"], is_district=m["kind"] == "kreis",
+                    logo=m.get("logo"), email=m["email"], phone=m["phone"])
 
 
 def remember_municipality() -> None:
     """Note which municipality's site the citizen came from (?kommune= or the referring page)."""
-    known = municipalities()
+    from .catalog import katalog
+
     wanted = request.args.get("kommune")
     if wanted is None and request.referrer:
         referrer = urlsplit(request.referrer)
         if referrer.netloc == request.host:
             wanted = referrer.path.strip("/").split("/", 1)[0]
-    if wanted in known:
+    if wanted and session.get("kommune") != wanted and katalog(wanted) is not None:
         session["kommune"] = wanted
 
 

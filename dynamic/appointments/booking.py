@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,6 @@ from .slots import Schedule, Slot, day_window, free_slots, local_day, schedule_o
 
 HOLD = dt.timedelta(minutes=10)  # time to confirm a chosen slot
 EMAIL_HOLD = dt.timedelta(minutes=30)  # time to open the confirmation link (booking without an account)
-OPEN_STATES = ("held", "booked")
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out on the phone
 
 
@@ -89,15 +88,15 @@ def new_code() -> str:
 
 
 def release_expired_holds(session: Session, now: dt.datetime) -> None:
+    """Delete holds nobody confirmed in time (their claims go with them); the caller commits."""
     session.execute(delete(Appointment).where(Appointment.status == "held", Appointment.held_until < now))
-    session.commit()
 
 
 def free_on(session: Session, offer: Offer, day: dt.date, now: dt.datetime,
             ignore: Appointment | None = None) -> list[Slot]:
     """Free times on a local day; `ignore` treats an appointment's own time as free (moving)."""
     start, end = day_window(day)
-    taken = taken_units(session, offer.slug, offer.location_id, start, end)
+    taken = taken_units(session, offer.slug, offer.location_id, start, end, now)
     if ignore is not None:
         own = session.execute(select(SlotClaim.counter, SlotClaim.unit_start)
                               .where(SlotClaim.appointment_id == ignore.id))
@@ -111,7 +110,7 @@ def free_day_counts(session: Session, offer: Offer, days: list[dt.date], now: dt
         return {}
     start, _ = day_window(days[0])
     _, end = day_window(days[-1])
-    taken = taken_units(session, offer.slug, offer.location_id, start, end)
+    taken = taken_units(session, offer.slug, offer.location_id, start, end, now)
     return {day: len(free_slots(offer.schedule, day, offer.duration, taken, now)) for day in days}
 
 
@@ -121,7 +120,9 @@ def open_count(session: Session, offer: Offer, now: dt.datetime, account_id: int
     return int(session.scalar(
         select(func.count()).select_from(Appointment)
         .where(owner, Appointment.slug == offer.slug, Appointment.service_id == offer.service_id,
-               Appointment.status.in_(OPEN_STATES), Appointment.starts_at > now)) or 0)
+               Appointment.starts_at > now,
+               or_(Appointment.status == "booked", and_(Appointment.status == "held", Appointment.held_until >= now))
+               )) or 0)
 
 
 def hold(session: Session, offer: Offer, start: dt.datetime, persons: int, now: dt.datetime, *,
@@ -130,7 +131,6 @@ def hold(session: Session, offer: Offer, start: dt.datetime, persons: int, now: 
     if not 1 <= persons <= int(offer.booking["max_persons"]):
         raise BookingError(f"Für diese Leistung können höchstens {offer.booking['max_persons']} Personen "
                            "in einem Termin kommen.")
-    release_expired_holds(session, now)
     limit = int(offer.booking.get("max_open", 1))
     if open_count(session, offer, now, account_id, email) >= limit:
         raise LimitReached(
@@ -140,6 +140,7 @@ def hold(session: Session, offer: Offer, start: dt.datetime, persons: int, now: 
     if slot is None:
         raise SlotGone(SLOT_GONE)
     for counter in _counters_from(slot.counter, offer.schedule.counters):
+        release_expired_holds(session, now)  # their claims would block the insert
         appointment = Appointment(slug=offer.slug, location_id=offer.location_id, service_id=offer.service_id,
                                   starts_at=slot.start, ends_at=slot.end, counter=counter, persons=persons,
                                   status="held", code=new_code(), account_id=account_id, email=email,

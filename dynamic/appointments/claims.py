@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ..models import SlotClaim
+from ..models import Appointment, SlotClaim
 
 UNIT = dt.timedelta(minutes=5)
 
@@ -40,10 +40,16 @@ def add_claims(session: Session, slug: str, location_id: str, counter: int, star
 
 
 def taken_units(session: Session, slug: str, location_id: str, start: dt.datetime,
-                end: dt.datetime) -> set[tuple[int, dt.datetime]]:
-    """(counter, unit_start) of every claimed unit in [start, end)."""
-    rows = session.execute(
-        select(SlotClaim.counter, SlotClaim.unit_start)
-        .where(SlotClaim.slug == slug, SlotClaim.location_id == location_id,
-               SlotClaim.unit_start >= start, SlotClaim.unit_start < end))
-    return {(counter, unit) for counter, unit in rows}
+                end: dt.datetime, now: dt.datetime | None = None) -> set[tuple[int, dt.datetime]]:
+    """(counter, unit_start) of every claimed unit in [start, end). With `now`, units of holds
+    that expired before it count as free: readers need not delete them (a write on every
+    page view); the next booking does, in its own transaction."""
+    query = (select(SlotClaim.counter, SlotClaim.unit_start)
+             .where(SlotClaim.slug == slug, SlotClaim.location_id == location_id,
+                    SlotClaim.unit_start >= start, SlotClaim.unit_start < end))
+    if now is not None:
+        expired = (select(Appointment.id)
+                   .where(Appointment.status == "held", Appointment.held_until < now)
+                   .scalar_subquery())
+        query = query.where(or_(SlotClaim.appointment_id.is_(None), SlotClaim.appointment_id.not_in(expired)))
+    return {(counter, unit) for counter, unit in session.execute(query)}

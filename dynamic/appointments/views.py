@@ -180,7 +180,6 @@ def month(slug: str, service_id: str, location_id: str) -> Page:
     first = min(max(first, days[0].replace(day=1)), days[-1].replace(day=1))
     last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
     in_month = [d for d in days if first <= d <= last]
-    booking.release_expired_holds(db(), current)
     counts = booking.free_day_counts(db(), offer, in_month, current)
     persons = _persons(offer)
     query = {"personen": str(persons), **_moving()}
@@ -214,7 +213,6 @@ def day_view(slug: str, service_id: str, location_id: str, day: str) -> Page:
             return outcome
         error, status = outcome
     current = now()
-    booking.release_expired_holds(db(), current)
     moving = _moving()
     ignore = _moving_appointment(slug) if moving else None
     slots = booking.free_on(db(), offer, date, current, ignore=ignore)
