@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import secrets
 import threading
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,7 +15,7 @@ import pytest
 import requests
 from flask import session
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from dynamic import create_app
 from dynamic.appointments.slots import to_utc
@@ -25,7 +24,7 @@ from dynamic.config import settings_from_env
 from dynamic.db import make_engine, migrate, session_scope
 from dynamic.models import Account, Appointment, LoginSession, SlotClaim, utcnow
 from tests.dynamic.booking_fixtures import with_booking
-from tests.dynamic.conftest import POSTGRES_ADMIN_URL, need_service, postgres_reachable
+from tests.dynamic.conftest import fresh_postgres_database
 from tests.dynamic.gunicorn_server import gunicorn
 
 CITIZENS = 200
@@ -39,15 +38,8 @@ def race_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[st
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'race.sqlite3'}"
         return
-    need_service(postgres_reachable(), "PostgreSQL")
-    admin = make_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"portal_race_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_postgres_database("portal_race") as url:
+        yield url
 
 
 def five_slot_day(output: Path) -> dt.date:

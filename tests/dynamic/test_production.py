@@ -8,36 +8,26 @@ import os
 import re
 import subprocess
 import sys
-import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import text
 
 from dynamic import create_app
 from dynamic.config import settings_from_env
-from dynamic.db import make_engine
 from dynamic.mail import process_outbox
-from tests.dynamic.conftest import POSTGRES_ADMIN_URL, need_service, postgres_reachable
-from tests.dynamic.test_serve import _csrf, free_port
+from tests.dynamic.conftest import fresh_postgres_database
+from tests.dynamic.gunicorn_server import gunicorn
+from tests.dynamic.test_serve import _csrf
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 @pytest.fixture
 def postgres_database() -> Iterator[str]:
-    need_service(postgres_reachable(), "PostgreSQL")
-    admin = make_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-    name = f"portal_prod_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_postgres_database("portal_prod") as url:
+        yield url
 
 
 def test_gunicorn_refuses_an_unmigrated_database_then_serves_after_migrate(
@@ -54,20 +44,8 @@ def test_gunicorn_refuses_an_unmigrated_database_then_serves_after_migrate(
     assert migrated.returncode == 0, migrated.stderr
     assert "database migrated: postgresql+psycopg://" in migrated.stdout
 
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
-                               "dynamic.wsgi:app"], env=env, cwd=ROOT, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                response = requests.get(url + "/healthz", timeout=10)
-                break
-            except (requests.ConnectionError, requests.Timeout):
-                if server.poll() is not None:
-                    pytest.fail(server.stdout.read() if server.stdout else "gunicorn exited")
-                time.sleep(0.2)
+    with gunicorn(env, workers=2, threads=1) as url:
+        response = requests.get(url + "/healthz", timeout=10)
         assert response.status_code == 200 and response.json() == {"status": "ok", "database": "ok"}
         # Several workers share logins through the database: a login made in one worker holds in all.
         citizen = requests.Session()
@@ -87,6 +65,3 @@ def test_gunicorn_refuses_an_unmigrated_database_then_serves_after_migrate(
         pages = [citizen.get(url + "/konto/", timeout=5, allow_redirects=False) for _ in range(8)]
         assert [p.status_code for p in pages] == [200] * 8
         assert all("<h1>Mein Konto</h1>" in p.text for p in pages)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
