@@ -17,7 +17,7 @@ def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
 def test_check_passes_on_valid_content(content: Path) -> None:
     result = run("check", "--content", str(content))
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "content OK: 4 services, 2 municipalities"
+    assert result.stdout.strip() == "content OK: 5 services, 2 municipalities"
 
 
 def test_check_lists_every_error_and_exits_1(content: Path) -> None:
