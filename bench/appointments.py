@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SECRET = "bench-secret-" + "b" * 32
+REDIS_URL = "redis://127.0.0.1:6379/13"
 SLUG, SERVICE, LOCATION = "stadt", "personalausweis-beantragen", "rathaus"
 DAY_PATH = f"/{SLUG}/termine/{SERVICE}/{LOCATION}/{{day}}/"
 COUNTERS = 10
@@ -354,6 +355,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
     parser.add_argument("--worker-threads", type=int, default=4, help="threads per gthread worker (default 4)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 100 requests, 2 rounds, 60 contended")
+    parser.add_argument("--no-redis", action="store_true", help="run without Redis: no cached free-time pages")
     args = parser.parse_args()
     if args.quick:
         args.requests, args.rounds, args.contended = 100, 2, 60
@@ -386,9 +388,13 @@ def main() -> None:
         engine.dispose()
         env = {"DATABASE_URL": database_url, "PORTAL_OUTPUT_DIR": str(output), "PORTAL_VAR_DIR": str(work / "var"),
                "SECRET_KEY": SECRET, "BOOKING_LIMIT_ADDRESS": "1000000/hour", "DEV_IDP": "0"}
+        if not args.no_redis:  # as in production: Redis holds the versions of the cached free-time pages
+            env["REDIS_URL"] = REDIS_URL
         accounts = iter(logins(env, args.rounds * args.requests + args.contended + warm_bookings))
         setting = (f"gunicorn {args.worker_class}, {args.workers} workers"
-                   + (f" × {args.worker_threads} threads" if args.worker_class == "gthread" else ""))
+                   + (f" × {args.worker_threads} threads" if args.worker_class == "gthread" else "")
+                   + (", no Redis (free-time pages computed every time)" if args.no_redis
+                      else ", Redis (free-time pages cached per version)"))
         with gunicorn(env, args.worker_class, args.workers, args.worker_threads, log) as port:
             baseline = [Request("GET", "/healthz/live")] * args.requests
 

@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
 
     from . import render, security
     from .accounts import accounts
+    from .appointments import page_cache
     from .appointments.reminders import queue_reminders
     from .appointments.views import appointments
     from .auth import commit_touch
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     database.init_app(app, engine)
     app.extensions["limiter"] = Limiter(settings.redis_url)
     render.init_app(app)
+    page_cache.init_app(app)
     app.after_request(commit_touch)
     app.cli.command("outbox")(lambda: print(process_outbox(app)))
     app.extensions["periodic_jobs"] = [queue_reminders]

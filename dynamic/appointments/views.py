@@ -11,11 +11,12 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, g, redirect, request, session, url_for
+from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
@@ -31,6 +32,7 @@ from ..ratelimit import Limiter
 from ..render import page, remember_municipality
 from . import booking
 from .calendar_file import ics_for
+from .page_cache import changed, slot_pages
 from .slots import BERLIN, bookable_days, local_day
 
 log = logging.getLogger(__name__)
@@ -172,6 +174,18 @@ def _moving() -> dict[str, str]:
 def month(slug: str, service_id: str, location_id: str) -> Page:
     offer = _offer(service_id, location_id)
     current = now()
+    if _moving():
+        return _month_page(offer, current), 200
+    return slot_pages().page(slug, location_id, request.full_path, _minute(current),
+                             lambda _token: _month_page(offer, current)), 200
+
+
+def _minute(moment: dt.datetime) -> str:
+    return moment.strftime("%Y%m%d%H%M")
+
+
+def _month_page(offer: booking.Offer, current: dt.datetime) -> str:
+    slug, service_id = offer.slug, offer.service_id
     days = bookable_days(offer.schedule, current)
     try:
         first = dt.date.fromisoformat(request.args.get("monat", "") + "-01")
@@ -194,7 +208,7 @@ def month(slug: str, service_id: str, location_id: str) -> Page:
         previous_month=previous_month if previous_month >= days[0].replace(day=1) else None,
         next_month=next_month if next_month <= days[-1] else None, query=query, persons=persons,
         free_total=sum(counts.values()), long_date=long_date, town=_town_name(offer.location),
-        phone=offer.location.get("phone"))
+        phone=offer.location.get("phone"))[0]
 
 
 @appointments.route("/<service_id>/<location_id>/<day>/", methods=["GET", "POST"])
@@ -215,19 +229,25 @@ def day_view(slug: str, service_id: str, location_id: str, day: str) -> Page:
     current = now()
     moving = _moving()
     ignore = _moving_appointment(slug) if moving else None
-    slots = booking.free_on(db(), offer, date, current, ignore=ignore)
-    kept_time = (kept or {}).get("zeit") or []
-    chosen = request.form.get("zeit") or (kept_time[0] if kept_time else None)
-    return page(
-        "termine/tag.html", f"{offer.service['name']}: Uhrzeit wählen", status=status,
-        errors={"zeit": error} if error else None,
-        crumbs=_crumbs((offer.service["name"], f"/{slug}/termine/{service_id}/"),
-                       (offer.location["name"], f"/{slug}/termine/{service_id}/{location_id}/"),
-                       (long_date(date), request.path)),
-        offer=offer, date=date, long_date=long_date(date), slots=slots, chosen=chosen, clock_text=clock_text,
-        persons=_persons(offer), moving=moving, kept=kept is not None,
-        month_link=f"/{slug}/termine/{service_id}/{location_id}/?" + urlencode(
-            {"monat": date.strftime("%Y-%m"), "personen": _persons(offer), **moving}))
+
+    def render(csrf_token: Callable[[], str]) -> str:
+        slots = booking.free_on(db(), offer, date, current, ignore=ignore)
+        kept_time = (kept or {}).get("zeit") or []
+        chosen = request.form.get("zeit") or (kept_time[0] if kept_time else None)
+        return page(
+            "termine/tag.html", f"{offer.service['name']}: Uhrzeit wählen", status=status,
+            errors={"zeit": error} if error else None,
+            crumbs=_crumbs((offer.service["name"], f"/{slug}/termine/{service_id}/"),
+                           (offer.location["name"], f"/{slug}/termine/{service_id}/{location_id}/"),
+                           (long_date(date), request.path)),
+            offer=offer, date=date, long_date=long_date(date), slots=slots, chosen=chosen, clock_text=clock_text,
+            persons=_persons(offer), moving=moving, kept=kept is not None, csrf_token=csrf_token,
+            month_link=f"/{slug}/termine/{service_id}/{location_id}/?" + urlencode(
+                {"monat": date.strftime("%Y-%m"), "personen": _persons(offer), **moving}))[0]
+
+    if request.method == "GET" and kept is None and not moving:
+        return slot_pages().page(slug, location_id, request.full_path, _minute(current), render), 200
+    return render(generate_csrf), status
 
 
 def _moving_appointment(slug: str) -> Appointment:
@@ -249,6 +269,7 @@ def _choose(offer: booking.Offer, date: dt.date) -> tuple[str, int] | BaseRespon
             booking.move(db(), appointment, offer, start, current)
         except booking.BookingError as error:
             return error.message, error.status
+        changed(offer.slug, offer.location_id)
         _tell(appointment, "Termin verschoben", "Ihr Termin wurde verschoben.")
         return redirect(manage_path(appointment, signed=bool(request.values.get("s"))) +
                         ("&" if request.values.get("s") else "?") + "hinweis=verschoben", code=303)
@@ -270,6 +291,7 @@ def _choose(offer: booking.Offer, date: dt.date) -> tuple[str, int] | BaseRespon
     except booking.BookingError as error:
         log.info("hold refused: %s", type(error).__name__)
         return error.message, error.status
+    changed(offer.slug, offer.location_id)
     if login is None:
         session["holds"] = [*session.get("holds", [])[-4:], appointment.code]
     return redirect(f"/{offer.slug}/termine/reservierung/{appointment.code}", code=303)
@@ -301,6 +323,7 @@ def held(slug: str, code: str) -> Page:
     if request.method == "POST":
         if request.form.get("aktion") == "freigeben":
             booking.release(db(), appointment)
+            changed(slug, appointment.location_id)
             return redirect(f"/{slug}/termine/{offer.service_id}/{offer.location_id}/", code=303)
         if appointment.account_id is not None:
             try:
@@ -441,6 +464,7 @@ def cancel(slug: str, code: str) -> Page:
         if schedule is None:
             raise booking.TooLate("Dieser Termin kann nicht online abgesagt werden. Bitte rufen Sie uns an.")
         booking.cancel(db(), appointment, schedule, now())
+        changed(slug, appointment.location_id)
     except booking.BookingError as error:
         return page("konto/hinweis.html", "Absagen nicht möglich", status=error.status, message=error.message,
                     link=(manage_path(appointment, signed=_signed_for(code)), "Zurück zum Termin"))

@@ -18,7 +18,7 @@ from dynamic.db import db
 from dynamic.models import Appointment, Message, OutboxItem, SlotClaim
 from tests.dynamic.booking_fixtures import MONDAY_MORNING, with_booking
 from tests.dynamic.browserlike import Browser
-from tests.dynamic.conftest import Mailbox, make_settings
+from tests.dynamic.conftest import REDIS_TEST_URL, Mailbox, make_settings, need_service, redis_reachable
 from tests.dynamic.test_profile import log_in, make_account
 
 ID_CARD = "/stadt/termine/personalausweis-beantragen/rathaus/"
@@ -295,3 +295,37 @@ def test_mein_konto_lists_the_appointment_and_the_inbox_shows_the_message(app: F
     browser.get(message_link)
     browser.submit(message_link + "/loeschen")
     assert "Die Nachricht wurde gelöscht." in browser.text and "Ihr Postfach ist leer." in browser.text
+
+
+@pytest.fixture
+def cached_app(app_settings: dict[str, Any], fixture_output: Path, tmp_path: Path, clock: Clock) -> Iterator[Flask]:
+    """The app with Redis: free-time pages are cached and every change of claims bumps them."""
+    need_service(redis_reachable(), "Redis")
+    import redis
+
+    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
+    output = with_booking(fixture_output, tmp_path / "cached-output")
+    application = create_app(make_settings(**{**app_settings, "output_dir": output, "redis_url": REDIS_TEST_URL}))
+    application.config.update(TESTING=True, CLOCK=clock)
+    yield application
+    application.extensions["db_engine"].dispose()
+
+
+def test_cached_free_times_change_at_once_when_a_time_is_taken(cached_app: Flask) -> None:
+    first, _ = citizen(cached_app, "eins@example.org")
+    first.get(f"{ID_CARD}{TUESDAY}/")
+    second, _ = citizen(cached_app, "zwei@example.org")
+    second.get(f"{ID_CARD}{TUESDAY}/")
+    assert ">08:00 Uhr</label>" in second.text
+    tokens = {browser.form("zeitwahl").fields["csrf_token"] for browser in (first, second)}
+    assert len(tokens) == 2  # a cached page still carries each browser's own token
+    assert len(cached_app.extensions["slot_pages"].pages) == 1  # rendered once for both
+    choose(first)
+    choose(second)  # the second counter, through a page served from the cache
+    assert second.url.startswith("http://localhost/stadt/termine/reservierung/")
+    third, _ = citizen(cached_app, "drei@example.org")
+    third.get(f"{ID_CARD}{TUESDAY}/")
+    assert ">08:00 Uhr</label>" not in third.text and ">08:15 Uhr</label>" in third.text
+    first.submit("buchen", aktion="freigeben")
+    third.get(f"{ID_CARD}{TUESDAY}/")
+    assert ">08:00 Uhr</label>" in third.text

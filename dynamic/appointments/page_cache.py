@@ -1,0 +1,93 @@
+"""Cached free-time pages: the day and month views rendered once per state, not per request.
+
+A location's state has a version in Redis that every change of its claims bumps (after the
+change is committed). A page is cached per process under (path, query, version, minute): the
+minute covers the lead time and expired holds. The CSRF token, the one per-browser part of
+the page, is rendered as a placeholder and filled in per request. A change that frees time
+without a bump (an expired hold, a deleted account) shows for at most a minute as taken,
+never the other way round; and the hold step checks the database again in any case.
+
+Without REDIS_URL nothing is cached: every page is computed from the database.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from threading import Lock
+
+from flask import Flask, current_app
+from flask_wtf.csrf import generate_csrf
+
+log = logging.getLogger(__name__)
+
+PLACEHOLDER = "\x00csrf-token\x00"
+SIZE = 512
+
+
+class SlotPages:
+    def __init__(self, redis_url: str) -> None:
+        self.redis = None
+        if redis_url:
+            import redis
+
+            self.redis = redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.pages: OrderedDict[tuple[str, ...], str] = OrderedDict()
+        self.lock = Lock()
+
+    @staticmethod
+    def _key(slug: str, location_id: str) -> str:
+        return f"buergerportal:slots:{slug}:{location_id}"
+
+    def version(self, slug: str, location_id: str) -> str | None:
+        if self.redis is None:
+            return None
+        try:
+            value = self.redis.get(self._key(slug, location_id))
+        except Exception:  # noqa: BLE001 - without Redis the page is computed, never wrong
+            log.warning("slot page cache: Redis unreachable, computing pages")
+            return None
+        return value.decode() if isinstance(value, bytes) else str(value or 0)
+
+    def changed(self, slug: str, location_id: str) -> None:
+        """Call after committing any change of the location's claims."""
+        if self.redis is None:
+            return
+        try:
+            self.redis.incr(self._key(slug, location_id))
+        except Exception:  # noqa: BLE001
+            log.warning("slot page cache: could not bump a version; pages may lag by a minute")
+
+    def page(self, slug: str, location_id: str, address: str, minute: str,
+             render: Callable[[Callable[[], str]], str]) -> str:
+        """The page for `address` (path and query): cached, or rendered by `render`, which gets
+        the function that stands in for csrf_token() in the template."""
+        version = self.version(slug, location_id)
+        if version is None:
+            return render(generate_csrf)
+        key = (slug, location_id, address, version, minute)
+        with self.lock:
+            html = self.pages.get(key)
+            if html is not None:
+                self.pages.move_to_end(key)
+        if html is None:
+            html = render(lambda: PLACEHOLDER)
+            with self.lock:
+                self.pages[key] = html
+                while len(self.pages) > SIZE:
+                    self.pages.popitem(last=False)
+        return html.replace(PLACEHOLDER, generate_csrf()) if PLACEHOLDER in html else html
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["slot_pages"] = SlotPages(app.config["PORTAL"].redis_url)
+
+
+def slot_pages() -> SlotPages:
+    pages: SlotPages = current_app.extensions["slot_pages"]
+    return pages
+
+
+def changed(slug: str, location_id: str) -> None:
+    slot_pages().changed(slug, location_id)
