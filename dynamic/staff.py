@@ -326,7 +326,7 @@ def _save_block(scope: Scope, location_id: str, wanted: BlockRequest, counters: 
             block = scope.new_block(location_id, wanted.counter, wanted.starts_at, wanted.ends_at, wanted.reason)
             scope.claim_free_units(block, wanted.counters(counters))
             scope.session.commit()
-            changed(scope.slug, location_id)
+            changed(scope.slug, location_id, local_day(block.starts_at))
             return block
         except IntegrityError:
             scope.session.rollback()
@@ -342,7 +342,7 @@ def remove_block(scope: Scope, block_id: int) -> Response:
     location_id, when = block.location_id, local_day(block.starts_at)
     start, end = clock(block.starts_at), clock(block.ends_at)
     scope.delete_block(block)
-    changed(scope.slug, location_id)
+    changed(scope.slug, location_id, when)
     flash(f"Die Sperre von {start} bis {end} Uhr ist aufgehoben. Die Zeiten sind wieder frei.", "notice")
     return redirect(day_url(scope.slug, location_id, when, "sperren"), 303)
 

@@ -1,7 +1,9 @@
 """Cached free-time pages: the day and month views rendered once per state, not per request.
 
-A location's state has a version in Redis that every change of its claims bumps (after the
-change is committed). A page is cached per process under (path, query, version, minute): the
+Each day of a location has a version in Redis that every change of its claims on that day
+bumps, after the change is committed; month pages follow a version of the whole location,
+which every change bumps too. A page is cached per process under (path, query, version,
+minute): the
 minute covers the lead time and expired holds. The CSRF token, the one per-browser part of
 the page, is rendered as a placeholder and filled in per request. A change that frees time
 without a bump (an expired hold, a deleted account) shows for at most a minute as taken,
@@ -12,6 +14,7 @@ Without REDIS_URL nothing is cached: every page is computed from the database.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
@@ -23,6 +26,7 @@ from flask_wtf.csrf import generate_csrf
 log = logging.getLogger(__name__)
 
 PLACEHOLDER = "\x00csrf-token\x00"
+ALL = "all"  # the scope of pages that show many days (the month calendar)
 SIZE = 512
 
 
@@ -37,33 +41,36 @@ class SlotPages:
         self.lock = Lock()
 
     @staticmethod
-    def _key(slug: str, location_id: str) -> str:
-        return f"buergerportal:slots:{slug}:{location_id}"
+    def _key(slug: str, location_id: str, scope: str) -> str:
+        return f"buergerportal:slots:{slug}:{location_id}:{scope}"
 
-    def version(self, slug: str, location_id: str) -> str | None:
+    def version(self, slug: str, location_id: str, scope: str) -> str | None:
         if self.redis is None:
             return None
         try:
-            value = self.redis.get(self._key(slug, location_id))
+            value = self.redis.get(self._key(slug, location_id, scope))
         except Exception:  # noqa: BLE001 - without Redis the page is computed, never wrong
             log.warning("slot page cache: Redis unreachable, computing pages")
             return None
         return value.decode() if isinstance(value, bytes) else str(value or 0)
 
-    def changed(self, slug: str, location_id: str) -> None:
-        """Call after committing any change of the location's claims."""
+    def changed(self, slug: str, location_id: str, *days: dt.date) -> None:
+        """Call after committing a change of the location's claims on `days`."""
         if self.redis is None:
             return
         try:
-            self.redis.incr(self._key(slug, location_id))
+            pipeline = self.redis.pipeline(transaction=False)
+            for scope in {ALL, *(day.isoformat() for day in days)}:
+                pipeline.incr(self._key(slug, location_id, scope))
+            pipeline.execute()
         except Exception:  # noqa: BLE001
             log.warning("slot page cache: could not bump a version; pages may lag by a minute")
 
-    def page(self, slug: str, location_id: str, address: str, minute: str,
+    def page(self, slug: str, location_id: str, scope: str, address: str, minute: str,
              render: Callable[[Callable[[], str]], str]) -> str:
-        """The page for `address` (path and query): cached, or rendered by `render`, which gets
-        the function that stands in for csrf_token() in the template."""
-        version = self.version(slug, location_id)
+        """The page for `address` (path and query) showing `scope` (a day's ISO date, or ALL):
+        cached, or rendered by `render`, which gets what stands in for csrf_token()."""
+        version = self.version(slug, location_id, scope)
         if version is None:
             return render(generate_csrf)
         key = (slug, location_id, address, version, minute)
@@ -89,5 +96,5 @@ def slot_pages() -> SlotPages:
     return pages
 
 
-def changed(slug: str, location_id: str) -> None:
-    slot_pages().changed(slug, location_id)
+def changed(slug: str, location_id: str, *days: dt.date) -> None:
+    slot_pages().changed(slug, location_id, *days)

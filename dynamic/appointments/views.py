@@ -32,7 +32,7 @@ from ..ratelimit import Limiter
 from ..render import page, remember_municipality
 from . import booking
 from .calendar_file import ics_for
-from .page_cache import changed, slot_pages
+from .page_cache import ALL, changed, slot_pages
 from .slots import BERLIN, bookable_days, local_day
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,7 @@ def month(slug: str, service_id: str, location_id: str) -> Page:
     current = now()
     if _moving():
         return _month_page(offer, current), 200
-    return slot_pages().page(slug, location_id, request.full_path, _minute(current),
+    return slot_pages().page(slug, location_id, ALL, request.full_path, _minute(current),
                              lambda _token: _month_page(offer, current)), 200
 
 
@@ -246,7 +246,8 @@ def day_view(slug: str, service_id: str, location_id: str, day: str) -> Page:
                 {"monat": date.strftime("%Y-%m"), "personen": _persons(offer), **moving}))[0]
 
     if request.method == "GET" and kept is None and not moving:
-        return slot_pages().page(slug, location_id, request.full_path, _minute(current), render), 200
+        return slot_pages().page(slug, location_id, date.isoformat(), request.full_path, _minute(current),
+                                 render), 200
     return render(generate_csrf), status
 
 
@@ -265,11 +266,12 @@ def _choose(offer: booking.Offer, date: dt.date) -> tuple[str, int] | BaseRespon
     current = now()
     if _moving():
         appointment = _moving_appointment(offer.slug)
+        old_day = local_day(appointment.starts_at)
         try:
             booking.move(db(), appointment, offer, start, current)
         except booking.BookingError as error:
             return error.message, error.status
-        changed(offer.slug, offer.location_id)
+        changed(offer.slug, offer.location_id, old_day, date)
         _tell(appointment, "Termin verschoben", "Ihr Termin wurde verschoben.")
         return redirect(manage_path(appointment, signed=bool(request.values.get("s"))) +
                         ("&" if request.values.get("s") else "?") + "hinweis=verschoben", code=303)
@@ -291,7 +293,7 @@ def _choose(offer: booking.Offer, date: dt.date) -> tuple[str, int] | BaseRespon
     except booking.BookingError as error:
         log.info("hold refused: %s", type(error).__name__)
         return error.message, error.status
-    changed(offer.slug, offer.location_id)
+    changed(offer.slug, offer.location_id, date)
     if login is None:
         session["holds"] = [*session.get("holds", [])[-4:], appointment.code]
     return redirect(f"/{offer.slug}/termine/reservierung/{appointment.code}", code=303)
@@ -323,7 +325,7 @@ def held(slug: str, code: str) -> Page:
     if request.method == "POST":
         if request.form.get("aktion") == "freigeben":
             booking.release(db(), appointment)
-            changed(slug, appointment.location_id)
+            changed(slug, appointment.location_id, local_day(appointment.starts_at))
             return redirect(f"/{slug}/termine/{offer.service_id}/{offer.location_id}/", code=303)
         if appointment.account_id is not None:
             try:
@@ -464,7 +466,7 @@ def cancel(slug: str, code: str) -> Page:
         if schedule is None:
             raise booking.TooLate("Dieser Termin kann nicht online abgesagt werden. Bitte rufen Sie uns an.")
         booking.cancel(db(), appointment, schedule, now())
-        changed(slug, appointment.location_id)
+        changed(slug, appointment.location_id, local_day(appointment.starts_at))
     except booking.BookingError as error:
         return page("konto/hinweis.html", "Absagen nicht möglich", status=error.status, message=error.message,
                     link=(manage_path(appointment, signed=_signed_for(code)), "Zurück zum Termin"))
