@@ -136,10 +136,10 @@ def hold(session: Session, offer: Offer, start: dt.datetime, persons: int, now: 
         raise LimitReached(
             f"Sie haben für diese Leistung schon {limit} offene{'n' if limit == 1 else ''} "
             f"Termin{'' if limit == 1 else 'e'}. Sagen Sie einen ab oder verschieben Sie ihn, bevor Sie neu buchen.")
-    slot = next((s for s in free_on(session, offer, local_day(start), now) if s.start == start), None)
-    if slot is None:
+    slot, counters = free_counters_at(session, offer, start, now)
+    if slot is None or not counters:
         raise SlotGone(SLOT_GONE)
-    for counter in _counters_from(slot.counter, offer.schedule.counters):
+    for counter in counters:
         _hold_need_not_wait_for_disk(session)
         release_expired_holds(session, now)  # their claims would block the insert
         appointment = Appointment(slug=offer.slug, location_id=offer.location_id, service_id=offer.service_id,
@@ -158,16 +158,29 @@ def hold(session: Session, offer: Offer, start: dt.datetime, persons: int, now: 
     raise SlotGone(SLOT_GONE)
 
 
+def free_counters_at(session: Session, offer: Offer, start: dt.datetime, now: dt.datetime,
+                     ignore: Appointment | None = None) -> tuple[Slot | None, list[int]]:
+    """Is `start` a time the schedule offers now, and which counters are free for the whole
+    appointment? Reads only the claims of that appointment's own time, not the whole day."""
+    offered = free_slots(offer.schedule, local_day(start), offer.duration, (), now)
+    slot = next((s for s in offered if s.start == start), None)
+    if slot is None:
+        return None, []
+    taken = taken_units(session, offer.slug, offer.location_id, slot.start, slot.end, now)
+    if ignore is not None:
+        own = session.execute(select(SlotClaim.counter, SlotClaim.unit_start)
+                              .where(SlotClaim.appointment_id == ignore.id))
+        taken -= {(counter, unit) for counter, unit in own}
+    busy = {counter for counter, _unit in taken}
+    return slot, [c for c in range(1, offer.schedule.counters + 1) if c not in busy]
+
+
 def _hold_need_not_wait_for_disk(session: Session) -> None:
     """A hold lives ten minutes. Should PostgreSQL crash right after committing one, losing it
     only frees the time again (the citizen is told the reservation expired), so its commit
     need not wait for the WAL to reach the disk. Booking (confirm) keeps the default."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-
-
-def _counters_from(first: int, counters: int) -> list[int]:
-    return [first] + [c for c in range(1, counters + 1) if c != first]
 
 
 def confirm(session: Session, appointment: Appointment, now: dt.datetime) -> None:
@@ -221,12 +234,11 @@ def move(session: Session, appointment: Appointment, offer: Offer, new_start: dt
         raise BookingError("Nur gebuchte Termine können verschoben werden.")
     if now > changeable_until(offer.schedule, appointment):
         raise TooLate(_too_late(offer.schedule, "verschieben"))
-    free = free_on(session, offer, local_day(new_start), now, ignore=appointment)
-    slot = next((s for s in free if s.start == new_start), None)
-    if slot is None:
+    slot, counters = free_counters_at(session, offer, new_start, now, ignore=appointment)
+    if slot is None or not counters:
         raise SlotGone(SLOT_GONE)
     appointment_id = appointment.id
-    for counter in _counters_from(slot.counter, offer.schedule.counters):
+    for counter in counters:
         session.execute(delete(SlotClaim).where(SlotClaim.appointment_id == appointment_id))
         appointment.starts_at, appointment.ends_at, appointment.counter = slot.start, slot.end, counter
         appointment.reminded_at = None
