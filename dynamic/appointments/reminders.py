@@ -6,7 +6,7 @@ import datetime as dt
 
 from flask import Flask
 from itsdangerous import URLSafeSerializer
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from ..db import session_scope
 from ..models import Account, Appointment, OutboxItem, utcnow
@@ -41,3 +41,15 @@ def queue_reminders(app: Flask, now: dt.datetime | None = None) -> int:
                 "template": "termin-erinnerung"}))
             queued += 1
     return queued
+
+
+def forget_past_addresses(app: Flask, now: dt.datetime | None = None) -> int:
+    """Bookings without an account keep their e-mail address only until the day after the
+    appointment: after that nobody needs to be reminded or told of a change."""
+    now = now or (app.config.get("CLOCK") or utcnow)()
+    with session_scope(app) as session:
+        result = session.execute(
+            update(Appointment)
+            .where(Appointment.email.is_not(None), Appointment.ends_at < now - dt.timedelta(days=1))
+            .values(email=None))
+        return int(getattr(result, "rowcount", 0) or 0)

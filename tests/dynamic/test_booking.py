@@ -329,3 +329,20 @@ def test_cached_free_times_change_at_once_when_a_time_is_taken(cached_app: Flask
     first.submit("buchen", aktion="freigeben")
     third.get(f"{ID_CARD}{TUESDAY}/")
     assert ">08:00 Uhr</label>" in third.text
+
+
+def test_an_address_given_without_an_account_is_forgotten_the_day_after(
+        app: Flask, mailbox: Mailbox, send_mail: Any) -> None:
+    from dynamic.appointments.reminders import forget_past_addresses
+
+    browser = Browser(app.test_client())
+    choose(browser, path="/kreis/termine/personalausweis-beantragen/rathaus-nordort/")
+    browser.submit("buchen", aktion="buchen", email="kurz.gespeichert@example.org")
+    send_mail()
+    browser.get(mailbox.link("kurz.gespeichert@example.org", "/kreis/termine/bestaetigen/"))
+    browser.submit("bestaetigen")
+    assert forget_past_addresses(app, now=dt.datetime(2026, 12, 9, 6, 0, tzinfo=dt.UTC)) == 0  # not yet
+    assert forget_past_addresses(app, now=dt.datetime(2026, 12, 9, 8, 0, tzinfo=dt.UTC)) == 1
+    with app.app_context():
+        [appointment] = db().query(Appointment).all()
+        assert appointment.email is None and appointment.status == "booked"
