@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from .claims import UNIT, units
+from .claims import units
 
 BERLIN = ZoneInfo("Europe/Berlin")
 WEEKDAYS = ("mo", "tu", "we", "th", "fr", "sa", "su")
@@ -146,6 +146,3 @@ def day_window(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """The UTC instants a local day covers (23 or 25 hours on a daylight-saving change)."""
     return to_utc(day, dt.time(0)), to_utc(day + dt.timedelta(days=1), dt.time(0))
 
-
-def fits_grid(duration: dt.timedelta) -> bool:
-    return duration > dt.timedelta(0) and duration % UNIT == dt.timedelta(0)

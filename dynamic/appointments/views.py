@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, g, redirect, request, session, url_for
+from flask import Blueprint, Response, abort, current_app, g, redirect, request, session
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
@@ -474,12 +474,3 @@ def cancel(slug: str, code: str) -> Page:
     signed = _signed_for(code)
     return redirect(manage_path(appointment, signed=signed) + ("&" if signed else "?") + "hinweis=abgesagt", code=303)
 
-
-def my_appointments(account_id: int) -> list[Appointment]:
-    return list(db().scalars(select(Appointment).where(Appointment.account_id == account_id,
-                                                       Appointment.status != "held")
-                             .order_by(Appointment.starts_at.desc())))
-
-
-def url_of(appointment: Appointment) -> str:
-    return url_for("appointments.appointment_page", slug=appointment.slug, code=appointment.code)
