@@ -17,7 +17,8 @@ from typing import Any, TypeVar, cast
 from urllib.parse import urlencode, urlsplit
 
 from flask import Response, g, redirect, request, session
-from sqlalchemy import delete, select
+from sqlalchemy import delete
+from werkzeug.wrappers import Response as BaseResponse
 
 from .db import db
 from .levels import LIFETIMES, MEANS, at_least, rank
@@ -173,15 +174,21 @@ def require_level(level: str) -> Callable[[F], F]:
             login = current_login()
             if login is not None and at_least(login.level, level):
                 return view(*args, **kwargs)
-            if request.method == "POST":
-                data = {key: values for key, values in request.form.lists() if _kept_field(key)}
-                owner = login.account_id if login is not None else session.get("login_ended_for")
-                session["kept_form"] = {"path": request.path, "data": data, "account": owner}
-            return redirect(login_url(level, request.full_path.rstrip("?")))
+            return ask_to_log_in(level, request.full_path.rstrip("?"))
 
         return cast(F, guarded)
 
     return decorate
+
+
+def ask_to_log_in(level: str, return_to: str, code: int = 302) -> BaseResponse:
+    """Send the citizen to log in at `level` and back to `return_to`, keeping what a POST sent."""
+    if request.method == "POST":
+        login = current_login()
+        data = {key: values for key, values in request.form.lists() if _kept_field(key)}
+        owner = login.account_id if login is not None else session.get("login_ended_for")
+        session["kept_form"] = {"path": request.path, "data": data, "account": owner}
+    return redirect(login_url(level, return_to), code=code)
 
 
 def kept_form(path: str | None = None) -> dict[str, list[str]] | None:
@@ -197,6 +204,3 @@ def kept_form(path: str | None = None) -> dict[str, list[str]] | None:
     data = kept.get("data")
     return data if isinstance(data, dict) else None
 
-
-def accounts_by_email(email: str) -> Account | None:
-    return db().scalar(select(Account).where(Account.email == email.strip().lower()))

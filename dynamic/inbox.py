@@ -5,7 +5,7 @@ Mail never carries the content: it only says that a message is waiting.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, url_for
+from flask import Blueprint, abort, redirect, url_for
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
@@ -71,5 +71,4 @@ def remove(message_id: int) -> Response:
     message = _own_message(message_id)
     db().delete(message)
     db().commit()
-    current_app.logger.debug("message deleted")
     return redirect(url_for("inbox.index", geloescht=1))

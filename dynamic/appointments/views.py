@@ -279,10 +279,7 @@ def _choose(offer: booking.Offer, date: dt.date) -> tuple[str, int] | BaseRespon
     needed = offer.booking["trust_level"]
     anonymous_ok = bool(offer.booking.get("without_account")) and login is None
     if not anonymous_ok and (login is None or not at_least(login.level, needed)):
-        data = {key: values for key, values in request.form.lists() if key != "csrf_token"}
-        session["kept_form"] = {"path": request.path, "data": data,
-                                "account": login.account_id if login else session.get("login_ended_for")}
-        return redirect(auth.login_url(needed, request.path), code=303)
+        return auth.ask_to_log_in(needed, request.path, code=303)
     limiter: Limiter = current_app.extensions["limiter"]
     if not limiter.hit(current_app.config["PORTAL"].booking_limit_address, "booking", request.remote_addr or "-"):
         return ("Von Ihrem Anschluss kamen in kurzer Zeit zu viele Buchungsversuche. "
