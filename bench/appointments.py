@@ -8,7 +8,8 @@ Starts the app under gunicorn (gthread workers by default) on a fresh PostgreSQL
 switched on (10 counters at the town hall, a long horizon). One client (Python threads,
 one keep-alive connection each) measures, interleaved in every round:
   1. baseline: GET /healthz/live, a bare Flask endpoint on the same server (no database);
-  2. free slots: GET the day view of a random open day within the horizon (anonymous);
+  2. free slots: GET the day view of a random open day within the horizon (anonymous; each
+     client thread sends back the session cookie it was given, as a browser does);
   3. booking: POST a time on the day view (the hold; 303 to the reservation), every request
      from its own logged-in account for a different free time, so all should succeed;
   4. confirm: POST the reservation page of each of those holds (the second step, which books
@@ -72,6 +73,7 @@ class Request:
     path: str
     body: bytes | None = None
     headers: tuple[tuple[str, str], ...] = ()
+    visitor: bool = False  # sends back the session cookie this thread was given, as a browser does
 
 
 @dataclass(frozen=True)
@@ -104,12 +106,19 @@ def fire(port: int, requests: list[Request], threads: int) -> Run:
     lock = threading.Lock()
     ready = threading.Barrier(threads + 1)
 
-    def send(connection: http.client.HTTPConnection, request: Request) -> tuple[int, str, bytes]:
-        connection.request(request.method, request.path, body=request.body, headers=dict(request.headers))
+    def send(connection: http.client.HTTPConnection, request: Request, jar: dict[str, str]) -> tuple[int, str, bytes]:
+        headers = dict(request.headers)
+        if request.visitor and "cookie" in jar:
+            headers["Cookie"] = jar["cookie"]
+        connection.request(request.method, request.path, body=request.body, headers=headers)
         response = connection.getresponse()
+        cookie = response.getheader("Set-Cookie", "")
+        if request.visitor and cookie.startswith("sitzung="):
+            jar["cookie"] = cookie.split(";", 1)[0]
         return response.status, response.getheader("Location", ""), response.read()
 
     def worker() -> None:
+        jar: dict[str, str] = {}
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         connection.connect()
         ready.wait()
@@ -121,11 +130,11 @@ def fire(port: int, requests: list[Request], threads: int) -> Run:
             request = requests[index]
             started = time.perf_counter()
             try:
-                status, location, body = send(connection, request)
+                status, location, body = send(connection, request, jar)
             except (http.client.HTTPException, OSError):
                 connection.close()  # the server closed an idle connection: once more on a new one
                 try:
-                    status, location, body = send(connection, request)
+                    status, location, body = send(connection, request, jar)
                 except (http.client.HTTPException, OSError):
                     connection.close()
                     status, location, body = 0, "", b""
@@ -399,7 +408,7 @@ def main() -> None:
             baseline = [Request("GET", "/healthz/live")] * args.requests
 
             def free_slot_requests() -> list[Request]:
-                return [Request("GET", DAY_PATH.format(day=rng.choice(open_days).isoformat()))
+                return [Request("GET", DAY_PATH.format(day=rng.choice(open_days).isoformat()), visitor=True)
                         for _ in range(args.requests)]
 
             # Warm-up: every worker imports, connects and compiles its templates.

@@ -18,7 +18,7 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     from . import render, security
     from .accounts import accounts
     from .appointments import page_cache
-    from .appointments.reminders import forget_past_addresses, queue_reminders
+    from .appointments.reminders import forget_past_addresses, queue_reminders, remove_expired_holds
     from .appointments.views import appointments
     from .auth import commit_touch
     from .health import health
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     page_cache.init_app(app)
     app.after_request(commit_touch)
     app.cli.command("outbox")(lambda: print(process_outbox(app)))
-    app.extensions["periodic_jobs"] = [queue_reminders, forget_past_addresses]
+    app.extensions["periodic_jobs"] = [queue_reminders, forget_past_addresses, remove_expired_holds]
 
     app.register_blueprint(health)
     app.register_blueprint(accounts)

@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, text
+from sqlalchemy import Insert, Select, and_, delete, func, insert, literal, or_, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from ..models import Appointment, SlotClaim
-from .claims import add_claims, taken_units
+from .claims import add_claims, taken_units, units
 from .slots import Schedule, Slot, day_window, free_slots, local_day, schedule_of
 
 HOLD = dt.timedelta(minutes=10)  # time to confirm a chosen slot
@@ -87,11 +87,6 @@ def new_code() -> str:
     return f"{raw[:4]}-{raw[4:]}"
 
 
-def release_expired_holds(session: Session, now: dt.datetime) -> None:
-    """Delete holds nobody confirmed in time (their claims go with them); the caller commits."""
-    session.execute(delete(Appointment).where(Appointment.status == "held", Appointment.held_until < now))
-
-
 def free_on(session: Session, offer: Offer, day: dt.date, now: dt.datetime,
             ignore: Appointment | None = None) -> list[Slot]:
     """Free times on a local day; `ignore` treats an appointment's own time as free (moving)."""
@@ -116,46 +111,90 @@ def free_day_counts(session: Session, offer: Offer, days: list[dt.date], now: dt
 
 def open_count(session: Session, offer: Offer, now: dt.datetime, account_id: int | None,
                email: str | None) -> int:
-    owner = Appointment.account_id == account_id if account_id is not None else Appointment.email == email
-    return int(session.scalar(
-        select(func.count()).select_from(Appointment)
-        .where(owner, Appointment.slug == offer.slug, Appointment.service_id == offer.service_id,
-               Appointment.starts_at > now,
-               or_(Appointment.status == "booked", and_(Appointment.status == "held", Appointment.held_until >= now))
-               )) or 0)
+    return int(session.scalar(_open_appointments(offer, now, account_id, email)) or 0)
 
 
 def hold(session: Session, offer: Offer, start: dt.datetime, persons: int, now: dt.datetime, *,
          account_id: int | None = None, email: str | None = None) -> Appointment:
-    """Hold `start` for the citizen for HOLD; raises SlotGone or LimitReached."""
+    """Hold `start` for the citizen for HOLD; raises SlotGone or LimitReached.
+
+    The common case costs two reads (the claims of this time) and one transaction of two
+    inserts: the appointment row is inserted only while the citizen has fewer than the
+    allowed open appointments (the limit is part of the INSERT, not a separate count), then
+    its claims; the claims' unique constraint decides between racing requests."""
     if not 1 <= persons <= int(offer.booking["max_persons"]):
         raise BookingError(f"Für diese Leistung können höchstens {offer.booking['max_persons']} Personen "
                            "in einem Termin kommen.")
     limit = int(offer.booking.get("max_open", 1))
-    if open_count(session, offer, now, account_id, email) >= limit:
-        raise LimitReached(
-            f"Sie haben für diese Leistung schon {limit} offene{'n' if limit == 1 else ''} "
-            f"Termin{'' if limit == 1 else 'e'}. Sagen Sie einen ab oder verschieben Sie ihn, bevor Sie neu buchen.")
     slot, counters = free_counters_at(session, offer, start, now)
     if slot is None or not counters:
         raise SlotGone(SLOT_GONE)
+    released = False
     for counter in counters:
-        _hold_need_not_wait_for_disk(session)
-        release_expired_holds(session, now)  # their claims would block the insert
-        appointment = Appointment(slug=offer.slug, location_id=offer.location_id, service_id=offer.service_id,
-                                  starts_at=slot.start, ends_at=slot.end, counter=counter, persons=persons,
-                                  status="held", code=new_code(), account_id=account_id, email=email,
-                                  held_until=now + HOLD, created_at=now)
-        session.add(appointment)
-        try:
-            session.flush()
-            add_claims(session, offer.slug, offer.location_id, counter, slot.start, slot.end,
-                       appointment_id=appointment.id)
-            session.commit()
+        while True:
+            values = dict(slug=offer.slug, location_id=offer.location_id, service_id=offer.service_id,
+                          starts_at=slot.start, ends_at=slot.end, counter=counter, persons=persons,
+                          status="held", code=new_code(), account_id=account_id, email=email,
+                          held_until=now + HOLD, created_at=now)
+            try:
+                _hold_need_not_wait_for_disk(session)
+                new_id = session.execute(_insert_if_under_limit(values, limit, offer, now)).scalar()
+                if new_id is None:
+                    session.rollback()
+                    raise _limit_reached(limit)
+                session.execute(insert(SlotClaim), [
+                    dict(slug=offer.slug, location_id=offer.location_id, counter=counter, unit_start=unit,
+                         appointment_id=new_id) for unit in units(slot.start, slot.end)])
+                session.commit()
+            except IntegrityError:
+                session.rollback()  # taken by another request, or by a hold that has expired
+                if not released and _release_expired_in(session, offer, slot, now):
+                    released = True
+                    continue  # expired holds were in the way: once more on the same counter
+                break  # another request took this counter first; try the next
+            appointment = Appointment(id=new_id, **values)
+            make_transient_to_detached(appointment)
+            session.add(appointment)
             return appointment
-        except IntegrityError:
-            session.rollback()  # another request took this counter first; try the next
     raise SlotGone(SLOT_GONE)
+
+
+def _limit_reached(limit: int) -> LimitReached:
+    return LimitReached(
+        f"Sie haben für diese Leistung schon {limit} offene{'n' if limit == 1 else ''} "
+        f"Termin{'' if limit == 1 else 'e'}. Sagen Sie einen ab oder verschieben Sie ihn, bevor Sie neu buchen.")
+
+
+def _open_appointments(offer: Offer, now: dt.datetime, account_id: int | None, email: str | None) -> Select[Any]:
+    owner = Appointment.account_id == account_id if account_id is not None else Appointment.email == email
+    return (select(func.count()).select_from(Appointment)
+            .where(owner, Appointment.slug == offer.slug, Appointment.service_id == offer.service_id,
+                   Appointment.starts_at > now,
+                   or_(Appointment.status == "booked",
+                       and_(Appointment.status == "held", Appointment.held_until >= now))))
+
+
+def _insert_if_under_limit(values: dict[str, Any], limit: int, offer: Offer, now: dt.datetime) -> Insert:
+    """INSERT … SELECT the new appointment WHERE the owner's open appointments < limit, RETURNING id."""
+    columns = [getattr(Appointment, name) for name in values]
+    row = select(*(literal(value, column.type) for value, column in zip(values.values(), columns, strict=True)))
+    counted = _open_appointments(offer, now, values["account_id"], values["email"]).scalar_subquery()
+    return (insert(Appointment).from_select(list(values), row.where(counted < limit))
+            .returning(Appointment.id))
+
+
+def _release_expired_in(session: Session, offer: Offer, slot: Slot, now: dt.datetime) -> bool:
+    """Delete the expired holds whose claims lie in `slot`'s time (their claims go with them)."""
+    expired = (select(SlotClaim.appointment_id)
+               .join(Appointment, Appointment.id == SlotClaim.appointment_id)
+               .where(SlotClaim.slug == offer.slug, SlotClaim.location_id == offer.location_id,
+                      SlotClaim.unit_start >= slot.start, SlotClaim.unit_start < slot.end,
+                      Appointment.status == "held", Appointment.held_until < now))
+    ids = set(session.scalars(expired))
+    if ids:
+        session.execute(delete(Appointment).where(Appointment.id.in_(ids)))
+    session.commit()
+    return bool(ids)
 
 
 def free_counters_at(session: Session, offer: Offer, start: dt.datetime, now: dt.datetime,
@@ -238,18 +277,24 @@ def move(session: Session, appointment: Appointment, offer: Offer, new_start: dt
     if slot is None or not counters:
         raise SlotGone(SLOT_GONE)
     appointment_id = appointment.id
+    released = False
     for counter in counters:
-        session.execute(delete(SlotClaim).where(SlotClaim.appointment_id == appointment_id))
-        appointment.starts_at, appointment.ends_at, appointment.counter = slot.start, slot.end, counter
-        appointment.reminded_at = None
-        try:
-            session.flush()
-            add_claims(session, offer.slug, offer.location_id, counter, slot.start, slot.end,
-                       appointment_id=appointment_id)
-            session.commit()
-            return
-        except IntegrityError:
-            session.rollback()
+        while True:
+            session.execute(delete(SlotClaim).where(SlotClaim.appointment_id == appointment_id))
+            appointment.starts_at, appointment.ends_at, appointment.counter = slot.start, slot.end, counter
+            appointment.reminded_at = None
+            try:
+                session.flush()
+                add_claims(session, offer.slug, offer.location_id, counter, slot.start, slot.end,
+                           appointment_id=appointment_id)
+                session.commit()
+                return
+            except IntegrityError:
+                session.rollback()  # the old time stays booked
+                if not released and _release_expired_in(session, offer, slot, now):
+                    released = True
+                    continue
+                break
     raise SlotGone(SLOT_GONE)
 
 

@@ -2,12 +2,12 @@
 
 Each day of a location has a version in Redis that every change of its claims on that day
 bumps, after the change is committed; month pages follow a version of the whole location,
-which every change bumps too. A page is cached per process under (path, query, version,
-minute): the
-minute covers the lead time and expired holds. The CSRF token, the one per-browser part of
-the page, is rendered as a placeholder and filled in per request. A change that frees time
-without a bump (an expired hold, a deleted account) shows for at most a minute as taken,
-never the other way round; and the hold step checks the database again in any case.
+which every change bumps too. A page is cached under (path, query, version, minute), the
+minute covering the lead time and expired holds: in the process's memory, and in Redis for
+two minutes, so that one process renders a state and the others take it from there. The
+CSRF token, the one per-browser part of the page, is rendered as a placeholder and filled
+in per request. A change that frees time without a bump (an expired hold, a deleted
+account) shows for at most a minute as taken, never the other way round; and the hold step checks the database again in any case.
 
 Without REDIS_URL nothing is cached: every page is computed from the database.
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections import OrderedDict
 from collections.abc import Callable
 from threading import Lock
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 PLACEHOLDER = "\x00csrf-token\x00"
 ALL = "all"  # the scope of pages that show many days (the month calendar)
 SIZE = 512
+SHAREABLE = re.compile(r"[^?]*\?((monat|personen)=[0-9-]{1,7}(&(monat|personen)=[0-9-]{1,7})?)?\Z")
 
 
 class SlotPages:
@@ -79,12 +81,34 @@ class SlotPages:
             if html is not None:
                 self.pages.move_to_end(key)
         if html is None:
-            html = render(lambda: PLACEHOLDER)
+            # Only the addresses a calendar links to are shared: any other query string would
+            # let a client fill Redis with copies of a page.
+            shared = f"{self._key(slug, location_id, scope)}:{version}:{minute}:{address}"
+            html = self._shared(shared) if SHAREABLE.match(address) else None
+            if html is None:
+                html = render(lambda: PLACEHOLDER)
+                if SHAREABLE.match(address):
+                    self._share(shared, html)
             with self.lock:
                 self.pages[key] = html
                 while len(self.pages) > SIZE:
                     self.pages.popitem(last=False)
         return html.replace(PLACEHOLDER, generate_csrf()) if PLACEHOLDER in html else html
+
+    def _shared(self, key: str) -> str | None:
+        assert self.redis is not None
+        try:
+            value = self.redis.get(key)
+        except Exception:  # noqa: BLE001
+            return None
+        return value.decode() if isinstance(value, bytes) else None
+
+    def _share(self, key: str, html: str) -> None:
+        assert self.redis is not None
+        try:
+            self.redis.set(key, html.encode(), ex=120)
+        except Exception:  # noqa: BLE001
+            log.warning("slot page cache: could not share a page")
 
 
 def init_app(app: Flask) -> None:

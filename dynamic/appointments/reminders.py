@@ -1,4 +1,5 @@
-"""Reminders the day before: a mail through the outbox that only links to the appointment."""
+"""Periodic appointment jobs: reminders the day before (a mail through the outbox that only
+links to the appointment), forgetting addresses, and removing expired holds."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import datetime as dt
 
 from flask import Flask
 from itsdangerous import URLSafeSerializer
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from ..db import session_scope
 from ..models import Account, Appointment, OutboxItem, utcnow
@@ -52,4 +53,13 @@ def forget_past_addresses(app: Flask, now: dt.datetime | None = None) -> int:
             update(Appointment)
             .where(Appointment.email.is_not(None), Appointment.ends_at < now - dt.timedelta(days=1))
             .values(email=None))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def remove_expired_holds(app: Flask, now: dt.datetime | None = None) -> int:
+    """Holds nobody confirmed in time already count as free for every reader and are deleted
+    by a booking they stand in the way of; this removes the rest (their claims go with them)."""
+    now = now or (app.config.get("CLOCK") or utcnow)()
+    with session_scope(app) as session:
+        result = session.execute(delete(Appointment).where(Appointment.status == "held", Appointment.held_until < now))
         return int(getattr(result, "rowcount", 0) or 0)

@@ -13,7 +13,7 @@ from flask import Flask
 from icalendar import Calendar
 
 from dynamic import create_app
-from dynamic.appointments.reminders import queue_reminders
+from dynamic.appointments.reminders import queue_reminders, remove_expired_holds
 from dynamic.db import db
 from dynamic.models import Appointment, Message, OutboxItem, SlotClaim
 from tests.dynamic.booking_fixtures import MONDAY_MORNING, with_booking
@@ -131,6 +131,31 @@ def test_a_hold_expires_and_the_time_is_released(app: Flask, clock: Clock) -> No
     assert browser.status == 410
     assert "Ihre Reservierung ist abgelaufen und der Termin wurde wieder freigegeben." in browser.text
     assert claims(app) == 0
+
+
+def test_holds_nobody_confirmed_neither_block_booking_nor_moving_and_are_cleared(app: Flask, clock: Clock) -> None:
+    mover, _ = citizen(app, "umzug@example.org")
+    choose(mover, time="09:00 Uhr")
+    mover.submit("buchen", aktion="buchen")
+    code = re.search(r'<strong class="code">([A-Z0-9-]+)</strong>', mover.text).group(1)  # type: ignore[union-attr]
+    for n, time in enumerate(["08:00 Uhr", "08:00 Uhr", "10:00 Uhr", "10:00 Uhr", "11:00 Uhr"]):
+        holder, _ = citizen(app, f"halter{n}@example.org")
+        choose(holder, time=time)  # both counters at 08:00 and 10:00, one at 11:00: never confirmed
+        assert holder.url.startswith("http://localhost/stadt/termine/reservierung/")
+    clock.advance(minutes=11)
+
+    late, _ = citizen(app, "spaet@example.org")
+    choose(late, time="08:00 Uhr")
+    assert late.url.startswith("http://localhost/stadt/termine/reservierung/")
+    mover.get(f"{ID_CARD}{TUESDAY}/?personen=1&verschieben={code}")
+    value = re.search(r'value="([^"]+)"[^>]*>\s*<label for="[^"]+">10:00 Uhr', mover.text).group(1)  # type: ignore[union-attr]
+    mover.submit("zeitwahl", zeit=value)
+    assert "Ihr Termin wurde verschoben." in mover.text and "10:00 Uhr" in mover.text
+
+    assert remove_expired_holds(app) == 1  # the hold at 11:00, which nobody stood in the way of
+    with app.app_context():
+        assert db().query(Appointment).filter_by(status="held").count() == 1  # the late citizen's
+        assert claims(app) == 6  # the late hold and the moved booking, 3 units each
 
 
 def test_the_last_free_counter_is_taken_by_one_only(app: Flask) -> None:
