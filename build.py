@@ -54,6 +54,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     staff.add_argument("slug")
     staff.add_argument("username")
     staff.add_argument("--name", default=None, help="name shown in the staff area")
+    office = commands.add_parser("office", parents=[common],
+                                 help="register an office that receives applications (prints its API token)")
+    office.add_argument("slug")
+    office.add_argument("unit", help="the unit id of the office in the municipality's content")
+    office.add_argument("--public-key", type=Path, required=True, help="the office's public key (JWK, RSA)")
+    office.add_argument("--webhook", default=None, help="https address the portal pushes new applications to")
     return parser.parse_args(argv)
 
 
@@ -109,6 +115,45 @@ def serve_and_rebuild(args: argparse.Namespace) -> None:
     serve(args.out, host=args.host, port=args.port, base_url=args.base_url)
 
 
+def register_office(args: argparse.Namespace) -> int:
+    """Register (or re-key) an office: its public key encrypts the applications it receives;
+    the token printed once is its key to the office API."""
+    import json
+
+    from dynamic import create_app
+    from dynamic.config import settings_from_env
+    from dynamic.db import session_scope
+    from dynamic.forms.delivery import register_office as register
+
+    katalog = args.out / args.slug / "katalog.json"
+    units = json.loads(katalog.read_text(encoding="utf-8"))["units"] if katalog.is_file() else None
+    if units is None or args.unit not in units:
+        print(f"Fehler: keine Stelle {args.unit!r} in {katalog} (erst bauen, dann die Kennung prüfen)",
+              file=sys.stderr)
+        return EXIT_CONTENT
+    try:
+        public_jwk = json.loads(args.public_key.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        print(f"Fehler: {args.public_key}: kein lesbarer JWK ({error})", file=sys.stderr)
+        return EXIT_CONTENT
+    if args.webhook is not None and not args.webhook.startswith(("https://", "http://127.0.0.1")):
+        print("Fehler: --webhook braucht eine https://-Adresse", file=sys.stderr)
+        return EXIT_CONTENT
+    app = create_app(settings_from_env(output_dir=args.out))
+    try:
+        with session_scope(app) as session:
+            office, token = register(session, args.slug, args.unit, public_jwk, args.webhook)
+            secret = office.webhook_secret
+    except ValueError as error:
+        print(f"Fehler: {args.public_key}: {error}", file=sys.stderr)
+        return EXIT_CONTENT
+    print(f"Stelle {args.slug}/{args.unit} registriert.")
+    print(f"API-Token (wird nur jetzt angezeigt): {token}")
+    if secret:
+        print(f"Webhook-Geheimnis (Signatur X-Buergerportal-Signature): {secret}")
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = parse_args(sys.argv[1:] if argv is None else argv)
@@ -140,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
             except StaffAccountError as error:
                 print(f"Fehler: {error}", file=sys.stderr)
                 return EXIT_CONTENT
+        elif command == "office":
+            return register_office(args)
         elif command == "worker":
             from dynamic import create_app
             from dynamic.mail import run_worker

@@ -21,6 +21,9 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     from .appointments.reminders import forget_past_addresses, queue_reminders, remove_expired_holds
     from .appointments.views import appointments
     from .auth import commit_touch
+    from .forms.api import api
+    from .forms.delivery import push_webhook
+    from .forms.views import forms
     from .health import health
     from .inbox import inbox
     from .mail import process_outbox
@@ -51,6 +54,7 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     app.after_request(commit_touch)
     app.cli.command("outbox")(lambda: print(process_outbox(app)))
     app.extensions["periodic_jobs"] = [queue_reminders, forget_past_addresses, remove_expired_holds]
+    app.extensions["outbox_handlers"] = {"webhook": push_webhook}
 
     app.register_blueprint(health)
     app.register_blueprint(accounts)
@@ -59,6 +63,8 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     app.register_blueprint(staff)
     app.register_blueprint(inbox)
     app.register_blueprint(appointments)
+    app.register_blueprint(forms)
+    app.register_blueprint(api)
     if settings.dev_idp:
         from .saml.dev_idp import dev_idp
 

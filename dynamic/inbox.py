@@ -5,14 +5,16 @@ Mail never carries the content: it only says that a message is waiting.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, url_for
+from collections.abc import Sequence
+
+from flask import Blueprint, abort, redirect, request, url_for
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from . import auth
 from .db import db
 from .mail import queue_mail
-from .models import Account, Message, utcnow
+from .models import Account, Application, ApplicationMessage, Message, MessageAttachment, Office, OutboxItem, utcnow
 from .render import page, remember_municipality
 
 inbox = Blueprint("inbox", __name__, url_prefix="/postfach")
@@ -62,7 +64,76 @@ def read(message_id: int) -> tuple[str, int]:
     if message.read_at is None:
         message.read_at = utcnow()
         db().commit()
-    return page("postfach/nachricht.html", message.subject, parent=("Postfach", "/postfach/"), message=message)
+    return _message_page(message)
+
+
+def _message_page(message: Message, errors: dict[str, str] | None = None, text: str = "",
+                  status: int = 200) -> tuple[str, int]:
+    replies: Sequence[ApplicationMessage] = []
+    if message.application_id is not None:
+        replies = db().scalars(select(ApplicationMessage).where(
+            ApplicationMessage.application_id == message.application_id, ApplicationMessage.direction == "citizen")
+            .order_by(ApplicationMessage.id)).all()
+    return page("postfach/nachricht.html", message.subject, status=status, errors=errors,
+                parent=("Postfach", "/postfach/"), message=message, replies=replies, text=text,
+                answered=request.args.get("beantwortet") == "1")
+
+
+@inbox.get("/<int:message_id>/anhang/<int:attachment_id>")
+@auth.require_level("basis")
+def attachment(message_id: int, attachment_id: int) -> Response:
+    message = _own_message(message_id)
+    found = next((a for a in message.attachments if a.id == attachment_id), None)
+    if found is None:
+        abort(404)
+    return Response(found.data, mimetype=found.content_type, headers={
+        "Content-Disposition": f'attachment; filename="{_safe_name(found)}"', "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff"})
+
+
+def _safe_name(found: MessageAttachment) -> str:
+    return "".join(c if c.isalnum() or c in "._- " else "_" for c in found.name)[:120] or "anhang"
+
+
+REPLY_LIMIT = 5000
+
+
+@inbox.post("/<int:message_id>/antworten")
+@auth.require_level("basis")
+def reply(message_id: int) -> Response | tuple[str, int]:
+    """The citizen answers an office's message: encrypted for that office like the
+    application; the office hears by mail (without content) and through its endpoint."""
+    from .forms.crypto import encrypt_for
+
+    message = _own_message(message_id)
+    application = db().get(Application, message.application_id) if message.application_id else None
+    if application is None:
+        abort(404)
+    text = request.form.get("antwort", "").strip()
+    if not text:
+        return _message_page(message, {"antwort": "Schreiben Sie Ihre Antwort in das Feld."}, text, 400)
+    if len(text) > REPLY_LIMIT:
+        return _message_page(message, {"antwort": f"Kürzen Sie Ihre Antwort auf höchstens {REPLY_LIMIT} Zeichen."},
+                             text, 400)
+    office = db().get(Office, application.office_id)
+    assert office is not None
+    now = utcnow()
+    subject = f"Antwort zu: {message.subject}"[:200]
+    note = ApplicationMessage(application_id=application.id, direction="citizen", subject=subject, created_at=now,
+                              jwe=encrypt_for(office.public_jwk, {
+                                  "type": "nachricht", "reference": application.reference, "subject": subject,
+                                  "body": text, "sent_at": now.isoformat()}))
+    db().add(note)
+    db().flush()
+    if office.webhook_url:
+        db().add(OutboxItem(kind="webhook", payload={"message": note.id}))
+    from .catalog import katalog
+
+    unit = ((katalog(office.slug) or {}).get("units") or {}).get(office.unit_id) or {}
+    if unit.get("email"):
+        queue_mail(unit["email"], "nachricht-fuer-amt", None, reference=application.reference)
+    db().commit()
+    return redirect(url_for("inbox.read", message_id=message.id, beantwortet=1) + "#antworten")
 
 
 @inbox.post("/<int:message_id>/loeschen")

@@ -82,6 +82,10 @@ def process_outbox(app: Flask, limit: int = 50) -> int:
 
 
 def deliver(app: Flask, item: OutboxItem) -> None:
+    handler = app.extensions.get("outbox_handlers", {}).get(item.kind)
+    if handler is not None:
+        handler(app, item)
+        return
     if item.kind != "mail":
         raise ValueError(f"unknown outbox kind {item.kind}")
     settings = app.config["PORTAL"]

@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -276,3 +277,93 @@ class Message(Base):
     link: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # A message from an office about an application: the citizen can answer it.
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id", ondelete="SET NULL"),
+                                                       index=True)
+    attachments: Mapped[list[MessageAttachment]] = relationship(
+        cascade="all, delete-orphan", order_by="MessageAttachment.id", lazy="selectin")
+
+
+class MessageAttachment(Base):
+    """A file sent with an inbox message (an office's decision as PDF, say)."""
+
+    __tablename__ = "message_attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+# ---------------------------------------------------------------- applications
+
+
+class Office(Base):
+    """An office (organisational unit of a municipality) that receives applications: its public
+    key encrypts them, its API token (only the hash is kept) fetches them."""
+
+    __tablename__ = "offices"
+    __table_args__ = (UniqueConstraint("slug", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), index=True)
+    unit_id: Mapped[str] = mapped_column(String(100))
+    public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FormDraft(Base):
+    """What a citizen typed into a form so far, encrypted with the portal's key: nothing is
+    lost on an error, a timeout or a new login. Deleted when the application is sent."""
+
+    __tablename__ = "form_drafts"
+    __table_args__ = (UniqueConstraint("account_id", "slug", "form_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(60))
+    form_id: Mapped[str] = mapped_column(String(100))
+    token: Mapped[str] = mapped_column(String(64), unique=True)  # the submission's idempotency key
+    data: Mapped[str] = mapped_column(Text)  # Fernet token of the JSON answers and files
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Application(Base):
+    """A sent application. `jwe` is readable only with the receiving office's private key;
+    `citizen_copy` (the citizen's receipt) only with the portal's key."""
+
+    __tablename__ = "applications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    slug: Mapped[str] = mapped_column(String(60), index=True)
+    form_id: Mapped[str] = mapped_column(String(100))
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), index=True)
+    submission_token: Mapped[str] = mapped_column(String(64), unique=True)
+    jwe: Mapped[str] = mapped_column(Text)
+    citizen_copy: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="new", index=True)  # new → received
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApplicationMessage(Base):
+    """One message about an application: from the office (a copy of what went into the inbox)
+    or from the citizen (encrypted for the office, like the application)."""
+
+    __tablename__ = "application_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    direction: Mapped[str] = mapped_column(String(10))  # "office" | "citizen"
+    subject: Mapped[str] = mapped_column(String(200))
+    jwe: Mapped[str | None] = mapped_column(Text)  # the citizen's text, for the office
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

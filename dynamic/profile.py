@@ -20,7 +20,18 @@ from werkzeug.wrappers import Response as BaseResponse
 from . import auth
 from .db import db
 from .levels import MEANS
-from .models import Account, Appointment, EmailToken, LoginSession, Message, OutboxItem, ProfileValue, utcnow
+from .models import (
+    Account,
+    Application,
+    Appointment,
+    EmailToken,
+    FormDraft,
+    LoginSession,
+    Message,
+    OutboxItem,
+    ProfileValue,
+    utcnow,
+)
 from .passwords import verify_password
 from .render import current_site, page, remember_municipality
 
@@ -404,6 +415,9 @@ def export_data(account: Account, now: dt.datetime) -> dict[str, Any]:
     appointments = db().scalars(select(Appointment).where(Appointment.account_id == account_id)
                                 .order_by(Appointment.starts_at))
     messages = db().scalars(select(Message).where(Message.account_id == account_id).order_by(Message.id))
+    applications = db().scalars(select(Application).where(Application.account_id == account_id)
+                                .order_by(Application.id))
+    drafts = db().scalars(select(FormDraft).where(FormDraft.account_id == account_id).order_by(FormDraft.id))
     return {
         "format": "buergerportal-datenauskunft/1",
         "erstellt_am": _when(now),
@@ -466,7 +480,22 @@ def export_data(account: Account, now: dt.datetime) -> dict[str, Any]:
             "text": row.body,
             "erhalten_am": _when(row.created_at),
             "gelesen_am": _when(row.read_at),
+            "anhaenge": [a.name for a in row.attachments],
         } for row in messages],
+        # The answers themselves are encrypted for the office; the receipt page shows the citizen's copy.
+        "antraege": [{
+            "kommune": row.slug,
+            "formular": row.form_id,
+            "vorgangsnummer": row.reference,
+            "gesendet_am": _when(row.submitted_at),
+            "stand": "eingegangen" if row.status == "new" else "von der Stelle abgerufen",
+        } for row in applications],
+        "antragsentwuerfe": [{
+            "kommune": row.slug,
+            "formular": row.form_id,
+            "begonnen_am": _when(row.created_at),
+            "zuletzt_gespeichert_am": _when(row.updated_at),
+        } for row in drafts],
     }
 
 

@@ -23,6 +23,23 @@ def migrate_database(**overrides: Any) -> str:
     return engine.url.render_as_string(hide_password=True)
 
 
+def _local_offices(app: Any, output_dir: Path) -> None:
+    """Every office that receives a switched-on form gets a key and a token for local runs,
+    so that forms can be sent and fetched with the clerk client."""
+    import json
+
+    from .forms.delivery import provision_local_offices
+
+    recipients: dict[str, list[str]] = {}
+    for katalog in sorted(Path(output_dir).glob("*/katalog.json")):
+        data = json.loads(katalog.read_text(encoding="utf-8"))
+        units = {r["unit"] for form in data.get("forms", {}).values() for r in form["recipients"]}
+        recipients[katalog.parent.name] = sorted(units)
+    folder = app.config["PORTAL"].var_dir / "offices"
+    if provision_local_offices(app, folder, recipients):
+        print(f"Schlüssel und Tokens der Ämter für lokale Tests: {folder}/<kommune>/<stelle>/")
+
+
 def serve(output_dir: Path, host: str = "127.0.0.1", port: int = 8000, base_url: str | None = None) -> None:
     from werkzeug.serving import run_simple
 
@@ -31,6 +48,8 @@ def serve(output_dir: Path, host: str = "127.0.0.1", port: int = 8000, base_url:
         overrides["base_url"] = base_url
     migrate_database(**overrides)
     app = create_app(settings_from_env(**overrides))
+    if not app.config["PORTAL"].production:
+        _local_offices(app, output_dir)
     start_worker_thread(app)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its access log carries client addresses
     print(f"Bürgerportal läuft auf http://{host}:{port}/  (Strg+C beendet)")

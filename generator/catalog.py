@@ -18,6 +18,7 @@ from .models import (
     Duration,
     EverydayWords,
     Fee,
+    Form,
     LifeSituation,
     Location,
     Municipality,
@@ -76,6 +77,16 @@ class ServiceEntry:
 
 
 @dataclass(frozen=True)
+class FormEntry:
+    """An online form switched on in one municipality, with the offices that receive it
+    (one per member town in a district, when the towns do the service)."""
+
+    id: str
+    form: Form
+    recipients: tuple[Responsibility, ...]
+
+
+@dataclass(frozen=True)
 class Catalog:
     slug: str
     municipality: Municipality
@@ -91,6 +102,7 @@ class Catalog:
     services_by_situation: dict[str, tuple[str, ...]] = field(default_factory=dict)
     units_by_location: dict[str, tuple[str, ...]] = field(default_factory=dict)
     contacts_by_unit: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    forms: dict[str, FormEntry] = field(default_factory=dict)
 
     def digests(self, kind: str, ids: Iterable[str]) -> tuple[str, ...]:
         """Source digests of the named units, locations, contacts, services or life situations."""

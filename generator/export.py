@@ -64,6 +64,19 @@ def katalog(catalog: Catalog, base_url: str) -> dict[str, Any]:
             }
             for lid, loc in catalog.locations.items()
         },
+        "forms": {
+            fid: {
+                **entry.form.model_dump(mode="json", exclude_none=True),
+                "url": f"/{catalog.slug}/antrag/{fid}/",
+                "recipients": [
+                    {"unit": r.unit_id, "town": r.town.id if r.town else None,
+                     "town_name": r.town.name if r.town else None, "name": catalog.units[r.unit_id].name,
+                     "email": catalog.units[r.unit_id].email}
+                    for r in entry.recipients
+                ],
+            }
+            for fid, entry in catalog.forms.items()
+        },
         "life_situations": {
             lid: {
                 "name": s.name,

@@ -225,6 +225,7 @@ class RawContent:
     cache: ParseCache
     services: list[Document] = field(default_factory=list)
     life_situations: list[Document] = field(default_factory=list)
+    forms: list[Document] = field(default_factory=list)
     municipalities: list[MunicipalityFiles] = field(default_factory=list)
     everyday_words: Document | None = None
 
@@ -265,6 +266,7 @@ def load_content(root: Path, cache: ParseCache | None = None) -> tuple[RawConten
     raw = RawContent(root=root, cache=cache)
     raw.services = _load_folder(root / "services", root, problems, cache)
     raw.life_situations = _load_folder(root / "life-situations", root, problems, cache)
+    raw.forms = _load_folder(root / "forms", root, problems, cache)
     everyday = root / "search" / "everyday-words.yaml"
     if everyday.is_file():
         raw.everyday_words, found = cache.load(everyday, root)

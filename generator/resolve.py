@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .catalog import Catalog, Responsibility, ServiceEntry, source_of
+from .catalog import Catalog, FormEntry, Responsibility, ServiceEntry, source_of
 from .models import LocalService, Service
 from .validate import MunicipalityContent, ValidContent
 
@@ -114,7 +114,24 @@ def resolve_municipality(content: MunicipalityContent, valid: ValidContent) -> C
         services_by_situation={k: tuple(v) for k, v in by_situation.items()},
         units_by_location={k: tuple(v) for k, v in units_at.items()},
         contacts_by_unit={k: tuple(v) for k, v in contacts_of.items()},
+        forms=_forms(entries, content, valid),
     )
+
+
+def _forms(entries: dict[str, ServiceEntry], content: MunicipalityContent, valid: ValidContent) -> dict[str, FormEntry]:
+    """The forms switched on here; a form's own recipient role overrides the service's office."""
+    found = {}
+    for sid, entry in entries.items():
+        online = entry.service.online
+        if not entry.form_enabled or online is None or online.form not in valid.forms:
+            continue
+        form = valid.forms[online.form]
+        recipients = entry.responsibilities
+        if form.recipient is not None:
+            recipients = _responsibilities(entry.service.model_copy(update={"office": form.recipient}),
+                                           content.local_services.get(sid, LocalService()), content)
+        found[online.form] = FormEntry(online.form, form, recipients)
+    return found
 
 
 def _responsibilities(

@@ -17,6 +17,7 @@ FILE_PATTERNS = {
     "contact": "content/municipalities/*/contacts/*.yaml",
     "local-service": "content/municipalities/*/services/*.yaml",
     "everyday-words": "content/search/everyday-words.yaml",
+    "form": "content/forms/*.yaml",
 }
 
 

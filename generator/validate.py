@@ -22,6 +22,7 @@ from .models import (
     ID_PATTERN,
     Contact,
     EverydayWordList,
+    Form,
     LifeSituation,
     LocalService,
     Location,
@@ -29,6 +30,7 @@ from .models import (
     Municipality,
     Service,
     Unit,
+    form_structure_problems,
     outside_hours,
 )
 
@@ -51,6 +53,7 @@ class MunicipalityContent:
 class ValidContent:
     services: dict[str, Service] = field(default_factory=dict)
     life_situations: dict[str, LifeSituation] = field(default_factory=dict)
+    forms: dict[str, Form] = field(default_factory=dict)
     municipalities: dict[str, MunicipalityContent] = field(default_factory=dict)
     service_docs: dict[str, Document] = field(default_factory=dict)
     everyday_words: EverydayWordList = field(default_factory=lambda: EverydayWordList(groups=[]))
@@ -272,6 +275,7 @@ def validate(raw: RawContent) -> tuple[ValidContent, list[Problem]]:
         ref.each(doc, ("related",), service.related, all_ids, "service")
     for lid, doc in situation_docs.items():
         ref.each(doc, ("related",), valid.life_situations[lid].related, situation_ids, "life situation")
+    _check_forms(raw, valid, all_ids, ref, problems, memo)
 
     for files in raw.municipalities:
         if re.fullmatch(ID_PATTERN, files.slug) is None:
@@ -317,6 +321,40 @@ def validate(raw: RawContent) -> tuple[ValidContent, list[Problem]]:
     if len(memo) != known_models:
         raw.cache.changed = True
     return valid, problems
+
+
+def _check_forms(raw: RawContent, valid: ValidContent, service_ids: list[str], ref: RefCheck,
+                 problems: list[Problem], memo: dict[tuple[str, str], Any]) -> None:
+    """Forms and the services that name them must point at each other, at one level."""
+    form_ids = [doc.id for doc in raw.forms]
+    for doc in raw.forms:
+        form = parse_model(doc, Form, problems, memo)
+        if form is None:
+            continue
+        structure = form_structure_problems(form)
+        for loc, message in structure:
+            problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc), message))
+        if structure:
+            continue
+        valid.forms[doc.id] = form
+        if not ref(doc, ("service",), form.service, service_ids, "service"):
+            continue
+        service = valid.services.get(form.service)
+        if service is None:
+            continue
+        online = service.online
+        if online is None or online.form != doc.id:
+            problems.append(Problem(doc.rel, doc.line_of(("service",)), "service",
+                                    f'service "{form.service}" does not name this form (its online.form must be '
+                                    f'"{doc.id}")'))
+        elif online.trust_level != form.trust_level:
+            problems.append(Problem(doc.rel, doc.line_of(("trust_level",)), "trust_level",
+                                    f'the form needs "{form.trust_level}" but service "{form.service}" says '
+                                    f'online.trust_level "{online.trust_level}"; give both the same level'))
+    for sid, doc in valid.service_docs.items():
+        online = valid.services[sid].online
+        if online is not None and online.form is not None:
+            ref(doc, ("online", "form"), online.form, form_ids, "form (a file in content/forms/)")
 
 
 @dataclass

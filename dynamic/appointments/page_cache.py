@@ -7,7 +7,8 @@ minute covering the lead time and expired holds: in the process's memory, and in
 two minutes, so that one process renders a state and the others take it from there. The
 CSRF token, the one per-browser part of the page, is rendered as a placeholder and filled
 in per request. A change that frees time without a bump (an expired hold, a deleted
-account) shows for at most a minute as taken, never the other way round; and the hold step checks the database again in any case.
+account) shows for at most a minute as taken, never the other way round; and the hold step
+checks the database again in any case.
 
 Without REDIS_URL nothing is cached: every page is computed from the database.
 """

@@ -23,11 +23,14 @@ from dynamic.appointments.claims import add_claims
 from dynamic.db import db, session_scope
 from dynamic.models import (
     Account,
+    Application,
     Appointment,
     Base,
     EmailToken,
+    FormDraft,
     LoginSession,
     Message,
+    Office,
     OutboxItem,
     ProfileValue,
     SlotClaim,
@@ -582,6 +585,14 @@ def test_deleting_the_account_removes_everything_personal_and_ends_the_login(app
         session.flush()
         add_claims(session, "stadt", "rathaus", 1, appointment.starts_at.replace(second=0, microsecond=0, minute=0),
                    appointment.starts_at.replace(second=0, microsecond=0, minute=15), appointment_id=appointment.id)
+        office = Office(slug="stadt", unit_id="buergeramt", public_jwk={}, token_hash="f" * 64)
+        session.add(office)
+        session.flush()
+        session.add_all([
+            FormDraft(account_id=account_id, slug="stadt", form_id="meldebescheinigung", token="t1", data="sealed"),
+            Application(reference="A-2026-TEST-0001", slug="stadt", form_id="meldebescheinigung", office_id=office.id,
+                        account_id=account_id, submission_token="t0", jwe="for the office", citizen_copy="sealed"),
+        ])
     assert set(rows_mentioning(app, EMAIL)) == {"accounts", "outbox"}
     assert all(rows_referencing(app, account_id).values())
     old_cookie = browser.client.get_cookie("sitzung")
@@ -596,7 +607,10 @@ def test_deleting_the_account_removes_everything_personal_and_ends_the_login(app
     assert rows_referencing(app, account_id) == {
         "accounts.id": 0, "appointments.account_id": 0, "email_tokens.account_id": 0, "login_sessions.account_id": 0,
         "messages.account_id": 0, "outbox.account_id": 0, "profile_values.account_id": 0,
+        "applications.account_id": 0, "form_drafts.account_id": 0,
     }
+    with session_scope(app) as session:  # a sent application stays with the office, without the account
+        assert session.query(Application).count() == 1
     with session_scope(app) as session:
         assert session.query(SlotClaim).count() == 0  # the appointment's time is free again
     assert rows_mentioning(app, EMAIL) == []

@@ -76,7 +76,13 @@ def test_locations_keep_what_the_schedule_needs(built: dict[str, dict[str, Any]]
 def test_katalog_keeps_its_version_and_every_earlier_key(built: dict[str, dict[str, Any]]) -> None:
     city = built["stadt"]
     assert city["version"] == KATALOG_VERSION == 1
-    assert set(city) == {"version", "municipality", "services", "units", "locations", "life_situations"}
+    assert set(city) == {"version", "municipality", "services", "units", "locations", "life_situations", "forms"}
+    form = city["forms"]["meldebescheinigung"]
+    assert form["url"] == "/stadt/antrag/meldebescheinigung/" and form["trust_level"] == "basis"
+    assert form["recipients"] == [{"unit": "buergeramt", "town": None, "town_name": None, "name": "Bürgeramt",
+                                   "email": "buergeramt@example.org"}]
+    assert [step["id"] for step in form["steps"]] == ["person", "bescheinigung", "zahlung"]
+    assert form["steps"][2]["when"] == {"field": "art", "equals": "erweitert"}
     assert set(city["services"]["personalausweis-beantragen"]) == {
         "name", "teaser", "leika", "synonyms", "level", "url", "online", "form_enabled", "appointment_locations",
         "responsible", "contacts", "fees", "booking"}

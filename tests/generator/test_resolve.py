@@ -76,7 +76,12 @@ def test_town_units_override_one_town(content: Path) -> None:
 def test_features_switch_forms_and_appointments_per_municipality(catalogs: dict[str, Catalog]) -> None:
     city, district = catalogs["stadt"], catalogs["kreis"]
     assert city.services["meldebescheinigung"].form_enabled
-    assert not district.services["meldebescheinigung"].form_enabled
+    assert district.services["meldebescheinigung"].form_enabled
+    assert not city.services["kindergeld"].form_enabled
+    # The city's citizens' office receives the form; in the district each town's office does.
+    assert [r.unit_id for r in city.forms["meldebescheinigung"].recipients] == ["buergeramt"]
+    assert [(r.town.id if r.town else None, r.unit_id) for r in district.forms["meldebescheinigung"].recipients] == [
+        ("nordort", "buergerbuero-nordort"), ("suedort", "rathaus-suedort")]
     assert city.services["personalausweis-beantragen"].appointment_location_ids == ("rathaus",)
     assert city.services["eheschliessung-anmelden"].appointment_location_ids == ("rathaus",)
     assert district.services["personalausweis-beantragen"].appointment_location_ids == ("rathaus-nordort",)

@@ -112,6 +112,39 @@ CASES = [
                  "name: Personalausweis beantragen\nname: Nochmal\n",
                  "content/services/personalausweis-beantragen.yaml:2: name: duplicate key (first given on line 1)",
                  id="duplicate-key"),
+    pytest.param("forms/meldebescheinigung.yaml", "when: {field: art, equals: erweitert}",
+                 "when: {field: iban, equals: erweitert}",
+                 'content/forms/meldebescheinigung.yaml:36: steps[2].when.field: "iban" is not a field before this '
+                 "one; a condition can only depend on an earlier answer", id="form-condition-on-a-later-field"),
+    pytest.param("forms/meldebescheinigung.yaml", "when: {field: weitere, equals: true}",
+                 "when: {field: weitere, equals: vielleicht}",
+                 'content/forms/meldebescheinigung.yaml:33: steps[1].fields[4].when.equals: "vielleicht" is not an '
+                 'answer of "weitere" (true or false)', id="form-condition-with-an-impossible-answer"),
+    pytest.param("forms/meldebescheinigung.yaml", "when: {field: art, equals: erweitert}",
+                 "when: {field: zweck, equals: erweitert}",
+                 'content/forms/meldebescheinigung.yaml:36: steps[2].when.field: "zweck" is a textarea field; a '
+                 "condition needs a choice or yesno field", id="form-condition-on-free-text"),
+    pytest.param("forms/meldebescheinigung.yaml", "        pattern_message: Geben Sie das Kassenzeichen mit sechs Ziffern an.\n", "",
+                 "content/forms/meldebescheinigung.yaml:41: steps[2].fields[2]: a pattern needs a pattern_message "
+                 "that tells citizens what to enter", id="form-pattern-without-message"),
+    pytest.param("forms/meldebescheinigung.yaml", "{id: vorname, type: text, label: Vorname, prefill: given_name}",
+                 "{id: vorname, type: text, label: Vorname, prefill: address}",
+                 "content/forms/meldebescheinigung.yaml:11: steps[0].fields[0]: prefill address cannot fill a text "
+                 "field (only address)", id="form-prefill-of-the-wrong-kind"),
+    pytest.param("forms/meldebescheinigung.yaml", "{id: anzahl, type: number, label: Anzahl der Ausfertigungen, min: 1, max: 5}",
+                 "{id: anzahl, type: text, label: Anzahl der Ausfertigungen, min: 1, max: 5}",
+                 "content/forms/meldebescheinigung.yaml:27: steps[1].fields[2]: min, max, decimals and unit are only "
+                 "for number fields, not text", id="form-rule-for-another-kind-of-field"),
+    pytest.param("forms/meldebescheinigung.yaml", "trust_level: basis", "trust_level: hoch",
+                 'content/forms/meldebescheinigung.yaml:5: trust_level: the form needs "hoch" but service '
+                 '"meldebescheinigung" says online.trust_level "basis"; give both the same level',
+                 id="form-and-service-disagree-on-the-level"),
+    pytest.param("services/meldebescheinigung.yaml", "form: meldebescheinigung", "form: meldebeschenigung",
+                 'content/services/meldebescheinigung.yaml:12: online.form: unknown form (a file in content/forms/) '
+                 '"meldebeschenigung"; did you mean "meldebescheinigung"?', id="service-names-an-unknown-form"),
+    pytest.param("forms/meldebescheinigung.yaml", "service: meldebescheinigung", "service: kindergeld",
+                 'content/forms/meldebescheinigung.yaml:4: service: service "kindergeld" does not name this form '
+                 '(its online.form must be "meldebescheinigung")', id="form-for-a-service-that-does-not-name-it"),
 ]
 
 

@@ -1,0 +1,518 @@
+"""The citizen's side of online applications under /<slug>/antrag/<form-id>/.
+
+Start (login at the form's level, the town in a district) → one page per shown step →
+summary → send → receipt. What the citizen types is saved in an encrypted draft after
+every step, also when it has errors, so nothing is lost; the draft's token makes sending
+idempotent (a double click or a repeated request stores one application).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, g, redirect, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.wrappers import Response as BaseResponse
+
+from .. import auth
+from ..catalog import katalog_or_404
+from ..db import db
+from ..inbox import deliver_message
+from ..levels import at_least
+from ..models import Application, FormDraft, utcnow
+from ..profile import FIELD_NAMES, prefill, save_back
+from ..render import BERLIN, page
+from . import fields as F
+from .crypto import seal, unseal
+from .delivery import NoOffice, forget_draft, office_of, send
+from .receipt import receipt_pdf
+
+forms = Blueprint("forms", __name__, url_prefix="/<slug>/antrag")
+Page = tuple[str, int] | BaseResponse
+SUMMARY = "zusammenfassung"
+ADDRESS_PROFILE = {"strasse": "street", "plz": "postal_code", "ort": "city"}
+KIND_TEXT = {"pdf": "PDF", "jpeg": "JPEG", "png": "PNG"}
+UPLOAD_LIMIT = 11 * 1024 * 1024  # the largest file (10 MB) and the rest of a step
+
+
+@forms.url_value_preprocessor
+def _municipality(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+    slug = (values or {}).get("slug", "")
+    g.katalog = katalog_or_404(slug)
+    g.site_slug = slug
+    request.max_content_length = UPLOAD_LIMIT
+
+
+@forms.errorhandler(413)
+def _too_large(_error: Exception) -> tuple[str, int]:
+    return page("konto/hinweis.html", "Datei zu groß", status=413,
+                message=("Die Datei ist zu groß: Sie können höchstens 10 MB auf einmal hochladen. Gehen Sie "
+                         "im Browser zurück und wählen Sie eine kleinere Datei. Was Sie vorher gespeichert "
+                         "haben, ist noch da."),
+                link=(request.path, "Zurück zum Formular"))
+
+
+def now() -> dt.datetime:
+    clock = current_app.config.get("CLOCK")
+    return clock() if clock else utcnow()
+
+
+def _form(form_id: str) -> dict[str, Any]:
+    found = g.katalog.get("forms", {}).get(form_id)
+    if found is None:
+        abort(404)
+    return {"id": form_id, **found}
+
+
+def _login_at(form: dict[str, Any]) -> auth.Login | BaseResponse:
+    """The login, or the way to a login at the form's level (what a POST sent is kept)."""
+    login = auth.current_login()
+    needed = form.get("trust_level", "basis")
+    if login is None or not at_least(login.level, needed):
+        return auth.ask_to_log_in(needed, request.full_path.rstrip("?"), code=303)
+    return login
+
+
+def _crumbs(form: dict[str, Any], title: str | None = None) -> list[tuple[str, str]]:
+    slug = g.site_slug
+    service = g.katalog["services"].get(form["service"], {})
+    crumbs = [("Startseite", f"/{slug}/"),
+              (service.get("name", form["title"]), f"/{slug}/leistungen/{form['service']}/"),
+              ("Antrag", f"/{slug}/antrag/{form['id']}/")]
+    if title:
+        crumbs.append((title, request.path))
+    return crumbs
+
+
+# ---------------------------------------------------------------- drafts
+
+
+def _draft(account_id: int, form: dict[str, Any]) -> FormDraft | None:
+    return db().scalar(select(FormDraft).where(FormDraft.account_id == account_id, FormDraft.slug == g.site_slug,
+                                               FormDraft.form_id == form["id"]))
+
+
+def _secret() -> str:
+    return str(current_app.config["SECRET_KEY"])
+
+
+def _data(draft: FormDraft) -> dict[str, Any]:
+    data = unseal(_secret(), draft.data)
+    data.setdefault("raw", {})
+    data.setdefault("uploads", {})
+    data.setdefault("verified", {})
+    return data
+
+
+def _store(draft: FormDraft, data: dict[str, Any]) -> None:
+    draft.data = seal(_secret(), data)
+    draft.updated_at = utcnow()
+
+
+def _prefilled(account_id: int, form: dict[str, Any]) -> dict[str, Any]:
+    """A new draft's answers from the citizen's stored data; values from the eID are marked."""
+    mapping: dict[str, str] = {}
+    for field in _all_fields(form):
+        source = field.get("prefill")
+        if source == "address":
+            for part, profile_field in ADDRESS_PROFILE.items():
+                mapping[f"{field['id']}\x00{part}"] = profile_field
+        elif source:
+            mapping[field["id"]] = source
+    found = prefill(account_id, mapping)
+    raw: dict[str, Any] = {}
+    verified: dict[str, Any] = {}
+    for field in _all_fields(form):
+        name = field["id"]
+        if field.get("prefill") == "address":
+            parts = {part: found[f"{name}\x00{part}"] for part in ADDRESS_PROFILE if f"{name}\x00{part}" in found}
+            if parts:
+                raw[name] = {part: parts[part].value if part in parts else "" for part in ADDRESS_PROFILE}
+                if len(parts) == len(ADDRESS_PROFILE) and all(p.verified for p in parts.values()):
+                    verified[name] = _proof(parts["strasse"])
+        elif name in found:
+            value = found[name].value
+            if field["type"] == "date":
+                try:
+                    day = dt.date.fromisoformat(value)
+                except ValueError:
+                    continue
+                raw[name] = {"tag": str(day.day), "monat": str(day.month), "jahr": str(day.year)}
+            elif field["type"] == "choice" and value not in {o["value"] for o in field["options"]}:
+                continue
+            else:
+                raw[name] = value
+            if found[name].verified:
+                verified[name] = _proof(found[name])
+    return {"raw": raw, "uploads": {}, "verified": verified, "prefilled": dict(raw)}
+
+
+def _proof(value: Any) -> dict[str, Any]:
+    return {"source": value.source or "Online-Ausweis",
+            "when": value.verified_at.isoformat() if value.verified_at else None}
+
+
+def _all_fields(form: dict[str, Any]) -> list[dict[str, Any]]:
+    return [field for step in form["steps"] for field in step["fields"]]
+
+
+def _recipient(form: dict[str, Any], data: dict[str, Any]) -> dict[str, Any] | None:
+    recipients = form["recipients"]
+    if len(recipients) == 1:
+        return dict(recipients[0])
+    return next((dict(r) for r in recipients if r["town"] == data.get("town")), None)
+
+
+# ---------------------------------------------------------------- start
+
+
+@forms.route("/<form_id>/", methods=["GET", "POST"])
+def start(slug: str, form_id: str) -> Page:
+    form = _form(form_id)
+    login = _login_at(form)
+    if isinstance(login, BaseResponse):
+        return login
+    draft = _draft(login.account_id, form)
+    data = _data(draft) if draft else {}
+    errors: dict[str, str] = {}
+    recipients = form["recipients"]
+    town = request.form.get("gemeinde") or data.get("town")
+    if request.method == "POST":
+        if len(recipients) > 1 and town not in {r["town"] for r in recipients}:
+            errors["gemeinde"] = "Wählen Sie Ihre Stadt oder Gemeinde aus."
+        else:
+            if draft is None or request.form.get("aktion") == "neu":
+                if draft is None:
+                    draft = FormDraft(account_id=login.account_id, slug=slug, form_id=form_id,
+                                      token=secrets.token_urlsafe(24), data="")
+                    db().add(draft)
+                else:
+                    draft.token = secrets.token_urlsafe(24)
+                data = _prefilled(login.account_id, form)
+            data["town"] = town if len(recipients) > 1 else None
+            _store(draft, data)
+            db().commit()
+            first = F.shown(form, data["raw"])[0][0]
+            return redirect(f"/{slug}/antrag/{form_id}/{first['id']}/", code=303)
+    unavailable = None
+    if len(recipients) == 1 and office_of(db(), slug, recipients[0]["unit"]) is None:
+        unavailable = recipients[0]
+    return page("antrag/start.html", form["title"], status=400 if errors else 200, errors=errors,
+                crumbs=_crumbs(form), form=form, recipients=recipients, town=town, draft_exists=draft is not None,
+                unavailable=unavailable, phone=g.katalog["municipality"].get("phone"))
+
+
+def _open_draft(form: dict[str, Any]) -> tuple[auth.Login, FormDraft, dict[str, Any]] | BaseResponse:
+    login = _login_at(form)
+    if isinstance(login, BaseResponse):
+        return login
+    draft = _draft(login.account_id, form)
+    if draft is None:  # sent already, or never begun: the start page explains
+        return redirect(f"/{g.site_slug}/antrag/{form['id']}/", code=303)
+    return login, draft, _data(draft)
+
+
+# ---------------------------------------------------------------- steps
+
+
+@forms.route("/<form_id>/<step_id>/", methods=["GET", "POST"])
+def step(slug: str, form_id: str, step_id: str) -> Page:
+    form = _form(form_id)
+    if step_id == SUMMARY:
+        return summary(form)
+    opened = _open_draft(form)
+    if isinstance(opened, BaseResponse):
+        return opened
+    login, draft, data = opened
+    visible = F.shown(form, data["raw"])
+    position = next((i for i, (s, _f) in enumerate(visible) if s["id"] == step_id), None)
+    if position is None:
+        if any(s["id"] == step_id for s in form["steps"]):  # not needed for the answers given
+            return redirect(f"/{slug}/antrag/{form_id}/{visible[0][0]['id']}/", code=303)
+        abort(404)
+    current = visible[position][0]
+    back_to_summary = request.args.get("zurueck") == SUMMARY
+    errors: dict[str, str] = {}
+    kept = auth.kept_form() if request.method == "GET" else None
+    if kept:
+        _take(form, current, data, _multidict(kept), None)
+        _store(draft, data)
+        db().commit()
+    if request.method == "POST":
+        errors = _take(form, current, data, request.form, request.files)
+        _store(draft, data)
+        db().commit()  # kept also with errors: nothing typed is lost
+        if not errors:
+            visible = F.shown(form, data["raw"])
+            after = [s for s, _f in visible[[s["id"] for s, _f in visible].index(step_id) + 1:]]
+            target = SUMMARY if back_to_summary or not after else after[0]["id"]
+            return redirect(f"/{slug}/antrag/{form_id}/{target}/", code=303)
+    # Without JavaScript nothing can appear while the citizen types, so a field that depends on
+    # an answer on the same page is shown with a note saying when it is needed (GOV.UK's
+    # conditional reveal without script); one that depends on an earlier page only when needed.
+    here = {f["id"]: f for f in current["fields"]}
+    needed = F.step_fields(current, data["raw"])
+    shown_fields = [f for f in current["fields"] if f in needed or (f.get("when") or {}).get("field") in here]
+    base = f"/{slug}/antrag/{form_id}/"
+    previous = f"{base}{visible[position - 1][0]['id']}/" if position else base
+    hidden = [f for f in current["fields"] if f not in shown_fields]
+    return page("antrag/schritt.html", current["title"], status=400 if errors else 200, errors=errors,
+                crumbs=_crumbs(form, current["title"]), form=form, step=current,
+                fields=[_dressed(f, here) for f in shown_fields],
+                raw=data["raw"], proofs=_proofs(data), uploads=_uploads(data), number=position + 1,
+                total=len(visible) + 1, previous=previous, back_to_summary=back_to_summary, kept=bool(kept),
+                hidden_note=("Je nach Ihren Antworten fragen wir auf dieser Seite nach weiteren Angaben."
+                             if hidden else None))
+
+
+def _multidict(kept: dict[str, list[str]]) -> Any:
+    from werkzeug.datastructures import MultiDict
+
+    return MultiDict([(key, value) for key, values in kept.items() for value in values])
+
+
+def _take(form: dict[str, Any], current: dict[str, Any], data: dict[str, Any], sent: Any,
+          files: Any) -> dict[str, str]:
+    """Store what a step's POST sent (never over a verified value) and check the shown fields."""
+    verified = data["verified"]
+    for field in current["fields"]:
+        name = field["id"]
+        if name in verified:
+            continue
+        if field["type"] == "file":
+            if files is None:
+                continue
+            upload, error = F.read_upload(field, files)
+            if upload is not None:
+                data["uploads"][name] = upload.as_dict()
+            elif error:
+                data.setdefault("upload_errors", {})[name] = error
+                continue
+            elif sent.get(f"{name}-entfernen"):
+                data["uploads"].pop(name, None)
+            data.get("upload_errors", {}).pop(name, None)
+            continue
+        data["raw"][name] = F.read_sent(field, sent)
+    today = now().astimezone(BERLIN).date()
+    errors = {}
+    for field in F.step_fields(current, data["raw"]):
+        name = field["id"]
+        if name in data.get("upload_errors", {}):
+            errors[name] = data["upload_errors"].pop(name)
+            continue
+        upload = F.Upload.from_dict(data["uploads"][name]) if name in data["uploads"] else None
+        _value, error = F.check(field, data["raw"].get(name), upload, today)
+        if error:
+            errors[name] = error
+    return errors
+
+
+def _proofs(data: dict[str, Any]) -> dict[str, Any]:
+    proofs = {}
+    for name, proof in data["verified"].items():
+        value = data["raw"].get(name)
+        if isinstance(value, dict) and "tag" in value:
+            text = f"{int(value['tag']):02d}.{int(value['monat']):02d}.{value['jahr']}"
+        elif isinstance(value, dict):
+            text = f"{value.get('strasse', '')}, {value.get('plz', '')} {value.get('ort', '')}"
+        else:
+            text = str(value)
+        when = dt.datetime.fromisoformat(proof["when"]) if proof.get("when") else None
+        proofs[name] = {"text": text, "source": proof["source"], "when": when}
+    return proofs
+
+
+def _uploads(data: dict[str, Any]) -> dict[str, Any]:
+    found = {}
+    for name, stored in data["uploads"].items():
+        upload = F.Upload.from_dict(stored)
+        found[name] = {"name": upload.name, "size_text": F.display({"type": "file"}, stored).split("(")[-1][:-1]}
+    return found
+
+
+def _dressed(field: dict[str, Any], here: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """A field with what its template needs beyond the definition."""
+    condition = field.get("when") or {}
+    if condition.get("field") in here:
+        target = here[condition["field"]]
+        labels = {o["value"]: o["label"] for o in target.get("options") or []} | {"ja": "Ja", "nein": "Nein"}
+        answers = " oder ".join(f"»{labels.get(v, v)}«" for v in F.condition_values(condition))
+        field = {**field, "only_if": f"Nur nötig, wenn Sie bei »{target['label']}« {answers} gewählt haben."}
+    if field["type"] != "file":
+        return field
+    accept = field.get("accept") or list(F.CONTENT_TYPES)
+    return {**field, "accept_types": ",".join(F.CONTENT_TYPES[k] for k in accept),
+            "accept_text": "Erlaubt: " + ", ".join(KIND_TEXT[k] for k in accept),
+            "size_text": f"{F._number(field.get('max_size_mb', 5))} MB"}
+
+
+# ---------------------------------------------------------------- summary and sending
+
+
+def summary(form: dict[str, Any]) -> Page:
+    sent = _already_sent(form)
+    if sent is not None:
+        return sent
+    opened = _open_draft(form)
+    if isinstance(opened, BaseResponse):
+        return opened
+    login, draft, data = opened
+    slug = g.site_slug
+    uploads = {name: F.Upload.from_dict(value) for name, value in data["uploads"].items()}
+    today = now().astimezone(BERLIN).date()
+    clean, problems, problem_steps = F.check_all(form, data["raw"], uploads, today)
+    recipient = _recipient(form, data)
+    if recipient is None:
+        return redirect(f"/{slug}/antrag/{form['id']}/", code=303)
+    errors: dict[str, str] = dict(problems)
+    if request.method == "POST" and not problems:
+        if request.form.get("erklaerung") != "ja":
+            errors["erklaerung"] = "Bestätigen Sie, dass Ihre Angaben richtig und vollständig sind."
+        elif request.form.get("token") != draft.token:
+            return redirect(request.path, code=303)  # an old page: show the current answers again
+        else:
+            return _send(form, login, draft, data, clean, recipient)
+    sections = []
+    for step_def, fields in F.shown(form, data["raw"]):
+        rows = []
+        for field in fields:
+            name = field["id"]
+            text = F.display(field, clean[name]) if name in clean else ("keine Angabe" if name not in problems
+                                                                         else "fehlt noch")
+            proof = data["verified"].get(name)
+            rows.append((field, text, proof["source"] if proof else None))
+        sections.append((step_def, rows))
+    links = {name: f"/{slug}/antrag/{form['id']}/{problem_steps[name]}/?zurueck={SUMMARY}#feld-{name}"
+             for name in problems}
+    return page("antrag/zusammenfassung.html", f"{form['title']}: Angaben prüfen",
+                status=400 if errors and request.method == "POST" else 200, errors=errors,
+                crumbs=_crumbs(form, "Angaben prüfen"), form=form, sections=sections, problems=problems,
+                problem_links=links, recipient=recipient, token=draft.token, base=f"/{slug}/antrag/{form['id']}/",
+                can_save_back=any(f.get("prefill") for f in _all_fields(form)))
+
+
+def _already_sent(form: dict[str, Any]) -> BaseResponse | None:
+    """A repeated send (double click, a retried request): the receipt of the first one."""
+    login = auth.current_login()
+    token = request.form.get("token") if request.method == "POST" else None
+    if login is None or not token:
+        return None
+    application = db().scalar(select(Application).where(Application.submission_token == token))
+    if application is None or application.account_id != login.account_id:
+        return None
+    return redirect(f"/{g.site_slug}/antrag/{form['id']}/eingang/{application.reference}/", code=303)
+
+
+def _send(form: dict[str, Any], login: auth.Login, draft: FormDraft, data: dict[str, Any], clean: dict[str, Any],
+          recipient: dict[str, Any]) -> BaseResponse:
+    slug, current = g.site_slug, now()
+    answers, files = [], []
+    for step_def, field in F.answers_in_order(form, clean):
+        value = clean[field["id"]]
+        if field["type"] == "file":
+            files.append({"field": field["id"], "name": value["name"], "content_type": value["content_type"],
+                          "size": value["size"], "data": value["data"]})
+            value = {k: value[k] for k in ("name", "content_type", "size")}
+        answers.append({"id": field["id"], "label": field["label"], "step": step_def["title"], "type": field["type"],
+                        "value": value, "text": F.display(field, clean[field["id"]]),
+                        "verified": field["id"] in data["verified"]})
+    token = draft.token
+    try:
+        application, new = send(db(), slug=slug, form=form, recipient=recipient, account_id=login.account_id,
+                                level=login.level, means=login.means, token=token, answers=answers, files=files,
+                                now=current, secret_key=_secret())
+    except NoOffice:
+        return _no_office(form, recipient)
+    if new:
+        receipt = f"/{slug}/antrag/{form['id']}/eingang/{application.reference}/"
+        deliver_message(login.account_id, slug, recipient["name"], f"Antrag eingegangen: {form['title']}",
+                        f"Ihr Antrag »{form['title']}« ist am {current.astimezone(BERLIN):%d.%m.%Y um %H:%M} Uhr "
+                        f"bei {recipient['name']} eingegangen.\n\nVorgangsnummer: {application.reference}\n\n"
+                        "Die Stelle meldet sich bei Ihnen hier im Postfach. Sie können auf ihre Nachrichten "
+                        "antworten.", link=receipt)
+        if request.form.get("speichern") == "ja":
+            save_back(login.account_id, _profile_values(form, clean, data))
+        _notify_office(form, recipient, application.reference)
+        forget_draft(db(), login.account_id, slug, form["id"])
+        try:
+            db().commit()
+        except IntegrityError:  # the same submission, sent twice at once: the other one was stored
+            db().rollback()
+            stored = db().scalar(select(Application).where(Application.submission_token == token))
+            if stored is None:
+                raise
+            application = stored
+    return redirect(f"/{slug}/antrag/{form['id']}/eingang/{application.reference}/", code=303)
+
+
+def _no_office(form: dict[str, Any], recipient: dict[str, Any]) -> BaseResponse:
+    html, _status = page("konto/hinweis.html", "Antrag kann nicht gesendet werden", status=503,
+                         message=(f"{recipient['name']} kann Anträge zurzeit nicht online empfangen. Ihre Eingaben "
+                                  "bleiben gespeichert. Bitte versuchen Sie es später noch einmal."),
+                         link=(f"/{g.site_slug}/antrag/{form['id']}/{SUMMARY}/", "Zurück zur Zusammenfassung"))
+    return Response(html, status=503)
+
+
+def _profile_values(form: dict[str, Any], clean: dict[str, Any], data: dict[str, Any]) -> dict[str, str]:
+    """Answers of prefilled fields as profile values, for "save to my data"."""
+    values: dict[str, str] = {}
+    for field in _all_fields(form):
+        source, name = field.get("prefill"), field["id"]
+        if not source or name not in clean or name in data["verified"]:
+            continue
+        value = clean[name]
+        if source == "address":
+            values.update({profile: value[part] for part, profile in ADDRESS_PROFILE.items()})
+        elif source in FIELD_NAMES:
+            values[source] = value if isinstance(value, str) else str(value)
+    return values
+
+
+def _notify_office(form: dict[str, Any], recipient: dict[str, Any], reference: str) -> None:
+    """The office learns that something is waiting, never what (the API has it, encrypted)."""
+    from ..mail import queue_mail
+
+    if recipient.get("email"):
+        queue_mail(recipient["email"], "antrag-fuer-amt", None, reference=reference, title=form["title"])
+
+
+# ---------------------------------------------------------------- receipt
+
+
+def _own_application(form: dict[str, Any], reference: str) -> tuple[Application, dict[str, Any]] | BaseResponse:
+    login = auth.current_login()
+    if login is None:
+        return auth.ask_to_log_in("basis", request.path, code=303)
+    application = db().scalar(select(Application).where(Application.reference == reference,
+                                                        Application.slug == g.site_slug,
+                                                        Application.form_id == form["id"]))
+    if application is None or application.account_id != login.account_id:
+        abort(404)
+    return application, unseal(_secret(), application.citizen_copy)
+
+
+@forms.get("/<form_id>/eingang/<reference>/")
+def receipt(slug: str, form_id: str, reference: str) -> Page:
+    form = _form(form_id)
+    found = _own_application(form, reference)
+    if isinstance(found, BaseResponse):
+        return found
+    application, copy = found
+    return page("antrag/eingang.html", "Antrag eingegangen", crumbs=_crumbs(form, "Eingangsbestätigung"),
+                application=application, copy=copy)
+
+
+@forms.get("/<form_id>/eingang/<reference>/quittung.pdf")
+def receipt_file(slug: str, form_id: str, reference: str) -> BaseResponse:
+    form = _form(form_id)
+    found = _own_application(form, reference)
+    if isinstance(found, BaseResponse):
+        return found
+    application, copy = found
+    pdf = receipt_pdf(g.katalog["municipality"]["name"], application.reference, application.submitted_at, copy)
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="Eingangsbestaetigung-{application.reference}.pdf"',
+        "Cache-Control": "no-store"})

@@ -1,0 +1,448 @@
+"""Online applications in Debian's chromium: the fixture form from the start page to the
+receipt on a phone without JavaScript and with axe in every state, the office's answer and
+the citizen's reply in the inbox, and the whole way by keyboard with a visible focus."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator.build import build
+from tests.conftest import FIXTURE_CONTENT, TODAY, _free_port
+from tests.dynamic.forms_fixtures import PDF, VALID_IBAN
+from tests.dynamic.test_profile import make_account
+from tests.site.test_browser import axe_violations
+
+pytestmark = pytest.mark.browser
+
+START = "/stadt/antrag/meldebescheinigung/"
+PASSWORD = "Wanderweg Kompass Brotzeit"
+REFERENCE = re.compile(r"A-[0-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}")
+PHONE = {"width": 320, "height": 640}
+# The elements that stick out of a phone's screen, or whose content does (a long word).
+WIDER_THAN_THE_SCREEN = """() => [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > innerWidth || e.scrollWidth > e.clientWidth + 1)
+    .map(e => `${e.tagName.toLowerCase()}.${e.className} ${e.textContent.trim().slice(0, 40)}`)"""
+
+
+@dataclass
+class Portal:
+    url: str
+    app: Any
+    office_token: str
+    folder: Path
+
+    def citizen(self, email: str) -> str:
+        """A confirmed account with a password; its e-mail address."""
+        make_account(self.app, email=email, password=PASSWORD)
+        return email
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    """The fixture sites with the Bürgeramt of `stadt` registered as receiving office."""
+    from werkzeug.serving import make_server
+
+    from dynamic import create_app
+    from dynamic.config import settings_from_env
+    from dynamic.db import session_scope
+    from dynamic.forms.crypto import new_office_key
+    from dynamic.forms.delivery import register_office
+    from dynamic.serve import migrate_database
+
+    root = tmp_path_factory.mktemp("form-site")
+    build(FIXTURE_CONTENT, root / "output", today=TODAY, show_progress=False)
+    port = _free_port()
+    settings = {"output_dir": root / "output", "var_dir": root / "var", "base_url": f"http://127.0.0.1:{port}"}
+    migrate_database(**settings)
+    app = create_app(settings_from_env({}, **settings))
+    _private, public = new_office_key()
+    with session_scope(app) as session:
+        _office, token = register_office(session, "stadt", "buergeramt", public)
+    httpd = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield Portal(f"http://127.0.0.1:{port}", app, token, root)
+    httpd.shutdown()
+    thread.join(5)
+    app.extensions["db_engine"].dispose()
+
+
+def log_in_on_the_way(tab: Any, portal: Portal, email: str) -> None:
+    """Open the form's start page: the portal asks for a login and comes back."""
+    tab.goto(portal.url + START)
+    assert "/konto/anmelden" in tab.url
+    tab.fill("#feld-email", email)
+    tab.fill("#feld-passwort", PASSWORD)
+    tab.click("button:text-is('Anmelden')")
+    tab.wait_for_url(f"**{START}")
+
+
+def office_answers(portal: Portal, reference: str) -> None:
+    """The Bürgeramt answers through the clerk API, with the certificate attached."""
+    from dynamic.clerk import Client
+
+    decision = portal.folder / "bescheinigung.pdf"
+    decision.write_bytes(PDF)
+    Client(portal.url, portal.office_token).answer(reference, "Ihre Meldebescheinigung",
+                                                   "Die Bescheinigung liegt bei.\n\nBitte prüfen Sie sie.",
+                                                   [decision], True)
+
+
+# ---------------------------------------------------------------- the walk on a phone
+
+
+@pytest.mark.parametrize("javascript", [False, True], ids=["without-js", "with-js-and-axe"])
+def test_the_form_on_a_phone_from_start_to_receipt_and_reply(browser: Any, portal: Portal, javascript: bool) -> None:
+    """The pages run no script of their own, so the same walk is made twice: without
+    JavaScript (it must work) and with it (so that axe can run in the page). Nothing may
+    scroll sideways on a 320 px wide screen, in any state."""
+    email = portal.citizen(f"handy.{'js' if javascript else 'ohne-js'}@example.org")
+    context = browser.new_context(bypass_csp=True, java_script_enabled=javascript, locale="de-DE",
+                                  viewport=PHONE, accept_downloads=True)
+    tab = context.new_page()
+    found: dict[str, list[str]] = {}
+    too_wide: dict[str, list[str]] = {}
+
+    def check(label: str) -> None:
+        if tab.evaluate("document.documentElement.scrollWidth") > PHONE["width"]:
+            too_wide[label] = tab.evaluate(WIDER_THAN_THE_SCREEN)
+        if javascript and (violations := axe_violations(tab)):
+            found[label] = violations
+
+    def weiter() -> None:
+        tab.click("main button:text-is('Weiter')")
+
+    log_in_on_the_way(tab, portal, email)
+    assert tab.locator("h1").inner_text() == "Meldebescheinigung beantragen"
+    assert tab.locator("ol.steps-overview li").count() == 4
+    check("start page")
+    tab.click("button:text-is('Antrag beginnen')")
+    tab.wait_for_url(f"**{START}person/")
+    assert tab.locator("h1").inner_text() == "Angaben zu Ihrer Person"
+    assert tab.locator("#feld-vorname").input_value() == ""
+    # The citizen's own data can be filled in by the browser (WCAG 1.3.5).
+    for field, purpose in [("vorname", "given-name"), ("nachname", "family-name"), ("geburtsdatum", "bday-day"),
+                           ("geburtsdatum-jahr", "bday-year"), ("anschrift-plz", "postal-code"), ("telefon", "tel")]:
+        assert tab.locator(f"#feld-{field}").get_attribute("autocomplete") == purpose
+    check("empty step")
+
+    # Sent empty: the error summary at the top, every error again at its field.
+    weiter()
+    assert tab.title().startswith("Fehler: Angaben zu Ihrer Person")
+    summary = tab.locator(".error-summary")
+    assert summary.locator("h2").inner_text() == "Es gibt ein Problem"
+    assert "Füllen Sie das Feld »Vorname« aus." in summary.inner_text()
+    assert summary.locator("a[href='#feld-geburtsdatum']").count() == 1
+    assert tab.locator("#fehler-vorname").inner_text().endswith("Füllen Sie das Feld »Vorname« aus.")
+    assert tab.locator("#feld-vorname").get_attribute("aria-invalid") == "true"
+    assert "fehler-vorname" in (tab.locator("#feld-vorname").get_attribute("aria-describedby") or "")
+    check("step with errors")
+
+    tab.fill("#feld-vorname", "Lena")
+    tab.fill("#feld-nachname", "Beispiel")
+    tab.fill("#feld-geburtsdatum", "3")
+    tab.fill("#feld-geburtsdatum-monat", "4")
+    tab.fill("#feld-geburtsdatum-jahr", "1990")
+    tab.fill("#feld-anschrift", "Musterweg 5")
+    tab.fill("#feld-anschrift-plz", "48143")
+    tab.fill("#feld-anschrift-ort", "Beispielstadt")
+    weiter()
+    tab.wait_for_url(f"**{START}bescheinigung/")
+    check("second step")
+    tab.check("#feld-art-erweitert")
+    tab.fill("#feld-anzahl", "2")
+    tab.check("#feld-weitere-nein")
+    weiter()
+    tab.wait_for_url(f"**{START}zahlung/")
+    assert tab.locator("h1").inner_text() == "Bezahlung"
+    tab.fill("#feld-iban", VALID_IBAN)
+    tab.set_input_files("#feld-vollmacht", files=[{"name": "nachweis.pdf", "mimeType": "application/pdf",
+                                                   "buffer": PDF}])
+    check("step with a file")
+    weiter()
+    tab.wait_for_url(f"**{START}zusammenfassung/")
+
+    main = tab.locator("main")
+    assert tab.locator("h1").inner_text() == "Meldebescheinigung beantragen: Angaben prüfen"
+    for shown in ("Musterweg 5, 48143 Beispielstadt", "03.04.1990", "Erweiterte Meldebescheinigung",
+                  "DE89 3704 0044 0532 0130 00", "nachweis.pdf"):
+        assert shown in main.inner_text()
+    change = tab.locator("dd.summary-change a")
+    assert change.count() == 12 and change.first.inner_text().startswith("Ändern")
+    # The e-mail address was confirmed by a link: it cannot be changed here, so no "Ändern".
+    assert tab.locator(".summary-row:has(dt:text-is('E-Mail-Adresse')) .summary-change").count() == 0
+    check("summary")
+    # "Ändern" leads to the step and straight back to the summary.
+    tab.click("dd.summary-change a:has-text('Anzahl der Ausfertigungen')")
+    assert tab.locator("#feld-anzahl").input_value() == "2"
+    tab.fill("#feld-anzahl", "3")
+    tab.click("button:text-is('Zurück zur Zusammenfassung')")
+    tab.wait_for_url(f"**{START}zusammenfassung/")
+    assert tab.locator(".summary-row:has(dt:text-is('Anzahl der Ausfertigungen')) dd").first.inner_text() == "3"
+
+    tab.click("button:text-is('Antrag verbindlich absenden')")
+    assert tab.title().startswith("Fehler: ")
+    assert "Bestätigen Sie, dass Ihre Angaben richtig" in tab.locator(".error-summary").inner_text()
+    assert tab.locator("#feld-erklaerung").get_attribute("aria-invalid") == "true"
+    check("summary with the declaration error")
+    tab.check("#feld-erklaerung")
+    tab.click("button:text-is('Antrag verbindlich absenden')")
+    tab.wait_for_url(re.compile(r".*/eingang/A-.*/$"))
+    assert tab.locator("h1").inner_text() == "Ihr Antrag ist eingegangen"
+    reference = tab.locator(".confirmation strong.code").inner_text()
+    assert REFERENCE.fullmatch(reference) and reference in tab.url
+    check("receipt")
+
+    with tab.expect_download() as waiting:
+        tab.click("a:has-text('Eingangsbestätigung als PDF herunterladen')")
+    download = waiting.value
+    assert download.failure() is None
+    assert reference in download.suggested_filename
+    assert Path(download.path()).read_bytes().startswith(b"%PDF")
+
+    # The office answers; the citizen reads it in the inbox and replies.
+    office_answers(portal, reference)
+    tab.goto(portal.url + "/postfach/")
+    check("inbox")
+    tab.click("a:has-text('Ihre Meldebescheinigung')")
+    assert tab.locator("h1").inner_text() == "Ihre Meldebescheinigung"
+    assert tab.locator("a[download]:has-text('bescheinigung.pdf')").count() == 1
+    check("message with the reply form")
+    tab.click("button:text-is('Antwort senden')")
+    assert tab.title().startswith("Fehler: ")
+    assert "Schreiben Sie Ihre Antwort in das Feld." in tab.locator(".error-summary").inner_text()
+    assert tab.locator("#feld-antwort").get_attribute("aria-invalid") == "true"
+    check("reply form with an error")
+    tab.fill("#feld-antwort", "Vielen Dank, erhalten.")
+    tab.click("button:text-is('Antwort senden')")
+    assert "Ihre Antwort wurde verschlüsselt an Bürgeramt übermittelt." in tab.locator("#antworten").inner_text()
+    check("reply sent")
+    context.close()
+    assert too_wide == {}
+    assert found == {}
+
+
+# ---------------------------------------------------------------- the walk by keyboard
+
+# What a keyboard user sees at the focused element: an outline or a box shadow that the
+# element does not have without focus, in a colour with at least 3:1 contrast against
+# the background the element stands on (WCAG 2.1: 2.4.7 and 1.4.11).
+FOCUS_CHECK = """() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return 'nothing has the focus';
+    const describe = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+        (el.textContent.trim() ? ' »' + el.textContent.trim().slice(0, 40) + '«' : '');
+    const style = () => {
+        const s = getComputedStyle(el);
+        const width = parseFloat(s.outlineWidth);
+        return {outline: s.outlineStyle !== 'none' && width > 0 ? s.outlineColor : null, width: width,
+                shadow: s.boxShadow === 'none' ? null : s.boxShadow};
+    };
+    const focused = style();
+    const visible = el.matches(':focus-visible');
+    el.blur();
+    const plain = style();
+    el.focus();
+    if (document.activeElement !== el) return describe + ': cannot be focused again';
+    const colours = [];
+    if (focused.outline && (focused.outline !== plain.outline || focused.width !== plain.width))
+        colours.push(focused.outline);
+    if (focused.shadow && focused.shadow !== plain.shadow)
+        colours.push(...(focused.shadow.match(/rgba?\\([^)]*\\)/g) || []));
+    const rgb = c => c.match(/[0-9.]+/g).map(Number);
+    const luminance = c => {
+        const [r, g, b] = rgb(c).slice(0, 3).map(v => v / 255)
+            .map(v => v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4));
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    let node = el.parentElement, background = 'rgb(255, 255, 255)';
+    while (node) {
+        const c = getComputedStyle(node).backgroundColor;
+        if (rgb(c).length < 4 || rgb(c)[3] > 0) { background = c; break; }
+        node = node.parentElement;
+    }
+    const contrast = c => {
+        const [a, b] = [luminance(c), luminance(background)].sort((x, y) => y - x);
+        return (a + 0.05) / (b + 0.05);
+    };
+    const visibleColours = colours.filter(c => rgb(c).length < 4 || rgb(c)[3] > 0);
+    if (!visible) return describe + ': does not match :focus-visible';
+    if (!visibleColours.length) return describe + ': no outline or shadow that differs from the unfocused state';
+    if (!visibleColours.some(c => contrast(c) >= 3))
+        return describe + ': focus indicator ' + visibleColours.join(', ') + ' has less than 3:1 against ' + background;
+    return null;
+}"""
+
+
+class Keyboard:
+    """Tab, Shift+Tab, Space, Enter and arrows only; after every move of the focus the
+    focused element must show a visible focus indicator."""
+
+    def __init__(self, tab: Any) -> None:
+        self.tab = tab
+        self.problems: list[str] = []
+        self.stops = 0
+
+    def press(self, key: str) -> None:
+        self.tab.keyboard.press(key)
+        self.check()
+
+    def check(self) -> None:
+        self.stops += 1
+        problem = self.tab.evaluate(FOCUS_CHECK)
+        if problem:
+            self.problems.append(f"{self.tab.url}: {problem}")
+
+    def focused(self, selector: str, text: str | None) -> bool:
+        return bool(self.tab.evaluate("([s, t]) => document.activeElement.matches(s) && "
+                                      "(t === null || document.activeElement.textContent.trim() === t)",
+                                      [selector, text]))
+
+    def to(self, selector: str, text: str | None = None, backwards: bool = False, limit: int = 40) -> None:
+        """Tab (or Shift+Tab) to the element that matches the CSS selector (and has this text)."""
+        for _ in range(limit):
+            self.press("Shift+Tab" if backwards else "Tab")
+            if self.focused(selector, text):
+                return
+        raise AssertionError(f"{selector} {text or ''} not reached by keyboard on {self.tab.url}")
+
+    def skip_to_content(self) -> None:
+        """The skip link is the first stop; it moves the focus to the main content."""
+        self.press("Tab")
+        assert self.tab.evaluate("document.activeElement.textContent") == "Zum Inhalt springen"
+        self.tab.keyboard.press("Enter")
+        assert self.tab.evaluate("document.activeElement.id") == "inhalt"
+
+    def type(self, selector: str, text: str) -> None:
+        self.to(selector)
+        self.tab.keyboard.type(text)
+
+    def submit(self, key: str = "Enter") -> None:
+        with self.tab.expect_navigation():
+            self.tab.keyboard.press(key)
+
+    def tour(self) -> None:
+        """Every stop of a freshly loaded page, from the top to the end, and out of the page
+        again (the next Tab starts at the top)."""
+        seen = 0
+        for _ in range(120):
+            self.tab.keyboard.press("Tab")
+            if self.tab.evaluate("document.activeElement === document.body"):
+                break
+            if not seen:
+                assert self.focused(".skip-link", None), self.tab.url
+            self.check()
+            seen += 1
+        assert seen > 5, self.tab.url
+
+
+def test_the_form_by_keyboard_alone_with_a_visible_focus(browser: Any, portal: Portal) -> None:
+    email = portal.citizen("tastatur@example.org")
+    context = browser.new_context(locale="de-DE", viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    tab = context.new_page()
+    keys = Keyboard(tab)
+    tab.goto(portal.url + START)
+    assert "/konto/anmelden" in tab.url
+    keys.skip_to_content()
+    keys.type("#feld-email", email)
+    keys.type("#feld-passwort", PASSWORD)
+    keys.submit()
+    tab.wait_for_url(f"**{START}")
+
+    keys.tour()
+    keys.skip_to_content()
+    keys.to("button", "Antrag beginnen")
+    keys.submit("Space")
+    assert tab.url.endswith(f"{START}person/")
+
+    keys.skip_to_content()
+    keys.type("#feld-vorname", "Kai")
+    keys.type("#feld-nachname", "Tastatur")
+    keys.type("#feld-geburtsdatum", "1")
+    keys.type("#feld-geburtsdatum-monat", "2")
+    keys.type("#feld-geburtsdatum-jahr", "1980")
+    keys.type("#feld-anschrift", "Dorfstraße 1")
+    keys.type("#feld-anschrift-plz", "4899")  # one digit short
+    keys.type("#feld-anschrift-ort", "Beispielstadt")
+    keys.to("button", "Weiter")
+    keys.submit()
+    assert tab.title().startswith("Fehler: ")
+    assert "Postleitzahl mit fünf Ziffern" in tab.locator(".error-summary").inner_text()
+    keys.tour()
+    # From the error summary to the field, then correct it (back with Shift+Tab).
+    keys.skip_to_content()
+    keys.to(".error-summary a")
+    tab.keyboard.press("Enter")
+    assert tab.url.endswith("#feld-anschrift")
+    keys.press("Tab")  # the link moved the keyboard to the field: on from there
+    assert keys.focused("#feld-anschrift, #feld-anschrift-plz", None)
+    keys.to("#feld-anschrift-ort")
+    keys.to("#feld-anschrift-plz", backwards=True)
+    tab.keyboard.press("Control+A")
+    tab.keyboard.type("48999")
+    keys.submit()
+    assert tab.url.endswith(f"{START}bescheinigung/")
+
+    keys.skip_to_content()
+    keys.to("input[name=art]")
+    keys.press("ArrowDown")
+    assert tab.locator("#feld-art-erweitert").is_checked()
+    keys.type("#feld-zweck", "Für den Vermieter")
+    keys.type("#feld-anzahl", "2")
+    keys.to("input[name=weitere]")
+    keys.press("Space")
+    keys.press("ArrowRight")
+    assert tab.locator("#feld-weitere-nein").is_checked()
+    keys.to("button", "Weiter")
+    keys.submit()
+    assert tab.url.endswith(f"{START}zahlung/")
+
+    keys.skip_to_content()
+    keys.type("#feld-iban", VALID_IBAN)
+    keys.to("#feld-vollmacht")
+    with tab.expect_file_chooser() as chooser:
+        tab.keyboard.press("Space")
+    chooser.value.set_files(files=[{"name": "nachweis.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    keys.to("button", "Weiter")
+    keys.submit()
+    assert tab.url.endswith(f"{START}zusammenfassung/")
+
+    keys.tour()
+    keys.skip_to_content()
+    keys.to("dd.summary-change a[href*='/bescheinigung/']")
+    keys.submit()
+    assert "zurueck=zusammenfassung" in tab.url
+    keys.skip_to_content()
+    keys.to("#feld-anzahl")
+    tab.keyboard.press("Control+A")
+    tab.keyboard.type("3")
+    keys.submit()
+    assert tab.url.endswith(f"{START}zusammenfassung/")
+    assert tab.locator(".summary-row:has(dt:text-is('Anzahl der Ausfertigungen')) dd").first.inner_text() == "3"
+    assert "nachweis.pdf" in tab.locator("main").inner_text()
+    keys.skip_to_content()
+    keys.to("#feld-erklaerung")
+    keys.press("Space")
+    assert tab.locator("#feld-erklaerung").is_checked()
+    keys.to("button", "Antrag verbindlich absenden")
+    keys.submit()
+    assert tab.locator("h1").inner_text() == "Ihr Antrag ist eingegangen"
+    reference = tab.locator("strong.code").inner_text()
+
+    keys.tour()
+    keys.skip_to_content()
+    keys.to("a", "Eingangsbestätigung als PDF herunterladen")
+    with tab.expect_download() as waiting:
+        tab.keyboard.press("Enter")
+    assert Path(waiting.value.path()).read_bytes().startswith(b"%PDF")
+    assert reference in waiting.value.suggested_filename
+    context.close()
+    assert keys.problems == []
+    assert keys.stops > 50
