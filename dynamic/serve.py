@@ -31,7 +31,7 @@ def _local_offices(app: Any, output_dir: Path) -> None:
     from .forms.delivery import provision_local_offices
 
     recipients: dict[str, list[str]] = {}
-    for katalog in sorted(Path(output_dir).glob("*/katalog.json")):
+    for katalog in sorted(Path(output_dir).glob("[!.]*/katalog.json")):
         data = json.loads(katalog.read_text(encoding="utf-8"))
         units = {r["unit"] for form in data.get("forms", {}).values() for r in form["recipients"]}
         recipients[katalog.parent.name] = sorted(units)

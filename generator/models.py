@@ -599,6 +599,8 @@ class FormField(Model):
     max_length: int | None = Field(None, ge=1, le=5000, description="Höchstlänge (Text; Standard 200, mehrzeilig 2000)")
     pattern: str | None = Field(None, description="Regulärer Ausdruck, dem ein Text entsprechen muss")
     pattern_message: str | None = Field(None, description="Fehlermeldung, wenn der Text nicht dem Muster entspricht")
+    example: str | None = Field(None, description="Eine gültige Beispielantwort (nötig bei pattern; für Tests "
+                                                  "und das Handbuch, erfundene Werte)")
     min: float | None = Field(None, description="Kleinster Wert (Zahl)")
     max: float | None = Field(None, description="Größter Wert (Zahl)")
     decimals: int = Field(0, ge=0, le=2, description="Nachkommastellen (Zahl)")
@@ -629,6 +631,10 @@ class FormField(Model):
                 raise ValueError(f"pattern is not a regular expression: {error}") from None
             if not self.pattern_message:
                 raise ValueError("a pattern needs a pattern_message that tells citizens what to enter")
+            if self.example is None:
+                raise ValueError("a pattern needs an example of a valid answer (example), which is checked against it")
+            if re.fullmatch(self.pattern, self.example) is None:
+                raise ValueError(f'the example "{self.example}" does not match the pattern')
         if kind != "number" and (self.min is not None or self.max is not None or self.decimals or self.unit):
             raise ValueError(f"min, max, decimals and unit are only for number fields, not {kind}")
         if self.min is not None and self.max is not None and self.min > self.max:

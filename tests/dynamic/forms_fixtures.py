@@ -3,6 +3,7 @@ on a real local port for the clerk client, and a form's way from start to receip
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 import threading
@@ -80,3 +81,30 @@ def fill_meldebescheinigung(browser: Browser, art: str = "einfach") -> None:
     send(browser, art=art, zweck="Für den Vermieter", anzahl="2", weitere="nein")
     if art == "erweitert":  # the payment step follows
         send(browser, iban=VALID_IBAN, kennzeichen="")
+
+
+def valid_answer(field: dict[str, Any], today: dt.date) -> dict[str, Any]:
+    """POST values that answer `field` correctly, for any form: the field's example where its
+    rules need one, else a value every rule of its kind accepts. Yes/no is answered "ja" and
+    a choice with its first option, so that conditional steps and fields are reached."""
+    name, kind = field["id"], field["type"]
+    if kind == "date":
+        day = today + dt.timedelta(days=30) if field.get("future") else dt.date(2001, 2, 3)
+        return {f"{name}-tag": str(day.day), f"{name}-monat": str(day.month), f"{name}-jahr": str(day.year)}
+    if kind == "address":
+        return {f"{name}-strasse": "Musterweg 5", f"{name}-plz": "48143", f"{name}-ort": "Musterstadt"}
+    if kind == "choice":
+        return {name: field["options"][0]["value"]}
+    if kind == "file":
+        accept = field.get("accept") or ["pdf", "jpeg", "png"]
+        return {name: upload(PDF, "nachweis.pdf") if "pdf" in accept else upload(PNG, "foto.png")}
+    simple = {"yesno": "ja", "email": "antrag@example.org", "phone": "0251 1234567", "iban": VALID_IBAN}
+    if kind in simple:
+        return {name: simple[kind]}
+    if kind == "number":
+        low = field.get("min")
+        return {name: str(int(low) if low is not None and float(low).is_integer() else low) if low is not None else "1"}
+    text = field.get("example") or ("Eine Beispielangabe für dieses Feld, lang genug für jede Mindestlänge."
+                                    if kind == "textarea" else "Beispiel")
+    longest = field.get("max_length") or (2000 if kind == "textarea" else 200)
+    return {name: text[:longest]}
