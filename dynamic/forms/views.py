@@ -26,7 +26,7 @@ from ..models import Application, FormDraft, utcnow
 from ..profile import FIELD_NAMES, prefill, save_back
 from ..render import BERLIN, page
 from . import fields as F
-from .crypto import seal, unseal
+from .crypto import Unreadable, seal, unseal
 from .delivery import NoOffice, forget_draft, office_of, send
 from .receipt import receipt_pdf
 
@@ -100,7 +100,10 @@ def _secret() -> str:
 
 
 def _data(draft: FormDraft) -> dict[str, Any]:
-    data = unseal(_secret(), draft.data)
+    try:
+        data = unseal(_secret(), draft.data)
+    except Unreadable:  # SECRET_KEY was changed: the draft cannot be read, the form starts empty
+        data = {}
     data.setdefault("raw", {})
     data.setdefault("uploads", {})
     data.setdefault("verified", {})
@@ -491,7 +494,12 @@ def _own_application(form: dict[str, Any], reference: str) -> tuple[Application,
                                                         Application.form_id == form["id"]))
     if application is None or application.account_id != login.account_id:
         abort(404)
-    return application, unseal(_secret(), application.citizen_copy)
+    try:
+        copy = unseal(_secret(), application.citizen_copy)
+    except Unreadable:  # SECRET_KEY was changed: the receipt shows what is not encrypted
+        copy = {"reference": application.reference, "answers": [], "files": [], "title": form["title"],
+                "office": "Die zuständige Stelle"}
+    return application, copy
 
 
 @forms.get("/<form_id>/eingang/<reference>/")

@@ -372,3 +372,22 @@ def test_uploads_are_checked_by_content_and_size(app: Flask, citizen: tuple[Brow
     assert big.status_code == 413 and "höchstens 10 MB" in big.get_data(as_text=True)
 
 
+
+
+def test_a_new_secret_key_starts_the_draft_afresh_instead_of_failing(
+        app: Flask, citizen: tuple[Browser, int], app_settings: dict[str, Any]) -> None:
+    office(app)
+    browser, account_id = citizen
+    browser.get(START)
+    send(browser, aktion="neu")
+    send(browser, nachname="Vergessen")
+    rotated = create_app(make_settings(**{**app_settings, "secret_key": "ein-ganz-neuer-schluessel-" + "x" * 20}))
+    try:
+        fresh = Browser(rotated.test_client())
+        log_in(fresh.client, rotated, account_id)
+        fresh.get(START)
+        assert fresh.status == 200 and "Sie haben diesen Antrag schon begonnen." in fresh.text
+        send(fresh, aktion="weiter")
+        assert fresh.status == 200 and "Vergessen" not in fresh.text
+    finally:
+        rotated.extensions["db_engine"].dispose()
