@@ -15,7 +15,7 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     """Build the app. Refuses to start on an unmigrated database (NotMigrated says the fix)."""
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from . import render, security
+    from . import metrics, render, security
     from .accounts import accounts
     from .appointments import page_cache
     from .appointments.reminders import forget_past_addresses, queue_reminders, remove_expired_holds
@@ -34,6 +34,9 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     from .staff import staff
 
     settings = settings or settings_from_env()
+    if settings.log_format == "json":
+        use_json_logs()
+    _keep_every_log_line()
     app = Flask(__name__, static_folder=None)
     app.config.update(
         PORTAL=settings,
@@ -42,6 +45,7 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
     security.init_app(app, settings)
+    metrics.init_app(app)
     app.config.update(settings.extra)
     app.config.update(flask_config)
 
@@ -78,6 +82,34 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore[method-assign]
                                 x_proto=settings.trusted_proxies, x_host=settings.trusted_proxies)
     return app
+
+
+def _keep_every_log_line() -> None:
+    """Pelican (imported by `build.py serve` and the tests) gives every logger created after it
+    a filter that drops repeated messages; the dynamic tier's request and outbox lines must all
+    be kept, so that filter is taken off its loggers."""
+    import logging
+
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if name.split(".")[0] == "dynamic" and isinstance(logger, logging.Logger):
+            logger.filters = [f for f in logger.filters if type(f).__name__ != "LimitFilter"]
+
+
+def use_json_logs() -> None:
+    """LOG_FORMAT=json: every log line one JSON object (time, level, logger, message and the
+    request fields). What is logged is chosen so that it never holds personal data."""
+    import logging
+
+    from pythonjsonlogger.json import JsonFormatter
+
+    formatter = JsonFormatter("%(asctime)s %(levelname)s %(name)s %(message)s",
+                              rename_fields={"asctime": "time", "levelname": "level", "name": "logger"})
+    root = logging.getLogger()
+    if not root.handlers:
+        root.addHandler(logging.StreamHandler())
+        root.setLevel(logging.INFO)
+    for handler in root.handlers:
+        handler.setFormatter(formatter)
 
 
 __all__ = ["create_app", "Settings", "settings_from_env"]

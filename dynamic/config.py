@@ -46,6 +46,8 @@ class Settings:
     request_limit_address: str = "10/hour"  # REQUEST_LIMIT_ADDRESS: registrations and resets per address
     booking_limit_address: str = "30/hour"  # BOOKING_LIMIT_ADDRESS: appointment holds per address
     trusted_proxies: int = 0  # TRUSTED_PROXIES: how many proxies (nginx) set X-Forwarded-*
+    log_format: str = "text"  # LOG_FORMAT: text, or json (one object per line, never personal data)
+    metrics_token: str = ""  # METRICS_TOKEN: bearer token for /metrics (empty: only from 127.0.0.1)
     extra: dict[str, Any] = field(default_factory=dict)  # test-only overrides of Flask settings
 
     @property
@@ -80,6 +82,8 @@ ENVIRONMENT = {
     "REQUEST_LIMIT_ADDRESS": "request_limit_address",
     "BOOKING_LIMIT_ADDRESS": "booking_limit_address",
     "TRUSTED_PROXIES": "trusted_proxies",
+    "LOG_FORMAT": "log_format",
+    "METRICS_TOKEN": "metrics_token",
 }
 
 
@@ -99,6 +103,8 @@ def settings_from_env(environ: Mapping[str, str] | None = None, **overrides: Any
 def complete(settings: Settings) -> Settings:
     """Fill derived defaults and refuse unsafe production settings."""
     problems = []
+    if settings.log_format not in ("text", "json"):
+        problems.append(f"LOG_FORMAT must be 'text' or 'json', not {settings.log_format!r}")
     if settings.env not in ("development", "production"):
         problems.append(f"PORTAL_ENV must be 'development' or 'production', not {settings.env!r}")
     if settings.production:

@@ -27,6 +27,7 @@ from ..db import db
 from ..inbox import deliver_message
 from ..levels import LABELS, at_least
 from ..mail import queue_mail
+from ..metrics import BOOKED
 from ..models import Account, Appointment, utcnow
 from ..ratelimit import Limiter
 from ..render import page, remember_municipality
@@ -381,6 +382,7 @@ def confirm_by_mail(slug: str, code: str) -> Page:
 
 def _booked(appointment: Appointment, offer: booking.Offer) -> None:
     """After booking: a message in the inbox (accounts) and a mail that only links to it."""
+    BOOKED.labels(appointment.slug).inc()
     link = manage_path(appointment, signed=True)
     if appointment.account_id is not None:
         when = f"{long_date(local_day(appointment.starts_at))}, {clock_text(appointment.starts_at)}"

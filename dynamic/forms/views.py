@@ -22,6 +22,7 @@ from ..catalog import katalog_or_404
 from ..db import db
 from ..inbox import deliver_message
 from ..levels import at_least
+from ..metrics import SUBMITTED
 from ..models import Application, FormDraft, utcnow
 from ..profile import FIELD_NAMES, prefill, save_back
 from ..render import BERLIN, page
@@ -442,6 +443,7 @@ def _send(form: dict[str, Any], login: auth.Login, draft: FormDraft, data: dict[
         forget_draft(db(), login.account_id, slug, form["id"])
         try:
             db().commit()
+            SUBMITTED.labels(slug, form["id"]).inc()
         except IntegrityError:  # the same submission, sent twice at once: the other one was stored
             db().rollback()
             stored = db().scalar(select(Application).where(Application.submission_token == token))

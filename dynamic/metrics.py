@@ -1,0 +1,99 @@
+"""Metrics of the dynamic tier in Prometheus text format at /metrics: requests per route
+pattern and status with their latencies, and what the portal is for (bookings, applications).
+
+Counters live in the process (or, under gunicorn with PROMETHEUS_MULTIPROC_DIR set, in files
+that prometheus_client adds up over the workers). Appointments and applications by state are
+read from the database at each scrape, so they agree whichever process answers. Labels carry
+route patterns and municipality slugs only, never paths, addresses or names.
+
+/metrics answers requests with `Authorization: Bearer <METRICS_TOKEN>`, or, without a token
+configured, only requests from the machine itself.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import time
+from collections.abc import Iterator
+
+from flask import Blueprint, Flask, Response, abort, current_app, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+
+from .db import db
+from .models import Application, Appointment
+
+metrics = Blueprint("metrics", __name__)
+
+REQUESTS = Counter("buergerportal_http_requests_total", "HTTP requests answered by the dynamic tier",
+                   ["method", "route", "status"])
+LATENCY = Histogram("buergerportal_http_request_duration_seconds", "Time to answer, per route pattern",
+                    ["method", "route"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+BOOKED = Counter("buergerportal_appointments_booked_total", "Appointments booked", ["municipality"])
+SUBMITTED = Counter("buergerportal_applications_submitted_total", "Applications sent to an office",
+                    ["municipality", "form"])
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_start)
+    app.after_request(_count)
+    app.register_blueprint(metrics)
+
+
+def _start() -> None:
+    g.metrics_started = time.perf_counter()
+
+
+def _count(response: Response) -> Response:
+    if request.endpoint == "metrics.scrape":
+        return response
+    route = request.url_rule.rule if request.url_rule is not None else "(none)"
+    REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+    LATENCY.labels(request.method, route).observe(time.perf_counter() - g.get("metrics_started", time.perf_counter()))
+    return response
+
+
+class _Database(Collector):
+    """Appointments and applications by municipality and state, counted at scrape time."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        appointments = GaugeMetricFamily("buergerportal_appointments", "Appointments by municipality and state",
+                                         labels=["municipality", "status"])
+        for slug, status, count in db().execute(select(Appointment.slug, Appointment.status, func.count())
+                                                .group_by(Appointment.slug, Appointment.status)):
+            appointments.add_metric([slug, status], count)
+        yield appointments
+        applications = GaugeMetricFamily("buergerportal_applications", "Applications by municipality and state "
+                                         "(new: not yet fetched by the office)", labels=["municipality", "status"])
+        for slug, status, count in db().execute(select(Application.slug, Application.status, func.count())
+                                                .group_by(Application.slug, Application.status)):
+            applications.add_metric([slug, status], count)
+        yield applications
+
+
+def _allowed() -> bool:
+    token = current_app.config["PORTAL"].metrics_token
+    if token:
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
+    return request.remote_addr in ("127.0.0.1", "::1")
+
+
+@metrics.get("/metrics")
+def scrape() -> Response:
+    if not _allowed():
+        abort(404)  # not even its existence is told to the outside
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        for collector in (REQUESTS, LATENCY, BOOKED, SUBMITTED):
+            registry.register(collector)
+    registry.register(_Database())
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST.split(";")[0],
+                    headers={"Cache-Control": "no-store"})
