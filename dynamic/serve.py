@@ -40,7 +40,8 @@ def _local_offices(app: Any, output_dir: Path) -> None:
         print(f"Schlüssel und Tokens der Ämter für lokale Tests: {folder}/<kommune>/<stelle>/")
 
 
-def serve(output_dir: Path, host: str = "127.0.0.1", port: int = 8000, base_url: str | None = None) -> None:
+def serve(output_dir: Path, host: str = "127.0.0.1", port: int = 8000, base_url: str | None = None,
+          live_reload: bool = False) -> None:
     from werkzeug.serving import run_simple
 
     overrides: dict[str, Any] = {"output_dir": output_dir}
@@ -50,6 +51,10 @@ def serve(output_dir: Path, host: str = "127.0.0.1", port: int = 8000, base_url:
     app = create_app(settings_from_env(**overrides))
     if not app.config["PORTAL"].production:
         _local_offices(app, output_dir)
+    if live_reload:
+        from . import live_reload as reloading
+
+        reloading.init_app(app)
     start_worker_thread(app)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its access log carries client addresses
     print(f"Bürgerportal läuft auf http://{host}:{port}/  (Strg+C beendet)")
