@@ -3,6 +3,12 @@
 
 python build.py                   validate, then build every municipality into output/
 python build.py check             validate only; exit 1 with every error listed
+        [--format text|github]    github: each problem as a GitHub Actions annotation
+        [--links]                 also ask every external https link (dead links are warnings)
+        [--strict-links]          dead or unreachable links fail the check (implies --links)
+        [--links-cache-hours H]   answers kept in OUT/.cache/links.json for H hours (default 24)
+python build.py new service|location|contact|form ID [--municipality SLUG] [--service SERVICE]
+                                  write a skeleton content file with every field explained
 python build.py serve [--port N]  build, then serve all sites on http://127.0.0.1:N/
 python build.py schema            write schema/*.schema.json (JSON Schema for editors)
 python build.py migrate           create or upgrade the database (DATABASE_URL, default SQLite under var/)
@@ -16,13 +22,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from pathlib import Path
 
 from dynamic.config import ConfigError
 from dynamic.db import NotMigrated
-from generator.errors import BuildError, ContentError
+from generator.errors import BuildError, ContentError, Problem
 
 ROOT = Path(__file__).resolve().parent
 EXIT_OK, EXIT_CONTENT, EXIT_BUILD = 0, 1, 2
@@ -37,7 +44,30 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="build.py", description="Build the Bürgerportal sites.", parents=[common])
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("build", parents=[common], help="validate and build (the default)")
-    commands.add_parser("check", parents=[common], help="validate the content only")
+    check = commands.add_parser("check", parents=[common], help="validate the content only")
+    check.add_argument("--format", choices=["text", "github"], default="text",
+                       help="text: path:line: field: message (default); github: GitHub Actions annotations")
+    check.add_argument("--links", action="store_true",
+                       help="also check every external https link; dead links are warnings")
+    check.add_argument("--strict-links", action="store_true",
+                       help="dead links and hosts that do not answer fail the check (implies --links)")
+    check.add_argument("--links-cache-hours", type=float, default=24.0, metavar="HOURS",
+                       help="reuse link answers younger than this from OUT/.cache/links.json (default 24; 0: ask all)")
+    new = commands.add_parser(
+        "new", parents=[common], help="write a skeleton content file with every field explained",
+        description="Write a skeleton YAML file: required fields with placeholders (TODO …) that pass check, "
+        "optional fields commented out, every field explained in German from the schema. Never overwrites.",
+        epilog="Files: service → CONTENT/services/ID.yaml, form → CONTENT/forms/ID.yaml, location and contact → "
+        "CONTENT/municipalities/SLUG/locations|contacts/ID.yaml (needs --municipality). A form belongs to a "
+        "service: --service SERVICE (default: the service with the form's own id); it must exist, the form takes "
+        "its online.trust_level, and until the service names the form (online.form: ID) check reports that. "
+        "A contact's unit starts as the municipality's general office. Exit 1 when the file exists or the id, "
+        "municipality or service is not valid.",
+    )
+    new.add_argument("kind", choices=["service", "location", "contact", "form"])
+    new.add_argument("id", help="the new file's id: lowercase letters, digits, hyphens (e.g. hund-anmelden)")
+    new.add_argument("--municipality", metavar="SLUG", help="for location and contact: the municipality's folder")
+    new.add_argument("--service", metavar="SERVICE", help="for form: the service it belongs to (default: ID)")
     schema = commands.add_parser("schema", parents=[common], help="write the JSON Schema files for editors")
     schema.add_argument("--schema-dir", type=Path, default=ROOT / "schema")
     search = commands.add_parser("search", parents=[common], help="query a built search index")
@@ -47,6 +77,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     serve = commands.add_parser("serve", parents=[common], help="build, then serve on 127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--watch", action="store_true",
+                       help="rebuild when content changes and reload open pages (the default)")
     serve.add_argument("--no-watch", action="store_true", help="do not rebuild when content changes")
     commands.add_parser("migrate", parents=[common], help="create or upgrade the database (DATABASE_URL)")
     commands.add_parser("worker", parents=[common], help="process the outbox (mail) until stopped")
@@ -67,6 +99,73 @@ def report_content_errors(error: ContentError) -> None:
     for problem in error.problems:
         print(problem, file=sys.stderr)
     print(f"{len(error.problems)} error(s); nothing was built.", file=sys.stderr)
+
+
+def github_escape(text: str, prop: bool = False) -> str:
+    """Escape a workflow command's message, or with prop=True one of its properties."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+
+def github_annotation(level: str, problem: Problem) -> str:
+    """A problem as a GitHub Actions annotation: ::error file=…,line=…,title=field::message"""
+    props = [f"file={github_escape(problem.path, True)}", f"line={problem.line}"]
+    if problem.field:
+        props.append(f"title={github_escape(problem.field, True)}")
+    return f"::{level} {','.join(props)}::{github_escape(problem.message)}"
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """Validate; with --links also ask the external links. Problems in the chosen format."""
+    from generator.build import check
+
+    github = args.format == "github"
+    status = EXIT_OK
+    try:
+        valid = check(args.content)
+        print(f"content OK: {len(valid.services)} services, {len(valid.municipalities)} municipalities")
+    except ContentError as error:
+        status = EXIT_CONTENT
+        if github:
+            for problem in error.problems:
+                print(github_annotation("error", problem))
+            print(f"{len(error.problems)} error(s); nothing was built.", file=sys.stderr)
+        else:
+            report_content_errors(error)
+    if args.links or args.strict_links:
+        from generator.links import check_links
+
+        report = check_links(args.content, cache_file=args.out / ".cache" / "links.json",
+                             max_age_hours=args.links_cache_hours)
+        level = "error" if args.strict_links else "warning"
+        for problem in sorted(report.dead + report.flaky):
+            if github:
+                print(github_annotation(level, problem))
+            else:
+                print(problem, file=sys.stderr)
+        counted = "errors (--strict-links)" if args.strict_links else "warnings"
+        print(f"links: {report.links} checked ({report.links - report.asked} from cache), {len(report.dead)} dead, "
+              f"{len(report.flaky)} not reachable; {counted}", file=sys.stderr)
+        if args.strict_links and (report.dead or report.flaky):
+            status = EXIT_CONTENT
+    return status
+
+
+def run_new(args: argparse.Namespace) -> int:
+    from generator.skeleton import SkeletonError, write_skeleton
+
+    try:
+        written = write_skeleton(args.content, args.kind, args.id, args.municipality, args.service)
+    except SkeletonError as error:
+        print(f"Fehler: {error}", file=sys.stderr)
+        return EXIT_CONTENT
+    path = written.path
+    shown = path.relative_to(args.content.parent) if path.is_relative_to(args.content.parent) else path
+    print(f"angelegt: {shown}")
+    for note in written.notes:
+        print(f"Hinweis: {note}")
+    print("Weiter: Platzhalter (TODO …) ersetzen, dann prüfen: python build.py check")
+    return EXIT_OK
 
 
 def run_build(args: argparse.Namespace, cache: object = None) -> None:
@@ -110,9 +209,16 @@ def serve_and_rebuild(args: argparse.Namespace) -> None:
     cache = ParseCache(None)
     rebuild = lambda: build(args.content, args.out, only=args.only, base_url=args.base_url, cache=cache)  # noqa: E731
     run_build(args, cache)
-    if not args.no_watch:
-        start_watching([args.content, THEME], rebuild)
-    serve(args.out, host=args.host, port=args.port, base_url=args.base_url)
+    watching = args.watch or not args.no_watch
+    if watching:
+        from dynamic.live_reload import rebuilt
+
+        def rebuild_and_tell() -> None:
+            rebuild()
+            rebuilt()  # open pages reload themselves
+
+        start_watching([args.content, THEME], rebuild_and_tell)
+    serve(args.out, host=args.host, port=args.port, base_url=args.base_url, live_reload=watching)
 
 
 def register_office(args: argparse.Namespace) -> int:
@@ -125,7 +231,10 @@ def register_office(args: argparse.Namespace) -> int:
     from dynamic.db import session_scope
     from dynamic.forms.delivery import register_office as register
 
-    katalog = args.out / args.slug / "katalog.json"
+    out = args.out
+    if out == ROOT / "output" and os.environ.get("PORTAL_OUTPUT_DIR"):
+        out = Path(os.environ["PORTAL_OUTPUT_DIR"])  # as the app itself reads it, unless --out says otherwise
+    katalog = out / args.slug / "katalog.json"
     units = json.loads(katalog.read_text(encoding="utf-8"))["units"] if katalog.is_file() else None
     if units is None or args.unit not in units:
         print(f"Fehler: keine Stelle {args.unit!r} in {katalog} (erst bauen, dann die Kennung prüfen)",
@@ -139,7 +248,7 @@ def register_office(args: argparse.Namespace) -> int:
     if args.webhook is not None and not args.webhook.startswith(("https://", "http://127.0.0.1")):
         print("Fehler: --webhook braucht eine https://-Adresse", file=sys.stderr)
         return EXIT_CONTENT
-    app = create_app(settings_from_env(output_dir=args.out))
+    app = create_app(settings_from_env(output_dir=out))
     try:
         with session_scope(app) as session:
             office, token = register(session, args.slug, args.unit, public_jwk, args.webhook)
@@ -160,10 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or "build"
     try:
         if command == "check":
-            from generator.build import check
-
-            valid = check(args.content)
-            print(f"content OK: {len(valid.services)} services, {len(valid.municipalities)} municipalities")
+            return run_check(args)
+        elif command == "new":
+            return run_new(args)
         elif command == "build":
             run_build(args)
         elif command == "search":

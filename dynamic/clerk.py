@@ -107,6 +107,8 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     commands = parser.add_subparsers(dest="command", required=True)
     keygen = commands.add_parser("keygen", help="make a key pair: private.jwk stays, public.jwk goes to the portal")
     keygen.add_argument("folder", type=Path)
+    keygen.add_argument("--force", action="store_true", help="replace an existing key (earlier applications "
+                                                              "then stay readable only with the old key)")
     listing = commands.add_parser("list", help="list the office's applications")
     listing.add_argument("--status", default="new", choices=("new", "received", "all"))
     fetch = commands.add_parser("fetch", help="fetch, decrypt, save and confirm applications")
@@ -127,17 +129,28 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(sys.argv[1:] if argv is None else argv)
     if args.command == "keygen":
+        target = args.folder / "private.jwk"
+        if target.exists() and not args.force:
+            print(f"Fehler: {target} gibt es schon. Mit einem neuen Schlüssel sind früher empfangene Anträge "
+                  "nicht mehr lesbar; bewahren Sie den alten auf und nehmen Sie --force.", file=sys.stderr)
+            return 2
         private, public = new_office_key()
         args.folder.mkdir(parents=True, exist_ok=True)
-        (args.folder / "private.jwk").write_text(json.dumps(private), encoding="utf-8")
-        (args.folder / "private.jwk").chmod(0o600)
+        target.unlink(missing_ok=True)
+        # Created readable for the owner only, before anything is written into it.
+        with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as out:
+            out.write(json.dumps(private))
         (args.folder / "public.jwk").write_text(json.dumps(public), encoding="utf-8")
         print(f"{args.folder / 'private.jwk'} (geheim halten)\n{args.folder / 'public.jwk'} (an das Portal geben)")
         return 0
     if not args.token:
         print("Fehler: --token oder BUERGERPORTAL_TOKEN fehlt", file=sys.stderr)
         return 2
-    key = json.loads(Path(args.key).read_text(encoding="utf-8")) if args.key else None
+    try:
+        key = json.loads(Path(args.key).read_text(encoding="utf-8")) if args.key else None
+    except (OSError, ValueError) as error:
+        print(f"Fehler: den Schlüssel {args.key} kann ich nicht lesen ({error})", file=sys.stderr)
+        return 2
     client = Client(args.portal, args.token.strip(), key)
     try:
         if args.command == "list":
@@ -160,8 +173,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ClerkError, requests.RequestException) as error:
         print(f"Fehler: {error}", file=sys.stderr)
         return 1
-    except Unreadable as error:
+    except OSError as error:
         print(f"Fehler: {error}", file=sys.stderr)
+        return 2
+    except Unreadable:
+        print("Fehler: entschlüsseln nicht möglich – der Inhalt wurde verändert oder ist nicht für diesen "
+              "Schlüssel bestimmt.", file=sys.stderr)
         return 3
     return 0
 

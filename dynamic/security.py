@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, abort, current_app, g, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from .config import Settings
@@ -37,6 +37,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     )
     csrf.init_app(app)
     app.before_request(_start_timer)
+    app.before_request(_refuse_nul)
     app.after_request(add_security_headers)
     app.after_request(_log_request)
     app.register_error_handler(CSRFError, _csrf_failed)
@@ -64,6 +65,19 @@ def add_security_headers(response: Response) -> Response:
     if request.blueprint not in (None, "sites"):
         response.headers.setdefault("Cache-Control", "no-store")  # personal pages stay out of caches
     return response
+
+
+NUL_REFUSED = "Die Anfrage enthält ein Steuerzeichen (NUL), das in keiner Angabe vorkommen darf."
+
+
+def _refuse_nul() -> None:
+    """A NUL character is never part of what a person types; PostgreSQL cannot store it in text."""
+    if "\x00" in request.path or any("\x00" in value for value in request.args.values()):
+        abort(400, NUL_REFUSED)
+    forms = ("application/x-www-form-urlencoded", "multipart/form-data")
+    if request.method == "POST" and request.mimetype in forms and any(
+            "\x00" in value for _key, values in request.form.lists() for value in values):
+        abort(400, NUL_REFUSED)
 
 
 def _start_timer() -> None:

@@ -36,6 +36,8 @@ def katalog(catalog: Catalog, base_url: str) -> dict[str, Any]:
             "contacts": list(entry.contact_ids),
             "fees": [f.model_dump(mode="json", exclude_none=True) for f in entry.fees],
         }
+        if s.typisierung:  # an addition, so the version stays; present only where it is known
+            services[sid]["typisierung"] = s.typisierung
     return {
         "version": KATALOG_VERSION,
         "municipality": {

@@ -6,8 +6,9 @@ import datetime as dt
 from typing import Any
 
 from .catalog import Catalog, ServiceEntry
-from .models import Address, Contact, Location, Unit
+from .models import Address, Contact, Location, Service, Unit
 from .text import SCHEMA_DAYS, fee_text
+from .xzufi import portal_links
 
 
 def postal_address(address: Address) -> dict[str, Any]:
@@ -94,6 +95,16 @@ def place(location: Location, url: str, holidays: list[tuple[dt.date, str]]) -> 
     return data
 
 
+def provider(catalog: Catalog, s: Service, base_url: str) -> dict[str, Any]:
+    """Who provides a service: the state's or federation's authority, else the municipality."""
+    if s.level in ("land", "bund") and s.authority:
+        data: dict[str, Any] = {"@type": "GovernmentOrganization", "name": s.authority.name}
+        if s.authority.url:
+            data["url"] = s.authority.url
+        return data
+    return organisation(catalog, base_url)
+
+
 def service(catalog: Catalog, entry: ServiceEntry, url: str, base_url: str) -> dict[str, Any]:
     s = entry.service
     data: dict[str, Any] = {
@@ -102,9 +113,12 @@ def service(catalog: Catalog, entry: ServiceEntry, url: str, base_url: str) -> d
         "description": s.teaser,
         "url": url,
         "serviceType": s.name,
-        "provider": organisation(catalog, base_url),
+        "provider": provider(catalog, s, base_url),
         "areaServed": {"@type": "AdministrativeArea", "name": catalog.municipality.short_name},
     }
+    same = [link.url for link in portal_links(s) if link.to_service]
+    if same:  # the same service in the state and federal portals
+        data["sameAs"] = same
     if s.leika:
         data["identifier"] = {
             "@type": "PropertyValue",

@@ -180,6 +180,38 @@ class OnlineService(Model):
         return self
 
 
+# Typisierung of a service in FIM/LeiKa: who regulates it and who performs it (DOMAIN.md).
+# DOMAIN.md names the variants 2a/2b and 3a/3b without saying how they differ; correct the
+# texts here when the official code list is at hand.
+TYPISIERUNG: dict[str, str] = {
+    "1": "Bund regelt, Bund vollzieht",
+    "2": "Bund regelt, Land oder Kommune vollziehen",
+    "2a": "Bund regelt, Land oder Kommune vollziehen (Variante 2a)",
+    "2b": "Bund regelt, Land oder Kommune vollziehen (Variante 2b)",
+    "3": "Bund setzt den Rahmen, Land oder Kommune",
+    "3a": "Bund setzt den Rahmen, Land oder Kommune (Variante 3a)",
+    "3b": "Bund setzt den Rahmen, Land oder Kommune (Variante 3b)",
+    "4": "Land regelt, Land oder Kommune vollziehen",
+    "4a": "Land regelt, Land vollzieht",
+    "4b": "Land regelt, Kommune vollzieht",
+    "5": "Kommune regelt, Kommune vollzieht",
+    "6": "Allgemeine Hinweise",
+    "7": "Servicenummern",
+    "10": "Interne Leistung",
+    "11": "Informationsdienst nach der Single-Digital-Gateway-Verordnung",
+    "12": "Hilfsdienst nach der Single-Digital-Gateway-Verordnung",
+}
+Typisierung = Literal["1", "2", "2a", "2b", "3", "3a", "3b", "4", "4a", "4b", "5", "6", "7", "10", "11", "12"]
+# Which levels (Service.level: who performs) fit the performer a type names; types 6 and up
+# describe information, not who performs, and fit every level.
+TYPISIERUNG_LEVELS: dict[str, tuple[str, ...]] = {
+    "1": ("bund",),
+    **dict.fromkeys(("2", "2a", "2b", "3", "3a", "3b", "4"), ("land", "kommune", "kreis")),
+    "4a": ("land",),
+    **dict.fromkeys(("4b", "5"), ("kommune", "kreis")),
+}
+
+
 class Service(Model):
     """Leistungsbeschreibung nach FIM, einmal für alle Kommunen."""
 
@@ -204,6 +236,20 @@ class Service(Model):
     authority: Authority | None = Field(None, description="Zuständige Stelle (bei land/bund)")
     online: OnlineService | None = Field(None, description="Online-Dienst")
     related: list[Id] = Field(default_factory=list, description="Verwandte Leistungen")
+    typisierung: Typisierung | None = Field(
+        None,
+        description="Typisierung nach FIM: wer regelt und wer vollzieht. 1 Bund/Bund; 2, 2a, 2b Bund regelt, Land "
+        "oder Kommune vollziehen; 3, 3a, 3b Bund setzt den Rahmen, Land oder Kommune; 4a Land/Land; 4b Land regelt, "
+        "Kommune vollzieht; 5 Kommune/Kommune; 6 allgemeine Hinweise; 7 Servicenummern; 10 intern; 11, 12 "
+        "Informations- und Hilfsdienste (Single Digital Gateway). Nur angeben, wenn sie sicher ist; in "
+        "Anführungszeichen, z. B. \"2\"",
+    )
+
+    @field_validator("typisierung", mode="before")
+    @classmethod
+    def _typisierung_as_text(cls, value: Any) -> Any:
+        # An unquoted 2 in YAML is a number; the codes are text ("2", "2a").
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
     @model_validator(mode="after")
     def _responsibility_fits_level(self) -> Service:
@@ -211,6 +257,12 @@ class Service(Model):
             raise ValueError(f"level {self.level} needs an office role (who does it)")
         if self.level in ("land", "bund") and self.authority is None:
             raise ValueError(f"level {self.level} needs an authority (who does it)")
+        levels = TYPISIERUNG_LEVELS.get(self.typisierung or "")
+        if levels is not None and self.level not in levels:
+            raise ValueError(
+                f'typisierung "{self.typisierung}" ({TYPISIERUNG[self.typisierung or ""]}) does not fit level '
+                f"{self.level}: that type fits {', '.join(levels)}"
+            )
         return self
 
 

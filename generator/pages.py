@@ -18,6 +18,7 @@ from . import jsonld
 from .catalog import Catalog, Responsibility, ServiceEntry, source_of
 from .models import Location
 from .text import LEVEL_NAMES, TOPICS, TRUST_NAMES, booking_access, german_list
+from .xzufi import portal_links
 
 Crumbs = list[tuple[str, str]]
 Context = dict[str, Any]
@@ -255,6 +256,7 @@ class SiteBuilder:
                 "contacts": [(cid, c.contacts[cid]) for cid in entry.contact_ids],
                 "situations": [(lid, c.life_situations[lid].name) for lid in s.life_situations],
                 "related": [(rid, c.services[rid].name) for rid in s.related if rid in c.services],
+                "portal_links": portal_links(s),
             }
 
         crumbs = self.crumbs(("Leistungen", f"{base}leistungen/"), (s.name, url))

@@ -3,7 +3,7 @@
 Pelican reads and writes news articles and Markdown pages, copies the theme's static
 files and writes the news feed; this generator renders everything that comes from the
 Catalog (services, life situations, A–Z, units, locations, contacts, legal pages) with the
-same theme, plus katalog.json and sitemap.xml.
+same theme, plus katalog.json, xzufi.xml and sitemap.xml.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from pelican import signals
 from pelican.generators import Generator
 
-from . import export
+from . import export, xzufi
 from .catalog import source_of
 from .errors import BuildError
 from .pages import Page, build_pages, site_info
@@ -65,8 +65,11 @@ class KnowledgeBaseGenerator(Generator):
             *(s for e in catalog.services.values() for s in e.sources),
             *catalog.digests("units", catalog.units),
             *catalog.digests("locations", catalog.locations),
+            *(source_of(f.form) for f in catalog.forms.values()),
         )
         out.write("katalog.json", "catalog", katalog_print, lambda: export.katalog_json(catalog, job.base_url))
+        xzufi_print = digest(katalog_print, "xzufi")
+        out.write("xzufi.xml", "catalog", xzufi_print, lambda: xzufi.xzufi_xml(catalog, job.base_url))
         out.write(
             "sitemap.xml",
             "site",

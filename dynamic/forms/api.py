@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import re
 from typing import Any, Literal
 
 import filetype
@@ -32,6 +33,9 @@ ATTACHMENT_TYPES = {"application/pdf", "image/png", "image/jpeg"}
 MAX_ATTACHMENT = 5 * 1024 * 1024
 
 
+NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"  # text may break lines, but holds no control characters
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -39,13 +43,16 @@ class Strict(BaseModel):
 class Attachment(Strict):
     name: str = Field(min_length=1, max_length=200, pattern=r"^[^/\\\x00-\x1f]+$", description="Dateiname")
     content_type: Literal["application/pdf", "image/png", "image/jpeg"]
-    data: str = Field(min_length=4, max_length=7_000_000, description="Inhalt, Base64")
+    data: str = Field(min_length=4, description="Inhalt der Datei, Base64-kodiert (höchstens 5 MB vor der Kodierung)")
 
 
 class NewMessage(Strict):
-    subject: str = Field(min_length=1, max_length=200, description="Betreff, den die Bürgerin oder der Bürger liest")
-    body: str = Field(min_length=1, max_length=20000, description="Text der Nachricht (ohne HTML)")
-    decision: bool = Field(False, description="Die Nachricht ist ein Bescheid")
+    subject: str = Field(min_length=1, max_length=200, pattern=NO_CONTROL,
+                         description="Betreff, den die Bürgerin oder der Bürger liest (ohne Leerzeichen am Rand)")
+    body: str = Field(min_length=1, max_length=20000, pattern=NO_CONTROL,
+                      description="Text der Nachricht, ohne HTML (ohne Leerzeichen am Rand)")
+    decision: bool = Field(False, description="Die Nachricht ist ein Bescheid: der Betreff beginnt im Postfach mit "
+                                              "»Bescheid:«")
     attachments: list[Attachment] = Field(default_factory=list, max_length=5)
 
 
@@ -119,6 +126,8 @@ def _authenticate() -> None:
 
 def _mine(reference: str) -> Application:
     office: Office = g.office
+    if re.fullmatch(REFERENCE[1:-1], reference) is None:
+        raise ApiError(404, "not_found", "Diesen Antrag gibt es für Ihre Stelle nicht.")
     application = db().scalar(select(Application).where(Application.reference == reference))
     if application is None or application.office_id != office.id:
         raise ApiError(404, "not_found", "Diesen Antrag gibt es für Ihre Stelle nicht.")
@@ -188,12 +197,14 @@ def answer(reference: str) -> tuple[Response, int]:
         raise ApiError(409, "gone", "Die Antragstellerin oder der Antragsteller hat das Konto gelöscht.")
     office: Office = g.office
     katalog_name = _office_name(office)
-    message = deliver_message(found.account_id, found.slug, katalog_name, sent.subject,
+    marked = not sent.decision or re.search(r"\bBescheid\b", sent.subject, re.IGNORECASE)
+    subject = sent.subject if marked else f"Bescheid: {sent.subject}"
+    message = deliver_message(found.account_id, found.slug, katalog_name, subject[:200],
                               sent.body + f"\n\nVorgangsnummer: {found.reference}")
     message.application_id = found.id
     message.attachments = [MessageAttachment(name=name, content_type=kind, data=data) for name, kind, data in files]
     db().flush()
-    note = ApplicationMessage(application_id=found.id, direction="office", subject=sent.subject,
+    note = ApplicationMessage(application_id=found.id, direction="office", subject=subject[:200],
                               message_id=message.id)
     db().add(note)
     mark_received(found)
@@ -221,6 +232,26 @@ def _office_name(office: Office) -> str:
     found = katalog(office.slug) or {}
     unit = found.get("units", {}).get(office.unit_id, {})
     return str(unit.get("name") or office.unit_id)
+
+
+@api.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def elsewhere(rest: str) -> Response:
+    """Every other path or method under /api/v1/ answers in JSON, never with a site's page."""
+    adapter = current_app.url_map.bind("")
+    allowed = []
+    for method in ("GET", "POST"):
+        try:
+            endpoint, _values = adapter.match(request.path, method=method)
+        except HTTPException:
+            continue
+        if endpoint.startswith("api.") and endpoint != "api.elsewhere":
+            allowed.append(method)
+    if allowed:
+        response = jsonify(error="method_not_allowed", message=f"Erlaubt ist hier: {', '.join(allowed)}.")
+        response.status_code = 405
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
+    raise ApiError(404, "not_found", "Diese Adresse gibt es in der Schnittstelle nicht.")
 
 
 # ---------------------------------------------------------------- OpenAPI

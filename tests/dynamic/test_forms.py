@@ -146,8 +146,8 @@ def test_the_whole_way_prefill_errors_upload_send_fetch_decrypt_answer_and_reply
         clerk.answer(reference, "Ihre Meldebescheinigung", "Die Bescheinigung liegt bei.", [decision], True)
 
         browser.get("/postfach/")
-        assert "Ihre Meldebescheinigung" in browser.text
-        message_link = re.search(r'href="(/postfach/\d+)"><strong><span class="visually-hidden">Ungelesen: </span>Ihre Meldebescheinigung', browser.text)
+        assert "Bescheid: Ihre Meldebescheinigung" in browser.text  # sent as a decision
+        message_link = re.search(r'href="(/postfach/\d+)"><strong><span class="visually-hidden">Ungelesen: </span>Bescheid: Ihre Meldebescheinigung', browser.text)
         assert message_link
         browser.get(message_link.group(1))
         assert "Die Bescheinigung liegt bei." in browser.text and "bescheid.pdf" in browser.text
@@ -391,3 +391,25 @@ def test_a_new_secret_key_starts_the_draft_afresh_instead_of_failing(
         assert fresh.status == 200 and "Vergessen" not in fresh.text
     finally:
         rotated.extensions["db_engine"].dispose()
+
+
+def test_the_api_answers_every_other_path_and_method_in_json_and_nul_never_breaks_a_form(
+        app: Flask, citizen: tuple[Browser, int]) -> None:
+    amt = office(app)
+    browser, _ = citizen
+    fill_meldebescheinigung(browser)
+    send(browser, erklaerung="ja")
+    reference = reference_on(browser.text)
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {amt.token}"}
+    wrong_method = client.get(f"/api/v1/applications/{reference}/receipt", headers=headers)
+    assert wrong_method.status_code == 405 and wrong_method.headers["Allow"] == "POST"
+    assert wrong_method.json is not None and wrong_method.json["error"] == "method_not_allowed"
+    unknown = client.get("/api/v1/gibt-es-nicht", headers=headers)
+    assert unknown.status_code == 404 and unknown.json == {
+        "error": "not_found", "message": "Diese Adresse gibt es in der Schnittstelle nicht."}
+    # A NUL character from a citizen's form is refused before it reaches the database.
+    browser.get("/konto/daten")
+    token = browser.form("/konto/daten").fields["csrf_token"]
+    refused = browser.client.post("/konto/daten", data={"csrf_token": token, "given_name": "Le\x00na"})
+    assert refused.status_code == 400

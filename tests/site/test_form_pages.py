@@ -212,7 +212,7 @@ def test_the_form_on_a_phone_from_start_to_receipt_and_reply(browser: Any, porta
     tab.goto(portal.url + "/postfach/")
     check("inbox")
     tab.click("a:has-text('Ihre Meldebescheinigung')")
-    assert tab.locator("h1").inner_text() == "Ihre Meldebescheinigung"
+    assert tab.locator("h1").inner_text() == "Bescheid: Ihre Meldebescheinigung"  # sent as a decision
     assert tab.locator("a[download]:has-text('bescheinigung.pdf')").count() == 1
     check("message with the reply form")
     tab.click("button:text-is('Antwort senden')")
