@@ -1,7 +1,7 @@
 """For editors on `build.py serve --watch`: an open page reloads itself when a rebuild is done.
 
 The watcher calls `rebuilt()` after every successful build; a small script in every HTML
-page asks /_entwicklung/stand four times a second for the build number and reloads the page when
+page asks /_entwicklung/stand about seven times a second for the build number and reloads the page when
 it changed. Only registered by `build.py serve` with watching on, never in production.
 """
 
@@ -25,7 +25,7 @@ SCRIPT = """// Reloads the page when build.py serve --watch has rebuilt the site
     fetch("/_entwicklung/stand", {cache: "no-store"}).then(function (r) { return r.json(); }).then(function (s) {
       if (known !== null && s.stand !== known) { window.location.reload(); }
       known = s.stand;
-    }).catch(function () {}).then(function () { window.setTimeout(ask, 250); });
+    }).catch(function () {}).then(function () { window.setTimeout(ask, 150); });
   }
   ask();
 })();

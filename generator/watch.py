@@ -1,7 +1,7 @@
 """Rebuild when content or templates change, for `build.py serve`.
 
 Polls file sizes and modification times (no extra dependency; a scan of a few thousand
-files takes milliseconds, five times a second) and rebuilds in the same process, which keeps parsed and
+files takes milliseconds, ten times a second) and rebuilds in the same process, which keeps parsed and
 validated files in memory, so an editor sees a change in about half a second.
 """
 
@@ -34,7 +34,7 @@ def snapshot(folders: Iterable[Path]) -> frozenset[tuple[str, int, int]]:
     return frozenset(state)
 
 
-def watch(folders: list[Path], rebuild: Callable[[], object], stop: threading.Event, interval: float = 0.2) -> None:
+def watch(folders: list[Path], rebuild: Callable[[], object], stop: threading.Event, interval: float = 0.1) -> None:
     """Call rebuild after every change below folders until stop is set."""
     last = snapshot(folders)
     while not stop.wait(interval):

@@ -185,8 +185,13 @@ def start(slug: str, form_id: str) -> Page:
     recipients = form["recipients"]
     town = request.form.get("gemeinde") or data.get("town")
     if request.method == "POST":
-        if len(recipients) > 1 and town not in {r["town"] for r in recipients}:
+        chosen = next((r for r in recipients if len(recipients) == 1 or r["town"] == town), None)
+        if chosen is None:
             errors["gemeinde"] = "Wählen Sie Ihre Stadt oder Gemeinde aus."
+        elif office_of(db(), slug, chosen["unit"]) is None:  # said before anything is typed, not at the end
+            errors["gemeinde"] = (f"{chosen['name']} ({chosen.get('town_name') or g.katalog['municipality']['name']}) "
+                                  "kann diesen Antrag zurzeit noch nicht online empfangen. Bitte wenden Sie sich "
+                                  "direkt an die Stelle.")
         else:
             if draft is None or request.form.get("aktion") == "neu":
                 if draft is None:

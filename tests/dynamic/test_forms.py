@@ -258,12 +258,14 @@ def test_a_form_at_level_hoch_asks_for_a_step_up_and_keeps_what_was_sent(
 
 def test_a_district_asks_for_the_town_and_sends_to_its_office(app: Flask, mailbox: Mailbox) -> None:
     nordort = office(app, "kreis", "buergerbuero-nordort")
-    office(app, "kreis", "rathaus-suedort")
     browser = Browser(app.test_client())
     log_in(browser.client, app, make_account(app, email="kreis@example.org"))
     browser.get("/kreis/antrag/meldebescheinigung/")
     send(browser, aktion="neu")
     assert browser.status == 400 and "Wählen Sie Ihre Stadt oder Gemeinde aus." in browser.text
+    # A town whose office has no key yet is told at the start, before anything is typed.
+    send(browser, aktion="neu", gemeinde="suedort")
+    assert browser.status == 400 and "Rathaus Südort (Südort) kann diesen Antrag zurzeit noch nicht" in browser.text
     send(browser, aktion="neu", gemeinde="nordort")
     send(browser, vorname="Kai", nachname="Kreis", geburtsdatum__tag="1", geburtsdatum__monat="2",
                    geburtsdatum__jahr="1980", anschrift__strasse="Dorfstraße 1", anschrift__plz="48999",
