@@ -46,19 +46,29 @@ def _plain(markdown: str | None) -> str:
     return re.sub(r"[*_#>`\[\]()]", " ", markdown or "")
 
 
-def _everyday_words(catalog: Catalog, text: str) -> list[str]:
+Meanings = list[tuple[list[frozenset[str]], list[str]]]
+
+
+def _meanings(catalog: Catalog) -> Meanings:
+    """Each group of everyday words with the terms of its meanings, analysed once per build."""
+    return [([frozenset(terms(meaning)) for meaning in group.means], list(group.words))
+            for group in catalog.everyday_words]
+
+
+def _everyday_words(meanings: Meanings, text: str) -> list[str]:
     """Colloquial words whose meaning appears in a service's name or synonyms."""
     present = set(terms(text))
     added = []
-    for group in catalog.everyday_words:
-        if any(set(terms(meaning)) and set(terms(meaning)) <= present for meaning in group.means):
-            added.extend(group.words)
+    for means, words in meanings:
+        if any(meaning and meaning <= present for meaning in means):
+            added.extend(words)
     return added
 
 
 def documents(catalog: Catalog, news: list[dict[str, Any]]) -> list[SearchDoc]:
     base = f"/{catalog.slug}/"
     docs = []
+    meanings = _meanings(catalog)
     for sid, entry in catalog.services.items():
         s = entry.service
         named = " ".join([s.name, *s.synonyms])
@@ -70,7 +80,7 @@ def documents(catalog: Catalog, news: list[dict[str, Any]]) -> list[SearchDoc]:
                 s.teaser,
                 {
                     "title": s.name,
-                    "synonyms": " ".join([*s.synonyms, *_everyday_words(catalog, named)]),
+                    "synonyms": " ".join([*s.synonyms, *_everyday_words(meanings, named)]),
                     "teaser": s.teaser,
                     "body": " ".join(
                         [
