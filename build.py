@@ -207,15 +207,15 @@ def serve_and_rebuild(args: argparse.Namespace) -> None:
     from generator.watch import start_watching
 
     cache = ParseCache(None)
-    rebuild = lambda: build(args.content, args.out, only=args.only, base_url=args.base_url, cache=cache)  # noqa: E731
     run_build(args, cache)
     watching = args.watch or not args.no_watch
     if watching:
-        from dynamic.live_reload import rebuilt
+        from dynamic.live_reload import rebuilt, viewed
 
         def rebuild_and_tell() -> None:
-            rebuild()
-            rebuilt()  # open pages reload themselves
+            # The site the editor looks at first; each open page reloads once its site is live.
+            build(args.content, args.out, only=args.only, base_url=args.base_url, cache=cache, first=viewed(),
+                  site_built=rebuilt)
 
         start_watching([args.content, THEME], rebuild_and_tell)
     serve(args.out, host=args.host, port=args.port, base_url=args.base_url, live_reload=watching)

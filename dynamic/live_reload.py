@@ -1,28 +1,32 @@
-"""For editors on `build.py serve --watch`: an open page reloads itself when a rebuild is done.
+"""For editors on `build.py serve --watch`: an open page reloads itself when its site is rebuilt.
 
-The watcher calls `rebuilt()` after every successful build; a small script in every HTML
-page asks /_entwicklung/stand about seven times a second for the build number and reloads the page when
-it changed. Only registered by `build.py serve` with watching on, never in production.
+A small script in every HTML page asks /_entwicklung/stand?kommune=<slug> about seven times
+a second for its site's build number and reloads the page when it changed. The watcher
+builds the site the editor looked at last first and calls `rebuilt(slug)` as soon as each
+site is live, so the open page shows a change before the other sites are done. Only
+registered by `build.py serve` with watching on, never in production.
 """
 
 from __future__ import annotations
 
-import itertools
+import re
 import threading
 
-from flask import Blueprint, Flask, Response, jsonify
+from flask import Blueprint, Flask, Response, jsonify, request
 
 live_reload = Blueprint("live_reload", __name__, url_prefix="/_entwicklung")
 
-_numbers = itertools.count(1)
 _lock = threading.Lock()
-_current = 0
+_numbers: dict[str, int] = {}  # site slug ("" for the portal's own pages) → build number
+_viewed: list[str] = []  # the site an open page asked about last
 
 SCRIPT = """// Reloads the page when build.py serve --watch has rebuilt the sites (local runs only).
 (function () {
   var known = null;
+  var site = window.location.pathname.split("/")[1] || "";
   function ask() {
-    fetch("/_entwicklung/stand", {cache: "no-store"}).then(function (r) { return r.json(); }).then(function (s) {
+    fetch("/_entwicklung/stand?kommune=" + encodeURIComponent(site), {cache: "no-store"})
+    .then(function (r) { return r.json(); }).then(function (s) {
       if (known !== null && s.stand !== known) { window.location.reload(); }
       known = s.stand;
     }).catch(function () {}).then(function () { window.setTimeout(ask, 150); });
@@ -33,15 +37,29 @@ SCRIPT = """// Reloads the page when build.py serve --watch has rebuilt the site
 TAG = b'<script src="/_entwicklung/neu-laden.js" defer></script>'
 
 
-def rebuilt() -> None:
-    global _current
+def rebuilt(slug: str) -> None:
+    """Call when `slug`'s site is live after a rebuild (the portal's own pages count too)."""
     with _lock:
-        _current = next(_numbers)
+        for key in (slug, ""):
+            _numbers[key] = _numbers.get(key, 0) + 1
+
+
+def viewed() -> str | None:
+    """The site whose page asked last, to be rebuilt first."""
+    with _lock:
+        return _viewed[-1] if _viewed else None
 
 
 @live_reload.get("/stand")
 def state() -> Response:
-    response = jsonify(stand=_current)
+    site = request.args.get("kommune", "")
+    if not re.fullmatch(r"[a-z0-9-]{0,60}", site):
+        site = ""
+    with _lock:
+        if site:
+            _viewed[:] = [site]
+        number = _numbers.get(site, 0)
+    response = jsonify(stand=number)
     response.headers["Cache-Control"] = "no-store"
     return response
 

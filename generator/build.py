@@ -280,11 +280,15 @@ def build(
     workers: int | None = None,
     show_progress: bool | None = None,
     cache: ParseCache | None = None,
+    first: str | None = None,
+    site_built: Callable[[str], None] | None = None,
 ) -> list[SiteResult]:
     """Validate everything, then build every municipality (or only one).
 
     A long-running caller (build.py serve) passes its own cache and so keeps parsed and
-    validated files in memory between builds; otherwise the cache lives in out_root.
+    validated files in memory between builds; otherwise the cache lives in out_root. With
+    `site_built`, the sites are built one after the other in this process (`first` first,
+    the one an editor is looking at) and the callback hears of each as soon as it is live.
     """
     valid = check(content_dir, cache or ParseCache(out_root / ".cache" / "parsed-content.pickle"))
     slugs = sorted(valid.municipalities)
@@ -295,19 +299,23 @@ def build(
     out_root.mkdir(parents=True, exist_ok=True)
     today = today or dt.date.today()
     theme_print = theme_fingerprint()
-    workers = workers or min(len(slugs), os.cpu_count() or 1)
+    if first in slugs:
+        slugs = [first, *(slug for slug in slugs if slug != first)]
+    workers = 1 if site_built is not None else workers or min(len(slugs), os.cpu_count() or 1)
     show = sys.stderr.isatty() if show_progress is None else show_progress
     _preload()
     if workers <= 1:
-        results = [
-            build_site(resolve_municipality(valid.municipalities[slug], valid), out_root, base_url, today, theme_print)
-            for slug in slugs
-        ]
+        results = []
+        for slug in slugs:
+            catalog = resolve_municipality(valid.municipalities[slug], valid)
+            results.append(build_site(catalog, out_root, base_url, today, theme_print))
+            if site_built is not None:
+                site_built(slug)
     else:
         results = _build_parallel(valid, slugs, out_root, base_url, today, theme_print, workers, show)
     if only is None:
-        write_portal_index(out_root, [(slug, valid.municipalities[slug].municipality) for slug in slugs])
-    return results
+        write_portal_index(out_root, [(slug, valid.municipalities[slug].municipality) for slug in sorted(slugs)])
+    return sorted(results, key=lambda result: result.slug)
 
 
 def _build_parallel(
