@@ -35,13 +35,25 @@ ROOT = Path(__file__).resolve().parent
 EXIT_OK, EXIT_CONTENT, EXIT_BUILD = 0, 1, 2
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
+def _common_options(with_defaults: bool) -> argparse.ArgumentParser:
+    def default(value: object) -> object:
+        return value if with_defaults else argparse.SUPPRESS
+
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--content", type=Path, default=ROOT / "content", help="content folder (default: content/)")
-    common.add_argument("--out", type=Path, default=ROOT / "output", help="output folder (default: output/)")
-    common.add_argument("--only", metavar="SLUG", help="build only this municipality")
-    common.add_argument("--base-url", default=None, help="public address of the portal, for sitemap and feeds")
-    parser = argparse.ArgumentParser(prog="build.py", description="Build the Bürgerportal sites.", parents=[common])
+    common.add_argument("--content", type=Path, default=default(ROOT / "content"),
+                        help="content folder (default: content/)")
+    common.add_argument("--out", type=Path, default=default(ROOT / "output"), help="output folder (default: output/)")
+    common.add_argument("--only", metavar="SLUG", default=default(None), help="build only this municipality")
+    common.add_argument("--base-url", default=default(None), help="public address of the portal, for sitemap and feeds")
+    return common
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="build.py", description="Build the Bürgerportal sites.",
+                                     parents=[_common_options(with_defaults=True)])
+    # The same options after the command; without defaults there, so that `build.py --out X check`
+    # and `build.py check --out X` mean the same.
+    common = _common_options(with_defaults=False)
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("build", parents=[common], help="validate and build (the default)")
     check = commands.add_parser("check", parents=[common], help="validate the content only")

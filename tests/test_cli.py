@@ -58,3 +58,11 @@ def test_invalid_content_is_not_built(content: Path, tmp_path: Path) -> None:
     assert result.returncode == 1
     out = tmp_path / "out"
     assert not out.exists() or [p.name for p in out.iterdir()] == [".cache"]
+
+
+def test_options_mean_the_same_before_and_after_the_command(content: Path) -> None:
+    (content / "services" / "kindergeld.yaml").write_text("name: [kaputt\n", encoding="utf-8")
+    before = run("--content", str(content), "check")
+    after = run("check", "--content", str(content))
+    assert before.returncode == after.returncode == 1
+    assert "kindergeld.yaml:2: YAML syntax error" in before.stderr and before.stderr == after.stderr
