@@ -511,23 +511,29 @@ def _own_application(form: dict[str, Any], reference: str) -> tuple[Application,
 
 @forms.get("/<form_id>/eingang/<reference>/")
 def receipt(slug: str, form_id: str, reference: str) -> Page:
-    form = _form(form_id)
-    found = _own_application(form, reference)
+    found = _receipt_of(form_id, reference)
     if isinstance(found, BaseResponse):
         return found
-    application, copy = found
+    form, application, copy = found
     return page("antrag/eingang.html", "Antrag eingegangen", crumbs=_crumbs(form, "Eingangsbestätigung"),
                 application=application, copy=copy)
 
 
 @forms.get("/<form_id>/eingang/<reference>/quittung.pdf")
 def receipt_file(slug: str, form_id: str, reference: str) -> BaseResponse:
-    form = _form(form_id)
-    found = _own_application(form, reference)
+    found = _receipt_of(form_id, reference)
     if isinstance(found, BaseResponse):
         return found
-    application, copy = found
+    _form_definition, application, copy = found
     pdf = receipt_pdf(g.katalog["municipality"]["name"], application.reference, application.submitted_at, copy)
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="Eingangsbestaetigung-{application.reference}.pdf"',
         "Cache-Control": "no-store"})
+
+
+def _receipt_of(form_id: str, reference: str) -> tuple[dict[str, Any], Application, dict[str, Any]] | BaseResponse:
+    form = _form(form_id)
+    found = _own_application(form, reference)
+    if isinstance(found, BaseResponse):
+        return found
+    return form, *found

@@ -63,13 +63,18 @@ def still_works(app: Flask, amt: Office, account_id: int, reference: str) -> Non
         assert received["content"]["reference"] == reference
 
 
+def portal_on(url: str, app_settings: dict[str, Any]) -> tuple[dict[str, Any], Flask]:
+    """A migrated database at `url` and the portal on it, with its settings."""
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    settings = {**app_settings, "database_url": url}
+    return settings, create_app(make_settings(**settings))
+
+
 def test_postgresql_dump_wipe_restore(app_settings: dict[str, Any], tmp_path: Path) -> None:
     with fresh_postgres_database("portal_backup") as url:
-        engine = make_engine(url)
-        migrate(engine)
-        engine.dispose()
-        settings = {**app_settings, "database_url": url}
-        app = create_app(make_settings(**settings))
+        settings, app = portal_on(url, app_settings)
         amt, account_id, reference = some_of_everything(app)
         before = counts(app)
         app.extensions["db_engine"].dispose()
@@ -94,12 +99,7 @@ def test_postgresql_dump_wipe_restore(app_settings: dict[str, Any], tmp_path: Pa
 
 def test_sqlite_online_backup_wipe_restore(app_settings: dict[str, Any], tmp_path: Path) -> None:
     database = tmp_path / "portal.sqlite3"
-    url = f"sqlite:///{database}"
-    engine = make_engine(url)
-    migrate(engine)
-    engine.dispose()
-    settings = {**app_settings, "database_url": url}
-    app = create_app(make_settings(**settings))
+    settings, app = portal_on(f"sqlite:///{database}", app_settings)
     amt, account_id, reference = some_of_everything(app)
     before = counts(app)
     copy = tmp_path / "sicherung.sqlite3"
