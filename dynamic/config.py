@@ -25,17 +25,17 @@ class ConfigError(Exception):
 @dataclass(frozen=True)
 class Settings:
     env: str = "development"  # PORTAL_ENV: development | production
-    secret_key: str = ""  # SECRET_KEY: signs session cookies and links
+    secret_key: str = ""  # SECRET_KEY: signs session cookies and links, encrypts drafts and receipts
     base_url: str = "http://127.0.0.1:8000"  # PORTAL_BASE_URL: where citizens reach the portal
     output_dir: Path = ROOT / "output"  # PORTAL_OUTPUT_DIR: the built static sites
     var_dir: Path = ROOT / "var"  # PORTAL_VAR_DIR: SQLite file, mail folder, development keys
     database_url: str = ""  # DATABASE_URL: default sqlite:///<var>/portal.sqlite3
     redis_url: str = ""  # REDIS_URL: shared store for rate limits (memory when empty)
     mail_url: str = ""  # MAIL_URL: smtp://host:port, smtps://…, or file:///folder (default var/mail)
-    mail_from: str = "Buergerportal <noreply@buergerportal.invalid>"  # MAIL_FROM
-    mail_user: str = ""  # MAIL_USER
-    mail_password: str = ""  # MAIL_PASSWORD
-    mail_starttls: bool = False  # MAIL_STARTTLS
+    mail_from: str = "Buergerportal <noreply@buergerportal.invalid>"  # MAIL_FROM: sender of every mail
+    mail_user: str = ""  # MAIL_USER: SMTP login (empty: none)
+    mail_password: str = ""  # MAIL_PASSWORD: SMTP password
+    mail_starttls: bool = False  # MAIL_STARTTLS: 1 to switch to TLS after connecting (port 587)
     saml_sp_entity_id: str = ""  # SAML_SP_ENTITY_ID: default <base url>/saml/metadata
     saml_sp_key: str = ""  # SAML_SP_KEY: PEM file of the SP's private key (signing and decryption)
     saml_sp_cert: str = ""  # SAML_SP_CERT: PEM file of its certificate

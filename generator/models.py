@@ -417,14 +417,15 @@ class Municipality(Model):
 
 
 class Unit(Model):
-    name: str
-    description: Markdown | None = None
-    parent: Id | None = None
-    town: Id | None = None
-    phone: str | None = None
-    email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
-    website: HttpsUrl | None = None
-    locations: list[Id] = Field(default_factory=list)
+    name: str = Field(description="Name der Organisationseinheit, z. B. Bürgeramt")
+    description: Markdown | None = Field(None, description="Was die Stelle tut")
+    parent: Id | None = Field(None, description="Übergeordnete Einheit (z. B. das Amt eines Sachgebiets)")
+    town: Id | None = Field(None, description="Im Kreis: die Stadt oder Gemeinde, zu der die Einheit gehört")
+    phone: str | None = Field(None, description="Telefonnummer")
+    email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$",
+                              description="E-Mail-Adresse; bekommt auch die Hinweise auf neue Online-Anträge")
+    website: HttpsUrl | None = Field(None, description="Eigene Internetseite der Stelle")
+    locations: list[Id] = Field(default_factory=list, description="Standorte, an denen die Stelle zu finden ist")
 
 
 class Geo(Model):
@@ -518,25 +519,26 @@ class Booking(Model):
 
 
 class BuildingAccess(Model):
-    step_free: bool
-    accessible_toilet: bool | None = None
-    accessible_parking: str | None = None
-    hearing_loop: bool | None = None
-    notes: str | None = None
+    step_free: bool = Field(description="Stufenlos erreichbar (Eingang und die Räume der Leistungen)")
+    accessible_toilet: bool | None = Field(None, description="Barrierefreie Toilette im Gebäude")
+    accessible_parking: str | None = Field(None, description="Behindertenparkplätze: wo und wie viele")
+    hearing_loop: bool | None = Field(None, description="Induktive Höranlage für Hörgeräte")
+    notes: str | None = Field(None, description="Weitere Hinweise zur Barrierefreiheit, z. B. Klingel am Seiteneingang")
 
 
 class Location(Model):
-    name: str
-    address: Address
-    geo: Geo | None = None
-    town: Id | None = None
-    phone: str | None = None
-    email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
-    opening_hours: list[OpeningHours] = Field(default_factory=list)
-    closed_on_public_holidays: bool = True
-    exceptions: list[Exception_] = Field(default_factory=list)
-    accessibility: BuildingAccess | None = None
-    transport: list[str] = Field(default_factory=list)
+    name: str = Field(description="Name des Standorts, z. B. Stadthaus 1")
+    address: Address = Field(description="Anschrift des Gebäudes")
+    geo: Geo | None = Field(None, description="Lage für Karten und Suchmaschinen (Breite, Länge)")
+    town: Id | None = Field(None, description="Im Kreis: die Stadt oder Gemeinde, in der der Standort liegt")
+    phone: str | None = Field(None, description="Telefonnummer des Standorts")
+    email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", description="E-Mail-Adresse des Standorts")
+    opening_hours: list[OpeningHours] = Field(default_factory=list, description="Öffnungszeiten nach Wochentagen")
+    closed_on_public_holidays: bool = Field(True, description="An gesetzlichen Feiertagen in NRW geschlossen")
+    exceptions: list[Exception_] = Field(default_factory=list,
+                                         description="Abweichende Tage: geschlossen oder andere Zeiten")
+    accessibility: BuildingAccess | None = Field(None, description="Barrierefreiheit des Gebäudes")
+    transport: list[str] = Field(default_factory=list, description="Anfahrt mit Bus und Bahn, je ein Satz")
     booking: Booking | None = Field(None, description="Terminvergabe an diesem Standort")
 
     @field_validator("opening_hours")
@@ -562,16 +564,16 @@ class Location(Model):
 
 
 class Contact(Model):
-    name: str
-    role: str
-    unit: Id
-    topics: list[str] = Field(default_factory=list)
-    phone: str | None = None
-    email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
-    room: str | None = None
-    location: Id | None = None
-    office_hours: str | None = None
-    services: list[Id] = Field(default_factory=list)
+    name: str = Field(description="Vor- und Familienname")
+    role: str = Field(description="Aufgabe, z. B. Sachbearbeitung Hundesteuer")
+    unit: Id = Field(description="Organisationseinheit, zu der die Person gehört")
+    topics: list[str] = Field(default_factory=list, description="Themen, zu denen man sie ansprechen kann")
+    phone: str | None = Field(None, description="Telefonnummer (Durchwahl)")
+    email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", description="Dienstliche E-Mail-Adresse")
+    room: str | None = Field(None, description="Raum, z. B. 2.14")
+    location: Id | None = Field(None, description="Standort, an dem die Person arbeitet")
+    office_hours: str | None = Field(None, description="Sprechzeiten, wenn sie von denen des Standorts abweichen")
+    services: list[Id] = Field(default_factory=list, description="Leistungen, für die sie ansprechbar ist")
     sample: bool = Field(False, description="Beispieldaten (fiktive Person)")
 
 

@@ -243,7 +243,8 @@ def test_the_comments_are_german_sentences_from_the_model() -> None:
     form = render(Form, "Titel", {"service": "kindergeld"})
     assert "Freiwillig: einer der Werte basis, niedrig, substantiell, hoch. Standard: basis." in _comment_text(form)
     location = render(Location, "Titel")
-    assert "# Freiwillig: Text wie »name@example.org« (Muster ^[^@\\s]+@[^@\\s]+\\.[a-z]{2,}$).\n" in location
+    assert ("# E-Mail-Adresse des Standorts. Freiwillig: Text wie »name@example.org« (Muster\n"
+            "# ^[^@\\s]+@[^@\\s]+\\.[a-z]{2,}$).\n") in location
 
 
 def test_a_new_field_in_a_model_appears_in_the_skeleton_by_itself() -> None:
