@@ -140,3 +140,21 @@ def test_search_page_without_javascript_still_leads_on(browser: Any, server: str
     assert tab.locator("main a[href='/hamm/a-z/']").count() >= 1
     assert tab.locator("#gefragt + ul a").count() >= 1
     context.close()
+
+
+@pytest.mark.parametrize("slug", SITES)
+def test_every_kind_of_page_reflows_at_400_percent_zoom(browser: Any, server: str, slug: str) -> None:
+    """WCAG 1.4.10: at 400 % zoom of a 1280 px window (320 CSS px) nothing needs sideways scrolling."""
+    context = browser.new_context(viewport={"width": 320, "height": 256}, locale="de-DE")
+    tab = context.new_page()
+    base = f"/{slug}/"
+    urls = [base + path for path in SINGLE + INDEXES]
+    urls += [first_item_link(tab, server, base + index) for index in INDEXES]
+    too_wide = {}
+    for url in urls:
+        tab.goto(server + url)
+        width = tab.evaluate("document.documentElement.scrollWidth")
+        if width > 320:
+            too_wide[url] = width
+    context.close()
+    assert too_wide == {}
