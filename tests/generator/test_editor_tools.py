@@ -407,7 +407,7 @@ def _handler(server: LocalServer) -> type[BaseHTTPRequestHandler]:
             if path == "/down":
                 return 503
             if path == "/slow":
-                time.sleep(3.0)  # well beyond the test timeout, even on a busy machine
+                time.sleep(6.0)  # well beyond the test timeout, even on a busy machine
                 return 200
             if path == "/no-head":
                 return 405 if self.command == "HEAD" else 200
@@ -459,8 +459,8 @@ def _closed_port() -> int:
 
 
 def ask(urls: list[str], **options: Any) -> dict[str, links.LinkResult]:
-    # 1 s: short for a test, long enough that a busy machine never makes a quick answer look slow
-    options = {"timeout": 1.0, "pause": 0, "allow_local_http": True, **options}
+    # 3 s: long enough that a busy machine (a CI run on two cores) never makes a quick answer look slow
+    options = {"timeout": 3.0, "pause": 0, "allow_local_http": True, **options}
     results, _ = links.check_urls(urls, **options)
     return results
 
@@ -475,7 +475,7 @@ def test_each_kind_of_answer(local_server: LocalServer) -> None:
         "missing": ("dead", "answered 404"),
         "flaky": ("ok", "answered 200"),  # 500 to HEAD and GET, then the retry is answered
         "down": ("flaky", "answered 503"),
-        "slow": ("flaky", "did not answer within 1 s"),
+        "slow": ("flaky", "did not answer within 3 s"),
         "no-head": ("ok", "answered 200"),
         "moved": ("ok", "answered 200"),
         "weg": ("flaky", "could not be reached (Connection refused)"),
@@ -501,19 +501,19 @@ def test_links_are_asked_concurrently(local_server: LocalServer) -> None:
 def test_answers_are_cached_for_the_given_hours(local_server: LocalServer, tmp_path: Path) -> None:
     cache = tmp_path / ".cache" / "links.json"
     urls = [local_server.url(p) for p in ("/ok", "/missing", "/down")]
-    first, asked = links.check_urls(urls, timeout=1.0, pause=0, cache_file=cache, allow_local_http=True)
+    first, asked = links.check_urls(urls, timeout=3.0, pause=0, cache_file=cache, allow_local_http=True)
     assert asked == 3
     stored = json.loads(cache.read_text(encoding="utf-8"))["links"]
     assert {url: entry["state"] for url, entry in stored.items()} == {urls[0]: "ok", urls[1]: "dead"}
 
     before = len(local_server.requests)
-    second, asked = links.check_urls(urls, timeout=1.0, pause=0, cache_file=cache, allow_local_http=True)
+    second, asked = links.check_urls(urls, timeout=3.0, pause=0, cache_file=cache, allow_local_http=True)
     assert asked == 1  # only the flaky one is asked again
     assert {p for _, p in local_server.requests[before:]} == {"/down"}
     assert second[urls[0]] == first[urls[0]] and second[urls[1]].reason == "answered 404"
 
     before = len(local_server.requests)
-    _, asked = links.check_urls(urls, timeout=1.0, pause=0, cache_file=cache, max_age_hours=0,
+    _, asked = links.check_urls(urls, timeout=3.0, pause=0, cache_file=cache, max_age_hours=0,
                                 allow_local_http=True)
     assert asked == 3 and {p for _, p in local_server.requests[before:]} == {"/ok", "/missing", "/down"}
 
@@ -531,11 +531,11 @@ def test_check_links_names_file_line_and_field_of_each_bad_link(local_server: Lo
         file = content / path
         file.write_text(re.sub(r"https://\S+", local_server.url("/ok"), file.read_text(encoding="utf-8")),
                         encoding="utf-8")
-    report = links.check_links(content, timeout=1.0, pause=0, allow_local_http=True)
+    report = links.check_links(content, timeout=3.0, pause=0, allow_local_http=True)
     assert [str(p) for p in report.dead] == [
         f"content/services/kindergeld.yaml:5: authority.url: link {local_server.url('/missing')} answered 404"]
     assert [str(p) for p in report.flaky] == [
-        f"content/services/kindergeld.yaml:9: hints: link {local_server.url('/slow')} did not answer within 1 s"]
+        f"content/services/kindergeld.yaml:9: hints: link {local_server.url('/slow')} did not answer within 3 s"]
     assert report.links == 3
 
 
