@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     from .profile import profile
     from .ratelimit import Limiter
     from .saml.sp import saml
+    from .search import search
     from .sites import sites
     from .staff import staff
 
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     app.register_blueprint(appointments)
     app.register_blueprint(forms)
     app.register_blueprint(api)
+    app.register_blueprint(search)
     if settings.dev_idp:
         from .saml.dev_idp import dev_idp
 

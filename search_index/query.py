@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 K1, B = 1.2, 0.75
+WORD = re.compile(r"[^\s,.;:()]+")
 EXACT, PREFIX, PART, TYPO = 1.0, 0.7, 0.8, 0.6
 
 
@@ -211,6 +213,20 @@ class Index:
             if count > best_count:
                 best, best_count = sentence, count
         return best
+
+    def highlighted(self, text: str, query: str) -> list[tuple[str, bool]]:
+        """The text in pieces, each marked when it is a word of the query (as search.js marks it)."""
+        wanted = self.terms(query)
+        pieces: list[tuple[str, bool]] = []
+        last = 0
+        for match in WORD.finditer(text):
+            stems = [self.stem(w) for w in self.words(match.group())]
+            hit = any(s.startswith(t) or (t.startswith(s) and len(s) >= 4) for s in stems for t in wanted)
+            if hit:
+                pieces += [(text[last:match.start()], False), (match.group(), True)]
+                last = match.end()
+        pieces.append((text[last:], False))
+        return [(piece, marked) for piece, marked in pieces if piece]
 
 
 def distance(a: str, b: str, limit: int) -> int:

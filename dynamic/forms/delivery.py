@@ -20,6 +20,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..auth import token_hash
 from ..db import session_scope
 from ..models import Application, ApplicationMessage, FormDraft, Office, OutboxItem, utcnow
 from .crypto import check_public_key, encrypt_for, new_office_key, seal
@@ -32,10 +33,6 @@ WEBHOOK_TIMEOUT = 10
 
 class NoOffice(Exception):
     """The receiving office has no key registered: the form cannot be sent online yet."""
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 # ---------------------------------------------------------------- offices

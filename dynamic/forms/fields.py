@@ -46,9 +46,6 @@ class Upload:
     def from_dict(value: Mapping[str, Any]) -> Upload:
         return Upload(str(value["name"]), str(value["content_type"]), int(value["size"]), str(value["data"]))
 
-    def content(self) -> bytes:
-        return base64.b64decode(self.data)
-
 
 def condition_values(condition: Mapping[str, Any]) -> list[str]:
     """The answers (as posted) that meet a condition."""
@@ -121,7 +118,7 @@ def read_upload(field: Mapping[str, Any], files: MultiDict[str, FileStorage]) ->
     data = sent.stream.read(limit + 1)
     label = field["label"]
     if len(data) > limit:
-        return None, f"Die Datei bei »{label}« ist größer als {_number(field.get('max_size_mb', 5))} MB."
+        return None, f"Die Datei bei »{label}« ist größer als {number_text(field.get('max_size_mb', 5))} MB."
     if not data:
         return None, f"Die Datei bei »{label}« ist leer."
     accept = field.get("accept") or list(CONTENT_TYPES)
@@ -214,9 +211,9 @@ def _check_number(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple
         return None, (f"Geben Sie bei »{label}« eine ganze Zahl an." if decimals == 0 else
                       f"Geben Sie bei »{label}« höchstens {decimals} Nachkommastelle{'n' if decimals > 1 else ''} an.")
     if field.get("min") is not None and number < Decimal(str(field["min"])):
-        return None, f"»{label}« muss mindestens {_number(field['min'])} sein."
+        return None, f"»{label}« muss mindestens {number_text(field['min'])} sein."
     if field.get("max") is not None and number > Decimal(str(field["max"])):
-        return None, f"»{label}« darf höchstens {_number(field['max'])} sein."
+        return None, f"»{label}« darf höchstens {number_text(field['max'])} sein."
     return float(number) if decimals else int(number), None
 
 
@@ -307,9 +304,9 @@ def display(field: Mapping[str, Any], value: Any) -> str:
     if kind == "address":
         return f"{value['strasse']}, {value['plz']} {value['ort']}"
     if kind == "number":
-        return _number(value) + (f" {field['unit']}" if field.get("unit") else "")
+        return number_text(value) + (f" {field['unit']}" if field.get("unit") else "")
     if kind == "file":
-        return f"{value['name']} ({_size(int(value['size']))})"
+        return f"{value['name']} ({size_text(int(value['size']))})"
     return str(value)
 
 
@@ -327,12 +324,13 @@ def _raw_like(clean: Mapping[str, Any]) -> Raw:
     return {key: ("ja" if value else "nein") if isinstance(value, bool) else value for key, value in clean.items()}
 
 
-def _number(value: Any) -> str:
+def number_text(value: Any) -> str:
+    """A number as Germans write it: 2,5 and 3 (not 3.0)."""
     text = f"{value}"
     if text.endswith(".0"):
         text = text[:-2]
     return text.replace(".", ",")
 
 
-def _size(size: int) -> str:
+def size_text(size: int) -> str:
     return f"{size / 1024 / 1024:.1f} MB".replace(".", ",") if size >= 1024 * 1024 else f"{max(1, size // 1024)} KB"

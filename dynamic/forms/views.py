@@ -35,7 +35,6 @@ forms = Blueprint("forms", __name__, url_prefix="/<slug>/antrag")
 Page = tuple[str, int] | BaseResponse
 SUMMARY = "zusammenfassung"
 ADDRESS_PROFILE = {"strasse": "street", "plz": "postal_code", "ort": "city"}
-KIND_TEXT = {"pdf": "PDF", "jpeg": "JPEG", "png": "PNG"}
 UPLOAD_LIMIT = 11 * 1024 * 1024  # the largest file (10 MB) and the rest of a step
 
 
@@ -267,14 +266,11 @@ def step(slug: str, form_id: str, step_id: str) -> Page:
     shown_fields = [f for f in current["fields"] if f in needed or (f.get("when") or {}).get("field") in here]
     base = f"/{slug}/antrag/{form_id}/"
     previous = f"{base}{visible[position - 1][0]['id']}/" if position else base
-    hidden = [f for f in current["fields"] if f not in shown_fields]
     return page("antrag/schritt.html", current["title"], status=400 if errors else 200, errors=errors,
                 crumbs=_crumbs(form, current["title"]), form=form, step=current,
                 fields=[_dressed(f, here) for f in shown_fields],
                 raw=data["raw"], proofs=_proofs(data), uploads=_uploads(data), number=position + 1,
-                total=len(visible) + 1, previous=previous, back_to_summary=back_to_summary, kept=bool(kept),
-                hidden_note=("Je nach Ihren Antworten fragen wir auf dieser Seite nach weiteren Angaben."
-                             if hidden else None))
+                total=len(visible) + 1, previous=previous, back_to_summary=back_to_summary, kept=bool(kept))
 
 
 def _multidict(kept: dict[str, list[str]]) -> Any:
@@ -335,11 +331,8 @@ def _proofs(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _uploads(data: dict[str, Any]) -> dict[str, Any]:
-    found = {}
-    for name, stored in data["uploads"].items():
-        upload = F.Upload.from_dict(stored)
-        found[name] = {"name": upload.name, "size_text": F.display({"type": "file"}, stored).split("(")[-1][:-1]}
-    return found
+    return {name: {"name": stored["name"], "size_text": F.size_text(int(stored["size"]))}
+            for name, stored in data["uploads"].items()}
 
 
 def _dressed(field: dict[str, Any], here: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -354,8 +347,8 @@ def _dressed(field: dict[str, Any], here: dict[str, dict[str, Any]]) -> dict[str
         return field
     accept = field.get("accept") or list(F.CONTENT_TYPES)
     return {**field, "accept_types": ",".join(F.CONTENT_TYPES[k] for k in accept),
-            "accept_text": "Erlaubt: " + ", ".join(KIND_TEXT[k] for k in accept),
-            "size_text": f"{F._number(field.get('max_size_mb', 5))} MB"}
+            "accept_text": "Erlaubt: " + ", ".join(F.KIND_NAMES[k] for k in accept),
+            "size_text": f"{F.number_text(field.get('max_size_mb', 5))} MB"}
 
 
 # ---------------------------------------------------------------- summary and sending

@@ -256,6 +256,10 @@ def attachment(data: bytes, name: str = "bescheid.pdf", content_type: str = "app
     pytest.param({"subject": "Bescheid", "body": "Text",
                   "attachments": [attachment(PDF, content_type="text/html")]}, 422,
                  "attachments.0.content_type: Input should be", id="html-attachment"),
+    pytest.param({"subject": "Bescheid", "body": "Text", "decision": 0.0}, 422,
+                 "decision: Input should be a valid boolean", id="number-as-decision"),
+    pytest.param({"subject": "Bescheid", "body": "Text", "decision": "ja"}, 422,
+                 "decision: Input should be a valid boolean", id="word-as-decision"),
 ])
 def test_a_bad_message_is_refused_naming_the_field_and_reaches_nobody(
         app: Flask, sent: Sent, body: Any, status: int, names: str) -> None:

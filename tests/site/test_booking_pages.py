@@ -97,22 +97,3 @@ def test_the_calendar_and_times_work_by_keyboard(browser: Any, booking_server: s
     tab.keyboard.press("Enter")
     tab.wait_for_selector("h1:has-text('Termin prüfen und buchen')")
     context.close()
-
-
-@pytest.mark.parametrize("slug", ["muenster", "hamm", "kreis-coesfeld", "kreis-warendorf"])
-def test_from_a_real_service_page_to_free_times(browser: Any, server: str, slug: str) -> None:
-    """The service page links to booking (in a district per town); the calendar and the
-    times of the first location have no axe violations."""
-    context = browser.new_context(bypass_csp=True, locale="de-DE")
-    tab = context.new_page()
-    tab.goto(f"{server}/{slug}/leistungen/personalausweis-beantragen/")
-    tab.click(f"a[href^='/{slug}/termine/personalausweis-beantragen/'] >> nth=0")
-    if tab.locator("table.calendar").count() == 0:  # the choice of location (and town) first
-        assert axe_violations(tab) == []
-        tab.click(f"main a[href^='/{slug}/termine/personalausweis-beantragen/'] >> nth=0")
-    assert tab.locator("table.calendar caption").count() == 1
-    assert axe_violations(tab) == []
-    tab.click("table.calendar td.free a >> nth=0")
-    assert tab.locator("legend").inner_text() == "Uhrzeit wählen"
-    assert axe_violations(tab) == []
-    context.close()

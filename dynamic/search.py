@@ -1,0 +1,91 @@
+"""Search results without JavaScript.
+
+`/<slug>/suche/?q=…` is the static search page, whose script queries the exported index in
+the browser. Where the app runs, it answers the same address itself: it queries the same
+files with search_index.query (the Python twin of search.js) and writes the results into
+the static page, so a browser without JavaScript gets them too. Without `q` it serves the
+static page as it is. The query is never logged: people type names and addresses into it.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from flask import Blueprint, current_app, render_template, request
+from markupsafe import Markup, escape
+from werkzeug.wrappers import Response
+
+from search_index.query import Hit, Index
+
+from .sites import not_found, static_file
+
+search = Blueprint("search", __name__)
+
+LIMIT = 20          # as many results as the script shows
+MAX_QUERY = 200     # characters; longer input is cut, not refused
+EMPTY_RESULTS = '<div id="suchergebnisse"></div>'
+EMPTY_STATUS = '<p id="suchstatus" role="status" aria-live="polite"></p>'
+QUERY_FIELD = '<input id="suchbegriff" name="q"'
+
+_indexes: dict[Path, Index] = {}
+_lock = threading.Lock()
+
+
+def _index(folder: Path) -> Index:
+    """The index of a built site, kept per build: output/<slug> is a symlink that each build
+    points at a fresh folder, so the resolved path names one build."""
+    built = folder.resolve()
+    with _lock:
+        index = _indexes.get(built)
+        if index is None:
+            if len(_indexes) > 16:  # old builds of every site
+                _indexes.clear()
+            index = _indexes[built] = Index.from_folder(built)
+        return index
+
+
+def status_text(query: str, count: int) -> str:
+    if count == 0:
+        return (f"Keine Ergebnisse für „{query}“. Versuchen Sie ein anderes Wort oder nutzen Sie die Liste "
+                "von A bis Z.")
+    return f"{'1 Ergebnis' if count == 1 else f'{count} Ergebnisse'} für „{query}“."
+
+
+def _groups(index: Index, hits: list[Hit], query: str) -> list[tuple[str, list[tuple[Hit, Markup]]]]:
+    kinds = index.meta.get("kinds", {})
+    groups: dict[str, list[tuple[Hit, Markup]]] = {}
+    for hit in hits:
+        pieces = index.highlighted(index.best_snippet(hit, query), query)
+        snippet = Markup("").join(Markup("<mark>{}</mark>").format(text) if marked else escape(text)
+                                  for text, marked in pieces)
+        groups.setdefault(hit.kind, []).append((hit, snippet))
+    return [(kinds.get(kind, kind), rows) for kind, rows in groups.items()]
+
+
+@search.get("/<slug>/suche/")
+def results(slug: str) -> Response:
+    query = " ".join(request.args.get("q", "").split())[:MAX_QUERY]
+    folder = Path(current_app.config["OUTPUT_DIR"]) / slug / "suche"
+    static_page = folder / "index.html"
+    if not query or not static_page.is_file() or slug.startswith("."):
+        return static_file(f"{slug}/suche/") if static_page.is_file() else not_found(f"{slug}/suche/")
+    index = _index(folder)
+    hits = index.search(query, LIMIT) if index.meta.get("shards") is not None else []
+    html = static_page.read_text(encoding="utf-8")
+    fragment = render_template("suche_ergebnisse.html", groups=_groups(index, hits, query))
+    status = f'<p id="suchstatus" role="status" aria-live="polite">{escape(status_text(query, len(hits)))}</p>'
+    for marker in (EMPTY_RESULTS, EMPTY_STATUS, QUERY_FIELD, "<title>", "<noscript>"):
+        if marker not in html:  # the template changed: the static page still works with its script
+            current_app.logger.error("search page of %s lacks %s; serving it unchanged", slug, marker)
+            return static_file(f"{slug}/suche/")
+    start, end = html.index("<noscript>"), html.index("</noscript>") + len("</noscript>")
+    html = html[:start] + html[end:]  # "Die Suche braucht JavaScript" is not true here
+    html = (html.replace(EMPTY_RESULTS, f'<div id="suchergebnisse">{fragment}</div>', 1)
+                .replace(EMPTY_STATUS, status, 1)
+                .replace(QUERY_FIELD, f'{QUERY_FIELD} value="{escape(query)}"', 1)
+                .replace("<title>", f"<title>„{escape(query)}“ – ", 1))
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Type"] = "text/html; charset=utf-8"
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
