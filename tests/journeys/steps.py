@@ -79,8 +79,8 @@ class Check:
             self.violations[label] = found
 
     def assert_clean(self) -> None:
-        assert self.too_wide == {}, "pages that scroll sideways on a phone"
-        assert self.violations == {}, "axe violations"
+        assert self.too_wide == {}, f"pages that scroll sideways on a phone: {self.too_wide}"
+        assert self.violations == {}, f"axe violations: {self.violations}"
 
 
 @contextmanager
