@@ -3,19 +3,23 @@ run) the built static sites. See ARCHITECTURE.md, "The dynamic tier"."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from . import db as database
 from .config import Settings, settings_from_env
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     """Build the app. Refuses to start on an unmigrated database (NotMigrated says the fix)."""
+    # Imported here, not at the top: the clerk's client (dynamic.clerk) lives in this package
+    # and should start without the web framework and the database layer.
+    from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from . import metrics, render, security
+    from . import db as database
+    from . import errors, metrics, render, security
     from .accounts import accounts
     from .appointments import page_cache
     from .appointments.reminders import forget_past_addresses, queue_reminders, remove_expired_holds
@@ -55,6 +59,7 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     database.init_app(app, engine)
     app.extensions["limiter"] = Limiter(settings.redis_url)
     render.init_app(app)
+    errors.init_app(app)
     page_cache.init_app(app)
     app.after_request(commit_touch)
     app.cli.command("outbox")(lambda: print(process_outbox(app)))

@@ -40,7 +40,7 @@ def not_found(path: str) -> Response:
     slug = path.split("/", 1)[0]
     page = _output() / slug / "404.html" if slug else None
     if page is None or not page.is_file():
-        return Response("Seite nicht gefunden", status=404, mimetype="text/plain")
+        abort(404)  # the portal's own error page (errors.py)
     response = send_file(page, max_age=60)
     response.status_code = 404
     response.headers["Content-Type"] = "text/html; charset=utf-8"

@@ -14,9 +14,20 @@ import pytest
 from generator.build import build
 
 ROOT = Path(__file__).resolve().parent.parent
+JOURNEYS = ROOT / "tests" / "journeys"
 FIXTURE_CONTENT = ROOT / "tests" / "fixtures" / "content"
 REAL_CONTENT = ROOT / "content"
 TODAY = dt.date(2026, 11, 29)
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """For `pytest -n 2 --dist loadgroup` (./dev test): each file runs whole on one worker, so
+    its module fixtures are made once; the journeys all share one `build.py serve`."""
+    for item in items:
+        path = Path(str(item.path))
+        group = "journeys" if JOURNEYS in path.parents else str(path.relative_to(ROOT))
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture

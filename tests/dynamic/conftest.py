@@ -30,7 +30,9 @@ from tests.conftest import FIXTURE_CONTENT, TODAY
 from tests.dynamic.browserlike import Browser
 
 POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Each pytest-xdist worker its own database (15, 14, …): the tests empty it.
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - _WORKER}")
 
 
 def _reachable(host: str, port: int) -> bool:

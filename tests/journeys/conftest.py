@@ -25,6 +25,7 @@ from tests.conftest import ROOT, _free_port
 
 STARTUP_SECONDS = 180   # a cold build of every site on a busy two-core machine
 PASSWORD = "Umzugskarton Gießkanne Leuchtturm"
+STAFF_PASSWORD = "Stempelkissen Aktenordner Kaffeetasse"
 
 
 @dataclass
@@ -120,3 +121,15 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
         process.terminate()
         process.wait(timeout=20)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def clerks(portal: Portal) -> dict[str, str]:
+    """A clerk's login in each municipality, made as the IT provider makes it; slug → username."""
+    from tests.journeys.steps import SITES
+
+    for slug in SITES:
+        done = portal.run("build.py", "staff", slug, "schalter", "--name", "Sam Schalter", "--out", str(portal.out),
+                          extra_env={"STAFF_PASSWORD": STAFF_PASSWORD})
+        assert done.stdout.startswith("Zugang „schalter“ für ")
+    return {slug: "schalter" for slug in SITES}

@@ -11,25 +11,10 @@ from typing import Any
 
 import pytest
 
-from tests.journeys.conftest import Portal
-from tests.journeys.steps import DESKTOP, PHONE, SITES, Device, citizen_tab, heading
+from tests.journeys.conftest import STAFF_PASSWORD, Portal
+from tests.journeys.steps import DESKTOP, LOCATIONS, PHONE, SITES, Device, citizen_tab, heading
 
 pytestmark = pytest.mark.browser
-
-STAFF_PASSWORD = "Stempelkissen Aktenordner Kaffeetasse"
-LOCATIONS = {"muenster": "stadthaus-1", "hamm": "buergeramt-mitte", "kreis-coesfeld": "rathaus-duelmen",
-             "kreis-warendorf": "rathaus-warendorf"}
-
-
-@pytest.fixture(scope="module")
-def clerks(portal: Portal) -> dict[str, str]:
-    """A clerk's login in each municipality, made as the IT provider makes it."""
-    for slug in SITES:
-        done = portal.run("build.py", "staff", slug, "schalter", "--name", "Sam Schalter", "--out", str(portal.out),
-                          extra_env={"STAFF_PASSWORD": STAFF_PASSWORD})
-        assert done.stdout.startswith("Zugang „schalter“ für ")
-    return {slug: "schalter" for slug in SITES}
-
 
 def booked_today(portal: Portal, slug: str, location: str, codes: list[str], first: dt.time) -> list[int]:
     """Appointments of today at the location, from `first` every 15 minutes, with their claims."""

@@ -44,6 +44,8 @@ def test_step_up_keeps_everything(browser: Any, portal: Portal, slug: str, devic
         if site.town:
             tab.get_by_label(site.town, exact=True).check()
         tab.click("main button:text-is('Antrag beginnen')")
+        assert tab.locator("#feld-vorname").input_value() == ""  # a portal account knows no name
+        check("empty form")
         tab.fill("#feld-vorname", "Mia")
         tab.fill("#feld-familienname", "Stufenweise")
         tab.fill("#feld-geburtsdatum", "9")

@@ -1,0 +1,60 @@
+"""Error pages in German and in the municipality's look, for every HTTP error the app's
+pages answer with (the office API answers in JSON itself, see forms/api.py).
+
+Under /<slug>/… a page that does not exist gets that municipality's own 404 page from the
+build, the same one the web server shows for a missing static page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, current_app, make_response, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from .sites import not_found
+
+HOME = ("/", "Zur Startseite")
+MESSAGES = {
+    400: ("Anfrage nicht verständlich", "Diese Anfrage konnten wir nicht bearbeiten. Bitte gehen Sie zurück und "
+                                        "versuchen Sie es noch einmal."),
+    403: ("Kein Zugriff", "Diese Seite können Sie nicht aufrufen."),
+    404: ("Seite nicht gefunden", "Diese Seite gibt es nicht oder nicht mehr. Prüfen Sie die Adresse oder "
+                                  "beginnen Sie auf der Startseite."),
+    405: ("Nicht möglich", "So lässt sich diese Seite nicht aufrufen. Bitte gehen Sie zurück und versuchen Sie "
+                           "es noch einmal."),
+    410: ("Nicht mehr verfügbar", "Diese Seite gibt es nicht mehr."),
+    413: ("Zu groß", "Was Sie senden wollten, ist zu groß. Bitte gehen Sie zurück und senden Sie weniger."),
+    429: ("Zu viele Anfragen", "Von Ihrem Anschluss kamen in kurzer Zeit zu viele Anfragen. Bitte warten Sie "
+                               "einige Minuten und versuchen Sie es dann erneut."),
+    500: ("Ein Fehler ist aufgetreten", "Das hat leider nicht geklappt. Was Sie vorher gespeichert haben, ist "
+                                        "nicht verloren. Bitte versuchen Sie es in einigen Minuten erneut."),
+}
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(HTTPException, http_error)  # unhandled exceptions too, as a 500
+
+
+def _municipality_404() -> Response | None:
+    slug = request.path.strip("/").split("/", 1)[0]
+    if slug and not slug.startswith(".") and (Path(current_app.config["OUTPUT_DIR"]) / slug / "404.html").is_file():
+        return not_found(request.path.lstrip("/"))
+    return None
+
+
+def http_error(error: HTTPException) -> Response | HTTPException:
+    from .render import page
+
+    code = error.code or 500
+    if code < 400:
+        return error  # redirects that routing raises
+    if code == 404 and (own := _municipality_404()) is not None:
+        return own
+    title, message = MESSAGES.get(code, MESSAGES[400] if code < 500 else MESSAGES[500])
+    html, status = page("konto/hinweis.html", title, status=code, message=message, link=HOME)
+    response = make_response(html, status)
+    for name, value in error.get_headers():  # Allow (405), Retry-After (429)
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
