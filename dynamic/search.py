@@ -68,8 +68,10 @@ def results(slug: str) -> Response:
     query = " ".join(request.args.get("q", "").split())[:MAX_QUERY]
     folder = Path(current_app.config["OUTPUT_DIR"]) / slug / "suche"
     static_page = folder / "index.html"
-    if not query or not static_page.is_file() or slug.startswith("."):
-        return static_file(f"{slug}/suche/") if static_page.is_file() else not_found(f"{slug}/suche/")
+    if slug.startswith(".") or not static_page.is_file():
+        return not_found(f"{slug}/suche/")
+    if not query:
+        return static_file(f"{slug}/suche/")
     index = _index(folder)
     hits = index.search(query, LIMIT) if index.meta.get("shards") is not None else []
     html = static_page.read_text(encoding="utf-8")
@@ -87,5 +89,5 @@ def results(slug: str) -> Response:
                 .replace("<title>", f"<title>„{escape(query)}“ – ", 1))
     response = Response(html, mimetype="text/html")
     response.headers["Content-Type"] = "text/html; charset=utf-8"
-    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Cache-Control"] = "private, max-age=300"  # what one person typed: no shared caches
     return response

@@ -38,7 +38,7 @@ def static_file(path: str) -> Response:
 def not_found(path: str) -> Response:
     """The municipality's own 404 page, or the portal root's when the slug is unknown."""
     slug = path.split("/", 1)[0]
-    page = _output() / slug / "404.html" if slug else None
+    page = _output() / slug / "404.html" if slug and not slug.startswith(".") else None
     if page is None or not page.is_file():
         abort(404)  # the portal's own error page (errors.py)
     response = send_file(page, max_age=60)
