@@ -21,7 +21,8 @@ PASSWORD = "Wanderweg Kompass Brotzeit"
 
 @pytest.fixture
 def tab(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(bypass_csp=True, locale="de-DE")
+    """A phone 320 CSS px wide: also a 1280 px window at 400 % zoom (WCAG 1.4.10)."""
+    context = browser.new_context(bypass_csp=True, locale="de-DE", viewport={"width": 320, "height": 640})
     yield context.new_page()
     context.close()
 
@@ -40,12 +41,15 @@ def deliver_mail(real_output: Path) -> list[email.message.EmailMessage]:
             for p in sorted((var / "mail").glob("*.eml"))]
 
 
-def test_account_pages_have_no_axe_violations_in_any_state(tab: Any, server: str, real_output: Path) -> None:
-    found = {}
+def test_account_pages_have_no_axe_violations_and_fit_a_phone_in_any_state(tab: Any, server: str, real_output: Path) -> None:
+    found: dict[str, list[str]] = {}
+    too_wide: dict[str, int] = {}
 
     def check(label: str) -> None:
         if violations := axe_violations(tab):
             found[label] = violations
+        if (width := tab.evaluate("document.documentElement.scrollWidth")) > 320:
+            too_wide[label] = width
 
     for path in ["/konto/anmelden?kommune=muenster", "/konto/anmelden?stufe=hoch", "/konto/registrieren",
                  "/konto/passwort-vergessen", "/konto/abgemeldet"]:
@@ -85,6 +89,7 @@ def test_account_pages_have_no_axe_violations_in_any_state(tab: Any, server: str
     assert tab.title().startswith("Fehler: ")
     check("Meine Daten with errors")
     assert found == {}
+    assert too_wide == {}
 
 
 def test_login_works_without_javascript_and_on_a_phone(browser: Any, server: str, real_output: Path) -> None:
