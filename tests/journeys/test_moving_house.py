@@ -12,6 +12,7 @@ import pytest
 
 from tests.journeys.conftest import Portal
 from tests.journeys.steps import (
+    DESKTOP,
     DESKTOP_WITHOUT_JS,
     PHONE,
     SITES,
@@ -98,7 +99,7 @@ def book(tab: Any, portal: Portal, site: Site, address: str, check: Check) -> No
     check("booked")
 
 
-@pytest.mark.parametrize("device", [PHONE, DESKTOP_WITHOUT_JS], ids=lambda d: d.name)
+@pytest.mark.parametrize("device", [PHONE, DESKTOP, DESKTOP_WITHOUT_JS], ids=lambda d: d.name)
 @pytest.mark.parametrize("slug", list(SITES))
 def test_moving_house(browser: Any, portal: Portal, slug: str, device: Device) -> None:
     site = SITES[slug]

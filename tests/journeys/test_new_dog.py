@@ -72,7 +72,7 @@ def begin(tab: Any, site: Site) -> None:
     tab.wait_for_url(f"**{start_path(site)}halter/")
 
 
-@pytest.mark.parametrize("device", [PHONE, DESKTOP_WITHOUT_JS], ids=lambda d: d.name)
+@pytest.mark.parametrize("device", [PHONE, DESKTOP, DESKTOP_WITHOUT_JS], ids=lambda d: d.name)
 @pytest.mark.parametrize("slug", list(SITES))
 def test_new_dog(browser: Any, portal: Portal, slug: str, device: Device, tmp_path: Path) -> None:
     site = SITES[slug]
