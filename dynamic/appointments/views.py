@@ -456,11 +456,23 @@ def calendar_file(slug: str, code: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="termin-{appointment.code}.ics"'})
 
 
-@appointments.post("/termin/<code>/absagen")
+@appointments.route("/termin/<code>/absagen", methods=["GET", "POST"])
 def cancel(slug: str, code: str) -> Page:
+    """GET asks first (the time goes to others at once, there is no undo); POST cancels."""
     appointment = _find(slug, code)
     offer = booking.offer_of(g.katalog, appointment.service_id, appointment.location_id)
     schedule = offer.schedule if offer else None
+    if request.method == "GET":
+        link_signature = {"s": request.args["s"]} if _signed_for(code) else {}
+        back = manage_path(appointment, signed=bool(link_signature))
+        too_late = schedule is None or now() > booking.changeable_until(schedule, appointment)
+        if appointment.status != "booked" or too_late:
+            return redirect(back, code=303)  # the appointment's page says what is still possible
+        service = g.katalog["services"].get(appointment.service_id, {})
+        location = g.katalog["locations"].get(appointment.location_id, {})
+        return page("termine/absagen.html", "Termin absagen?", crumbs=_crumbs(("Termin absagen", request.path)),
+                    a=appointment, service=service, location=location, signed=link_signature, back=back,
+                    long_date=long_date(local_day(appointment.starts_at)), clock_text=clock_text)
     try:
         if schedule is None:
             raise booking.TooLate("Dieser Termin kann nicht online abgesagt werden. Bitte rufen Sie uns an.")

@@ -218,10 +218,18 @@ def test_cancel_frees_the_time_at_once_and_is_refused_too_late(app: Flask, clock
     browser, _ = citizen(app)
     choose(browser, day="2026-12-09")
     browser.submit("buchen", aktion="buchen")
-    page = browser.url
-    browser.submit("/stadt/termine/termin/" + page.rsplit("/", 1)[1].split("?")[0] + "/absagen")
+    appointment_page = browser.url.split("?")[0].replace("http://localhost", "")
+    # The appointment's page links to a question first; keeping it changes nothing.
+    browser.get(appointment_page + "/absagen")
+    assert "<h1>Termin absagen?</h1>" in browser.text
+    assert "Das können Sie nicht rückgängig machen" in browser.text
+    assert f'<a href="{appointment_page}">Nein, Termin behalten</a>' in browser.text
+    assert claims(app) == 3
+    browser.submit(appointment_page + "/absagen")
     assert "Ihr Termin ist abgesagt. Die Zeit ist für andere wieder frei." in browser.text
     assert claims(app) == 0
+    browser.get(appointment_page + "/absagen")  # cancelled: nothing to ask, back to the appointment
+    assert browser.url.endswith(appointment_page) and "abgesagt" in browser.text
 
     choose(browser, day="2026-12-09")
     browser.submit("buchen", aktion="buchen")
@@ -229,6 +237,8 @@ def test_cancel_frees_the_time_at_once_and_is_refused_too_late(app: Flask, clock
     clock.moment = dt.datetime(2026, 12, 8, 8, 0, tzinfo=dt.UTC)  # 23 hours before
     browser.get(code_page)
     assert "Online verschieben oder absagen ist nicht mehr möglich." in browser.text
+    browser.get(code_page.replace("http://localhost", "") + "/absagen")  # too late: no question
+    assert browser.url.split("?")[0] == code_page
     browser.get("/konto/")  # a page with a form, for the CSRF token a crafted request needs
     response = browser.client.post(code_page.replace("http://localhost", "") + "/absagen",
                                    data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', browser.text).group(1)})  # type: ignore[union-attr]

@@ -136,8 +136,11 @@ def test_moving_house(browser: Any, portal: Portal, slug: str, device: Device) -
         assert moved["Datum"] != booked_on
         check("moved")
 
-        # Cancel it.
-        tab.click("main button:text-is('Termin absagen')")
+        # Cancel it, after one question.
+        tab.click("main a:text-is('Termin absagen')")
+        assert heading(tab) == "Termin absagen?"
+        check("asked before cancelling")
+        tab.click("main button:text-is('Ja, Termin absagen')")
         assert tab.locator(".notice").inner_text() == "Ihr Termin ist abgesagt. Die Zeit ist für andere wieder frei."
         assert appointment_facts(tab)["Stand"] == "abgesagt"
         assert tab.locator("main a.button:text-is('Termin verschieben')").count() == 0
