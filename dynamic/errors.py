@@ -6,13 +6,11 @@ build, the same one the web server shows for a missing static page."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import Flask, current_app, make_response, request
+from flask import Flask, make_response, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from .sites import not_found
+from .sites import municipality_404
 
 HOME = ("/", "Zur Startseite")
 MESSAGES = {
@@ -36,20 +34,13 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_error)  # unhandled exceptions too, as a 500
 
 
-def _municipality_404() -> Response | None:
-    slug = request.path.strip("/").split("/", 1)[0]
-    if slug and not slug.startswith(".") and (Path(current_app.config["OUTPUT_DIR"]) / slug / "404.html").is_file():
-        return not_found(request.path.lstrip("/"))
-    return None
-
-
 def http_error(error: HTTPException) -> Response | HTTPException:
     from .render import page
 
     code = error.code or 500
     if code < 400:
         return error  # redirects that routing raises
-    if code == 404 and (own := _municipality_404()) is not None:
+    if code == 404 and (own := municipality_404(request.path)) is not None:
         return own
     title, message = MESSAGES.get(code, MESSAGES[400] if code < 500 else MESSAGES[500])
     html, status = page("konto/hinweis.html", title, status=code, message=message, link=HOME)

@@ -35,13 +35,21 @@ def static_file(path: str) -> Response:
     return response
 
 
-def not_found(path: str) -> Response:
-    """The municipality's own 404 page, or the portal root's when the slug is unknown."""
-    slug = path.split("/", 1)[0]
+def municipality_404(path: str) -> Response | None:
+    """The 404 page of the municipality whose address `path` is under, or None."""
+    slug = path.lstrip("/").split("/", 1)[0]
     page = _output() / slug / "404.html" if slug and not slug.startswith(".") else None
     if page is None or not page.is_file():
-        abort(404)  # the portal's own error page (errors.py)
+        return None
     response = send_file(page, max_age=60)
     response.status_code = 404
     response.headers["Content-Type"] = "text/html; charset=utf-8"
     return response
+
+
+def not_found(path: str) -> Response:
+    """The municipality's own 404 page, or the portal's error page (errors.py)."""
+    page = municipality_404(path)
+    if page is None:
+        abort(404)
+    return page

@@ -70,14 +70,12 @@ class Check:
     tab: Any
     device: Device
     axe: bool
-    pages: list[str] = field(default_factory=list)
     too_wide: dict[str, list[str]] = field(default_factory=dict)
     violations: dict[str, list[str]] = field(default_factory=dict)
 
     def __call__(self, label: str, again: bool = False) -> None:
         """`again`: a kind of page in a state this journey has had axe check already (the
         second calendar, the second message): only the reflow check."""
-        self.pages.append(label)
         width = self.device.viewport["width"]
         if self.device.phone and self.tab.evaluate("document.documentElement.scrollWidth") > width:
             self.too_wide[label] = self.tab.evaluate(WIDER_THAN_THE_SCREEN)
@@ -135,18 +133,15 @@ def log_in_with_password(tab: Any, address: str, check: Check) -> None:
     tab.click("main button:text-is('Anmelden')")
 
 
-def log_in_with_state_account(tab: Any, site: Site, device: Device, check: Check, person: str | None = None,
-                              means: str | None = None) -> None:
+def log_in_with_state_account(tab: Any, site: Site, device: Device, check: Check, person: str | None = None) -> None:
     """On the portal's login page: on to the (development) identity provider of the state
-    account, choose the test person (and a means), and back. Without JavaScript the citizen
+    account, choose the test person (the means it preselects reaches the level asked), and back. Without JavaScript the citizen
     sends the identity provider's answer on with "Weiter"."""
     check("login")
     tab.click("button:text-is('Beim Servicekonto anmelden')")
     tab.wait_for_url("**/dev-idp/sso**")
     check("identity provider")
     tab.get_by_label(person or site.persona_label, exact=True).check()
-    if means:
-        tab.get_by_label(re.compile(f"^{re.escape(means)} – ")).check()
     tab.click("main button:text-is('Anmelden')")
     if not device.javascript:
         assert heading(tab) == "Weiter zum Bürgerportal"
