@@ -5,9 +5,11 @@ feed, wrong date and block form with errors. The journeys check every page they 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.journeys.conftest import STAFF_PASSWORD, Portal
 from tests.journeys.steps import LOCATIONS, PHONE, citizen_tab, heading, log_in_with_password
@@ -33,7 +35,7 @@ def test_citizen_pages_in_every_other_state(browser: Any, portal: Portal, slug: 
         tab.fill("#feld-email", address)
         tab.fill("#feld-passwort", "nicht das Passwort")
         tab.click("main button:text-is('Anmelden')")
-        assert tab.title().startswith("Fehler: ")
+        expect(tab).to_have_title(re.compile(r"^Fehler: "))
         check("login with an error")
         log_in_with_password(tab, address, check)
         tab.wait_for_url("**/konto/")
@@ -61,7 +63,7 @@ def test_staff_pages_in_every_other_state(browser: Any, portal: Portal, clerks: 
         check("the day: a wrong date")
         tab.goto(f"{portal.url}/{slug}/verwaltung/termine/{location}/")
         tab.click("main button:text-is('Zeit sperren')")
-        assert tab.locator(".error-summary").count() == 1
+        expect(tab.locator(".error-summary")).to_have_count(1)
         check("block form with errors")
         tab.goto(f"{portal.url}/{slug}/verwaltung/kalender/{location}")
         assert heading(tab) != ""

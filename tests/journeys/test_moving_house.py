@@ -141,6 +141,7 @@ def test_moving_house(browser: Any, portal: Portal, slug: str, device: Device) -
         assert heading(tab) == "Termin absagen?"
         check("asked before cancelling")
         tab.click("main button:text-is('Ja, Termin absagen')")
+        tab.wait_for_load_state()
         assert tab.locator(".notice").inner_text() == "Ihr Termin ist abgesagt. Die Zeit ist für andere wieder frei."
         assert appointment_facts(tab)["Stand"] == "abgesagt"
         assert tab.locator("main a.button:text-is('Termin verschieben')").count() == 0

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.journeys.conftest import Portal
 from tests.journeys.steps import (
@@ -108,9 +109,9 @@ def test_new_dog(browser: Any, portal: Portal, slug: str, device: Device, tmp_pa
         tab.fill("#feld-chipnummer", CHIP[:-1])  # one digit short
         tab.check("#feld-gefaehrlich-nein")
         tab.click("main button:text-is('Weiter')")
-        assert tab.title().startswith("Fehler: Ihr Hund")
+        expect(tab).to_have_title(re.compile(r"^Fehler: Ihr Hund"))
         assert CHIP_ERROR in tab.locator(".error-summary").inner_text()
-        assert tab.locator(".error-summary a[href='#feld-chipnummer']").count() == 1
+        expect(tab.locator(".error-summary a[href='#feld-chipnummer']")).to_have_count(1)
         assert tab.locator("#fehler-chipnummer").inner_text().endswith(CHIP_ERROR)
         assert tab.locator("#feld-chipnummer").get_attribute("aria-invalid") == "true"
         assert tab.locator("#feld-hundename").input_value() == dog  # nothing else is lost
@@ -157,9 +158,9 @@ def test_the_district_asks_for_the_town_before_anything_is_typed(browser: Any, p
         tab.wait_for_url(f"**{start_path(site)}")
         tab.locator("main button:text-is('Antrag beginnen'), "
                     "main button:text-is('Eingaben verwerfen und neu beginnen')").first.click()
-        assert tab.title().startswith("Fehler: ")
-        assert tab.locator("#fehler-gemeinde").count() == 1
-        assert tab.locator(".error-summary a[href='#feld-gemeinde']").count() == 1
+        expect(tab).to_have_title(re.compile(r"^Fehler: "))
+        expect(tab.locator("#fehler-gemeinde")).to_have_count(1)
+        expect(tab.locator(".error-summary a[href='#feld-gemeinde']")).to_have_count(1)
         check("start page with an error")
     check.assert_clean()
 
@@ -236,7 +237,7 @@ def test_new_dog_by_keyboard_alone(browser: Any, portal: Portal, slug: str, tmp_
         choose_by_keyboard(keys, "gefaehrlich", "Nein")
         keys.to("button", "Weiter")
         keys.submit()
-        assert tab.title().startswith("Fehler: ")
+        expect(tab).to_have_title(re.compile(r"^Fehler: "))
         assert CHIP_ERROR in tab.locator(".error-summary").inner_text()
         # From the error summary to the field, correct it there.
         keys.skip_to_content()

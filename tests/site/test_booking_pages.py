@@ -3,11 +3,13 @@ phone, and by keyboard."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from generator.build import build
 from tests.conftest import FIXTURE_CONTENT, TODAY, _free_port
@@ -63,7 +65,7 @@ def test_booking_on_a_phone_works_without_javascript_and_has_no_axe_violations(
     assert tab.locator("legend").inner_text() == "Uhrzeit wählen"
     check("times")
     tab.click("button:has-text('Uhrzeit reservieren')")
-    assert tab.title().startswith("Fehler: ")
+    expect(tab).to_have_title(re.compile(r"^Fehler: "))
     assert "Wählen Sie eine Uhrzeit." in tab.locator(".error-summary").inner_text()
     check("times with error")
     tab.check("input[name=zeit] >> nth=0")

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 from generator.build import build
 from tests.conftest import FIXTURE_CONTENT, TODAY, _free_port
@@ -137,7 +138,7 @@ def test_the_form_on_a_phone_from_start_to_receipt_and_reply(browser: Any, porta
 
     # Sent empty: the error summary at the top, every error again at its field.
     weiter()
-    assert tab.title().startswith("Fehler: Angaben zu Ihrer Person")
+    expect(tab).to_have_title(re.compile(r"^Fehler: Angaben zu Ihrer Person"))
     summary = tab.locator(".error-summary")
     assert summary.locator("h2").inner_text() == "Es gibt ein Problem"
     assert "Füllen Sie das Feld »Vorname« aus." in summary.inner_text()
@@ -190,7 +191,7 @@ def test_the_form_on_a_phone_from_start_to_receipt_and_reply(browser: Any, porta
     assert tab.locator(".summary-row:has(dt:text-is('Anzahl der Ausfertigungen')) dd").first.inner_text() == "3"
 
     tab.click("button:text-is('Antrag verbindlich absenden')")
-    assert tab.title().startswith("Fehler: ")
+    expect(tab).to_have_title(re.compile(r"^Fehler: "))
     assert "Bestätigen Sie, dass Ihre Angaben richtig" in tab.locator(".error-summary").inner_text()
     assert tab.locator("#feld-erklaerung").get_attribute("aria-invalid") == "true"
     check("summary with the declaration error")
@@ -215,10 +216,10 @@ def test_the_form_on_a_phone_from_start_to_receipt_and_reply(browser: Any, porta
     check("inbox")
     tab.click("a:has-text('Ihre Meldebescheinigung')")
     assert tab.locator("h1").inner_text() == "Bescheid: Ihre Meldebescheinigung"  # sent as a decision
-    assert tab.locator("a[download]:has-text('bescheinigung.pdf')").count() == 1
+    expect(tab.locator("a[download]:has-text('bescheinigung.pdf')")).to_have_count(1)
     check("message with the reply form")
     tab.click("button:text-is('Antwort senden')")
-    assert tab.title().startswith("Fehler: ")
+    expect(tab).to_have_title(re.compile(r"^Fehler: "))
     assert "Schreiben Sie Ihre Antwort in das Feld." in tab.locator(".error-summary").inner_text()
     assert tab.locator("#feld-antwort").get_attribute("aria-invalid") == "true"
     check("reply form with an error")
@@ -263,7 +264,7 @@ def test_the_form_by_keyboard_alone_with_a_visible_focus(browser: Any, portal: P
     keys.type("#feld-anschrift-ort", "Beispielstadt")
     keys.to("button", "Weiter")
     keys.submit()
-    assert tab.title().startswith("Fehler: ")
+    expect(tab).to_have_title(re.compile(r"^Fehler: "))
     assert "Postleitzahl mit fünf Ziffern" in tab.locator(".error-summary").inner_text()
     keys.tour()
     # From the error summary to the field, then correct it (back with Shift+Tab).
