@@ -23,11 +23,18 @@ TODAY = dt.date(2026, 11, 29)
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """For `pytest -n 2 --dist loadgroup` (./dev test): each file runs whole on one worker, so
-    its module fixtures are made once; the journeys all share one `build.py serve`."""
+    its module fixtures are made once; the journeys all share one `build.py serve` (two
+    portals at once, each with its browsers, overload two cores). The journeys go first,
+    being the longest group: the other worker meanwhile takes the rest, and neither is left
+    alone at the end with a long tail."""
+
+    def journey(item: pytest.Item) -> bool:
+        return JOURNEYS in Path(str(item.path)).parents
+
     for item in items:
-        path = Path(str(item.path))
-        group = "journeys" if JOURNEYS in path.parents else str(path.relative_to(ROOT))
+        group = "journeys" if journey(item) else str(Path(str(item.path)).relative_to(ROOT))
         item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: not journey(item))  # stable: the files keep their order otherwise
 
 
 @pytest.fixture

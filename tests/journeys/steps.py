@@ -115,7 +115,7 @@ def search_and_open(tab: Any, portal: Portal, site: Site, query: str, title: str
     tab.wait_for_url(re.compile(rf".*/{site.slug}/suche/\?q=.*"))
     result = tab.locator("#suchergebnisse a", has_text=re.compile(rf"^{re.escape(title)}$"))
     result.first.wait_for()
-    assert re.search(rf"\d+ Ergebnisse? für „{query}“\.", tab.locator("#suchstatus").inner_text())
+    assert re.search(rf"\d+ Ergebnis(se)? für „{query}“\.", tab.locator("#suchstatus").inner_text())
     assert tab.locator("#suchbegriff").input_value() == query
     check(f"search results for {query}")
     result.first.click()

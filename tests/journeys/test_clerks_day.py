@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.journeys.conftest import STAFF_PASSWORD, Portal
 from tests.journeys.steps import DESKTOP, LOCATIONS, PHONE, SITES, Device, citizen_tab, heading
@@ -83,10 +84,11 @@ def test_a_clerks_day(browser: Any, portal: Portal, clerks: dict[str, str], slug
 
         for code in mine[:2]:  # two people came
             tab.click(f"main button:has-text('Erschienen'):has-text('{code}')")
-            assert re.fullmatch(rf"Termin {code} um \d\d:\d\d Uhr ist als „erschienen“ markiert\.",
-                                tab.locator(".notice").inner_text())
+            expect(tab.locator(".notice")).to_have_text(
+                re.compile(rf"^Termin {code} um \d\d:\d\d Uhr ist als „erschienen“ markiert\.$"))
             assert row_of(tab, code)[4] == "erschienen"
         tab.click(f"main button:has-text('Erledigt'):has-text('{mine[0]}')")
+        expect(tab.locator(".notice")).to_have_text(re.compile(rf"^Termin {mine[0]} .*„erledigt“"))
         assert row_of(tab, mine[0])[4] == "erledigt"
         check("the day with arrivals")
         assert [status_of(portal, i) for i in ids] == ["done", "arrived", "booked"]
