@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import re
+import threading
 from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -108,11 +113,9 @@ def test_pages_fit_a_phone_screen(browser: Any, server: str, path: str) -> None:
 def test_search_shows_results_as_you_type_and_the_keyboard_follows_one(page: Any, server: str) -> None:
     page.goto(f"{server}/muenster/suche/")
     page.locator("#suchbegriff").press_sequentially("anwohnerparkausweis", delay=20)
-    first = page.locator("#suchergebnisse a").first
-    first.wait_for()
-    assert first.text_content() == "Bewohnerparkausweis beantragen"
-    assert page.locator("#suchstatus").text_content().endswith("Ergebnisse für „anwohnerparkausweis“.") or \
-        page.locator("#suchstatus").text_content() == "1 Ergebnis für „anwohnerparkausweis“."
+    # Results come while typing; wait for those of the whole word.
+    expect(page.locator("#suchstatus")).to_have_text(re.compile(r"^\d+ Ergebnis(se)? für „anwohnerparkausweis“\."))
+    assert page.locator("#suchergebnisse a").first.text_content() == "Bewohnerparkausweis beantragen"
     assert page.locator("#suchergebnisse h2").first.text_content() == "Leistungen"
     assert axe_violations(page) == []
     page.locator("#suchbegriff").press("ArrowDown")
@@ -148,6 +151,30 @@ def test_search_works_without_javascript(browser: Any, server: str) -> None:
     tab.locator("#suchergebnisse a").first.click()
     tab.wait_for_url("**/hamm/leistungen/personalausweis-beantragen/")
     context.close()
+
+
+def test_search_script_leaves_the_results_the_server_wrote(page: Any, server: str) -> None:
+    """With JavaScript, the results in the page from the app stay in place: the script does
+    not replace a link the citizen may be about to click."""
+    page.goto(f"{server}/hamm/suche/?q=perso")
+    first = page.locator("#suchergebnisse a").first.element_handle()
+    page.wait_for_load_state("networkidle")  # the script has started and fetched what it wanted
+    assert first.evaluate("link => link.isConnected")
+    assert first.inner_text() == "Personalausweis beantragen"
+
+
+def test_search_script_answers_when_only_the_static_page_is_there(page: Any, real_output: Path) -> None:
+    """When the app is down, nginx serves the static search page: the script finds the results."""
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(real_output))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        page.goto(f"http://127.0.0.1:{httpd.server_port}/hamm/suche/?q=perso")
+        expect(page.locator("#suchstatus")).to_have_text(re.compile(r"^\d+ Ergebnisse für „perso“\."))
+        assert page.locator("#suchergebnisse a").first.inner_text() == "Personalausweis beantragen"
+    finally:
+        httpd.shutdown()
 
 
 @pytest.mark.parametrize("slug", ALL_SITES)

@@ -296,8 +296,11 @@
       var first = list.querySelector("a");
       if (event.key === "ArrowDown" && first) { event.preventDefault(); first.focus(); }
     });
+    // Results the server already wrote into the page stay as they are: replacing them
+    // would move what the citizen may be about to click or is reading aloud.
     var params = new URLSearchParams(location.search);
-    if (params.get("q")) { input.value = params.get("q"); run(); }
+    var answered = list.children.length > 0 || status.textContent.trim() !== "";
+    if (params.get("q") && !answered) { input.value = params.get("q"); run(); }
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
