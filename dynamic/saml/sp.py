@@ -106,6 +106,9 @@ OTHER_BROWSER = "Diese Anmeldung wurde in einem anderen Browser oder Fenster beg
                 "abgeschlossen. " + AGAIN
 OTHER_PSEUDONYM = "Ihr Konto im Bürgerportal ist schon mit einem anderen Servicekonto verknüpft. Melden Sie sich " \
                   "ab und mit dem Servicekonto an, das zu diesem Konto gehört."
+OTHER_ACCOUNT = "Mit diesem Servicekonto ist schon ein anderes Konto im Bürgerportal verknüpft. Sie sind weiter " \
+                "mit Ihrem bisherigen Konto angemeldet; was Sie dort begonnen haben, bleibt erhalten. Um das andere " \
+                "Konto zu nutzen, melden Sie sich ab und mit dem Servicekonto wieder an."
 
 
 def too_low(reached: str, needed: str) -> str:
@@ -293,7 +296,10 @@ def acs() -> Response | tuple[str, int]:
     return redirect("/saml/abschluss?" + urlencode({"anfrage": verified.request_id}), code=303)
 
 
-def refused_page(refusal: Refused) -> tuple[str, int]:
+def refused_page(refusal: Refused, logged_in: bool = False) -> tuple[str, int]:
+    """The refusal; a citizen who is still logged in goes back to Mein Konto, not to the login."""
+    if logged_in:
+        return page("konto/fehler.html", refusal.title, status=refusal.status, message=refusal.message)
     return page("konto/fehler.html", refusal.title, status=refusal.status, message=refusal.message,
                 back="/konto/anmelden", back_label="Zurück zur Anmeldung")
 
@@ -462,14 +468,23 @@ def complete() -> Response | tuple[str, int]:
     result = row.result
     level, bpk2 = str(result["level"]), str(result["bpk2"])
     account = db().query(Account).filter(Account.bpk2 == bpk2).one_or_none()
+    current = auth.current_account()
+    if account is not None and current is not None and current.id != account.id:
+        # A step-up whose state account belongs to another portal account: never switch
+        # accounts unasked (the drafts of this one would drop out of sight).
+        db().delete(row)
+        db().commit()
+        log.info("SAML completion refused: the pseudonym belongs to another account than the logged-in one")
+        return refused_page(Refused("bPK2 of another account", OTHER_ACCOUNT, status=409,
+                                    title="Servicekonto gehört zu einem anderen Konto"), logged_in=True)
     if account is None:
-        account = auth.current_account()
+        account = current
         if account is not None and account.bpk2 is not None:
             db().delete(row)
             db().commit()
             log.info("SAML completion refused: account already linked to another pseudonym")
             return refused_page(Refused("other bPK2", OTHER_PSEUDONYM, status=409,
-                                        title="Konto schon verknüpft"))
+                                        title="Konto schon verknüpft"), logged_in=True)
         if account is None:
             account = Account(bpk2=bpk2, email=None)
             db().add(account)

@@ -381,6 +381,44 @@ def test_login_with_another_person_than_the_linked_one_is_refused(app: Flask, br
     assert account_by_pseudonym(app, dev_idp.persona("jonas").bpk2) is None
 
 
+def test_step_up_with_the_state_account_of_another_portal_account_keeps_the_current_one(
+        app: Flask, browser: Browser) -> None:
+    """Erika's state account already belongs to one portal account. Logged in by password to
+    another one, with a begun form, she steps up with it: refused with an explanation, and
+    she stays in the account she was in, at its level."""
+    _guarded_page(app)
+    saml_login(browser, "hoch", "eid", person="erika")
+    first_account = account_by_pseudonym(app, ERIKA.bpk2)
+    assert first_account is not None
+    browser.get("/konto/abmelden")
+    browser.submit("/konto/abmelden")
+    with app.app_context():
+        other = Account(email="erika.zweit@example.org", password_hash=hash_password("ein langes Passwort 42"),
+                        email_confirmed_at=utcnow())
+        db().add(other)
+        db().commit()
+        other_id = other.id
+    browser.get("/konto/anmelden")
+    browser.submit("/konto/anmelden", email="erika.zweit@example.org", passwort="ein langes Passwort 42")
+    browser.post("/test-antrag/", {"name": "Erika", "csrf_token": _csrf(browser)})
+    assert redirect_query(browser.url) == {"stufe": "hoch", "weiter": "/test-antrag/"}
+    browser.submit("/saml/login")
+    browser.submit("/dev-idp/sso", person="erika", mittel="eid")
+    browser.submit("/saml/acs")
+
+    assert browser.status == 409
+    assert "<h1>Servicekonto gehört zu einem anderen Konto</h1>" in browser.text
+    assert lead(browser).startswith("Mit diesem Servicekonto ist schon ein anderes Konto im Bürgerportal "
+                                    "verknüpft. Sie sind weiter mit Ihrem bisherigen Konto angemeldet;")
+    assert '<a href="/konto/">Zurück zu Mein Konto</a>' in browser.text
+    login = only_login(app)
+    assert (login.account_id, login.level) == (other_id, "basis")
+    with app.app_context():
+        assert db().get(Account, other_id).bpk2 is None  # nothing linked either
+    browser.get("/konto/")
+    assert "erika.zweit@example.org" in browser.text
+
+
 # ---------------------------------------------------------------- attacks
 
 
