@@ -320,16 +320,22 @@ def _guarded_page(app: Flask) -> None:
     app.register_blueprint(pages)
 
 
-def test_step_up_from_basis_to_hoch_links_the_account_and_returns_to_the_page(app: Flask, browser: Browser) -> None:
-    _guarded_page(app)
+def password_login(app: Flask, browser: Browser, email: str) -> int:
+    """A portal account with a password and a confirmed address, logged in (at `basis`)."""
     with app.app_context():
-        account = Account(email="kim.test@example.org", password_hash=hash_password("ein langes Passwort 42"),
+        account = Account(email=email, password_hash=hash_password("ein langes Passwort 42"),
                           email_confirmed_at=utcnow())
         db().add(account)
         db().commit()
         account_id = account.id
     browser.get("/konto/anmelden")
-    browser.submit("/konto/anmelden", email="kim.test@example.org", passwort="ein langes Passwort 42")
+    browser.submit("/konto/anmelden", email=email, passwort="ein langes Passwort 42")
+    return account_id
+
+
+def test_step_up_from_basis_to_hoch_links_the_account_and_returns_to_the_page(app: Flask, browser: Browser) -> None:
+    _guarded_page(app)
+    account_id = password_login(app, browser, "kim.test@example.org")
     assert only_login(app).level == "basis"
     browser.post("/test-antrag/?schritt=2", {"name": "Kim", "csrf_token": _csrf(browser)})
     assert urlsplit(browser.url).path == "/konto/anmelden"
@@ -392,14 +398,7 @@ def test_step_up_with_the_state_account_of_another_portal_account_keeps_the_curr
     assert first_account is not None
     browser.get("/konto/abmelden")
     browser.submit("/konto/abmelden")
-    with app.app_context():
-        other = Account(email="erika.zweit@example.org", password_hash=hash_password("ein langes Passwort 42"),
-                        email_confirmed_at=utcnow())
-        db().add(other)
-        db().commit()
-        other_id = other.id
-    browser.get("/konto/anmelden")
-    browser.submit("/konto/anmelden", email="erika.zweit@example.org", passwort="ein langes Passwort 42")
+    other_id = password_login(app, browser, "erika.zweit@example.org")
     browser.post("/test-antrag/", {"name": "Erika", "csrf_token": _csrf(browser)})
     assert redirect_query(browser.url) == {"stufe": "hoch", "weiter": "/test-antrag/"}
     browser.submit("/saml/login")
