@@ -6,13 +6,19 @@ build, the same one the web server shows for a missing static page."""
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, make_response, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from .sites import municipality_404
 
+log = logging.getLogger(__name__)
+
 HOME = ("/", "Zur Startseite")
+BUSY_SECONDS = 60
 MESSAGES = {
     400: ("Anfrage nicht verständlich", "Diese Anfrage konnten wir nicht bearbeiten. Bitte gehen Sie zurück und "
                                         "versuchen Sie es noch einmal."),
@@ -27,11 +33,30 @@ MESSAGES = {
                                "einige Minuten und versuchen Sie es dann erneut."),
     500: ("Ein Fehler ist aufgetreten", "Das hat leider nicht geklappt. Was Sie vorher gespeichert haben, ist "
                                         "nicht verloren. Bitte versuchen Sie es in einigen Minuten erneut."),
+    503: ("Gerade nicht erreichbar", "Das Bürgerportal kann Ihre Anfrage gerade nicht bearbeiten. Was Sie vorher "
+                                     "gespeichert haben, ist nicht verloren. Bitte versuchen Sie es in einer Minute "
+                                     "erneut."),
 }
 
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_error)  # unhandled exceptions too, as a 500
+    app.register_error_handler(OperationalError, database_busy)
+
+
+def database_busy(error: OperationalError) -> Response:
+    """The database did not answer in time (SQLite still locked after its busy timeout, a lock
+    or connection timeout in PostgreSQL): nothing of this request was stored, and trying
+    again shortly works. A 503 that says so, not a 500. The request's session rolls back
+    when the request ends."""
+    log.warning("database busy or unreachable: %s", type(error.orig).__name__)
+    from .render import page
+
+    title, message = MESSAGES[503]
+    html, status = page("konto/hinweis.html", title, status=503, message=message, link=HOME)
+    response = make_response(html, status)
+    response.headers["Retry-After"] = str(BUSY_SECONDS)
+    return response
 
 
 def http_error(error: HTTPException) -> Response | HTTPException:

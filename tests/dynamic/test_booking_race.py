@@ -31,6 +31,7 @@ CITIZENS = 200
 SECRET = "race-secret-" + "r" * 32
 PATH = "/stadt/termine/personalausweis-beantragen/rathaus/{day}/"
 GONE = "Dieser Termin ist leider nicht mehr frei. Bitte wählen Sie eine andere Uhrzeit."
+TRY_AGAIN = "Bitte versuchen Sie es in einer Minute erneut."
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -96,10 +97,13 @@ def test_200_concurrent_bookings_for_5_free_slots_give_exactly_5(
             results = list(pool.map(book, range(CITIZENS)))
 
     won = [location for status, location in results if status == 303]
-    lost = [body for status, body in results if status != 303]
+    lost = [(status, body) for status, body in results if status != 303]
     assert len(won) == 5 and all("/stadt/termine/reservierung/" in location for location in won)
     assert len(lost) == CITIZENS - 5
-    assert all(GONE in body for body in lost), {status for status, _ in results}
+    # Each loser is told the time is gone; on a loaded machine SQLite may keep a few waiting
+    # past its busy timeout, and they are asked to try again in a minute. Never an error page.
+    assert all((status == 409 and GONE in body) or (status == 503 and TRY_AGAIN in body)
+               for status, body in lost), {status for status, _ in results}
     with session_scope(app) as db_session:
         assert db_session.scalar(select(func.count()).select_from(Appointment)) == 5
         starts = db_session.scalars(select(Appointment.starts_at)).all()

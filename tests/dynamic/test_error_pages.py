@@ -7,6 +7,10 @@ import re
 
 import pytest
 from flask import Flask
+from sqlalchemy import func, insert, select, text
+
+from dynamic.db import db
+from dynamic.models import Account
 
 
 def heading(html: str) -> str:
@@ -57,6 +61,36 @@ def test_a_failure_in_the_app_shows_a_german_page_without_details(app: Flask) ->
     assert heading(html) == "Ein Fehler ist aufgetreten"
     assert "Was Sie vorher gespeichert haben, ist nicht verloren." in html
     assert "secret detail" not in html and "Traceback" not in html
+
+
+def test_a_database_that_stays_locked_gets_a_german_page_to_try_again(app: Flask) -> None:
+    """Another connection holds a lock on the accounts table longer than the request may
+    wait (here 0.1 s): the citizen gets a 503 that says to try again, and nothing was stored."""
+    engine = app.extensions["db_engine"]
+    sqlite = engine.dialect.name == "sqlite"
+
+    def write() -> str:
+        db().execute(text("PRAGMA busy_timeout=100" if sqlite else "SET LOCAL lock_timeout = '100ms'"))
+        db().execute(insert(Account).values(email="wartend@example.org"))
+        db().commit()
+        return "gespeichert"
+
+    app.add_url_rule("/konto/schreiben", "schreiben", write)
+    with engine.connect() as holder:
+        if sqlite:
+            holder.exec_driver_sql("BEGIN EXCLUSIVE")
+        else:
+            holder.exec_driver_sql("LOCK TABLE accounts IN ACCESS EXCLUSIVE MODE")
+        response = app.test_client().get("/konto/schreiben")
+        holder.rollback()
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "60"
+    html = response.get_data(as_text=True)
+    assert heading(html) == "Gerade nicht erreichbar"
+    assert "Bitte versuchen Sie es in einer Minute erneut." in html
+    assert "locked" not in html and "Traceback" not in html
+    with app.app_context():
+        assert db().scalar(select(func.count()).select_from(Account)) == 0
 
 
 def test_the_office_api_keeps_answering_in_json(app: Flask) -> None:
