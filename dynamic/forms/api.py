@@ -17,6 +17,7 @@ import filetype
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..db import db
@@ -108,6 +109,16 @@ def _api_error(error: ApiError) -> Response:
 def _http_error(error: HTTPException) -> Response:
     response = jsonify(error=(error.name or "error").lower().replace(" ", "_"), message=error.description or "")
     response.status_code = error.code or 500
+    return response
+
+
+@api.errorhandler(OperationalError)
+def _database_busy(_error: OperationalError) -> Response:
+    """As for the pages (errors.database_busy), in JSON: nothing was changed, try again."""
+    response = jsonify(error="database_busy", message="Die Datenbank hat nicht rechtzeitig geantwortet. Es wurde "
+                                                      "nichts geändert; bitte versuchen Sie es in einer Minute erneut.")
+    response.status_code = 503
+    response.headers["Retry-After"] = "60"
     return response
 
 

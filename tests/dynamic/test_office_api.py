@@ -19,7 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from schemathesis.checks import CheckContext, allow_header_conformance, positive_data_acceptance
 from schemathesis.config import SchemathesisConfig
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from dynamic.db import db
 from dynamic.models import Application, Message
@@ -189,6 +189,31 @@ def api(app: Flask) -> FlaskClient:
 def confirm(app: Flask, token: str, reference: str) -> None:
     response = api(app).post(f"/api/v1/applications/{reference}/receipt", headers=bearer(token))
     assert response.status_code == 200 and response.json["status"] == "received"
+
+
+def test_a_locked_database_gets_a_json_answer_to_try_again_and_changes_nothing(app: Flask, sent: Sent) -> None:
+    """Another connection holds the applications table longer than the app may wait (made
+    0.1 s here): the office's client gets 503 in JSON with Retry-After, and the application
+    stays unconfirmed."""
+    engine = app.extensions["db_engine"]
+    sqlite = engine.dialect.name == "sqlite"
+
+    @event.listens_for(engine, "connect")
+    def _short_wait(connection, _record):  # type: ignore[no-untyped-def]
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=100" if sqlite else "SET lock_timeout = '100ms'")
+        cursor.close()
+
+    engine.dispose()  # new connections, with the short wait
+    with engine.connect() as holder:
+        holder.exec_driver_sql("BEGIN EXCLUSIVE" if sqlite else "LOCK TABLE applications IN ACCESS EXCLUSIVE MODE")
+        response = api(app).post(f"/api/v1/applications/{sent.reference}/receipt", headers=bearer(sent.amt.token))
+        holder.rollback()
+    event.remove(engine, "connect", _short_wait)
+    engine.dispose()
+    assert response.status_code == 503 and response.headers["Retry-After"] == "60"
+    assert response.json["error"] == "database_busy"
+    assert listed(app, sent.amt.token)[sent.reference]["status"] == "new"
 
 
 def listed(app: Flask, token: str, status: str | None = None) -> dict[str, dict[str, Any]]:
