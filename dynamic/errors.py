@@ -50,27 +50,25 @@ def database_busy(error: OperationalError) -> Response:
     again shortly works. A 503 that says so, not a 500. The request's session rolls back
     when the request ends."""
     log.warning("database busy or unreachable: %s", type(error.orig).__name__)
+    return _notice(503, {"Retry-After": str(BUSY_SECONDS)})
+
+
+def _notice(code: int, headers: dict[str, str]) -> Response:
+    """The portal's German page for this status, with these headers."""
     from .render import page
 
-    title, message = MESSAGES[503]
-    html, status = page("konto/hinweis.html", title, status=503, message=message, link=HOME)
+    title, message = MESSAGES.get(code, MESSAGES[400] if code < 500 else MESSAGES[500])
+    html, status = page("konto/hinweis.html", title, status=code, message=message, link=HOME)
     response = make_response(html, status)
-    response.headers["Retry-After"] = str(BUSY_SECONDS)
+    response.headers.update(headers)
     return response
 
 
 def http_error(error: HTTPException) -> Response | HTTPException:
-    from .render import page
-
     code = error.code or 500
     if code < 400:
         return error  # redirects that routing raises
     if code == 404 and (own := municipality_404(request.path)) is not None:
         return own
-    title, message = MESSAGES.get(code, MESSAGES[400] if code < 500 else MESSAGES[500])
-    html, status = page("konto/hinweis.html", title, status=code, message=message, link=HOME)
-    response = make_response(html, status)
-    for name, value in error.get_headers():  # Allow (405), Retry-After (429)
-        if name.lower() != "content-type":
-            response.headers[name] = value
-    return response
+    # Allow (405), Retry-After (429)
+    return _notice(code, {name: value for name, value in error.get_headers() if name.lower() != "content-type"})

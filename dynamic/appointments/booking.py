@@ -252,6 +252,11 @@ def changeable_until(offer_schedule: Schedule, appointment: Appointment) -> dt.d
     return appointment.starts_at - offer_schedule.cancel_before
 
 
+def changeable(appointment: Appointment, schedule: Schedule | None, now: dt.datetime) -> bool:
+    """Whether the citizen can still move or cancel it online."""
+    return schedule is not None and appointment.status == "booked" and now <= changeable_until(schedule, appointment)
+
+
 def cancel(session: Session, appointment: Appointment, schedule: Schedule, now: dt.datetime) -> None:
     """Cancel a booking; its time is free again at once."""
     if appointment.status == "cancelled":

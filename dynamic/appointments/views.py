@@ -109,6 +109,11 @@ def _signed_for(code: str) -> bool:
         return False
 
 
+def _signature(code: str) -> dict[str, str]:
+    """The signed link's parameter, to carry on to the next page, or nothing."""
+    return {"s": request.values["s"]} if _signed_for(code) else {}
+
+
 def _find(slug: str, code: str) -> Appointment:
     """The appointment, if this request may see it: its account, the browser that held it,
     or a signed link. Anyone else gets the same 404 as for a code that does not exist."""
@@ -430,9 +435,8 @@ def appointment_page(slug: str, code: str) -> Page:
     service = g.katalog["services"].get(appointment.service_id, {})
     location = g.katalog["locations"].get(appointment.location_id, {})
     offer = booking.offer_of(g.katalog, appointment.service_id, appointment.location_id)
-    changeable = (offer is not None and appointment.status == "booked"
-                  and now() <= booking.changeable_until(offer.schedule, appointment))
-    signed = {"s": request.args["s"]} if _signed_for(code) else {}
+    changeable = booking.changeable(appointment, offer.schedule if offer else None, now())
+    signed = _signature(code)
     return page("termine/termin.html", f"Ihr Termin: {service.get('name', '')}",
                 crumbs=_crumbs(("Ihr Termin", request.path)), a=appointment, service=service, location=location,
                 long_date=long_date(local_day(appointment.starts_at)), clock_text=clock_text,
@@ -463,10 +467,9 @@ def cancel(slug: str, code: str) -> Page:
     offer = booking.offer_of(g.katalog, appointment.service_id, appointment.location_id)
     schedule = offer.schedule if offer else None
     if request.method == "GET":
-        link_signature = {"s": request.args["s"]} if _signed_for(code) else {}
+        link_signature = _signature(code)
         back = manage_path(appointment, signed=bool(link_signature))
-        too_late = schedule is None or now() > booking.changeable_until(schedule, appointment)
-        if appointment.status != "booked" or too_late:
+        if not booking.changeable(appointment, schedule, now()):
             return redirect(back, code=303)  # the appointment's page says what is still possible
         service = g.katalog["services"].get(appointment.service_id, {})
         location = g.katalog["locations"].get(appointment.location_id, {})

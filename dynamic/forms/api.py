@@ -21,6 +21,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..db import db
+from ..errors import BUSY_SECONDS
 from ..inbox import deliver_message
 from ..models import Application, ApplicationMessage, MessageAttachment, Office, utcnow
 from ..security import csrf
@@ -118,7 +119,7 @@ def _database_busy(_error: OperationalError) -> Response:
     response = jsonify(error="database_busy", message="Die Datenbank hat nicht rechtzeitig geantwortet. Es wurde "
                                                       "nichts geändert; bitte versuchen Sie es in einer Minute erneut.")
     response.status_code = 503
-    response.headers["Retry-After"] = "60"
+    response.headers["Retry-After"] = str(BUSY_SECONDS)
     return response
 
 

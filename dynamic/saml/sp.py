@@ -469,22 +469,22 @@ def complete() -> Response | tuple[str, int]:
     level, bpk2 = str(result["level"]), str(result["bpk2"])
     account = db().query(Account).filter(Account.bpk2 == bpk2).one_or_none()
     current = auth.current_account()
+    refusal = None
     if account is not None and current is not None and current.id != account.id:
         # A step-up whose state account belongs to another portal account: never switch
         # accounts unasked (the drafts of this one would drop out of sight).
+        refusal = Refused("pseudonym of another account than the logged-in one", OTHER_ACCOUNT, status=409,
+                          title="Servicekonto gehört zu einem anderen Konto")
+    elif account is None and current is not None and current.bpk2 is not None:
+        refusal = Refused("logged-in account already linked to another pseudonym", OTHER_PSEUDONYM, status=409,
+                          title="Konto schon verknüpft")
+    if refusal is not None:
         db().delete(row)
         db().commit()
-        log.info("SAML completion refused: the pseudonym belongs to another account than the logged-in one")
-        return refused_page(Refused("bPK2 of another account", OTHER_ACCOUNT, status=409,
-                                    title="Servicekonto gehört zu einem anderen Konto"), logged_in=True)
+        log.info("SAML completion refused: %s", refusal.reason)
+        return refused_page(refusal, logged_in=True)
     if account is None:
         account = current
-        if account is not None and account.bpk2 is not None:
-            db().delete(row)
-            db().commit()
-            log.info("SAML completion refused: account already linked to another pseudonym")
-            return refused_page(Refused("other bPK2", OTHER_PSEUDONYM, status=409,
-                                        title="Konto schon verknüpft"), logged_in=True)
         if account is None:
             account = Account(bpk2=bpk2, email=None)
             db().add(account)
