@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -166,6 +167,9 @@ class Appointment(Base):
     """A booked (or held) appointment at a location. Its time lives in `slot_claims`."""
 
     __tablename__ = "appointments"
+    # The target of the claims' foreign key: a claim names its appointment's place (municipality,
+    # location, counter), so the database refuses a claim that disagrees with its appointment.
+    __table_args__ = (UniqueConstraint("id", "slug", "location_id", "counter", name="uq_appointments_place"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(60), index=True)
@@ -186,6 +190,8 @@ class Appointment(Base):
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     marked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Confirmation mails sent for a hold without an account (bounded, see booking.MAILS_PER_HOLD).
+    confirmation_mails: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Block(Base):
@@ -208,17 +214,24 @@ class SlotClaim(Base):
 
     The unique constraint is what makes double booking impossible, in any process and on
     any database: a booking inserts a claim for every unit it covers, in one transaction.
+    The foreign key to (id, slug, location_id, counter) of its appointment makes a claim at
+    another place than its appointment's impossible: appointment and claims cannot disagree.
     """
 
     __tablename__ = "slot_claims"
-    __table_args__ = (UniqueConstraint("slug", "location_id", "counter", "unit_start"),)
+    __table_args__ = (
+        UniqueConstraint("slug", "location_id", "counter", "unit_start"),
+        ForeignKeyConstraint(["appointment_id", "slug", "location_id", "counter"],
+                             ["appointments.id", "appointments.slug", "appointments.location_id",
+                              "appointments.counter"], name="fk_slot_claims_appointment_place", ondelete="CASCADE"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(60))
     location_id: Mapped[str] = mapped_column(String(100))
     counter: Mapped[int] = mapped_column(Integer)
     unit_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"), index=True)
+    appointment_id: Mapped[int | None] = mapped_column(Integer, index=True)
     block_id: Mapped[int | None] = mapped_column(ForeignKey("blocks.id", ondelete="CASCADE"), index=True)
 
 

@@ -8,12 +8,13 @@ in state "held" with an expiry; an expired hold is released before the next sear
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Insert, Select, and_, delete, func, insert, literal, or_, select, text
+from sqlalchemy import Insert, Select, and_, delete, func, insert, literal, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -22,7 +23,8 @@ from .claims import add_claims, taken_units, units
 from .slots import Schedule, Slot, day_window, free_slots, local_day, schedule_of
 
 HOLD = dt.timedelta(minutes=10)  # time to confirm a chosen slot
-EMAIL_HOLD = dt.timedelta(minutes=30)  # time to open the confirmation link (booking without an account)
+EMAIL_HOLD = dt.timedelta(minutes=30)  # from the hold: time to open the confirmation link (without an account)
+MAILS_PER_HOLD = 3  # confirmation mails for one hold (a mistyped address can be corrected twice)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out on the phone
 
 
@@ -111,6 +113,8 @@ def free_day_counts(session: Session, offer: Offer, days: list[dt.date], now: dt
 
 def open_count(session: Session, offer: Offer, now: dt.datetime, account_id: int | None,
                email: str | None) -> int:
+    if _owner_key(account_id, email) is None:
+        return 0
     return int(session.scalar(_open_appointments(offer, now, account_id, email)) or 0)
 
 
@@ -126,6 +130,9 @@ def hold(session: Session, offer: Offer, start: dt.datetime, persons: int, now: 
         raise BookingError(f"Für diese Leistung können höchstens {offer.booking['max_persons']} Personen "
                            "in einem Termin kommen.")
     limit = int(offer.booking.get("max_open", 1))
+    if email is not None:
+        email = normal_email(email)
+    owner = _owner_key(account_id, email)
     slot, counters = free_counters_at(session, offer, start, now)
     if slot is None or not counters:
         raise SlotGone(SLOT_GONE)
@@ -138,6 +145,8 @@ def hold(session: Session, offer: Offer, start: dt.datetime, persons: int, now: 
                           held_until=now + HOLD, created_at=now)
             try:
                 _hold_need_not_wait_for_disk(session)
+                if owner is not None:
+                    _lock_owner(session, offer, owner)
                 new_id = session.execute(_insert_if_under_limit(values, limit, offer, now)).scalar()
                 if new_id is None:
                     session.rollback()
@@ -165,22 +174,60 @@ def _limit_reached(limit: int) -> LimitReached:
         f"Termin{'' if limit == 1 else 'e'}. Sagen Sie einen ab oder verschieben Sie ihn, bevor Sie neu buchen.")
 
 
-def _open_appointments(offer: Offer, now: dt.datetime, account_id: int | None, email: str | None) -> Select[Any]:
-    owner = Appointment.account_id == account_id if account_id is not None else Appointment.email == email
-    return (select(func.count()).select_from(Appointment)
-            .where(owner, Appointment.slug == offer.slug, Appointment.service_id == offer.service_id,
-                   Appointment.starts_at > now,
-                   or_(Appointment.status == "booked",
-                       and_(Appointment.status == "held", Appointment.held_until >= now))))
+def normal_email(address: str) -> str:
+    """The form in which a guest's address is stored and counted (case and spaces do not count)."""
+    return address.strip().lower()
+
+
+def _owner_key(account_id: int | None, email: str | None) -> str | None:
+    if account_id is not None:
+        return f"account:{account_id}"
+    return f"email:{email}" if email else None
+
+
+def _open_appointments(offer: Offer, now: dt.datetime, account_id: int | None, email: str | None,
+                       besides: int | None = None) -> Select[Any]:
+    """Count the owner's open appointments for the offer's service: by account, or by the
+    confirmed address of a guest. A guest without an address yet owns nothing: comparing
+    with NULL would count every booking made with an account."""
+    if account_id is not None:
+        owner = Appointment.account_id == account_id
+    elif email:
+        owner = and_(Appointment.account_id.is_(None), Appointment.email == email)
+    else:
+        raise ValueError("an owner needs an account or an address")
+    query = (select(func.count()).select_from(Appointment)
+             .where(owner, Appointment.slug == offer.slug, Appointment.service_id == offer.service_id,
+                    Appointment.starts_at > now,
+                    or_(Appointment.status == "booked",
+                        and_(Appointment.status == "held", Appointment.held_until >= now))))
+    return query.where(Appointment.id != besides) if besides is not None else query
+
+
+def _lock_owner(session: Session, offer: Offer, owner: str) -> None:
+    """Serialise the transactions that count one owner's open appointments for one service.
+
+    PostgreSQL: a transaction-scoped advisory lock, taken before the counting statement, so
+    under READ COMMITTED that statement sees every appointment a racing request committed
+    (without it twelve simultaneous holds for a limit of 2 gave up to 8). SQLite needs none:
+    the counting statement is itself a write (INSERT … SELECT, UPDATE … WHERE), which takes
+    the database's single write lock before it reads."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.sha256(f"open-appointments\0{offer.slug}\0{offer.service_id}\0{owner}".encode()).digest()
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                    {"key": int.from_bytes(digest[:8], "big", signed=True)})
 
 
 def _insert_if_under_limit(values: dict[str, Any], limit: int, offer: Offer, now: dt.datetime) -> Insert:
     """INSERT … SELECT the new appointment WHERE the owner's open appointments < limit, RETURNING id."""
     columns = [getattr(Appointment, name) for name in values]
     row = select(*(literal(value, column.type) for value, column in zip(values.values(), columns, strict=True)))
-    counted = _open_appointments(offer, now, values["account_id"], values["email"]).scalar_subquery()
-    return (insert(Appointment).from_select(list(values), row.where(counted < limit))
-            .returning(Appointment.id))
+    if _owner_key(values["account_id"], values["email"]) is not None:
+        counted = _open_appointments(offer, now, values["account_id"], values["email"]).scalar_subquery()
+        row = row.where(counted < limit)
+    # A guest without an address yet is limited when the address is given (confirm_address).
+    return insert(Appointment).from_select(list(values), row).returning(Appointment.id)
 
 
 def _release_expired_in(session: Session, offer: Offer, slot: Slot, now: dt.datetime) -> bool:
@@ -235,11 +282,39 @@ def confirm(session: Session, appointment: Appointment, now: dt.datetime) -> Non
     session.commit()
 
 
-def extend_hold(session: Session, appointment: Appointment, email: str, now: dt.datetime) -> None:
-    """A booking without an account waits for its e-mail confirmation a little longer."""
-    appointment.email = email
-    appointment.held_until = now + EMAIL_HOLD
-    session.commit()
+class TooManyMails(LimitReached):
+    pass
+
+
+def confirm_address(session: Session, appointment: Appointment, offer: Offer, email: str, now: dt.datetime) -> None:
+    """A booking without an account: the hold gets the guest's address and waits for its
+    confirmation until EMAIL_HOLD after the hold began, however often an address is sent
+    (the expiry never moves on). One statement decides, under the owner's lock: the address
+    has fewer open appointments for the service than allowed, and this hold has had fewer
+    than MAILS_PER_HOLD confirmation mails. Raises LimitReached or TooManyMails; the caller
+    sends the mail and commits."""
+    email = normal_email(email)
+    limit = int(offer.booking.get("max_open", 1))
+    _lock_owner(session, offer, f"email:{email}")
+    counted = _open_appointments(offer, now, None, email, besides=appointment.id).scalar_subquery()
+    changed = session.execute(
+        update(Appointment)
+        .where(Appointment.id == appointment.id, Appointment.status == "held", Appointment.account_id.is_(None),
+               Appointment.held_until >= now, Appointment.confirmation_mails < MAILS_PER_HOLD, counted < limit)
+        .values(email=email, held_until=appointment.created_at + EMAIL_HOLD,
+                confirmation_mails=Appointment.confirmation_mails + 1)
+        .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+    if changed != 1:
+        session.rollback()
+        session.refresh(appointment)
+        if appointment.confirmation_mails >= MAILS_PER_HOLD:
+            raise TooManyMails("Für diese Reservierung haben wir schon mehrere E-Mails verschickt. Bitte öffnen "
+                               "Sie den Link in einer davon oder wählen Sie eine neue Uhrzeit.")
+        if appointment.status != "held" or appointment.held_until is None or appointment.held_until < now:
+            raise SlotGone(HOLD_EXPIRED)
+        raise LimitReached("Für diese E-Mail-Adresse gibt es schon einen offenen Termin für diese Leistung. "
+                           "Sagen Sie ihn ab, bevor Sie neu buchen.")
+    session.refresh(appointment)
 
 
 def release(session: Session, appointment: Appointment) -> None:
@@ -273,7 +348,13 @@ def cancel(session: Session, appointment: Appointment, schedule: Schedule, now: 
 
 def move(session: Session, appointment: Appointment, offer: Offer, new_start: dt.datetime,
          now: dt.datetime) -> None:
-    """Move a booking to another free time, in one transaction: on failure the old one stays."""
+    """Move a booking to another free time of its own location and service, in one
+    transaction: on failure the old one stays. (The claims' foreign key to the appointment's
+    place refuses claims elsewhere in any case.)"""
+    if (appointment.slug, appointment.location_id, appointment.service_id) != (
+            offer.slug, offer.location_id, offer.service_id):
+        raise BookingError("Ein Termin lässt sich nur zu einer anderen Uhrzeit am selben Ort verschieben. "
+                           "Für einen anderen Ort sagen Sie ihn ab und buchen neu.")
     if appointment.status != "booked":
         raise BookingError("Nur gebuchte Termine können verschoben werden.")
     if now > changeable_until(offer.schedule, appointment):

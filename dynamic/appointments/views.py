@@ -181,6 +181,7 @@ def month(slug: str, service_id: str, location_id: str) -> Page:
     offer = _offer(service_id, location_id)
     current = now()
     if _moving():
+        _moving_appointment(offer)
         return _month_page(offer, current), 200
     return slot_pages().page(slug, location_id, ALL, request.full_path, _minute(current),
                              lambda _token: _month_page(offer, current)), 200
@@ -234,7 +235,7 @@ def day_view(slug: str, service_id: str, location_id: str, day: str) -> Page:
         error, status = outcome
     current = now()
     moving = _moving()
-    ignore = _moving_appointment(slug) if moving else None
+    ignore = _moving_appointment(offer) if moving else None
 
     def render(csrf_token: Callable[[], str]) -> str:
         slots = booking.free_on(db(), offer, date, current, ignore=ignore)
@@ -257,8 +258,13 @@ def day_view(slug: str, service_id: str, location_id: str, day: str) -> Page:
     return render(generate_csrf), status
 
 
-def _moving_appointment(slug: str) -> Appointment:
-    return _find(slug, request.values["verschieben"])
+def _moving_appointment(offer: booking.Offer) -> Appointment:
+    """The appointment being moved, which must be one of this page's location and service:
+    a move goes to another time of the same place, never through another location's page."""
+    appointment = _find(offer.slug, request.values["verschieben"])
+    if (appointment.location_id, appointment.service_id) != (offer.location_id, offer.service_id):
+        abort(404)
+    return appointment
 
 
 def _choose(offer: booking.Offer, date: dt.date) -> tuple[str, int] | BaseResponse:
@@ -271,7 +277,7 @@ def _choose(offer: booking.Offer, date: dt.date) -> tuple[str, int] | BaseRespon
         return "Wählen Sie eine Uhrzeit.", 400
     current = now()
     if _moving():
-        appointment = _moving_appointment(offer.slug)
+        appointment = _moving_appointment(offer)
         old_day = local_day(appointment.starts_at)
         try:
             booking.move(db(), appointment, offer, start, current)
@@ -339,24 +345,34 @@ def held(slug: str, code: str) -> Page:
                             link=(f"/{slug}/termine/{offer.service_id}/{offer.location_id}/", "Neue Uhrzeit wählen"))
             _booked(appointment, offer)
             return redirect(manage_path(appointment) + "?hinweis=gebucht", code=303)
-        email = request.form.get("email", "").strip().lower()
+        email = booking.normal_email(request.form.get("email", ""))
         from ..accounts import email_problem
 
         if problem := email_problem(email):
             errors["email"] = problem
-        elif booking.open_count(db(), offer, current, None, email) >= int(offer.booking.get("max_open", 1)):
-            errors["email"] = ("Für diese E-Mail-Adresse gibt es schon einen offenen Termin für diese Leistung. "
-                               "Sagen Sie ihn ab, bevor Sie neu buchen.")
+        elif not _may_mail_confirmation(email):
+            errors["email"] = ("An diese E-Mail-Adresse oder von Ihrem Anschluss aus haben wir in kurzer Zeit zu "
+                               "viele Bestätigungen verschickt. Bitte warten Sie eine Stunde und versuchen Sie es "
+                               "dann erneut.")
         else:
-            booking.extend_hold(db(), appointment, email, current)
-            token = signature(appointment.code)
-            queue_mail(email, "termin-bestaetigen", None,
-                       link=f"/{slug}/termine/bestaetigen/{appointment.code}?" + urlencode({"s": token}))
-            db().commit()
-            return page("konto/hinweis.html", "Bitte bestätigen Sie Ihre E-Mail-Adresse",
-                        message="Wir haben Ihnen eine E-Mail mit einem Link geschickt. Ihr Termin ist gebucht, "
-                                "sobald Sie den Link geöffnet und bestätigt haben. Bis dahin halten wir ihn "
-                                "30 Minuten für Sie frei.")
+            try:
+                booking.confirm_address(db(), appointment, offer, email, current)
+            except booking.SlotGone as error:
+                return page("konto/hinweis.html", "Reservierung abgelaufen", status=410, message=error.message,
+                            link=(f"/{slug}/termine/{offer.service_id}/{offer.location_id}/", "Neue Uhrzeit wählen"))
+            except booking.BookingError as error:
+                errors["email"] = error.message
+            else:
+                _count_confirmation_mail(email)
+                token = signature(appointment.code)
+                queue_mail(email, "termin-bestaetigen", None,
+                           link=f"/{slug}/termine/bestaetigen/{appointment.code}?" + urlencode({"s": token}))
+                db().commit()
+                minutes = int((appointment.held_until - current).total_seconds() // 60) if appointment.held_until else 0
+                return page("konto/hinweis.html", "Bitte bestätigen Sie Ihre E-Mail-Adresse",
+                            message="Wir haben Ihnen eine E-Mail mit einem Link geschickt. Ihr Termin ist gebucht, "
+                                    "sobald Sie den Link geöffnet und bestätigt haben. Bis dahin halten wir ihn "
+                                    f"noch {max(minutes, 1)} Minuten für Sie frei.")
     return page("termine/reservierung.html", "Termin prüfen und buchen", errors=errors,
                 crumbs=_crumbs(("Termin prüfen und buchen", request.path)), a=appointment, offer=offer,
                 long_date=long_date(local_day(appointment.starts_at)), clock_text=clock_text, email=email,
@@ -417,6 +433,23 @@ def _tell(appointment: Appointment, subject: str, text: str) -> None:
                     f"\n\nBuchungsnummer: {appointment.code}", link=manage_path(appointment), notify=False)
     db().commit()
 
+
+def _may_mail_confirmation(address: str) -> bool:
+    """Confirmation mails are bounded per hold (booking.MAILS_PER_HOLD), per address and per
+    client address: a stranger cannot make the portal mail anyone again and again."""
+    limiter: Limiter = current_app.extensions["limiter"]
+    return (limiter.allowed(CONFIRMATIONS_PER_ADDRESS, "booking-mail", address)
+            and limiter.allowed(current_app.config["PORTAL"].booking_limit_address, "booking-mail-client",
+                                request.remote_addr or "-"))
+
+
+def _count_confirmation_mail(address: str) -> None:
+    limiter: Limiter = current_app.extensions["limiter"]
+    limiter.hit(CONFIRMATIONS_PER_ADDRESS, "booking-mail", address)
+    limiter.hit(current_app.config["PORTAL"].booking_limit_address, "booking-mail-client", request.remote_addr or "-")
+
+
+CONFIRMATIONS_PER_ADDRESS = "5/hour"
 
 # ---------------------------------------------------------------- the appointment
 
