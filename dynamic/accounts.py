@@ -2,7 +2,15 @@
 reset and change the password, change the e-mail address.
 
 Answers never tell whether an address has an account: registration, password reset and
-address change say the same thing either way, and the mail tells the owner the rest.
+address change say the same thing either way, and the mail tells the owner the rest. Nor
+does their time: every path of a login, a registration, a reset or an address change does
+exactly one argon2 operation (see passwords.py).
+
+Failed logins are counted per account and client address (LOGIN_LIMIT_ACCOUNT), so that
+someone guessing from elsewhere does not lock the owner out; per account over all addresses
+(LOGIN_LIMIT_ACCOUNT_TOTAL, higher), against guessing from many addresses, where the owner
+still gets in by the reset link; and per address (LOGIN_LIMIT_ADDRESS). Wrong current
+passwords on the password and address pages count per account like failed logins.
 """
 
 from __future__ import annotations
@@ -32,13 +40,14 @@ from .inbox import unread_count
 from .levels import LABELS, LEVELS, MEANS, is_level
 from .mail import queue_mail
 from .models import Account, Appointment, EmailToken, utcnow
-from .passwords import hash_password, needs_rehash, problem_with, verify_password
-from .ratelimit import Limiter
+from .passwords import hash_password, needs_rehash, prepare, problem_with, same_work, verify_password
+from .ratelimit import Limiter, window
 from .render import page, remember_municipality
 
 log = logging.getLogger(__name__)
 
 accounts = Blueprint("accounts", __name__, url_prefix="/konto")
+accounts.record_once(lambda _state: prepare())  # the dummy hash at start, not in a request
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CONFIRM_HOURS, RESET_HOURS, CHANGE_HOURS = 24, 1, 24
@@ -177,25 +186,38 @@ def login() -> Page:
                 level=level, level_label=LABELS[level], back=back, email=email, expired=expired)
 
 
-def _password_login(email: str, password: str) -> tuple[dict[str, str], int] | None:
-    """Log in by e-mail and password; None on success, else the errors and HTTP status."""
+def _login_limits(email: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The counters a failed login adds to: (rule, key parts)."""
     settings = current_app.config["PORTAL"]
     address = client_address()
-    if not (limiter().allowed(settings.login_limit_account, "login-account", email)
-            and limiter().allowed(settings.login_limit_address, "login-address", address)):
+    return [(settings.login_limit_account, ("login-account", email, address)),
+            (settings.login_limit_account_total, ("login-account-total", email)),
+            (settings.login_limit_address, ("login-address", address))]
+
+
+def _password_login(email: str, password: str) -> tuple[dict[str, str], int] | None:
+    """Log in by e-mail and password; None on success, else the errors and HTTP status."""
+    limits = _login_limits(email)
+    refused = next((rule for rule, key in limits if not limiter().allowed(rule, *key)), None)
+    if refused is not None:
         log.info("login refused: too many failed attempts")
-        return {"email": "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie 15 Minuten "
-                         "und versuchen Sie es dann erneut."}, 429
+        return {"email": f"Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie {window(refused)} und "
+                         "versuchen Sie es dann erneut. Haben Sie Ihr Passwort vergessen? Über „Passwort "
+                         "vergessen?“ bekommen Sie einen Link per E-Mail, mit dem Sie ein neues Passwort wählen "
+                         "und gleich angemeldet sind."}, 429
     account = db().scalar(select(Account).where(Account.email == email)) if email else None
-    if account is None or not verify_password(account.password_hash, password):
-        limiter().hit(settings.login_limit_account, "login-account", email)
-        limiter().hit(settings.login_limit_address, "login-address", address)
+    # Checked on every path, also without an account or a password (against the dummy hash).
+    right = verify_password(account.password_hash if account is not None else None, password)
+    if account is None or not right:
+        for rule, key in limits:
+            limiter().hit(rule, *key)
         log.info("login failed")
         return {"email": "E-Mail-Adresse oder Passwort sind nicht richtig."}, 200
     if account.email_confirmed_at is None:
         return {"email": "Bitte bestätigen Sie zuerst Ihre E-Mail-Adresse mit dem Link aus unserer E-Mail. "
                          "Keine E-Mail bekommen? Registrieren Sie sich mit derselben Adresse noch einmal."}, 200
-    limiter().reset(settings.login_limit_account, "login-account", email)
+    rule, key = limits[0]
+    limiter().reset(rule, *key)
     if account.password_hash and needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
     start_login(account, "basis", "konto")
@@ -266,6 +288,7 @@ def register() -> Page:
 def _register(email: str, password: str) -> None:
     existing = db().scalar(select(Account).where(Account.email == email))
     if existing is not None and existing.email_confirmed_at is not None:
+        hash_password(password)  # thrown away: as long as registering a new address
         queue_mail(email, "konto-existiert", existing.id)
         db().commit()
         return
@@ -323,6 +346,7 @@ def forgot_password() -> Page:
         else:
             if not limiter().hit(current_app.config["PORTAL"].request_limit_address, "reset", client_address()):
                 return too_many()
+            same_work()  # as long as a login, known address or not
             account = db().scalar(select(Account).where(Account.email == email))
             if account is not None:
                 token = issue_token(account, "reset", RESET_HOURS)
@@ -347,6 +371,9 @@ def reset_password(token: str) -> Page:
         row.used_at = utcnow()
         account.email_confirmed_at = account.email_confirmed_at or row.used_at  # the link proved the mailbox
         db().commit()
+        if account.email:  # the owner is back in; guesses against the old password no longer count
+            for rule, key in _login_limits(account.email)[:2]:
+                limiter().reset(rule, *key)
         end_all_logins(account.id)
         start_login(account, "basis", "konto")
         return redirect(url_for("accounts.overview", hinweis="passwort"))
@@ -358,9 +385,11 @@ def reset_password(token: str) -> Page:
 def change_password() -> Page:
     account = current_account()
     assert account is not None
+    if request.method == "POST" and account.password_hash and not current_password_allowed(account):
+        return too_many_wrong_passwords("konto/passwort_neu.html", "Passwort ändern", ask_current=True)
     errors = _new_password_errors(account)
-    if request.method == "POST" and account.password_hash and not verify_password(
-            account.password_hash, request.form.get("aktuelles_passwort", "")):
+    if request.method == "POST" and account.password_hash and not current_password_right(
+            account, request.form.get("aktuelles_passwort", "")):
         errors = {"aktuelles_passwort": "Ihr bisheriges Passwort ist nicht richtig.", **errors}
     if request.method == "POST" and not errors:
         account.password_hash = hash_password(request.form["passwort"])
@@ -372,6 +401,29 @@ def change_password() -> Page:
         return redirect(url_for("accounts.overview", hinweis="passwort"))
     return page("konto/passwort_neu.html", "Passwort ändern", errors=errors, parent=ACCOUNT,
                 ask_current=bool(account.password_hash))
+
+
+def current_password_allowed(account: Account) -> bool:
+    """May the logged-in citizen try their current password again? Wrong ones count per
+    account like failed logins (someone at an unattended, logged-in browser guessing it)."""
+    return limiter().allowed(current_app.config["PORTAL"].login_limit_account, "current-password", str(account.id))
+
+
+def current_password_right(account: Account, password: str) -> bool:
+    """Check the current password (against the dummy hash where there is none); count a wrong one."""
+    right = verify_password(account.password_hash, password)
+    if not right and account.password_hash:
+        limiter().hit(current_app.config["PORTAL"].login_limit_account, "current-password", str(account.id))
+        log.info("wrong current password")
+    return right
+
+
+def too_many_wrong_passwords(template: str, title: str, **context: Any) -> tuple[str, int]:
+    wait = window(current_app.config["PORTAL"].login_limit_account)
+    return page(template, title, status=429, parent=ACCOUNT, errors={
+        "passwort" if template == "konto/email.html" else "aktuelles_passwort":
+            f"Sie haben zu oft ein falsches Passwort eingegeben. Bitte warten Sie {wait} und versuchen Sie es "
+            "dann erneut."}, **context)
 
 
 def _new_password_errors(account: Account) -> dict[str, str]:
@@ -397,11 +449,16 @@ def change_email() -> Page:
     new_email = ""
     if request.method == "POST":
         new_email = normalise_email(request.form.get("email", ""))
+        if account.password_hash and not current_password_allowed(account):
+            return too_many_wrong_passwords("konto/email.html", "E-Mail-Adresse ändern", email=new_email,
+                                            account=account)
         if problem := email_problem(new_email):
             errors["email"] = problem
         elif new_email == account.email:
             errors["email"] = "Das ist schon Ihre E-Mail-Adresse. Geben Sie die neue Adresse an."
-        if account.password_hash and not verify_password(account.password_hash, request.form.get("passwort", "")):
+        # Checked also without a password (state login only): every address change does the same work.
+        right = current_password_right(account, request.form.get("passwort", ""))
+        if account.password_hash and not right:
             errors["passwort"] = "Ihr Passwort ist nicht richtig."
         if not errors:
             if not limiter().hit(current_app.config["PORTAL"].request_limit_address, "email", client_address()):

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,10 +42,12 @@ class Settings:
     saml_sp_cert: str = ""  # SAML_SP_CERT: PEM file of its certificate
     saml_idp_metadata: str = ""  # SAML_IDP_METADATA: the state IdP's metadata file (downloaded and checked)
     dev_idp: bool = True  # DEV_IDP: serve the development identity provider under /dev-idp/
-    login_limit_account: str = "5/15 minutes"  # LOGIN_LIMIT_ACCOUNT: failed logins per account
+    login_limit_account: str = "5/15 minutes"  # LOGIN_LIMIT_ACCOUNT: failed logins per account and address
+    login_limit_account_total: str = "100/hour"  # LOGIN_LIMIT_ACCOUNT_TOTAL: failed logins per account, all addresses
     login_limit_address: str = "20/15 minutes"  # LOGIN_LIMIT_ADDRESS: failed logins per address
     request_limit_address: str = "10/hour"  # REQUEST_LIMIT_ADDRESS: registrations and resets per address
     booking_limit_address: str = "30/hour"  # BOOKING_LIMIT_ADDRESS: appointment holds per address
+    reply_limit_account: str = "10/hour"  # REPLY_LIMIT_ACCOUNT: inbox replies to offices per account
     trusted_proxies: int = 0  # TRUSTED_PROXIES: how many proxies (nginx) set X-Forwarded-*
     log_format: str = "text"  # LOG_FORMAT: text, or json (one object per line, never personal data)
     metrics_token: str = ""  # METRICS_TOKEN: bearer token for /metrics (empty: only from 127.0.0.1)
@@ -78,13 +81,29 @@ ENVIRONMENT = {
     "SAML_IDP_METADATA": "saml_idp_metadata",
     "DEV_IDP": "dev_idp",
     "LOGIN_LIMIT_ACCOUNT": "login_limit_account",
+    "LOGIN_LIMIT_ACCOUNT_TOTAL": "login_limit_account_total",
     "LOGIN_LIMIT_ADDRESS": "login_limit_address",
     "REQUEST_LIMIT_ADDRESS": "request_limit_address",
     "BOOKING_LIMIT_ADDRESS": "booking_limit_address",
+    "REPLY_LIMIT_ACCOUNT": "reply_limit_account",
     "TRUSTED_PROXIES": "trusted_proxies",
     "LOG_FORMAT": "log_format",
     "METRICS_TOKEN": "metrics_token",
 }
+
+
+LIMITS = ("login_limit_account", "login_limit_account_total", "login_limit_address", "request_limit_address",
+          "booking_limit_address", "reply_limit_account")
+
+
+def _valid_rule(rule: str) -> bool:
+    from limits import parse
+
+    try:
+        parse(rule)
+    except ValueError:
+        return False
+    return True
 
 
 def settings_from_env(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -107,6 +126,11 @@ def complete(settings: Settings) -> Settings:
         problems.append(f"LOG_FORMAT must be 'text' or 'json', not {settings.log_format!r}")
     if settings.env not in ("development", "production"):
         problems.append(f"PORTAL_ENV must be 'development' or 'production', not {settings.env!r}")
+    for name in LIMITS:
+        if not _valid_rule(getattr(settings, name)):
+            variable = next(key for key, value in ENVIRONMENT.items() if value == name)
+            problems.append(f"{variable} must be a rate like '5/15 minutes' or '10/hour', not "
+                            f"{getattr(settings, name)!r}")
     if settings.production:
         if len(settings.secret_key) < 32:
             problems.append("SECRET_KEY must be set to a random value of at least 32 characters in production")
@@ -122,7 +146,9 @@ def complete(settings: Settings) -> Settings:
     if problems:
         raise ConfigError("; ".join(problems))
     var_dir = Path(settings.var_dir)
-    return replace(
+    if not settings.production:
+        _private_folder(var_dir)
+    completed = replace(
         settings,
         var_dir=var_dir,
         output_dir=Path(settings.output_dir),
@@ -132,6 +158,48 @@ def complete(settings: Settings) -> Settings:
         mail_url=settings.mail_url or f"file://{var_dir / 'mail'}",
         saml_sp_entity_id=settings.saml_sp_entity_id or f"{settings.base_url.rstrip('/')}/saml/metadata",
     )
+    if not settings.production:
+        _private_local_files(completed)
+    return completed
+
+
+def _private_folder(folder: Path) -> None:
+    """A folder only its owner may enter (0700); an existing one with looser modes is tightened."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if folder.stat().st_mode & 0o077:
+        folder.chmod(0o700)
+
+
+def _private_local_files(settings: Settings) -> None:
+    """The local run keeps personal data under var/: the SQLite database (and its -wal and
+    -shm files) only for the owner (0600), the mail folder only for the owner (0700)."""
+    var_dir = settings.var_dir.resolve()
+    database = local_database(settings)
+    if database is not None:
+        for path in (database, *database.parent.glob(database.name + "-*")):
+            if path.is_file() and path.stat().st_mode & 0o077:
+                path.chmod(0o600)
+    if settings.mail_url.startswith("file://"):
+        mail = Path(unquote(urlsplit(settings.mail_url).path)).resolve()
+        if mail.is_relative_to(var_dir) and mail.is_dir():
+            _private_folder(mail)
+
+
+def local_database(settings: Settings) -> Path | None:
+    """The SQLite file under var/, if the database is one."""
+    if not settings.database_url.startswith("sqlite:///"):
+        return None
+    database = Path(settings.database_url.removeprefix("sqlite:///")).resolve()
+    return database if database.is_relative_to(settings.var_dir.resolve()) else None
+
+
+def create_private_database(settings: Settings) -> None:
+    """Create the SQLite file under var/ empty and readable by its owner only, before SQLite
+    would create it with the modes of the umask (its -wal and -shm files take its modes)."""
+    database = local_database(settings)
+    if database is not None and not settings.production and not database.exists():
+        database.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(database, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _development_secret(var_dir: Path) -> str:

@@ -1,13 +1,14 @@
 """The citizen's inbox (Postfach): messages from every municipality, unread markers.
 
-Mail never carries the content: it only says that a message is waiting.
+Mail never carries the content: it only says that a message is waiting. Replies to an office
+are limited per account (REPLY_LIMIT_ACCOUNT), since each one also mails the office.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask import Blueprint, abort, redirect, request, url_for
+from flask import Blueprint, abort, current_app, redirect, request, url_for
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
@@ -15,6 +16,7 @@ from . import auth
 from .db import db
 from .mail import queue_mail
 from .models import Account, Application, ApplicationMessage, Message, MessageAttachment, Office, OutboxItem, utcnow
+from .ratelimit import Limiter, window
 from .render import page, remember_municipality
 
 inbox = Blueprint("inbox", __name__, url_prefix="/postfach")
@@ -115,6 +117,12 @@ def reply(message_id: int) -> Response | tuple[str, int]:
     if len(text) > REPLY_LIMIT:
         return _message_page(message, {"antwort": f"Kürzen Sie Ihre Antwort auf höchstens {REPLY_LIMIT} Zeichen."},
                              text, 400)
+    rule = current_app.config["PORTAL"].reply_limit_account
+    limiter: Limiter = current_app.extensions["limiter"]
+    if not limiter.hit(rule, "reply", str(message.account_id)):
+        return _message_page(message, {"antwort": f"Sie haben in kurzer Zeit zu viele Antworten geschickt. Bitte "
+                                                  f"warten Sie {window(rule)} und senden Sie Ihre Antwort dann "
+                                                  "erneut. Ihr Text steht noch im Feld."}, text, 429)
     office = db().get(Office, application.office_id)
     assert office is not None
     now = utcnow()

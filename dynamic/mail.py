@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import smtplib
 import threading
 import time
@@ -99,10 +100,12 @@ def deliver(app: Flask, item: OutboxItem) -> None:
     message.set_content(item.payload["body"])
     url = urlsplit(settings.mail_url)
     if url.scheme == "file":
+        # Only the owner may read the local mail (it holds addresses and login links).
         folder = Path(unquote(url.path))
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         target = folder / f"{utcnow():%Y%m%d-%H%M%S}-{item.id}.eml"
-        target.write_bytes(bytes(message))
+        with open(os.open(target, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600), "wb") as file:
+            file.write(bytes(message))
         return
     if url.scheme not in ("smtp", "smtps"):
         raise ValueError(f"MAIL_URL scheme {url.scheme!r} is not smtp, smtps or file")

@@ -7,12 +7,15 @@ read from the database at each scrape, so they agree whichever process answers. 
 route patterns and municipality slugs only, never paths, addresses or names.
 
 /metrics answers requests with `Authorization: Bearer <METRICS_TOKEN>`, or, without a token
-configured, only requests from the machine itself.
+configured, only requests from the machine itself: the socket's peer is a loopback address
+(never what X-Forwarded-For claims) and the request did not come through a proxy (a proxy on
+this machine forwards strangers' requests).
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import os
 import time
 from collections.abc import Iterator
@@ -79,7 +82,26 @@ def _allowed() -> bool:
     if token:
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
         return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
-    return request.remote_addr in ("127.0.0.1", "::1")
+    return _from_this_machine()
+
+
+FORWARDING_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
+
+
+def _from_this_machine() -> bool:
+    """Did the request come straight from a process on this machine, not through a proxy?"""
+    if any(name in request.headers for name in FORWARDING_HEADERS):
+        return False
+    # The socket's peer: ProxyFix (TRUSTED_PROXIES) keeps the original REMOTE_ADDR here.
+    original = request.environ.get("werkzeug.proxy_fix.orig") or {}
+    peer = original.get("REMOTE_ADDR") if "REMOTE_ADDR" in original else request.environ.get("REMOTE_ADDR")
+    try:
+        address = ipaddress.ip_address(peer or "")
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
 
 
 @metrics.get("/metrics")

@@ -1,4 +1,10 @@
-"""Password hashing (argon2id) and the rules a new password must meet."""
+"""Password hashing (argon2id) and the rules a new password must meet.
+
+Every request that could tell whether an address has an account does exactly one argon2
+operation, whatever the answer: a check against a dummy hash where there is no account or
+no password (`verify_password`), and a hash or check whose result is thrown away on a path
+that would otherwise do none (`same_work`). Its time then does not say whether the address
+is known."""
 
 from __future__ import annotations
 
@@ -33,6 +39,17 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
         return hasher.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+def same_work(password: str = "") -> None:
+    """One argon2 verification whose result does not count: for the paths of a request that
+    would otherwise answer faster for an unknown (or a known) address."""
+    verify_password(None, password)
+
+
+def prepare() -> None:
+    """Compute the dummy hash now (at start), not in the first request that needs it."""
+    _dummy_hash()
 
 
 def needs_rehash(stored_hash: str) -> bool:

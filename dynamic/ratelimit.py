@@ -1,4 +1,4 @@
-"""Rate limits (login attempts, registrations, resets), shared through Redis when configured.
+"""Rate limits (login attempts, registrations, resets, replies), shared through Redis when configured.
 
 Without REDIS_URL the counters live in the process's memory, which is right for the local
 single-process run; several gunicorn workers or machines need Redis so that they share them.
@@ -34,3 +34,16 @@ class Limiter:
     def reset(self, rule: str, *parts: str) -> None:
         item: RateLimitItem = parse(rule)
         self.storage.clear(item.key_for(self._key(*parts)))
+
+
+# German names of the time units of a rule ("5/15 minutes"), for the message a citizen reads.
+_UNITS = {"second": ("eine Sekunde", "Sekunden"), "minute": ("eine Minute", "Minuten"),
+          "hour": ("eine Stunde", "Stunden"), "day": ("einen Tag", "Tage"), "month": ("einen Monat", "Monate"),
+          "year": ("ein Jahr", "Jahre")}
+
+
+def window(rule: str) -> str:
+    """How long a citizen waits at most until the rule lets them try again: "15 Minuten", "eine Stunde"."""
+    item: RateLimitItem = parse(rule)
+    one, many = _UNITS[item.GRANULARITY.name]
+    return one if item.multiples == 1 else f"{item.multiples} {many}"

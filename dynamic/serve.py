@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from . import create_app
-from .config import settings_from_env
+from .config import create_private_database, settings_from_env
 from .db import make_engine, migrate
 from .mail import start_worker_thread
 
@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 def migrate_database(**overrides: Any) -> str:
     settings = settings_from_env(**overrides)
+    create_private_database(settings)
     engine = make_engine(settings.database_url)
     migrate(engine)
     engine.dispose()
