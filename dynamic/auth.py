@@ -16,18 +16,23 @@ from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlencode, urlsplit
 
-from flask import Response, g, redirect, request, session
+from flask import Flask, Response, current_app, g, redirect, request, session
 from sqlalchemy import delete
 from werkzeug.wrappers import Response as BaseResponse
 
-from .db import db
+from .db import db, session_scope
+from .forms.crypto import Unreadable, seal, unseal
 from .levels import LIFETIMES, MEANS, at_least, rank
-from .models import Account, LoginSession, utcnow
+from .models import Account, KeptForm, LoginSession, utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Keys of the cookie session that survive a login (everything else is dropped).
 KEPT_ACROSS_LOGIN = ("kommune", "kept_form", "login_ended_for")
+# What a POST sent while the login had ended waits this long, encrypted in `kept_forms`.
+KEPT_FOR = dt.timedelta(hours=2)
+KEPT_VALUE_CHARS = 10_000  # more than any form field takes
+KEPT_BYTES = 256 * 1024  # a larger POST is not kept (the forms' drafts keep what was saved)
 
 
 def _kept_field(name: str) -> bool:
@@ -182,21 +187,41 @@ def require_level(level: str) -> Callable[[F], F]:
 
 
 def ask_to_log_in(level: str, return_to: str, code: int = 302) -> BaseResponse:
-    """Send the citizen to log in at `level` and back to `return_to`, keeping what a POST sent."""
+    """Send the citizen to log in at `level` and back to `return_to`, keeping what a POST sent:
+    encrypted on the server, the cookie (signed, not encrypted) holds only a random reference."""
     if request.method == "POST":
         login = current_login()
-        data = {key: values for key, values in request.form.lists() if _kept_field(key)}
+        data = {key: [value[:KEPT_VALUE_CHARS] for value in values]
+                for key, values in request.form.lists() if _kept_field(key)}
         owner = login.account_id if login is not None else session.get("login_ended_for")
-        session["kept_form"] = {"path": request.path, "data": data, "account": owner}
+        _forget_kept()
+        sealed = seal(_secret(), {"path": request.path, "data": data, "account": owner})
+        if len(sealed) <= KEPT_BYTES:
+            token = secrets.token_urlsafe(32)
+            db().add(KeptForm(token_hash=token_hash(token), data=sealed, created_at=utcnow()))
+            db().commit()
+            session["kept_form"] = token
     return redirect(login_url(level, return_to), code=code)
 
 
 def kept_form(path: str | None = None) -> dict[str, list[str]] | None:
     """What the citizen had sent to this page before they had to log in, once."""
-    kept = session.get("kept_form")
-    if not isinstance(kept, dict) or kept.get("path") != (path or request.path):
+    token = session.get("kept_form")
+    if not isinstance(token, str):
+        session.pop("kept_form", None)  # an old cookie that still carries the answers: dropped
         return None
-    session.pop("kept_form")
+    row = db().get(KeptForm, token_hash(token))
+    if row is None or utcnow() - row.created_at > KEPT_FOR:
+        _forget_kept()
+        return None
+    try:
+        kept = unseal(_secret(), row.data)
+    except Unreadable:  # SECRET_KEY was changed
+        _forget_kept()
+        return None
+    if kept.get("path") != (path or request.path):
+        return None
+    _forget_kept()
     login = current_login()
     owner = kept.get("account")
     if owner is not None and (login is None or login.account_id != owner):
@@ -204,3 +229,22 @@ def kept_form(path: str | None = None) -> dict[str, list[str]] | None:
     data = kept.get("data")
     return data if isinstance(data, dict) else None
 
+
+def _forget_kept() -> None:
+    """Delete this browser's kept answers, if any, and their reference in the cookie."""
+    token = session.pop("kept_form", None)
+    if isinstance(token, str):
+        db().execute(delete(KeptForm).where(KeptForm.token_hash == token_hash(token)))
+        db().commit()
+
+
+def _secret() -> str:
+    return str(current_app.config["SECRET_KEY"])
+
+
+def forget_kept_forms(app: Flask, now: dt.datetime | None = None) -> int:
+    """Periodic job: kept answers nobody came back for are deleted after KEPT_FOR."""
+    now = now or (app.config.get("CLOCK") or utcnow)()
+    with session_scope(app) as session_:
+        result = session_.execute(delete(KeptForm).where(KeptForm.created_at < now - KEPT_FOR))
+        return int(getattr(result, "rowcount", 0) or 0)

@@ -380,3 +380,15 @@ class ApplicationMessage(Base):
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class KeptForm(Base):
+    """What a citizen sent to a page while their login had ended, kept until they are logged in
+    again: encrypted with the portal's key like a draft. The session cookie holds only a random
+    reference (the table only its hash). Taken once, or deleted after its time (auth.KEPT_FOR)."""
+
+    __tablename__ = "kept_forms"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[str] = mapped_column(Text)  # Fernet token of the JSON path, owner and fields
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -608,6 +608,7 @@ FieldType = Literal["text", "textarea", "number", "date", "choice", "yesno", "ad
 ProfileField = Literal["given_name", "family_name", "birth_name", "birthdate", "place_of_birth", "nationality",
                        "street", "postal_code", "city", "country", "phone", "email", "address"]
 FileKind = Literal["pdf", "jpeg", "png"]
+NUMBER_MIN, NUMBER_MAX = 0, 999_999  # the bounds of a number field that names none
 FILE_KINDS: tuple[FileKind, ...] = ("pdf", "jpeg", "png")
 PREFILL_TYPES: dict[str, tuple[str, ...]] = {
     "birthdate": ("date",), "email": ("email",), "phone": ("phone",), "address": ("address",),
@@ -655,8 +656,8 @@ class FormField(Model):
     pattern_message: str | None = Field(None, description="Fehlermeldung, wenn der Text nicht dem Muster entspricht")
     example: str | None = Field(None, description="Eine gültige Beispielantwort (nötig bei pattern; für Tests "
                                                   "und das Handbuch, erfundene Werte)")
-    min: float | None = Field(None, description="Kleinster Wert (Zahl)")
-    max: float | None = Field(None, description="Größter Wert (Zahl)")
+    min: float | None = Field(None, description=f"Kleinster Wert (Zahl; Standard {NUMBER_MIN})")
+    max: float | None = Field(None, description=f"Größter Wert (Zahl; Standard {NUMBER_MAX})")
     decimals: int = Field(0, ge=0, le=2, description="Nachkommastellen (Zahl)")
     unit: str | None = Field(None, description="Einheit hinter dem Zahlenfeld, z. B. Euro")
     past: bool = Field(False, description="Datum darf nicht in der Zukunft liegen")
@@ -666,6 +667,21 @@ class FormField(Model):
     accept: list[FileKind] = Field(default_factory=lambda: list(FILE_KINDS),
                                    description="Erlaubte Dateiarten (Datei); geprüft wird der Inhalt")
     max_size_mb: float = Field(5, gt=0, le=10, description="Größte Datei in MB (Datei)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _number_bounds(cls, data: Any) -> Any:
+        """Every number field has bounds: without min and max the portal would take any number
+        (1e500000 too). Missing ones get the defaults (also used by dynamic.forms.fields)."""
+        if isinstance(data, dict) and data.get("type") == "number":
+            data = dict(data)
+            if data.get("min") is None:
+                high = data.get("max")
+                data["min"] = min(NUMBER_MIN, high) if isinstance(high, int | float) else NUMBER_MIN
+            if data.get("max") is None:
+                low = data["min"]
+                data["max"] = max(NUMBER_MAX, low) if isinstance(low, int | float) else NUMBER_MAX
+        return data
 
     @model_validator(mode="after")
     def _rules_fit_type(self) -> FormField:

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import io
+import logging
 import re
+import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import filetype
+from PIL import Image
+from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 from stdnum import iban as iban_number
 from werkzeug.datastructures import FileStorage, MultiDict
 
@@ -28,6 +34,20 @@ EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
 PHONE = re.compile(r"\+?[0-9 /\-()]{6,30}")
 POSTAL_CODE = re.compile(r"[0-9]{5}")
 TEXT_LIMIT = {"text": 200, "textarea": 2000}
+# What a field's raw answer may hold at most when it is stored in the draft: longer values are cut
+# (twice the field's limit, so the citizen still sees what to shorten and the check still fails).
+KEPT_LIMIT = {"text": 400, "textarea": 4000}
+OTHER_LIMIT = 500  # every other kind of field (a number, an e-mail address, a part of a date …)
+# Numbers: plain digits with an optional sign and German (or English) decimal separator, never
+# exponent notation, and short enough that converting them costs nothing.
+NUMBER_LENGTH = 30
+NUMBER_SYNTAX = re.compile(r"[+-]?[0-9][0-9.,]*")
+NUMBER_MIN, NUMBER_MAX = 0, 999_999  # the bounds of a number field that names none (as generator.models)
+IMAGE_PIXELS = 40_000_000  # larger images are refused before they are decoded (decompression bombs)
+# Names in a PDF that run code, open other programs or carry other files.
+PDF_FORBIDDEN = frozenset({"/JS", "/JavaScript", "/Launch", "/EmbeddedFile", "/EmbeddedFiles"})
+PDF_FORBIDDEN_BYTES = re.compile(rb"/(?:JS|JavaScript|Launch|EmbeddedFiles?)(?=[\s()<>\[\]{}/%]|$)")
+PDF_OBJECTS = 200_000
 
 
 @dataclass(frozen=True)
@@ -100,12 +120,26 @@ def read_sent(field: Mapping[str, Any], form: MultiDict[str, str]) -> Any:
     """The raw answer to one field from a POST (files are read by `read_upload`)."""
     name, kind = field["id"], field["type"]
     if kind == "date":
-        return {part: form.get(f"{name}-{part}", "").strip() for part in DATE_PARTS}
+        return {part: form.get(f"{name}-{part}", "").strip()[:OTHER_LIMIT] for part in DATE_PARTS}
     if kind == "address":
-        return {part: form.get(f"{name}-{part}", "").strip() for part in ADDRESS_PARTS}
+        return {part: form.get(f"{name}-{part}", "").strip()[:OTHER_LIMIT] for part in ADDRESS_PARTS}
     if kind == "choice" and field.get("multiple"):
-        return [value for value in form.getlist(name) if value]
-    return form.get(name, "").strip()
+        allowed = len(field.get("options") or []) + 1
+        return [value[:OTHER_LIMIT] for value in form.getlist(name) if value][:allowed]
+    return form.get(name, "").strip()[:kept_limit(field)]
+
+
+def text_limit(field: Mapping[str, Any]) -> int:
+    """The most characters a text answer may have."""
+    return int(field.get("max_length") or TEXT_LIMIT.get(field["type"], 200))
+
+
+def kept_limit(field: Mapping[str, Any]) -> int:
+    """The most characters of an answer that are stored: more than the field allows, so that the
+    check still says what is wrong, but never what an attacker sends."""
+    if field["type"] in TEXT_LIMIT:
+        return max(2 * text_limit(field), KEPT_LIMIT[field["type"]])
+    return OTHER_LIMIT
 
 
 def read_upload(field: Mapping[str, Any], files: MultiDict[str, FileStorage]) -> tuple[Upload | None, str | None]:
@@ -127,8 +161,99 @@ def read_upload(field: Mapping[str, Any], files: MultiDict[str, FileStorage]) ->
     if kind is None:
         allowed = " oder ".join(KIND_NAMES[k] for k in accept)
         return None, f"Die Datei bei »{label}« muss ein {allowed} sein."
+    problem = image_problem(data) if kind in ("png", "jpeg") else pdf_problem(data)
+    if problem:
+        return None, f"Die Datei bei »{label}« {problem}"
     name = re.sub(r"[^\w.\- ]", "_", sent.filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1])[:120] or "datei"
     return Upload(name, CONTENT_TYPES[kind], len(data), base64.b64encode(data).decode()), None
+
+
+def image_problem(data: bytes) -> str | None:
+    """Why an image is refused, or None. Only the header is read before the size is known, so an
+    image that would fill the memory when decoded (a decompression bomb) is never decoded."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+                if width * height > IMAGE_PIXELS:
+                    return _too_many_pixels()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        return _too_many_pixels()
+    except Exception:  # noqa: BLE001 - whatever Pillow cannot read is refused, never an error page
+        return "lässt sich nicht als Bild lesen. Bitte speichern Sie das Bild neu oder wählen Sie eine andere Datei."
+    return None
+
+
+def _too_many_pixels() -> str:
+    return (f"hat zu viele Bildpunkte (höchstens {IMAGE_PIXELS // 1_000_000} Megapixel). Bitte verkleinern Sie "
+            "das Bild oder wählen Sie eine andere Datei.")
+
+
+def pdf_problem(data: bytes) -> str | None:
+    """Why a PDF is refused, or None: it must be readable (pypdf, with its own repair of a missing
+    cross-reference table) and must not contain JavaScript, actions that start programs, or
+    embedded files. Every object is looked at, also those in object streams; a byte search
+    finds what hides outside the cross-reference table."""
+    unsafe = ("enthält Programmcode, Aktionen oder eingebettete Dateien. Bitte speichern Sie das Dokument "
+              "als einfaches PDF (zum Beispiel über »Drucken als PDF«) und laden Sie es erneut hoch.")
+    unreadable = ("lässt sich nicht als PDF lesen. Bitte speichern Sie das Dokument neu als PDF oder wählen Sie "
+                  "eine andere Datei.")
+    if PDF_FORBIDDEN_BYTES.search(_unescaped_names(data)):
+        return unsafe
+    try:
+        found = _pdf_names(data)
+    except Exception:  # noqa: BLE001 - pypdf cannot read it: refused
+        return unreadable
+    if found is None:
+        return unreadable
+    return unsafe if found & PDF_FORBIDDEN else None
+
+
+def _unescaped_names(data: bytes) -> bytes:
+    """PDF names may write characters as #xx (/J#61vaScript): the bytes with those decoded."""
+    return re.sub(rb"#([0-9A-Fa-f]{2})", lambda m: bytes([int(m.group(1), 16)]), data)
+
+
+def _pdf_names(data: bytes) -> set[str] | None:
+    """Every name (dictionary key or value) in every object of the PDF; None if it is encrypted."""
+    pdf_log = logging.getLogger("pypdf")
+    level = pdf_log.level
+    pdf_log.setLevel(logging.ERROR)  # its notes on repairs would fill the log
+    try:
+        try:
+            reader = PdfReader(io.BytesIO(data), strict=False)
+        except Exception:  # noqa: BLE001 - no usable end of file: let pypdf rebuild the table
+            reader = PdfReader(io.BytesIO(data + b"\nstartxref\n0\n%%EOF\n"), strict=False)
+        if reader.is_encrypted:
+            return None
+        numbers = [(number, generation) for generation, entries in reader.xref.items() for number in entries]
+        numbers += [(number, 0) for number in reader.xref_objStm]
+        if len(numbers) > PDF_OBJECTS:
+            return None
+        names: set[str] = set()
+        _collect(reader.trailer, names, 0)
+        for number, generation in numbers:
+            _collect(reader.get_object(IndirectObject(number, generation, reader)), names, 0)
+        return names
+    finally:
+        pdf_log.setLevel(level)
+
+
+def _collect(value: Any, names: set[str], depth: int) -> None:
+    """Names in a PDF object and in the objects written inside it (references are visited as
+    objects of their own)."""
+    if depth > 100:
+        raise ValueError("objects nested too deeply")
+    if isinstance(value, NameObject):
+        names.add(str(value))
+    elif isinstance(value, DictionaryObject):  # streams are dictionaries too
+        for key, item in value.items():
+            names.add(str(key))
+            _collect(item, names, depth + 1)
+    elif isinstance(value, ArrayObject):
+        for item in value:
+            _collect(item, names, depth + 1)
 
 
 def check(field: Mapping[str, Any], value: Any, upload: Upload | None, today: dt.date) -> tuple[Any, str | None]:
@@ -164,7 +289,7 @@ def _empty(value: Any) -> bool:
 
 def _check_text(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple[Any, str | None]:
     text, label = str(value).strip(), field["label"]
-    longest = field.get("max_length") or TEXT_LIMIT.get(field["type"], 200)
+    longest = text_limit(field)
     if len(text) > longest:
         return None, f"Kürzen Sie »{label}« auf höchstens {longest} Zeichen."
     if field.get("min_length") and len(text) < field["min_length"]:
@@ -198,23 +323,33 @@ def _check_iban(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple[A
 
 def _check_number(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple[Any, str | None]:
     label, text = field["label"], str(value).strip().replace(" ", "")
+    low, high = number_bounds(field)
+    between = f"Geben Sie bei »{label}« eine Zahl zwischen {number_text(low)} und {number_text(high)} an."
+    # Checked before any conversion: 1e500000 would be an integer of half a million digits.
+    if len(text) > NUMBER_LENGTH or NUMBER_SYNTAX.fullmatch(text) is None or text.count(",") > 1:
+        return None, f"Geben Sie bei »{label}« eine Zahl nur mit Ziffern an, zum Beispiel 2."
     german = text.replace(".", "").replace(",", ".") if "," in text else text
     try:
         number = Decimal(german)
     except InvalidOperation:
-        return None, f"Geben Sie bei »{label}« eine Zahl an, zum Beispiel 2."
-    if not number.is_finite():
-        return None, f"Geben Sie bei »{label}« eine Zahl an, zum Beispiel 2."
+        return None, f"Geben Sie bei »{label}« eine Zahl nur mit Ziffern an, zum Beispiel 2."
     decimals = int(field.get("decimals", 0))
     exponent = number.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > decimals:
         return None, (f"Geben Sie bei »{label}« eine ganze Zahl an." if decimals == 0 else
                       f"Geben Sie bei »{label}« höchstens {decimals} Nachkommastelle{'n' if decimals > 1 else ''} an.")
-    if field.get("min") is not None and number < Decimal(str(field["min"])):
-        return None, f"»{label}« muss mindestens {number_text(field['min'])} sein."
-    if field.get("max") is not None and number > Decimal(str(field["max"])):
-        return None, f"»{label}« darf höchstens {number_text(field['max'])} sein."
+    if number < low or number > high:
+        return None, between
     return float(number) if decimals else int(number), None
+
+
+def number_bounds(field: Mapping[str, Any]) -> tuple[Decimal, Decimal]:
+    """The smallest and largest value of a number field; a field that names none (a catalogue
+    built before every number field had bounds) gets the defaults of the content check."""
+    low = field.get("min")
+    high = field.get("max")
+    return (Decimal(str(NUMBER_MIN if low is None else low)),
+            Decimal(str(max(NUMBER_MAX, low or 0) if high is None else high)))
 
 
 def _check_date(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple[Any, str | None]:

@@ -29,30 +29,48 @@ from ..render import BERLIN, page
 from . import fields as F
 from .crypto import Unreadable, seal, unseal
 from .delivery import NoOffice, forget_draft, office_of, send
+from .limits import MB, PAGE_LIMIT, CuttingFormParser, step_limit
 from .receipt import receipt_pdf
 
 forms = Blueprint("forms", __name__, url_prefix="/<slug>/antrag")
 Page = tuple[str, int] | BaseResponse
 SUMMARY = "zusammenfassung"
 ADDRESS_PROFILE = {"strasse": "street", "plz": "postal_code", "ort": "city"}
-UPLOAD_LIMIT = 11 * 1024 * 1024  # the largest file (10 MB) and the rest of a step
+
+
+@forms.record_once
+def _jobs(state: Any) -> None:
+    """Answers kept across a login (auth.ask_to_log_in) that nobody came back for are deleted."""
+    state.app.extensions.setdefault("periodic_jobs", []).append(auth.forget_kept_forms)
 
 
 @forms.url_value_preprocessor
 def _municipality(_endpoint: str | None, values: dict[str, Any] | None) -> None:
-    slug = (values or {}).get("slug", "")
+    values = values or {}
+    slug = values.get("slug", "")
     g.katalog = katalog_or_404(slug)
     g.site_slug = slug
-    request.max_content_length = UPLOAD_LIMIT
+    # Each page reads only what it can take: a step as much as its files allow, other pages little;
+    # longer text values are cut while reading (see limits.py).
+    found = g.katalog.get("forms", {}).get(values.get("form_id"))
+    step_def = next((s for s in (found or {}).get("steps", []) if s["id"] == values.get("step_id")), None)
+    request.max_content_length = step_limit(step_def) if step_def is not None else PAGE_LIMIT
+    request.form_data_parser_class = CuttingFormParser
 
 
 @forms.errorhandler(413)
 def _too_large(_error: Exception) -> tuple[str, int]:
-    return page("konto/hinweis.html", "Datei zu groß", status=413,
-                message=("Die Datei ist zu groß: Sie können höchstens 10 MB auf einmal hochladen. Gehen Sie "
-                         "im Browser zurück und wählen Sie eine kleinere Datei. Was Sie vorher gespeichert "
-                         "haben, ist noch da."),
-                link=(request.path, "Zurück zum Formular"))
+    limit = request.max_content_length or PAGE_LIMIT
+    if limit > 2 * MB:
+        message = (f"Die Datei ist zu groß: Sie können höchstens {limit // MB - 1} MB auf einmal hochladen. "
+                   "Gehen Sie im Browser zurück und wählen Sie eine kleinere Datei. Was Sie vorher gespeichert "
+                   "haben, ist noch da.")
+        title = "Datei zu groß"
+    else:
+        message = ("Was Sie gesendet haben, ist zu lang für diese Seite. Gehen Sie im Browser zurück und kürzen "
+                   "Sie Ihre Angaben. Was Sie vorher gespeichert haben, ist noch da.")
+        title = "Angaben zu lang"
+    return page("konto/hinweis.html", title, status=413, message=message, link=(request.path, "Zurück zum Formular"))
 
 
 def now() -> dt.datetime:
