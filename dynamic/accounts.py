@@ -16,6 +16,7 @@ passwords on the password and address pages count per account like failed logins
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import logging
 import re
 import secrets
@@ -67,7 +68,16 @@ def limiter() -> Limiter:
 
 
 def client_address() -> str:
-    return request.remote_addr or "unbekannt"
+    """The client's address for rate limits; an IPv6 address by its /64 network, which one
+    connection usually holds whole (else every address in it would count on its own)."""
+    address = request.remote_addr or "unbekannt"
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return address
 
 
 def normalise_email(value: str) -> str:

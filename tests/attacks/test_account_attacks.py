@@ -234,6 +234,20 @@ def test_wrong_passwords_from_elsewhere_do_not_lock_the_owner_out(
     assert attacker.status == 429 and "/konto/anmelden" in attacker.url
 
 
+def test_guesses_from_one_ipv6_network_count_together(behind_proxy: dict[str, Any], live: str) -> None:
+    attacker = http_browser(live)
+    for number in range(5):  # one connection holds a whole /64: a new address for every guess
+        from_address(attacker, f"2001:db8:1:2::{number + 1:x}")
+        log_in(attacker, password=WRONG)
+        assert "E-Mail-Adresse oder Passwort sind nicht richtig." in attacker.text
+    from_address(attacker, "2001:db8:1:2:ffff::9")
+    log_in(attacker, password=WRONG)
+    assert attacker.status == 429 and "Zu viele fehlgeschlagene Anmeldeversuche." in attacker.text
+    from_address(attacker, "2001:db8:1:3::1")  # another network
+    log_in(attacker, password=WRONG)
+    assert "E-Mail-Adresse oder Passwort sind nicht richtig." in attacker.text
+
+
 # ---------------------------------------------------------------- 4. flooding an office with replies
 
 
