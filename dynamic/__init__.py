@@ -33,7 +33,8 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     from .mail import process_outbox
     from .profile import profile
     from .ratelimit import Limiter
-    from .saml.sp import saml
+    from .saml.logs import withhold_pysaml2_logs
+    from .saml.sp import forget_unfinished_logins, saml
     from .search import search
     from .sites import sites
     from .staff import staff
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     if settings.log_format == "json":
         use_json_logs()
     _keep_every_log_line()
+    withhold_pysaml2_logs()
     app = Flask(__name__, static_folder=None)
     app.config.update(
         PORTAL=settings,
@@ -63,7 +65,8 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     page_cache.init_app(app)
     app.after_request(commit_touch)
     app.cli.command("outbox")(lambda: print(process_outbox(app)))
-    app.extensions["periodic_jobs"] = [queue_reminders, forget_past_addresses, remove_expired_holds]
+    app.extensions["periodic_jobs"] = [queue_reminders, forget_past_addresses, remove_expired_holds,
+                                       forget_unfinished_logins]
     app.extensions["outbox_handlers"] = {"webhook": push_webhook}
 
     app.register_blueprint(health)

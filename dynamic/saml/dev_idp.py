@@ -18,6 +18,7 @@ import dataclasses
 import datetime as dt
 import logging
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -190,6 +191,11 @@ class Answer:
     signing_keys: KeyPair | None = None  # None: our own keys, the ones in our metadata
     leave_out: tuple[str, ...] = ()  # attribute URNs not to send
     qaa_level: str | None = None  # a raw EID-CITIZEN-QAA-LEVEL value instead of STORK[level]
+    signature_algorithm: str = SIG_RSA_SHA256  # of both signatures
+    digest_algorithm: str = DIGEST_SHA256
+    # Changes the XML after the assertion is signed, before it is encrypted and the response
+    # signed: tampering with a signed assertion, wrapping its signature, ...
+    rewrite: Callable[[str], str] | None = None
 
 
 def answer_to(app: Flask, in_response_to: str, chosen: Persona, level: str) -> Answer:
@@ -216,9 +222,11 @@ def build_response(app: Flask, answer: Answer) -> str:
         assertion=assertion,
     )
     if answer.sign_response:
-        response.signature = pre_signature_part(response.id, certificate, 1, DIGEST_SHA256, SIG_RSA_SHA256)
+        response.signature = pre_signature_part(response.id, certificate, 1, answer.digest_algorithm,
+                                                answer.signature_algorithm)
     if answer.sign_assertion:
-        assertion.signature = pre_signature_part(assertion.id, certificate, 2, DIGEST_SHA256, SIG_RSA_SHA256)
+        assertion.signature = pre_signature_part(assertion.id, certificate, 2, answer.digest_algorithm,
+                                                 answer.signature_algorithm)
     if answer.encrypt:
         # Every namespace the assertion uses is declared on the assertion itself, so that it
         # still parses once decrypted out of its context.
@@ -231,6 +239,8 @@ def build_response(app: Flask, answer: Answer) -> str:
     if answer.sign_assertion:
         xml = sec.sign_statement(xml, assertion_types.Assertion.c_namespace + ":" + "Assertion",
                                  key_file=str(signing.key_file), node_id=assertion.id)
+    if answer.rewrite is not None:
+        xml = answer.rewrite(xml)
     if answer.encrypt:
         xml = _encrypt_assertion(idp, xml)
     if answer.sign_response:

@@ -32,14 +32,25 @@ from saml2.samlp import RequestedAuthnContext
 from saml2.sigver import MissingKey, SignatureError
 from saml2.time_util import str_to_time
 from saml2.validate import ResponseLifetimeExceed, ToEarly
-from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+from saml2.xmldsig import (
+    DIGEST_SHA256,
+    DIGEST_SHA384,
+    DIGEST_SHA512,
+    SIG_ECDSA_SHA256,
+    SIG_ECDSA_SHA384,
+    SIG_ECDSA_SHA512,
+    SIG_RSA_SHA256,
+    SIG_RSA_SHA384,
+    SIG_RSA_SHA512,
+    Signature,
+)
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from .. import auth
 from ..config import Settings
-from ..db import db
+from ..db import db, session_scope
 from ..levels import LABELS, LEVEL_OF_STORK, STORK, at_least, is_level
 from ..models import Account, SamlRequest, SeenAssertion, utcnow
 from ..profile import store_identity
@@ -53,6 +64,19 @@ log = logging.getLogger(__name__)
 
 REQUEST_LIFETIME = dt.timedelta(minutes=15)  # how long a citizen may take at the identity provider
 CLOCK_SKEW_SECONDS = 60
+# The largest SAMLResponse form field (base64) read at all. Answers of the state identity
+# provider are a few KB; a large one only costs decoding, decryption and parsing time.
+MAX_ANSWER_CHARS = 256 * 1024
+
+# Signature and digest algorithms accepted on an answer; SHA-1 (and anything older) is not:
+# its collisions are practical, so a signature over one document can stand for another.
+STRONG_SIGNATURE_ALGORITHMS = frozenset({
+    SIG_RSA_SHA256, SIG_RSA_SHA384, SIG_RSA_SHA512, SIG_ECDSA_SHA256, SIG_ECDSA_SHA384, SIG_ECDSA_SHA512,
+    "http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1",  # RSASSA-PSS
+    "http://www.w3.org/2007/05/xmldsig-more#sha384-rsa-MGF1",
+    "http://www.w3.org/2007/05/xmldsig-more#sha512-rsa-MGF1",
+})
+STRONG_DIGEST_ALGORITHMS = frozenset({DIGEST_SHA256, DIGEST_SHA384, DIGEST_SHA512})
 
 # The level reached → how "Mein Konto" names the means, and the source of stored values.
 MEANS_OF_LEVEL = {"basis": "passwort", "niedrig": "passwort", "substantiell": "zertifikat", "hoch": "eid"}
@@ -102,6 +126,11 @@ CANCELLED = "Die Anmeldung beim Servicekonto wurde abgebrochen oder ist nicht ge
 NO_LEVEL = "Das Servicekonto hat nicht mitgeteilt, mit welchem Vertrauensniveau Sie sich angemeldet haben. " + AGAIN
 NO_PSEUDONYM = "Das Servicekonto hat keine dauerhafte Kennung für Sie übermittelt. Ohne sie können wir Ihr Konto " \
                "nicht finden oder anlegen. " + AGAIN
+WEAK_SIGNATURE = "Die Antwort des Servicekontos war mit einem veralteten Verfahren signiert, das nicht mehr als " \
+                 "sicher gilt. Sie wurde aus Sicherheitsgründen nicht angenommen. " + AGAIN
+NOT_ENCRYPTED = "Die Antwort des Servicekontos war nicht verschlüsselt. Sie wurde zum Schutz Ihrer Daten nicht " \
+                "angenommen. " + AGAIN
+TOO_LARGE = "Die Antwort des Servicekontos war zu groß. Sie wurde aus Sicherheitsgründen nicht angenommen. " + AGAIN
 OTHER_BROWSER = "Diese Anmeldung wurde in einem anderen Browser oder Fenster begonnen, oder sie ist schon " \
                 "abgeschlossen. " + AGAIN
 OTHER_PSEUDONYM = "Ihr Konto im Bürgerportal ist schon mit einem anderen Servicekonto verknüpft. Melden Sie sich " \
@@ -224,8 +253,7 @@ def service_provider(app: Flask | None = None) -> ServiceProvider:
     assert app is not None
     cached = app.extensions.get("saml_sp")
     if cached is None:
-        # pysaml2 logs NameIDs and whole assertions below WARNING; those are personal data.
-        logging.getLogger("saml2").setLevel(logging.WARNING)
+        # pysaml2's log messages carry personal data; create_app keeps them out (logs.py).
         settings = app.config["PORTAL"]
         client = Saml2Client(_config(settings, _idp_metadata(app)), identity_cache=_ForgetIdentities())
         idps = list(client.metadata.identity_providers())
@@ -272,6 +300,17 @@ def forget_stale_requests() -> None:
     db().execute(delete(SamlRequest).where(SamlRequest.created_at < utcnow() - REQUEST_LIFETIME))
 
 
+def forget_unfinished_logins(app: Flask, now: dt.datetime | None = None) -> int:
+    """Periodic job: the same as forget_stale_requests, without waiting for the next login.
+    A verified answer whose browser never came back (window closed, connection lost) holds
+    the citizen's name, address, birth date and pseudonym; it goes once the request's 15
+    minutes are over. Returns how many requests went."""
+    now = now or (app.config.get("CLOCK") or utcnow)()
+    with session_scope(app) as session:
+        result = session.execute(delete(SamlRequest).where(SamlRequest.created_at < now - REQUEST_LIFETIME))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
 # ---------------------------------------------------------------- the answer
 
 
@@ -309,8 +348,10 @@ def verify(sp: ServiceProvider, encoded: str) -> Verified:
 
     pysaml2 checks signature (against the metadata's keys only), decryption, conditions,
     subject confirmation and InResponseTo; the checks after it are stricter where pysaml2
-    lets an absent element pass (audience, destination, lifetime).
+    lets an absent element pass (audience, destination, lifetime), and it accepts SHA-1.
     """
+    if len(encoded) > MAX_ANSWER_CHARS:  # before anything is decoded or parsed
+        raise Refused(f"answer of {len(encoded)} characters, more than {MAX_ANSWER_CHARS}", TOO_LARGE, status=413)
     pending = _pending_request(encoded)
     try:
         response = sp.client.parse_authn_request_response(
@@ -319,6 +360,7 @@ def verify(sp: ServiceProvider, encoded: str) -> Verified:
         raise _refusal_for(error) from error
     if not isinstance(response, AuthnResponse) or response.assertion is None:
         raise Refused("no assertion", UNREADABLE)
+    _check_algorithms(response.response.signature, response.assertion.signature)  # now decrypted
     _check_issuer(sp, response)
     _check_addressed_to_us(sp, response)
     found = _attribute_values(response)
@@ -347,6 +389,12 @@ def _pending_request(encoded: str) -> SamlRequest:
     if unverified.status is not None and unverified.status.status_code is not None \
             and unverified.status.status_code.value != samlp.STATUS_SUCCESS:
         raise Refused("identity provider reported no success", CANCELLED, status=401)
+    _check_algorithms(unverified.signature, *(assertion.signature for assertion in unverified.assertion))
+    if current_app.config["PORTAL"].production and (unverified.assertion or not unverified.encrypted_assertion):
+        # In the clear, her data would be readable wherever the answer passed (browser
+        # extensions, proxies that inspect TLS). The development IdP encrypts too, but tests
+        # and local setups may send plain assertions.
+        raise Refused("assertion not encrypted", NOT_ENCRYPTED)
     # Checked again on the verified assertion; here only to name the problem to the citizen,
     # since pysaml2 would merely fail to parse.
     if (unverified.destination or "") != acs_url(current_app.config["PORTAL"]):
@@ -358,6 +406,22 @@ def _pending_request(encoded: str) -> SamlRequest:
     if row.answered_at is not None:
         raise Refused("request already answered", REPLAYED)
     return row
+
+
+def _check_algorithms(*signatures: Signature | None) -> None:
+    """Refuse signatures (and the digests they sign) made with an algorithm outside the
+    strong ones, SHA-1 above all; pysaml2 and xmlsec1 would verify them."""
+    for signature in signatures:
+        if signature is None:
+            continue
+        info = signature.signed_info
+        method = info.signature_method.algorithm if info is not None and info.signature_method else None
+        if method not in STRONG_SIGNATURE_ALGORITHMS:
+            raise Refused(f"weak signature algorithm {method}", WEAK_SIGNATURE)
+        for reference in info.reference:
+            digest = reference.digest_method.algorithm if reference.digest_method is not None else None
+            if digest not in STRONG_DIGEST_ALGORITHMS:
+                raise Refused(f"weak digest algorithm {digest}", WEAK_SIGNATURE)
 
 
 def _refusal_for(error: Exception) -> Refused:
