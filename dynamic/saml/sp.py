@@ -417,11 +417,11 @@ def _check_algorithms(*signatures: Signature | None) -> None:
         info = signature.signed_info
         method = info.signature_method.algorithm if info is not None and info.signature_method else None
         if method not in STRONG_SIGNATURE_ALGORITHMS:
-            raise Refused(f"weak signature algorithm {method}", WEAK_SIGNATURE)
+            raise Refused(f"weak signature algorithm {str(method)[:120]!r}", WEAK_SIGNATURE)
         for reference in info.reference:
             digest = reference.digest_method.algorithm if reference.digest_method is not None else None
             if digest not in STRONG_DIGEST_ALGORITHMS:
-                raise Refused(f"weak digest algorithm {digest}", WEAK_SIGNATURE)
+                raise Refused(f"weak digest algorithm {str(digest)[:120]!r}", WEAK_SIGNATURE)
 
 
 def _refusal_for(error: Exception) -> Refused:
