@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     from .mail import process_outbox
     from .profile import profile
     from .ratelimit import Limiter
+    from .routing import BoundedInt
     from .saml.logs import withhold_pysaml2_logs
     from .saml.sp import forget_unfinished_logins, saml
     from .search import search
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     engine = database.make_engine(settings.database_url)
     database.ensure_migrated(engine)
     database.init_app(app, engine)
+    app.url_map.converters["int"] = BoundedInt  # before any route is added: ids fit the database
     app.extensions["limiter"] = Limiter(settings.redis_url)
     render.init_app(app)
     errors.init_app(app)

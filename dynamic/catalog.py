@@ -7,11 +7,20 @@ through the output folder, re-read when the file changes.
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from flask import abort, current_app
+
+# What a municipality's folder name can be; anything else (a NUL byte, 300 umlauts, a dot) is
+# not looked up on the disk at all.
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,59}")
+
+
+def plausible_slug(slug: str) -> bool:
+    return SLUG.fullmatch(slug) is not None
 
 
 @lru_cache(maxsize=16)
@@ -22,7 +31,7 @@ def _read(path: Path, mtime: float) -> dict[str, Any]:
 
 def katalog(slug: str, output: Path | None = None) -> dict[str, Any] | None:
     """slug's katalog.json, or None for an unknown municipality."""
-    if not slug or slug.startswith(".") or "/" in slug:
+    if not plausible_slug(slug):
         return None
     root = output if output is not None else current_app.config["OUTPUT_DIR"]
     path = Path(root) / slug / "katalog.json"

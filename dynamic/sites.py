@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, redirect, send_file
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
+
+from .catalog import plausible_slug
 
 sites = Blueprint("sites", __name__)
 
@@ -20,14 +23,14 @@ def _output() -> Path:
 def static_file(path: str) -> Response:
     root = _output()
     joined = safe_join(str(root), path) if path else str(root)
-    if joined is None or any(part.startswith(".") for part in Path(path).parts):
+    if joined is None or "\0" in path or any(part.startswith(".") for part in Path(path).parts):
         abort(404)
     target = Path(joined)
-    if target.is_dir():
+    if _is(target, Path.is_dir):
         if path and not path.endswith("/"):
             return redirect(f"/{path}/", code=301)
         target = target / "index.html"
-    if not target.is_file():
+    if not _is(target, Path.is_file):
         return not_found(path)
     response = send_file(target, max_age=300 if target.suffix == ".html" else 3600)
     if target.suffix == ".html":
@@ -38,13 +41,21 @@ def static_file(path: str) -> Response:
 def municipality_404(path: str) -> Response | None:
     """The 404 page of the municipality whose address `path` is under, or None."""
     slug = path.lstrip("/").split("/", 1)[0]
-    page = _output() / slug / "404.html" if slug and not slug.startswith(".") else None
+    page = _output() / slug / "404.html" if plausible_slug(slug) else None
     if page is None or not page.is_file():
         return None
     response = send_file(page, max_age=60)
     response.status_code = 404
     response.headers["Content-Type"] = "text/html; charset=utf-8"
     return response
+
+
+def _is(target: Path, test: Callable[[Path], bool]) -> bool:
+    """A file test that answers False for a name the file system cannot hold (too long)."""
+    try:
+        return test(target)
+    except OSError:
+        return False
 
 
 def not_found(path: str) -> Response:

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .appointments.claims import UNIT
-from .appointments.slots import to_utc
+from .appointments.slots import plausible_day, to_utc
 
 STATUS_LABELS = {
     "held": "vorgemerkt",
@@ -48,10 +48,14 @@ def parse_day(value: str) -> dt.date | None:
     try:
         if match := GERMAN_DATE.match(value):
             day, month, year = (int(part) for part in match.groups())
-            return dt.date(year, month, day)
-        return dt.date.fromisoformat(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else None
+            found = dt.date(year, month, day)
+        elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            found = dt.date.fromisoformat(value)
+        else:
+            return None
     except ValueError:
         return None
+    return found if plausible_day(found) else None
 
 
 def parse_clock(value: str) -> dt.time | None:

@@ -142,6 +142,15 @@ def _free_counter(counters: int, start: dt.datetime, end: dt.datetime,
     return None
 
 
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2999, 12, 31)
+
+
+def plausible_day(day: dt.date) -> bool:
+    """A day the calendar can compute with (9999-12-31 has no day after it): anything outside
+    is a typing error or an attack, and answered as not found or as an error at the field."""
+    return FIRST_DAY <= day <= LAST_DAY
+
+
 def day_window(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     """The UTC instants a local day covers (23 or 25 hours on a daylight-saving change)."""
     return to_utc(day, dt.time(0)), to_utc(day + dt.timedelta(days=1), dt.time(0))

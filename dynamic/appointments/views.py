@@ -34,7 +34,7 @@ from ..render import page, remember_municipality
 from . import booking
 from .calendar_file import ics_for
 from .page_cache import ALL, changed, slot_pages
-from .slots import BERLIN, bookable_days, local_day
+from .slots import BERLIN, bookable_days, local_day, plausible_day
 
 log = logging.getLogger(__name__)
 
@@ -224,6 +224,8 @@ def day_view(slug: str, service_id: str, location_id: str, day: str) -> Page:
     try:
         date = dt.date.fromisoformat(day)
     except ValueError:
+        abort(404)
+    if not plausible_day(date):
         abort(404)
     error: str | None = None
     status = 200

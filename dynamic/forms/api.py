@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import json
 import re
 from typing import Any, Literal
 
@@ -192,10 +193,19 @@ def messages(reference: str) -> Response:
                                         created_at=n.created_at, jwe=n.jwe).model_dump(mode="json") for n in notes])
 
 
+def _json_body() -> Any:
+    """The request's JSON, or None when it is none: malformed, not UTF-8, or nested deeper than
+    the parser's recursion allows (RecursionError, which Flask's silent parsing lets through)."""
+    try:
+        return json.loads(request.get_data(cache=False))
+    except (ValueError, RecursionError):
+        return None
+
+
 @api.post("/applications/<reference>/messages")
 def answer(reference: str) -> tuple[Response, int]:
     found = _mine(reference)
-    body = request.get_json(silent=True)
+    body = _json_body()
     if not isinstance(body, dict):
         raise ApiError(400, "bad_request", "Erwartet wird ein JSON-Objekt mit subject und body.")
     try:
