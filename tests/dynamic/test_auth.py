@@ -12,6 +12,19 @@ from dynamic.db import db
 from dynamic.models import Account, LoginSession
 
 
+def kept_on_server(app: Flask, token: object) -> dict[str, object]:
+    """The answers kept for the cookie's reference, decrypted from the `kept_forms` table."""
+    from dynamic.forms.crypto import unseal
+    from dynamic.models import KeptForm
+
+    assert isinstance(token, str)
+    with app.app_context():
+        row = db().get(KeptForm, auth.token_hash(token))
+        assert row is not None
+        kept: dict[str, object] = unseal(str(app.config["SECRET_KEY"]), row.data)
+        return kept
+
+
 def _account(app: Flask) -> int:
     with app.app_context():
         account = Account(email="kim.test@example.org")
@@ -101,11 +114,13 @@ def test_require_level_sends_to_login_at_that_level_and_keeps_the_form(app: Flas
     assert response.status_code == 302
     assert response.headers["Location"] == "/konto/anmelden?stufe=hoch&weiter=%2Ftest%2Fnur-hoch%3Fx%3D1"
     with client.session_transaction() as cookie:
-        assert cookie["kept_form"] == {"path": "/test/nur-hoch", "data": {"name": ["Kim"]}, "account": None}
+        token = cookie["kept_form"]
+        assert "Kim" not in str(dict(cookie))  # the cookie holds only a reference
+    assert kept_on_server(app, token) == {"path": "/test/nur-hoch", "data": {"name": ["Kim"]}, "account": None}
     with app.test_request_context("/test/nur-hoch"):
         from flask import session
 
-        session["kept_form"] = {"path": "/test/nur-hoch", "data": {"name": ["Kim"]}}
+        session["kept_form"] = token
         assert auth.kept_form() == {"name": ["Kim"]}
         assert auth.kept_form() is None  # offered once
         g.pop("login", None)
@@ -147,15 +162,26 @@ def test_typed_data_kept_after_a_timeout_is_offered_to_the_same_account_only(app
     response = client.post("/test/formular", data={"strasse": "Am Markt 1", "passwort": "geheim geheim"})
     assert response.status_code == 302
     with client.session_transaction() as session:
-        assert session["kept_form"] == {"path": "/test/formular", "data": {"strasse": ["Am Markt 1"]},
-                                        "account": owner}
+        assert kept_on_server(app, session["kept_form"]) == {
+            "path": "/test/formular", "data": {"strasse": ["Am Markt 1"]}, "account": owner}
         saved = dict(session)
+    # The same kept answers under a second reference, as if the browser had kept them twice:
+    # whoever else logs in consumes (deletes) them, so the owner's turn needs its own copy.
+    from dynamic.models import KeptForm
 
-    def log_in_as(account_id: int) -> str:
+    with app.app_context():
+        row = db().get(KeptForm, auth.token_hash(str(saved["kept_form"])))
+        assert row is not None
+        db().add(KeptForm(token_hash=auth.token_hash("second-copy"), data=row.data, created_at=row.created_at))
+        db().commit()
+
+    def log_in_as(account_id: int, reference: str | None = None) -> str:
         with client.session_transaction() as session:
             session.clear()
             session.update(saved)
-        state = dict(saved)
+            if reference:
+                session["kept_form"] = reference
+        state = dict(saved, kept_form=reference or saved["kept_form"])
         _start(app, account_id, "basis", "konto", state)
         with client.session_transaction() as session:
             session.clear()
@@ -163,4 +189,5 @@ def test_typed_data_kept_after_a_timeout_is_offered_to_the_same_account_only(app
         return client.get("/test/formular").get_data(as_text=True)
 
     assert log_in_as(other) == "None"
-    assert log_in_as(owner) == "{'strasse': ['Am Markt 1']}"
+    assert log_in_as(owner) == "None"  # another person logged in on this browser: the answers are gone
+    assert log_in_as(owner, "second-copy") == "{'strasse': ['Am Markt 1']}"
