@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / "work"
 sys.path.insert(0, str(ROOT))
 
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 SECRET = "bench-secret-" + "b" * 32
 REDIS_URL = "redis://127.0.0.1:6379/13"
 SLUG, SERVICE, LOCATION = "stadt", "personalausweis-beantragen", "rathaus"

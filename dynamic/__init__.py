@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     database.ensure_migrated(engine)
     database.init_app(app, engine)
     app.url_map.converters["int"] = BoundedInt  # before any route is added: ids fit the database
-    app.extensions["limiter"] = Limiter(settings.redis_url)
+    app.extensions["limiter"] = Limiter(settings.redis_url, settings.redis_prefix)
     render.init_app(app)
     errors.init_app(app)
     page_cache.init_app(app)

@@ -32,6 +32,7 @@ class Settings:
     var_dir: Path = ROOT / "var"  # PORTAL_VAR_DIR: SQLite file, mail folder, development keys
     database_url: str = ""  # DATABASE_URL: default sqlite:///<var>/portal.sqlite3
     redis_url: str = ""  # REDIS_URL: shared store for rate limits (memory when empty)
+    redis_prefix: str = "buergerportal"  # REDIS_PREFIX: every key this installation writes starts with it
     mail_url: str = ""  # MAIL_URL: smtp://host:port, smtps://…, or file:///folder (default var/mail)
     mail_from: str = "Buergerportal <noreply@buergerportal.invalid>"  # MAIL_FROM: sender of every mail
     mail_user: str = ""  # MAIL_USER: SMTP login (empty: none)
@@ -70,6 +71,7 @@ ENVIRONMENT = {
     "PORTAL_VAR_DIR": "var_dir",
     "DATABASE_URL": "database_url",
     "REDIS_URL": "redis_url",
+    "REDIS_PREFIX": "redis_prefix",
     "MAIL_URL": "mail_url",
     "MAIL_FROM": "mail_from",
     "MAIL_USER": "mail_user",

@@ -15,7 +15,10 @@ from limits.strategies import MovingWindowRateLimiter
 
 class Limiter:
     def __init__(self, redis_url: str = "", namespace: str = "buergerportal") -> None:
-        self.storage = storage_from_string(redis_url or "memory://")
+        # In Redis every key starts with "<namespace>:limits" (REDIS_PREFIX), so installations
+        # and test runs sharing a Redis database keep apart.
+        self.storage = (storage_from_string(redis_url, key_prefix=f"{namespace}:limits") if redis_url
+                        else storage_from_string("memory://"))
         self.strategy = MovingWindowRateLimiter(self.storage)
         self.namespace = namespace
 

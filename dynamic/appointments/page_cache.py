@@ -34,7 +34,8 @@ SHAREABLE = re.compile(r"[^?]*\?((monat|personen)=[0-9-]{1,7}(&(monat|personen)=
 
 
 class SlotPages:
-    def __init__(self, redis_url: str) -> None:
+    def __init__(self, redis_url: str, prefix: str = "buergerportal") -> None:
+        self.prefix = prefix
         self.redis = None
         if redis_url:
             import redis
@@ -43,9 +44,8 @@ class SlotPages:
         self.pages: OrderedDict[tuple[str, ...], str] = OrderedDict()
         self.lock = Lock()
 
-    @staticmethod
-    def _key(slug: str, location_id: str, scope: str) -> str:
-        return f"buergerportal:slots:{slug}:{location_id}:{scope}"
+    def _key(self, slug: str, location_id: str, scope: str) -> str:
+        return f"{self.prefix}:slots:{slug}:{location_id}:{scope}"
 
     def version(self, slug: str, location_id: str, scope: str) -> str | None:
         if self.redis is None:
@@ -113,7 +113,8 @@ class SlotPages:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["slot_pages"] = SlotPages(app.config["PORTAL"].redis_url)
+    settings = app.config["PORTAL"]
+    app.extensions["slot_pages"] = SlotPages(settings.redis_url, settings.redis_prefix)
 
 
 def slot_pages() -> SlotPages:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -29,26 +30,45 @@ from generator.build import build
 from tests.conftest import FIXTURE_CONTENT, TODAY
 from tests.dynamic.browserlike import Browser
 
-POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-# Each pytest-xdist worker its own database (15, 14, …): the tests empty it.
-_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
-REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - _WORKER}")
+# The PostgreSQL server's maintenance database: the tests create (and drop) their own databases
+# through it, so a stock PostgreSQL needs nothing prepared. TEST_POSTGRES_URL points elsewhere.
+POSTGRES_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+# The tests write to this Redis database only keys under a prefix of their own (REDIS_PREFIX),
+# and delete only those: a developer's keys in the same database stay.
+REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-def _reachable(host: str, port: int) -> bool:
+def _reachable(url: str, default_port: int) -> bool:
+    parts = urlsplit(url)
     try:
-        with socket.create_connection((host, port), timeout=1):
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=1):
             return True
     except OSError:
         return False
 
 
 def postgres_reachable() -> bool:
-    return _reachable("127.0.0.1", 5432)
+    return _reachable(POSTGRES_ADMIN_URL, 5432)
 
 
 def redis_reachable() -> bool:
-    return _reachable("127.0.0.1", 6379)
+    return _reachable(REDIS_TEST_URL, 6379)
+
+
+@contextmanager
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of its own for one test in the test Redis database, its keys deleted afterwards."""
+    import redis
+
+    prefix = f"buergerportal-test-{uuid.uuid4().hex[:12]}"
+    try:
+        yield prefix
+    finally:
+        client = redis.Redis.from_url(REDIS_TEST_URL)
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()
 
 
 def need_service(reachable: bool, name: str) -> None:

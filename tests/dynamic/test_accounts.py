@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from flask import Flask
 from dynamic.db import db
 from dynamic.models import Account, EmailToken, LoginSession
 from tests.dynamic.browserlike import Browser
-from tests.dynamic.conftest import REDIS_TEST_URL, Mailbox, need_service, redis_reachable
+from tests.dynamic.conftest import REDIS_TEST_URL, Mailbox, need_service, redis_prefix, redis_reachable
 
 EMAIL = "erika.probe@example.org"
 PASSWORD = "Kirschbaum Fahrrad Leuchtturm"
@@ -201,16 +202,16 @@ def without_csrf_token(html: str) -> str:
 
 
 @pytest.fixture(params=["memory", "redis"])
-def limited_settings(request: pytest.FixtureRequest, app_settings: dict[str, Any]) -> dict[str, Any]:
-    if request.param == "redis":
-        need_service(redis_reachable(), "Redis")
-        import redis
-
-        redis.Redis.from_url(REDIS_TEST_URL).flushdb()
-        app_settings["redis_url"] = REDIS_TEST_URL
+def limited_settings(request: pytest.FixtureRequest, app_settings: dict[str, Any]) -> Iterator[dict[str, Any]]:
     app_settings["login_limit_account"] = "3/15 minutes"
     app_settings["login_limit_address"] = "5/15 minutes"
-    return app_settings
+    if request.param == "memory":
+        yield app_settings
+        return
+    need_service(redis_reachable(), "Redis")
+    with redis_prefix() as prefix:
+        app_settings.update(redis_url=REDIS_TEST_URL, redis_prefix=prefix)  # before `app` reads them
+        yield app_settings
 
 
 def test_login_guessing_is_stopped_per_account_and_per_address(

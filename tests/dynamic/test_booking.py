@@ -18,7 +18,14 @@ from dynamic.db import db
 from dynamic.models import Appointment, Message, OutboxItem, SlotClaim
 from tests.dynamic.booking_fixtures import MONDAY_MORNING, with_booking
 from tests.dynamic.browserlike import Browser
-from tests.dynamic.conftest import REDIS_TEST_URL, Mailbox, make_settings, need_service, redis_reachable
+from tests.dynamic.conftest import (
+    REDIS_TEST_URL,
+    Mailbox,
+    make_settings,
+    need_service,
+    redis_prefix,
+    redis_reachable,
+)
 from tests.dynamic.test_profile import log_in, make_account
 
 ID_CARD = "/stadt/termine/personalausweis-beantragen/rathaus/"
@@ -336,14 +343,13 @@ def test_mein_konto_lists_the_appointment_and_the_inbox_shows_the_message(app: F
 def cached_app(app_settings: dict[str, Any], fixture_output: Path, tmp_path: Path, clock: Clock) -> Iterator[Flask]:
     """The app with Redis: free-time pages are cached and every change of claims bumps them."""
     need_service(redis_reachable(), "Redis")
-    import redis
-
-    redis.Redis.from_url(REDIS_TEST_URL).flushdb()
     output = with_booking(fixture_output, tmp_path / "cached-output")
-    application = create_app(make_settings(**{**app_settings, "output_dir": output, "redis_url": REDIS_TEST_URL}))
-    application.config.update(TESTING=True, CLOCK=clock)
-    yield application
-    application.extensions["db_engine"].dispose()
+    with redis_prefix() as prefix:
+        application = create_app(make_settings(**{**app_settings, "output_dir": output, "redis_url": REDIS_TEST_URL,
+                                                  "redis_prefix": prefix}))
+        application.config.update(TESTING=True, CLOCK=clock)
+        yield application
+        application.extensions["db_engine"].dispose()
 
 
 def test_cached_free_times_change_at_once_when_a_time_is_taken(cached_app: Flask) -> None:
