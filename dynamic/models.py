@@ -368,9 +368,14 @@ class Application(Base):
 
 class ApplicationMessage(Base):
     """One message about an application: from the office (a copy of what went into the inbox)
-    or from the citizen (encrypted for the office, like the application)."""
+    or from the citizen (encrypted for the office, like the application).
+
+    An office's message may carry the request's `Idempotency-Key` and a hash of its body: the
+    unique constraint lets one message per key and application in, however many retries race."""
 
     __tablename__ = "application_messages"
+    __table_args__ = (UniqueConstraint("application_id", "idempotency_key",
+                                       name="uq_application_messages_idempotency_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
@@ -380,6 +385,8 @@ class ApplicationMessage(Base):
     message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     fetched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    request_hash: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the request's JSON, canonical
 
 
 class KeptForm(Base):

@@ -3,6 +3,12 @@ confirms receipt, reads the citizen's answers (encrypted too) and writes to the 
 inbox. Authenticated by the office's bearer token; an office sees only its own.
 Described by the OpenAPI document at /api/v1/openapi.json, built from the same models
 that check the requests.
+
+The list comes in pages joined by an opaque cursor over (submitted_at, id), so nothing is
+missed or doubled while applications arrive or are confirmed between pages. A message sent
+with an `Idempotency-Key` is stored once per application and key (a unique constraint, so
+also when retries race); a repeat gets the first answer. Refusals are German and name the
+parameter or field.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import hashlib
 import json
 import re
 from typing import Any, Literal
@@ -17,8 +24,9 @@ from typing import Any, Literal
 import filetype
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import select
-from sqlalchemy.exc import OperationalError
+from pydantic_core import ErrorDetails
+from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..db import db
@@ -32,11 +40,23 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(api)
 
 REFERENCE = r"^A-[0-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$"
+REFERENCE_ANY_CASE = r"^[Aa]-[0-9]{4}-[A-Za-z2-9]{4}-[A-Za-z2-9]{4}$"  # what the paths accept (ASCII only)
 ATTACHMENT_TYPES = {"application/pdf", "image/png", "image/jpeg"}
 MAX_ATTACHMENT = 5 * 1024 * 1024
 
 
 NO_CONTROL = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"  # text may break lines, but holds no control characters
+
+LIST_PARAMETERS = ("status", "limit", "after", "since")
+DEFAULT_LIMIT, MAX_LIMIT = 100, 500
+MAX_ID = 2**31 - 1  # the largest id the databases' integer columns hold
+CURSOR = r"^[A-Za-z0-9_-]{1,200}$"
+# RFC 3339 date-time (section 5.6): a date, T, a time, a fraction of a second, Z or an offset.
+RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
+                     r"([Zz]|[+-][0-9]{2}:[0-9]{2})")
+# 1 to 200 printable ASCII characters; no space at either end, since HTTP would not keep it.
+IDEMPOTENCY_KEY = r"^[\x21-\x7e]([\x20-\x7e]{0,198}[\x21-\x7e])?$"
+MAX_REQUEST_MB = 40
 
 
 class Strict(BaseModel):
@@ -73,6 +93,8 @@ class ApplicationDetail(ApplicationSummary):
 
 class ApplicationList(BaseModel):
     applications: list[ApplicationSummary]
+    next: str | None = Field(description="Cursor der nächsten Seite für den Parameter after; null auf der letzten "
+                                         "Seite")
 
 
 class MessageOut(BaseModel):
@@ -107,10 +129,26 @@ def _api_error(error: ApiError) -> Response:
     return response
 
 
+GERMAN_HTTP = {
+    400: "Die Anfrage ist fehlerhaft.",
+    404: "Diese Adresse gibt es in der Schnittstelle nicht.",
+    405: "Diese Methode ist hier nicht erlaubt.",
+    413: f"Die Anfrage ist zu groß: höchstens {MAX_REQUEST_MB} MB sind erlaubt (fünf Anhänge zu 5 MB, "
+         "Base64-kodiert).",
+    415: "Erwartet wird JSON (Content-Type: application/json).",
+    429: "Zu viele Anfragen. Bitte warten Sie etwas und versuchen Sie es dann erneut.",
+}
+
+
 @api.errorhandler(HTTPException)
 def _http_error(error: HTTPException) -> Response:
-    response = jsonify(error=(error.name or "error").lower().replace(" ", "_"), message=error.description or "")
-    response.status_code = error.code or 500
+    """Werkzeug's own descriptions are English: those are replaced by German ones; a description
+    the portal gave itself (say, the refused NUL character) is kept."""
+    code = error.code or 500
+    own = error.description if error.description and error.description != type(error).description else None
+    message = own or GERMAN_HTTP.get(code, "Die Anfrage konnte nicht bearbeitet werden.")
+    response = jsonify(error=(error.name or "error").lower().replace(" ", "_"), message=message)
+    response.status_code = code
     return response
 
 
@@ -126,7 +164,7 @@ def _database_busy(_error: OperationalError) -> Response:
 
 @api.before_request
 def _authenticate() -> None:
-    request.max_content_length = 40 * 1024 * 1024  # five attachments of 5 MB, base64
+    request.max_content_length = MAX_REQUEST_MB * 1024 * 1024  # five attachments of 5 MB, base64
     if request.endpoint == "api.openapi":
         return
     header = request.headers.get("Authorization", "")
@@ -138,10 +176,11 @@ def _authenticate() -> None:
 
 
 def _mine(reference: str) -> Application:
+    """The office's application by its reference, in any case (`a-2026-…` is `A-2026-…`)."""
     office: Office = g.office
-    if re.fullmatch(REFERENCE[1:-1], reference) is None:
+    if re.fullmatch(REFERENCE_ANY_CASE[1:-1], reference) is None:
         raise ApiError(404, "not_found", "Diesen Antrag gibt es für Ihre Stelle nicht.")
-    application = db().scalar(select(Application).where(Application.reference == reference))
+    application = db().scalar(select(Application).where(Application.reference == reference.upper()))
     if application is None or application.office_id != office.id:
         raise ApiError(404, "not_found", "Diesen Antrag gibt es für Ihre Stelle nicht.")
     return application
@@ -153,16 +192,85 @@ def _summary(application: Application) -> dict[str, Any]:
                               received_at=application.received_at).model_dump(mode="json")
 
 
+def _bad_parameter(name: str, message: str) -> ApiError:
+    return ApiError(400, "bad_request", f"{name}: {message}")
+
+
+def _timestamp(text: str) -> dt.datetime | None:
+    """An RFC 3339 date-time as aware UTC, or None. Beyond the range of datetime once in UTC
+    (0001-01-01T00:00:00+05:00) it is the earliest or latest moment there is."""
+    if RFC3339.fullmatch(text) is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text.upper())
+    except ValueError:
+        return None
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        return (dt.datetime.min if value.year == 1 else dt.datetime.max).replace(tzinfo=dt.UTC)
+
+
+def _cursor(application: Application) -> str:
+    """Opaque to the office: base64url of the last listed application's (submitted_at, id)."""
+    raw = json.dumps([application.submitted_at.isoformat(), application.id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _after(text: str) -> tuple[dt.datetime, int]:
+    refused = _bad_parameter("after", "Dieser Cursor ist ungültig. Geben Sie unverändert den Wert von next aus der "
+                                      "vorigen Antwort an.")
+    if re.fullmatch(CURSOR[1:-1], text) is None:
+        raise refused
+    try:
+        parts = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (ValueError, binascii.Error):
+        raise refused from None
+    if not (isinstance(parts, list) and len(parts) == 2 and isinstance(parts[0], str)
+            and type(parts[1]) is int and 1 <= parts[1] <= MAX_ID):
+        raise refused
+    when = _timestamp(parts[0])
+    if when is None:
+        raise refused
+    return when, parts[1]
+
+
 @api.get("/applications")
 def applications() -> Response:
-    status = request.args.get("status", "new")
+    """A page of the office's applications, oldest first, and the cursor of the next page."""
+    for name in request.args:
+        if name not in LIST_PARAMETERS:
+            raise _bad_parameter(name[:50], "Diesen Parameter gibt es nicht; erlaubt sind status, limit, after und "
+                                            "since.")
+        if len(request.args.getlist(name)) > 1:
+            raise _bad_parameter(name, "Geben Sie diesen Parameter nur einmal an.")
+    since = None
+    if "since" in request.args:
+        since = _timestamp(request.args["since"])
+        if since is None:
+            raise _bad_parameter("since", "Geben Sie einen Zeitpunkt nach RFC 3339 mit Zeitzone an, etwa "
+                                          "2026-03-01T08:00:00Z (ein + der Zeitzone als %2B kodiert).")
+    status = request.args.get("status", "new" if since is None else "all")
     if status not in ("new", "received", "all"):
         raise ApiError(400, "bad_request", "status muss new, received oder all sein.")
+    limit_text = request.args.get("limit", str(DEFAULT_LIMIT))
+    if re.fullmatch(r"[0-9]{1,3}", limit_text) is None or not 1 <= int(limit_text) <= MAX_LIMIT:
+        raise _bad_parameter("limit", f"Geben Sie eine ganze Zahl von 1 bis {MAX_LIMIT} an.")
+    limit = int(limit_text)
+
     query = select(Application).where(Application.office_id == g.office.id)
     if status != "all":
         query = query.where(Application.status == status)
-    found = db().scalars(query.order_by(Application.submitted_at, Application.id).limit(500)).all()
-    return jsonify(applications=[_summary(a) for a in found])
+    if since is not None:
+        query = query.where(Application.submitted_at >= since)
+    if "after" in request.args:
+        when, last_id = _after(request.args["after"])
+        query = query.where(or_(Application.submitted_at > when,
+                                and_(Application.submitted_at == when, Application.id > last_id)))
+    found = db().scalars(query.order_by(Application.submitted_at, Application.id).limit(limit + 1)).all()
+    shown = found[:limit]
+    return jsonify(applications=[_summary(a) for a in shown],
+                   next=_cursor(shown[-1]) if len(found) > limit else None)
 
 
 @api.get("/applications/<reference>")
@@ -189,8 +297,12 @@ def messages(reference: str) -> Response:
         if note.direction == "citizen" and note.fetched_at is None:
             note.fetched_at = now
     db().commit()
-    return jsonify(messages=[MessageOut(id=n.id, direction=n.direction, subject=n.subject,  # type: ignore[arg-type]
-                                        created_at=n.created_at, jwe=n.jwe).model_dump(mode="json") for n in notes])
+    return jsonify(messages=[_message_out(n) for n in notes])
+
+
+def _message_out(note: ApplicationMessage) -> dict[str, Any]:
+    return MessageOut(id=note.id, direction=note.direction, subject=note.subject,  # type: ignore[arg-type]
+                      created_at=note.created_at, jwe=note.jwe).model_dump(mode="json")
 
 
 def _json_body() -> Any:
@@ -202,9 +314,56 @@ def _json_body() -> Any:
         return None
 
 
+def _german(error: ErrorDetails) -> str:
+    """What pydantic found wrong, said in German (its own texts are English)."""
+    kind, context, where = error["type"], error.get("ctx") or {}, error["loc"]
+    in_attachment = len(where) > 1 and where[0] == "attachments"
+    if kind == "missing":
+        return "Diese Angabe fehlt."
+    if kind == "extra_forbidden":
+        allowed = "name, content_type und data" if in_attachment else "subject, body, decision und attachments"
+        return f"Dieses Feld ist unbekannt; erlaubt sind {allowed}."
+    if kind == "string_too_short":
+        return (f"Der Text ist zu kurz: mindestens {context.get('min_length')} Zeichen (Leerzeichen am Anfang und "
+                "Ende zählen nicht).")
+    if kind == "string_too_long":
+        return f"Der Text ist zu lang: höchstens {context.get('max_length')} Zeichen."
+    if kind == "string_pattern_mismatch":
+        if in_attachment and where[-1] == "name":
+            return "Der Dateiname darf weder / noch \\ noch Steuerzeichen enthalten."
+        return "Der Text enthält ein Steuerzeichen, das hier nicht erlaubt ist."
+    if kind == "literal_error":
+        return f"Erlaubt ist nur {str(context.get('expected', '')).replace(' or ', ' oder ')}."
+    if kind == "too_long":
+        return f"Höchstens {context.get('max_length')} Einträge sind erlaubt."
+    if kind == "too_short":
+        return f"Mindestens {context.get('min_length')} Einträge sind nötig."
+    expected = {"bool_type": "true oder false", "bool_parsing": "true oder false", "string_type": "ein Text",
+                "list_type": "eine Liste", "model_type": "ein JSON-Objekt", "dict_type": "ein JSON-Objekt",
+                "model_attributes_type": "ein JSON-Objekt"}
+    if kind in expected:
+        return f"Erwartet wird {expected[kind]}."
+    return "Dieser Wert ist ungültig."
+
+
+def _replay(note: ApplicationMessage, digest: str) -> tuple[Response, int]:
+    """The answer to the first request with this key, if this one asks the same."""
+    if note.request_hash != digest:
+        raise ApiError(422, "idempotency_key_reused", "Idempotency-Key: Unter diesem Schlüssel wurde bereits eine "
+                                                      "Nachricht mit einem anderen Inhalt gesendet. Für eine neue "
+                                                      "Nachricht verwenden Sie bitte einen neuen Schlüssel.")
+    response = jsonify(_message_out(note))
+    response.headers["Idempotent-Replayed"] = "true"
+    return response, 201
+
+
 @api.post("/applications/<reference>/messages")
 def answer(reference: str) -> tuple[Response, int]:
     found = _mine(reference)
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and re.fullmatch(IDEMPOTENCY_KEY[1:-1], key) is None:
+        raise ApiError(400, "bad_request", "Idempotency-Key: Geben Sie 1 bis 200 druckbare ASCII-Zeichen an (ohne "
+                                           "Umlaute, Steuerzeichen und Leerzeichen am Rand).")
     body = _json_body()
     if not isinstance(body, dict):
         raise ApiError(400, "bad_request", "Erwartet wird ein JSON-Objekt mit subject und body.")
@@ -213,7 +372,15 @@ def answer(reference: str) -> tuple[Response, int]:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "body"
-        raise ApiError(422, "invalid", f"{where}: {first['msg']}") from None
+        raise ApiError(422, "invalid", f"{where}: {_german(first)}") from None
+    # Hashed once valid: then the body is as shallow as the model, and its keys' order does not count.
+    digest = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    application_id = found.id
+    if key is not None:
+        earlier = db().scalar(select(ApplicationMessage).where(ApplicationMessage.application_id == application_id,
+                                                               ApplicationMessage.idempotency_key == key))
+        if earlier is not None:
+            return _replay(earlier, digest)
     files = [_attachment(a) for a in sent.attachments]
     if found.account_id is None:
         raise ApiError(409, "gone", "Die Antragstellerin oder der Antragsteller hat das Konto gelöscht.")
@@ -227,12 +394,22 @@ def answer(reference: str) -> tuple[Response, int]:
     message.attachments = [MessageAttachment(name=name, content_type=kind, data=data) for name, kind, data in files]
     db().flush()
     note = ApplicationMessage(application_id=found.id, direction="office", subject=subject[:200],
-                              message_id=message.id)
+                              message_id=message.id, idempotency_key=key,
+                              request_hash=digest if key is not None else None)
     db().add(note)
     mark_received(found)
-    db().commit()
-    return jsonify(MessageOut(id=note.id, direction="office", subject=note.subject, created_at=note.created_at,
-                              jwe=None).model_dump(mode="json")), 201
+    try:
+        db().commit()
+    except IntegrityError:
+        # A request with the same key was faster: the unique constraint refused this one, whose
+        # message, mail and all are rolled back; it answers with the winner's answer.
+        db().rollback()
+        winner = None if key is None else db().scalar(select(ApplicationMessage).where(
+            ApplicationMessage.application_id == application_id, ApplicationMessage.idempotency_key == key))
+        if winner is None:
+            raise
+        return _replay(winner, digest)
+    return jsonify(_message_out(note)), 201
 
 
 def _attachment(sent: Attachment) -> tuple[str, str, bytes]:
@@ -300,7 +477,29 @@ def openapi_document() -> dict[str, Any]:
     problems = {str(code): answer_with("Problem", text) for code, text in
                 ((401, "Kein oder ein ungültiger Schlüssel"), (404, "Kein Antrag dieser Stelle"))}
     reference = {"name": "reference", "in": "path", "required": True,
-                 "schema": {"type": "string", "pattern": REFERENCE}, "description": "Vorgangsnummer"}
+                 "schema": {"type": "string", "pattern": REFERENCE_ANY_CASE},
+                 "description": "Vorgangsnummer (Groß- oder Kleinschreibung gleich)"}
+    listing = [
+        {"name": "status", "in": "query", "required": False,
+         "schema": {"type": "string", "enum": ["new", "received", "all"]},
+         "description": "Welche Anträge: ohne since nur neue (new), mit since alle (all)"},
+        {"name": "limit", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+         "description": "Höchstens so viele Anträge auf einer Seite"},
+        {"name": "after", "in": "query", "required": False,
+         "schema": {"type": "string", "pattern": CURSOR},
+         "description": "Der Wert von next aus der vorigen Antwort (unverändert): die nächste Seite"},
+        {"name": "since", "in": "query", "required": False,
+         "schema": {"type": "string", "format": "date-time"},
+         "description": "Nur Anträge, die zu diesem Zeitpunkt (RFC 3339 mit Zeitzone) oder später eingegangen sind; "
+                        "zum Abgleich"},
+    ]
+    idempotency_key = {
+        "name": "Idempotency-Key", "in": "header", "required": False,
+        "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": IDEMPOTENCY_KEY},
+        "description": "Frei gewählter Schlüssel je Nachricht (1 bis 200 druckbare ASCII-Zeichen). Eine Wiederholung "
+                       "mit demselben Schlüssel und Inhalt stellt nichts ein zweites Mal zu und erhält die erste "
+                       "Antwort; derselbe Schlüssel mit anderem Inhalt wird mit 422 abgelehnt. Gilt je Antrag."}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Bürgerportal: Schnittstelle für Ämter", "version": "1.0.0",
@@ -313,11 +512,13 @@ def openapi_document() -> dict[str, Any]:
                                                    "description": "Schlüssel (Token) der Stelle"}}},
         "paths": {
             "/api/v1/applications": {"get": {
-                "operationId": "listApplications", "summary": "Anträge der Stelle auflisten",
-                "parameters": [{"name": "status", "in": "query", "required": False,
-                                "schema": {"type": "string", "enum": ["new", "received", "all"], "default": "new"}}],
-                "responses": {"200": answer_with("ApplicationList", "Die Anträge"),
-                              "400": answer_with("Problem", "Unbekannter Status"),
+                "operationId": "listApplications",
+                "summary": "Anträge der Stelle auflisten, die ältesten zuerst, seitenweise",
+                "description": "Ist next nicht null, folgt eine weitere Seite: dieselbe Anfrage mit after=next. "
+                               "Andere Parameter als die genannten werden mit 400 abgelehnt.",
+                "parameters": listing,
+                "responses": {"200": answer_with("ApplicationList", "Eine Seite der Anträge"),
+                              "400": answer_with("Problem", "Unbekannter Parameter oder ungültiger Wert"),
                               "401": problems["401"]}}},
             "/api/v1/applications/{reference}": {"get": {
                 "operationId": "getApplication", "summary": "Einen Antrag abrufen (verschlüsselt)",
@@ -332,14 +533,22 @@ def openapi_document() -> dict[str, Any]:
                         "parameters": [reference],
                         "responses": {"200": answer_with("MessageList", "Die Nachrichten"), **problems}},
                 "post": {"operationId": "sendMessage", "summary": "Nachricht oder Bescheid an das Postfach senden",
-                         "parameters": [reference],
+                         "parameters": [reference, idempotency_key],
                          "requestBody": {"required": True,
                                          "content": {"application/json": {"schema": ref("NewMessage")}}},
-                         "responses": {"201": answer_with("MessageOut", "Zugestellt"),
-                                       "400": answer_with("Problem", "Kein JSON-Objekt"),
+                         "responses": {"201": {**answer_with("MessageOut", "Zugestellt (oder schon zuvor unter "
+                                                                           "diesem Idempotency-Key)"),
+                                               "headers": {"Idempotent-Replayed": {
+                                                   "description": "true: die Antwort auf die erste Anfrage mit "
+                                                                  "diesem Idempotency-Key",
+                                                   "schema": {"type": "string", "enum": ["true"]}}}},
+                                       "400": answer_with("Problem", "Kein JSON-Objekt oder ungültiger "
+                                                                     "Idempotency-Key"),
                                        "409": answer_with("Problem", "Das Konto gibt es nicht mehr"),
-                                       "413": answer_with("Problem", "Anhang zu groß"),
-                                       "422": answer_with("Problem", "Ungültige Angaben"), **problems}}},
+                                       "413": answer_with("Problem", "Anhang oder Anfrage zu groß"),
+                                       "422": answer_with("Problem", "Ungültige Angaben, oder der Idempotency-Key "
+                                                                     "gehört zu einer anderen Nachricht"),
+                                       **problems}}},
         },
     }
 
