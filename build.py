@@ -15,6 +15,9 @@ python build.py migrate           create or upgrade the database (DATABASE_URL, 
 python build.py worker            send queued mail and deliveries (the outbox), until stopped
 python build.py staff SLUG USER [--name "Anzeige Name"]  a clerk's login, new or with a new password
                                   (password from STAFF_PASSWORD, else asked)
+python build.py office SLUG UNIT --public-key FILE [--webhook URL]   register an office, print its API token
+        [--replace-key]           replace a different registered key (refused without it)
+        [--new-token]             a new token only; [--webhook URL | --no-webhook] the webhook only
 --only SLUG, --out DIR, --content DIR
 """
 
@@ -26,10 +29,14 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dynamic.config import ConfigError
 from dynamic.db import NotMigrated
 from generator.errors import BuildError, ContentError, Problem
+
+if TYPE_CHECKING:
+    from dynamic.forms.delivery import Waiting
 
 ROOT = Path(__file__).resolve().parent
 EXIT_OK, EXIT_CONTENT, EXIT_BUILD = 0, 1, 2
@@ -98,12 +105,25 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     staff.add_argument("slug")
     staff.add_argument("username")
     staff.add_argument("--name", default=None, help="name shown in the staff area")
-    office = commands.add_parser("office", parents=[common],
-                                 help="register an office that receives applications (prints its API token)")
+    office = commands.add_parser(
+        "office", parents=[common],
+        help="register an office that receives applications (prints its API token), or change its key, token "
+             "or webhook",
+        description="Register an office (--public-key, prints its API token once) or change one thing of a "
+                    "registered office. A different key is refused unless --replace-key; the same key is kept and "
+                    "gets a new token, as --new-token does. --webhook and --no-webhook change only the webhook. "
+                    "Without options: what is registered and waiting.")
     office.add_argument("slug")
     office.add_argument("unit", help="the unit id of the office in the municipality's content")
-    office.add_argument("--public-key", type=Path, required=True, help="the office's public key (JWK, RSA)")
-    office.add_argument("--webhook", default=None, help="https address the portal pushes new applications to")
+    office.add_argument("--public-key", type=Path, default=None,
+                        help="the office's public key (JWK, RSA); required for a new office")
+    office.add_argument("--replace-key", action="store_true",
+                        help="replace a registered key that differs from --public-key (applications still waiting "
+                             "need the old private key)")
+    office.add_argument("--new-token", action="store_true", help="a new API token; the old one stops working at once")
+    webhook = office.add_mutually_exclusive_group()
+    webhook.add_argument("--webhook", default=None, help="https address the portal pushes new applications to")
+    webhook.add_argument("--no-webhook", action="store_true", help="push no more (remove the webhook)")
     return parser.parse_args(argv)
 
 
@@ -233,15 +253,21 @@ def serve_and_rebuild(args: argparse.Namespace) -> None:
     serve(args.out, host=args.host, port=args.port, base_url=args.base_url, live_reload=watching)
 
 
+def _waiting_line(prefix: str, waiting: Waiting | None) -> str:
+    applications, messages = (waiting.applications, waiting.messages) if waiting else (0, 0)
+    return f'{prefix}: {applications} application(s) with status "new", {messages} citizen message(s) not fetched.'
+
+
 def register_office(args: argparse.Namespace) -> int:
-    """Register (or re-key) an office: its public key encrypts the applications it receives;
-    the token printed once is its key to the office API."""
+    """Register an office (its public key encrypts the applications it receives; the token
+    printed once is its key to the office API), or change its key, token or webhook: a
+    different key only with --replace-key, nothing else touched than what was asked."""
     import json
 
     from dynamic import create_app
     from dynamic.config import settings_from_env
     from dynamic.db import session_scope
-    from dynamic.forms.delivery import register_office as register
+    from dynamic.forms.delivery import KeyConflict, NoOffice, change_office, kid_of, waiting_under
 
     out = args.out
     if out == ROOT / "output" and os.environ.get("PORTAL_OUTPUT_DIR"):
@@ -252,26 +278,80 @@ def register_office(args: argparse.Namespace) -> int:
         print(f"Fehler: keine Stelle {args.unit!r} in {katalog} (erst bauen, dann die Kennung prüfen)",
               file=sys.stderr)
         return EXIT_CONTENT
-    try:
-        public_jwk = json.loads(args.public_key.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        print(f"Fehler: {args.public_key}: kein lesbarer JWK ({error})", file=sys.stderr)
+    if args.replace_key and args.public_key is None:
+        print("error: --replace-key needs --public-key (the new key)", file=sys.stderr)
         return EXIT_CONTENT
+    public_jwk = None
+    if args.public_key is not None:
+        try:
+            public_jwk = json.loads(args.public_key.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            print(f"Fehler: {args.public_key}: kein lesbarer JWK ({error})", file=sys.stderr)
+            return EXIT_CONTENT
     if args.webhook is not None and not args.webhook.startswith(("https://", "http://127.0.0.1")):
         print("Fehler: --webhook braucht eine https://-Adresse", file=sys.stderr)
         return EXIT_CONTENT
+    name = f"{args.slug}/{args.unit}"
+    # Registering with a key gives a new token, as it always has (a leaked token is replaced so).
+    new_token = args.new_token or public_jwk is not None
+    nothing_asked = public_jwk is None and not new_token and args.webhook is None and not args.no_webhook
     app = create_app(settings_from_env(output_dir=out))
     try:
         with session_scope(app) as session:
-            office, token = register(session, args.slug, args.unit, public_jwk, args.webhook)
-            secret = office.webhook_secret
+            change = change_office(session, args.slug, args.unit, public_jwk=public_jwk,
+                                   replace_key=args.replace_key, new_token=new_token, webhook_url=args.webhook,
+                                   remove_webhook=args.no_webhook)
+            office = change.office
+            kid, webhook_url = kid_of(office.public_jwk), office.webhook_url
+            waiting = waiting_under(session, office, kid) if nothing_asked else None
+    except NoOffice:
+        print(f"error: {name} is not registered yet: a new office needs --public-key (its public key, JWK)",
+              file=sys.stderr)
+        return EXIT_CONTENT
+    except KeyConflict as conflict:
+        print(f"error: {name} is registered with a different key (kid {conflict.old_kid}); "
+              f"the new one has kid {conflict.new_kid}.", file=sys.stderr)
+        print(_waiting_line("Still waiting under the old key", conflict.waiting), file=sys.stderr)
+        print("Nothing was changed. To replace the key, run the command again with --replace-key; what is waiting "
+              f"can then be read only with the old private key (kid {conflict.old_kid}).", file=sys.stderr)
+        return EXIT_CONTENT
     except ValueError as error:
         print(f"Fehler: {args.public_key}: {error}", file=sys.stderr)
         return EXIT_CONTENT
-    print(f"Stelle {args.slug}/{args.unit} registriert.")
-    print(f"API-Token (wird nur jetzt angezeigt): {token}")
-    if secret:
-        print(f"Webhook-Geheimnis (Signatur X-Buergerportal-Signature): {secret}")
+    finally:
+        app.extensions["db_engine"].dispose()
+
+    if public_jwk is not None:
+        print(f"Stelle {name} registriert.")
+    elif nothing_asked:
+        print(f"Office {name}: nothing changed (options: --public-key, --new-token, --webhook, --no-webhook).")
+    else:
+        print(f"Office {name} updated.")
+    if change.key == "new":
+        print(f"Key: kid {kid}.")
+    elif change.key == "replaced":
+        print(f"Key replaced: kid {change.old_kid} → kid {kid}.")
+        print(_waiting_line("Still waiting under the old key", change.waiting))
+        print(f"They can be read only with the old private key (kid {change.old_kid}): "
+              "the office keeps it until they are fetched.")
+    else:
+        print(f"Key unchanged (kid {kid}).")
+    if waiting is not None:
+        print(_waiting_line("Waiting under this key", waiting))
+    if change.token:
+        print(f"API-Token (wird nur jetzt angezeigt): {change.token}")
+        if not change.created:
+            print("The old token no longer works.")
+    else:
+        print("Token unchanged.")
+    if change.webhook == "set":
+        if not change.created:
+            print(f"Webhook set: {webhook_url}")
+        print(f"Webhook-Geheimnis (Signatur X-Buergerportal-Signature): {change.webhook_secret}")
+    elif change.webhook == "removed":
+        print("Webhook removed.")
+    elif not change.created:
+        print(f"Webhook unchanged ({webhook_url or 'none'}).")
     return EXIT_OK
 
 

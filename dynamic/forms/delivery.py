@@ -5,6 +5,7 @@ in one transaction, so that a crash loses and duplicates nothing. Offices and th
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
@@ -12,11 +13,13 @@ import json
 import logging
 import secrets
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
 from flask import Flask
+from joserfc.errors import JoseError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -38,20 +41,127 @@ class NoOffice(Exception):
 # ---------------------------------------------------------------- offices
 
 
+@dataclass
+class Waiting:
+    """What an office has not taken yet under one key: applications still "new" and citizens'
+    answers not fetched, both readable only with that key's private half."""
+
+    kid: str
+    applications: int = 0
+    messages: int = 0
+
+
+class KeyConflict(Exception):
+    """The office is registered with another key; replacing it needs the operator's word."""
+
+    def __init__(self, old_kid: str, new_kid: str, waiting: Waiting) -> None:
+        super().__init__(f"registered with a different key (kid {old_kid}); the new one has kid {new_kid}")
+        self.old_kid, self.new_kid, self.waiting = old_kid, new_kid, waiting
+
+
+@dataclass
+class OfficeChange:
+    """What `change_office` did; `token` and `webhook_secret` are shown once, never stored."""
+
+    office: Office
+    created: bool = False
+    key: str = "unchanged"  # "new" | "unchanged" | "replaced"
+    old_kid: str | None = None
+    waiting: Waiting | None = None  # under the old key, when it was replaced
+    token: str | None = None  # a new token, if one was made
+    webhook: str = "unchanged"  # "unchanged" | "set" | "removed"
+    webhook_secret: str | None = None  # a new secret, when the address changed
+
+
+def kid_of(public_jwk: dict[str, Any]) -> str:
+    return str(public_jwk.get("kid") or "")
+
+
+def same_key(one: dict[str, Any], other: dict[str, Any]) -> bool:
+    """The same RSA key, whatever the kid or other members say."""
+    return all(one.get(member) == other.get(member) for member in ("kty", "n", "e"))
+
+
+def _header_kid(jwe: str | None) -> str | None:
+    """The kid in a compact JWE's protected header (the key it was encrypted for)."""
+    if not jwe:
+        return None
+    header = jwe.split(".", 1)[0]
+    try:
+        value = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
+    except ValueError:
+        return None
+    return str(value.get("kid", "")) if isinstance(value, dict) else None
+
+
+def waiting_under(session: Session, office: Office, kid: str) -> Waiting:
+    """Applications with status "new" and citizens' answers not fetched that were encrypted for `kid`."""
+    applications = session.scalars(
+        select(Application.jwe).where(Application.office_id == office.id, Application.status == "new"))
+    messages = session.scalars(
+        select(ApplicationMessage.jwe).join(Application, ApplicationMessage.application_id == Application.id)
+        .where(Application.office_id == office.id, ApplicationMessage.direction == "citizen",
+               ApplicationMessage.fetched_at.is_(None)))
+    return Waiting(kid, sum(_header_kid(jwe) == kid for jwe in applications),
+                   sum(_header_kid(jwe) == kid for jwe in messages))
+
+
+def _new_token(office: Office) -> str:
+    token = "amt_" + secrets.token_urlsafe(32)
+    office.token_hash = token_hash(token)
+    return token
+
+
+def change_office(session: Session, slug: str, unit_id: str, *, public_jwk: dict[str, Any] | None = None,
+                  replace_key: bool = False, new_token: bool = False, webhook_url: str | None = None,
+                  remove_webhook: bool = False) -> OfficeChange:
+    """Register an office, or change what is asked of a registered one and nothing else.
+
+    A new office needs `public_jwk` (else NoOffice) and gets a token. For a registered one, a
+    different key raises KeyConflict (nothing changed) unless `replace_key`; the same key is
+    kept as it is stored. `new_token` makes a new token (the old one is dead at once);
+    `webhook_url` sets the push address (a new secret only when the address changes),
+    `remove_webhook` removes it; without either the webhook stays. Flushed, not committed.
+    Raises ValueError for a key that is not an RSA public key of at least 2048 bits."""
+    key = check_public_key(public_jwk) if public_jwk is not None else None
+    office = office_of(session, slug, unit_id)
+    if office is None:
+        if key is None:
+            raise NoOffice(f"{slug}/{unit_id} is not registered yet")
+        office = Office(slug=slug, unit_id=unit_id, public_jwk=key)
+        change = OfficeChange(office, created=True, key="new", token=_new_token(office))
+        session.add(office)
+    else:
+        change = OfficeChange(office)
+        if key is not None and not same_key(office.public_jwk, key):
+            old_kid = kid_of(office.public_jwk)
+            waiting = waiting_under(session, office, old_kid)
+            if not replace_key:
+                raise KeyConflict(old_kid, kid_of(key), waiting)
+            office.public_jwk = key
+            change.key, change.old_kid, change.waiting = "replaced", old_kid, waiting
+        if new_token:
+            change.token = _new_token(office)
+    if remove_webhook and office.webhook_url is not None:
+        office.webhook_url, office.webhook_secret = None, None
+        change.webhook = "removed"
+    elif webhook_url is not None and webhook_url != office.webhook_url:
+        change.webhook_secret = secrets.token_urlsafe(32)
+        office.webhook_url, office.webhook_secret = webhook_url, change.webhook_secret
+        change.webhook = "set"
+    session.flush()
+    return change
+
+
 def register_office(session: Session, slug: str, unit_id: str, public_jwk: dict[str, Any],
                     webhook_url: str | None = None) -> tuple[Office, str]:
-    """Register (or re-key) an office; returns it and its new API token, shown only once."""
-    key = check_public_key(public_jwk)
-    token = "amt_" + secrets.token_urlsafe(32)
-    office = session.scalar(select(Office).where(Office.slug == slug, Office.unit_id == unit_id))
-    if office is None:
-        office = Office(slug=slug, unit_id=unit_id, public_jwk=key, token_hash=token_hash(token))
-        session.add(office)
-    office.public_jwk, office.token_hash = key, token_hash(token)
-    office.webhook_url = webhook_url
-    office.webhook_secret = secrets.token_urlsafe(32) if webhook_url else None
+    """Register or re-key an office outright (tests, local runs): this key, a new API token
+    (returned, shown only once) and this webhook (none without one). Committed."""
+    change = change_office(session, slug, unit_id, public_jwk=public_jwk, replace_key=True, new_token=True,
+                           webhook_url=webhook_url, remove_webhook=webhook_url is None)
     session.commit()
-    return office, token
+    assert change.token is not None
+    return change.office, change.token
 
 
 def office_by_token(session: Session, token: str) -> Office | None:
@@ -64,26 +174,60 @@ def office_of(session: Session, slug: str, unit_id: str) -> Office | None:
     return session.scalar(select(Office).where(Office.slug == slug, Office.unit_id == unit_id))
 
 
+def _local_key_pair(target: Path) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The key pair under `target`, if both files are there and belong together."""
+    try:
+        private = json.loads((target / "private.jwk").read_text(encoding="utf-8"))
+        public = json.loads((target / "public.jwk").read_text(encoding="utf-8"))
+        if not (isinstance(private, dict) and isinstance(public, dict) and "d" in private
+                and same_key(private, public)):
+            return None
+        return private, check_public_key(public)
+    except (OSError, ValueError, TypeError, KeyError, JoseError):
+        return None
+
+
+def _write_secret(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
+
+
+def _provision_local_office(session: Session, slug: str, unit_id: str, target: Path) -> bool:
+    """Make `target` (key pair, token) fit the database; whether anything was written."""
+    office = office_of(session, slug, unit_id)
+    pair = _local_key_pair(target)
+    token_file = target / "token"
+    token = token_file.read_text(encoding="utf-8").strip() if token_file.is_file() else ""
+    key_fits = pair is not None and (office is None or same_key(office.public_jwk, pair[1]))
+    if office is not None and key_fits and token and token_hash(token) == office.token_hash:
+        return False
+    target.mkdir(parents=True, exist_ok=True)
+    if pair is None or not key_fits:
+        pair = new_office_key()
+        _write_secret(target / "private.jwk", json.dumps(pair[0]))
+        (target / "public.jwk").write_text(json.dumps(pair[1]), encoding="utf-8")
+    change = change_office(session, slug, unit_id, public_jwk=pair[1], replace_key=True, new_token=True)
+    assert change.token is not None
+    _write_secret(token_file, change.token + "\n")
+    return True
+
+
 def provision_local_offices(app: Flask, folder: Path, recipients: Mapping[str, list[str]]) -> list[Path]:
-    """For a local run (`build.py serve`): give every receiving office without a key a fresh
-    key pair and token under `folder/<slug>/<unit>/` (private.jwk, public.jwk, token), so
-    the clerk client can fetch and decrypt. Never used in production."""
+    """For a local run (`build.py serve`): every receiving office gets a key pair and a token
+    under `folder/<slug>/<unit>/` (private.jwk, public.jwk, token), so the clerk client can
+    fetch and decrypt. Stale files are repaired: a token the database does not know (it was
+    reset, or the office got a new token) is replaced by a new one; key files that are missing
+    or do not match the registered key give a new pair, registered. Folders written are
+    returned. Never in production."""
+    if app.config["PORTAL"].production:
+        return []
     written = []
     with session_scope(app) as session:
         for slug, units in recipients.items():
             for unit_id in units:
                 target = folder / slug / unit_id
-                if office_of(session, slug, unit_id) is not None and (target / "token").is_file():
-                    continue
-                private, public = new_office_key()
-                _, token = register_office(session, slug, unit_id, public)
-                target.mkdir(parents=True, exist_ok=True)
-                (target / "private.jwk").write_text(json.dumps(private), encoding="utf-8")
-                (target / "private.jwk").chmod(0o600)
-                (target / "public.jwk").write_text(json.dumps(public), encoding="utf-8")
-                (target / "token").write_text(token + "\n", encoding="utf-8")
-                (target / "token").chmod(0o600)
-                written.append(target)
+                if _provision_local_office(session, slug, unit_id, target):
+                    written.append(target)
     return written
 
 
