@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.journeys.conftest import Portal
 from tests.journeys.steps import (
@@ -35,13 +36,13 @@ def choose_a_time(tab: Any, check: Check, label: str, day: int, again: bool = Fa
     """In the calendar: the `day`-th free day from now (on into the next month where this
     one has fewer), then its first free time; the time's label. Appointments can be moved or
     cancelled online until 24 hours before, so the journey books a few days ahead."""
-    assert tab.locator("table.calendar caption").count() == 1
+    expect(tab.locator("table.calendar caption")).to_have_count(1)  # waits for the calendar page
     check(f"{label}: calendar", again)
     free = tab.locator("table.calendar td.free a")
     while free.count() <= day:
         day -= free.count()
         tab.click("main a:text-is('Nächster Monat')")
-        assert tab.locator("table.calendar caption").count() == 1
+        expect(tab.locator("table.calendar caption")).to_have_count(1)
     free.nth(day).click()
     assert tab.locator("legend").inner_text() == "Uhrzeit wählen"
     check(f"{label}: times", again)
