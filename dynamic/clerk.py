@@ -7,8 +7,19 @@ decrypt them with the office's private key, confirm receipt, answer into the cit
     python -m dynamic.clerk ... messages REFERENCE                     # the citizen's answers, decrypted
     python -m dynamic.clerk ... answer REFERENCE --subject S --body B [--attach FILE ...] [--decision]
 
-TOKEN and the key file can also come from BUERGERPORTAL_TOKEN and BUERGERPORTAL_KEY. The
-private key never leaves the office: the portal only ever sees the public half.
+TOKEN and the keys can also come from BUERGERPORTAL_TOKEN and BUERGERPORTAL_KEY. --key may be
+given several times, and names a private JWK, a JWKS file ({"keys": [...]}) or a folder whose
+*.jwk are read (public halves in it are skipped); BUERGERPORTAL_KEY may name several, separated
+by the system's path separator (":" on Linux). Each application is decrypted with the key its
+JWE names by kid, so after a change of key the old and the new key are simply given together.
+The private key never leaves the office: the portal only ever sees the public half.
+
+fetch without references goes through every new application: one it cannot decrypt is
+reported (reference, kid, cause), neither saved nor confirmed, and the rest are.
+
+Exit status: 0 done; 1 the portal refused or could not be reached, or some applications could
+not be decrypted (the others are saved); 2 a file or key cannot be read or written; 3 nothing
+could be decrypted (a wrong or missing key, or a changed application).
 """
 
 from __future__ import annotations
@@ -19,23 +30,51 @@ import json
 import mimetypes
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from .forms.crypto import Unreadable, decrypt, new_office_key
+from .forms.crypto import MAX_JWE_BYTES, Changed, ForAnotherKey, TooLarge, Unreadable, decrypt, key_ids, new_office_key
 
-TIMEOUT = 30
+TIMEOUT = 60  # an application with large uploads is many megabytes
+PAGES = 10_000  # more pages than any office's list has: a cursor that never ends is the portal's fault
 
 
 class ClerkError(Exception):
     pass
 
 
+def load_keys(paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """The private keys in `paths`: JWK files, JWKS files, folders of *.jwk (public keys in a
+    folder or JWKS are skipped; a file that holds only public keys is refused). A key given
+    twice counts once. OSError or ValueError when a file cannot be read or holds no key."""
+    found: dict[str, dict[str, Any]] = {}
+    for path in paths:
+        files = sorted(path.glob("*.jwk")) if path.is_dir() else [path]
+        privates = []
+        for file in files:
+            value = json.loads(file.read_text(encoding="utf-8"))
+            if not isinstance(value, dict):
+                raise ValueError(f"{file}: expected a JWK or JWKS (a JSON object)")
+            listed = value.get("keys") if "keys" in value else [value]
+            if not isinstance(listed, list) or not all(isinstance(k, dict) for k in listed):
+                raise ValueError(f"{file}: \"keys\" must be a list of JWKs")
+            privates += [k for k in listed if "d" in k]
+        if not privates:
+            raise ValueError(f"{path}: no private key (a JWK with d)" + (" in *.jwk" if path.is_dir() else ""))
+        for key in privates:
+            found.setdefault(key_ids(key)[0], key)
+    return list(found.values())
+
+
 class Client:
-    def __init__(self, portal: str, token: str, private_jwk: dict[str, Any] | None = None) -> None:
-        self.portal, self.private_jwk = portal.rstrip("/"), private_jwk
+    def __init__(self, portal: str, token: str,
+                 keys: dict[str, Any] | Sequence[dict[str, Any]] | None = None) -> None:
+        """`keys`: the office's private key, or several (chosen by the kid each JWE names)."""
+        self.portal = portal.rstrip("/")
+        self.keys: list[dict[str, Any]] = [keys] if isinstance(keys, dict) else list(keys or [])
         self.http = requests.Session()
         self.http.headers.update({"Authorization": f"Bearer {token}", "Accept": "application/json"})
 
@@ -49,15 +88,30 @@ class Client:
             raise ClerkError(f"{method} {path}: {response.status_code} {message}")
         return response.json()
 
-    def applications(self, status: str = "new") -> list[dict[str, Any]]:
-        return list(self._call("GET", "/applications", params={"status": status})["applications"])
+    def applications(self, status: str = "new", limit: int | None = None) -> list[dict[str, Any]]:
+        """Every application with `status`, page by page: the portal's `next` cursor is passed
+        back as `after` until it is null or absent (an API without paging answers in one page)."""
+        params: dict[str, str | int] = {"status": status, **({"limit": limit} if limit else {})}
+        found: list[dict[str, Any]] = []
+        seen: set[str] = set()
+        for _page in range(PAGES):
+            answer = self._call("GET", "/applications", params=params)
+            found += answer["applications"]
+            cursor = answer.get("next")
+            if not cursor:
+                return found
+            if cursor in seen:
+                raise ClerkError(f"GET /applications: the portal gave the cursor {cursor!r} a second time")
+            seen.add(cursor)
+            params = {**params, "after": cursor}
+        raise ClerkError(f"GET /applications: more than {PAGES} pages")
 
     def application(self, reference: str) -> dict[str, Any]:
-        """The application, decrypted with the office's key (Unreadable if it was changed)."""
+        """The application, decrypted with the key its JWE names (Unreadable says why not)."""
         found = self._call("GET", f"/applications/{reference}")
-        if self.private_jwk is None:
+        if not self.keys:
             raise ClerkError("the office's private key is needed to read an application")
-        return {**found, "content": decrypt(found["jwe"], self.private_jwk)}
+        return {**found, "content": decrypt(found["jwe"], self.keys)}
 
     def confirm(self, reference: str) -> dict[str, Any]:
         return dict(self._call("POST", f"/applications/{reference}/receipt"))
@@ -65,8 +119,8 @@ class Client:
     def messages(self, reference: str) -> list[dict[str, Any]]:
         found = self._call("GET", f"/applications/{reference}/messages")["messages"]
         for message in found:
-            if message.get("jwe") and self.private_jwk is not None:
-                message["content"] = decrypt(message["jwe"], self.private_jwk)
+            if message.get("jwe") and self.keys:
+                message["content"] = decrypt(message["jwe"], self.keys)
         return list(found)
 
     def answer(self, reference: str, subject: str, body: str, attachments: list[Path] = (),  # type: ignore[assignment]
@@ -102,8 +156,9 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--portal", default=os.environ.get("BUERGERPORTAL_URL", "http://127.0.0.1:8000"))
     parser.add_argument("--token", default=os.environ.get("BUERGERPORTAL_TOKEN"))
-    parser.add_argument("--key", type=Path, default=os.environ.get("BUERGERPORTAL_KEY"),
-                        help="the office's private key (JWK file)")
+    parser.add_argument("--key", type=Path, action="append", dest="keys",
+                        help="the office's private key: a JWK file, a JWKS file or a folder of *.jwk; repeatable "
+                             "(default: BUERGERPORTAL_KEY, several separated by os.pathsep)")
     commands = parser.add_subparsers(dest="command", required=True)
     keygen = commands.add_parser("keygen", help="make a key pair: private.jwk stays, public.jwk goes to the portal")
     keygen.add_argument("folder", type=Path)
@@ -146,23 +201,19 @@ def main(argv: list[str] | None = None) -> int:
     if not args.token:
         print("Fehler: --token oder BUERGERPORTAL_TOKEN fehlt", file=sys.stderr)
         return 2
+    paths = args.keys or [Path(p) for p in os.environ.get("BUERGERPORTAL_KEY", "").split(os.pathsep) if p]
     try:
-        key = json.loads(Path(args.key).read_text(encoding="utf-8")) if args.key else None
+        keys = load_keys(paths)
     except (OSError, ValueError) as error:
-        print(f"Fehler: den Schlüssel {args.key} kann ich nicht lesen ({error})", file=sys.stderr)
+        print(f"Fehler: den Schlüssel {' / '.join(map(str, paths))} kann ich nicht lesen ({error})", file=sys.stderr)
         return 2
-    client = Client(args.portal, args.token.strip(), key)
+    client = Client(args.portal, args.token.strip(), keys)
     try:
         if args.command == "list":
             for item in client.applications(args.status):
                 print(f"{item['reference']}\t{item['form']}\t{item['submitted_at']}\t{item['status']}")
         elif args.command == "fetch":
-            references = args.references or [a["reference"] for a in client.applications("new")]
-            for reference in references:
-                folder = save_application(client.application(reference), args.out)
-                if not args.no_confirm:
-                    client.confirm(reference)
-                print(f"{reference}\t{folder}")
+            return _fetch(client, args.references, args.out, confirm=not args.no_confirm)
         elif args.command == "messages":
             for message in client.messages(args.reference):
                 text = message.get("content", {}).get("body", "")
@@ -176,11 +227,49 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as error:
         print(f"Fehler: {error}", file=sys.stderr)
         return 2
-    except Unreadable:
-        print("Fehler: entschlüsseln nicht möglich – der Inhalt wurde verändert oder ist nicht für diesen "
-              "Schlüssel bestimmt.", file=sys.stderr)
+    except Unreadable as error:
+        print(f"Fehler: {getattr(args, 'reference', '')} {_unreadable(error)}", file=sys.stderr)
         return 3
     return 0
+
+
+def _fetch(client: Client, references: list[str], out: Path, confirm: bool) -> int:
+    """Fetch, save and confirm each application; one that cannot be decrypted is reported and
+    the rest still fetched. Raises what stops the whole run (the portal, the disk)."""
+    references = references or [a["reference"] for a in client.applications("new")]
+    unreadable = []
+    for reference in references:
+        try:
+            found = client.application(reference)
+        except Unreadable as error:
+            print(f"Fehler: {reference} {_unreadable(error)} Nicht gespeichert, Eingang nicht "
+                  "bestätigt.", file=sys.stderr)
+            unreadable.append(reference)
+            continue
+        folder = save_application(found, out)
+        if confirm:
+            client.confirm(reference)
+        print(f"{reference}\t{folder}", flush=True)
+    if not unreadable:
+        return 0
+    print(f"Fehler: {len(unreadable)} von {len(references)} Anträgen nicht entschlüsselt: {', '.join(unreadable)}",
+          file=sys.stderr)
+    return 3 if len(unreadable) == len(references) else 1
+
+
+def _unreadable(error: Unreadable) -> str:
+    """Why an application or message cannot be read, for the clerk: "(kid …): entschlüsseln …"."""
+    if isinstance(error, TooLarge):
+        cause = (f"zu groß ({error.size:,} Bytes; dieses Programm liest höchstens {MAX_JWE_BYTES:,})"
+                 .replace(",", "."))
+    elif isinstance(error, ForAnotherKey):
+        cause = (f"für einen anderen Schlüssel verschlüsselt; geladen: kid {', '.join(error.available)}"
+                 if error.available else "kein privater Schlüssel angegeben (--key oder BUERGERPORTAL_KEY)")
+    elif isinstance(error, Changed) and not error.kid:
+        cause = "der Inhalt wurde verändert, ist beschädigt oder für einen anderen Schlüssel bestimmt"
+    else:
+        cause = "der Inhalt wurde verändert oder ist beschädigt"
+    return f"(kid {error.kid or 'nicht angegeben'}): entschlüsseln nicht möglich – {cause}."
 
 
 if __name__ == "__main__":

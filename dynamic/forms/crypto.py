@@ -12,23 +12,71 @@ derived from SECRET_KEY, so that database dumps and backups hold no readable ans
 from __future__ import annotations
 
 import base64
+import binascii
 import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from joserfc import jwe
-from joserfc.errors import JoseError
+from joserfc.errors import ExceededSizeError, JoseError
 from joserfc.jwk import RSAKey
 
 ALGORITHM, ENCRYPTION = "RSA-OAEP-256", "A256GCM"
-REGISTRY = jwe.JWERegistry(algorithms=[ALGORITHM, ENCRYPTION])
 KEY_SIZE = 3072
+
+# The largest JWE (compact) the client decrypts. joserfc's default is 67,712 bytes (64 KiB of
+# ciphertext plus header, key, IV and tag), which an upload of about 36 KB already exceeds.
+# An application holds its files base64-encoded in JSON (4/3), and the JWE base64url-encodes
+# the ciphertext again (4/3): about 1.78 bytes of JWE per byte uploaded, plus the answers (a
+# few KB: texts of at most 5,000 characters) and about 1 KB of header and encrypted key. The
+# largest form today takes two files of 5 MB (Bewohnerparkausweis, Hundesteuer): about 18 MB
+# of JWE. The schema allows 10 MB per file field, so 64 MB leaves room for three such fields
+# (36 MB of files). A citizen's answer to the office is text of at most 5,000 characters.
+MB = 1024 * 1024
+MAX_JWE_BYTES = 64 * MB
+MAX_HEADER_BYTES = 1024  # base64url of {"alg", "enc", "cty", "kid"}: about 200
+MAX_ENCRYPTED_KEY_BYTES = 2048  # base64url of the RSA-encrypted content key: 683 for 4096 bits, 1366 for 8192
+
+
+class _Registry(jwe.JWERegistry):
+    max_protected_header_length = MAX_HEADER_BYTES
+    max_encrypted_key_length = MAX_ENCRYPTED_KEY_BYTES
+    max_ciphertext_length = MAX_JWE_BYTES
+
+
+REGISTRY = _Registry(algorithms=[ALGORITHM, ENCRYPTION])
 
 
 class Unreadable(Exception):
-    """Ciphertext that was changed, or is not meant for this key."""
+    """Ciphertext that cannot be decrypted or read; `kid` is the key it names, if any."""
+
+    def __init__(self, message: str, kid: str | None = None) -> None:
+        super().__init__(message)
+        self.kid = kid
+
+
+class TooLarge(Unreadable):
+    """Larger than MAX_JWE_BYTES: refused before decrypting."""
+
+    def __init__(self, message: str, kid: str | None, size: int) -> None:
+        super().__init__(message, kid)
+        self.size = size
+
+
+class ForAnotherKey(Unreadable):
+    """Encrypted for a key (by its kid) that is not among the keys given."""
+
+    def __init__(self, message: str, kid: str | None, available: list[str]) -> None:
+        super().__init__(message, kid)
+        self.available = available
+
+
+class Changed(Unreadable):
+    """Not a JWE, or it does not decrypt with the key it names: changed or damaged."""
 
 
 def new_office_key() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -58,16 +106,67 @@ def encrypt_for(public_jwk: dict[str, Any], payload: dict[str, Any]) -> str:
     return jwe.encrypt_compact(header, data, RSAKey.import_key(public_jwk), registry=REGISTRY)
 
 
-def decrypt(token: str, private_jwk: dict[str, Any]) -> dict[str, Any]:
+def key_ids(jwk: Mapping[str, Any]) -> list[str]:
+    """The kids a key answers to: its own, and its thumbprint (check_public_key's kid for a
+    public key registered without one)."""
+    thumbprint = RSAKey.import_key(dict(jwk)).thumbprint()
+    return [str(jwk["kid"]), thumbprint] if jwk.get("kid") and jwk["kid"] != thumbprint else [thumbprint]
+
+
+def header_of(token: str) -> dict[str, Any]:
+    """The protected header of a JWE in compact form, read without decrypting (Changed if none)."""
+    end = token.find(".", 0, MAX_HEADER_BYTES + 1)
+    if end < 0:
+        raise Changed("not a JWE in compact form")
+    head = token[:end]
     try:
-        plain = jwe.decrypt_compact(token, RSAKey.import_key(private_jwk), registry=REGISTRY).plaintext
-    except (JoseError, ValueError) as error:
-        raise Unreadable("the application cannot be decrypted: changed, or not for this key") from error
+        header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    except (ValueError, binascii.Error) as error:
+        raise Changed("not a JWE in compact form: the header is not base64url JSON") from error
+    if not isinstance(header, dict):
+        raise Changed("not a JWE in compact form: the header is not a JSON object")
+    return header
+
+
+def decrypt(token: str, private_jwks: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The JSON object in a JWE, decrypted with the key the JWE names by its kid (one key, or a
+    list of them). Unreadable says why not: TooLarge, ForAnotherKey, or Changed."""
+    keys = [private_jwks] if isinstance(private_jwks, Mapping) else list(private_jwks)
+    header = header_of(token)
+    kid = str(header["kid"]) if header.get("kid") else None
+    if token.count(".") != 4:
+        raise Changed(f"not a JWE in compact form (kid {kid})", kid)
+    if len(token) > MAX_JWE_BYTES:
+        raise TooLarge(f"too large to decrypt: {len(token):,} bytes, the limit is {MAX_JWE_BYTES:,} (kid {kid})",
+                       kid, len(token))
+    ids = [key_ids(key) for key in keys]
+    available = [its[0] for its in ids]
+    # A JWE without a kid (not one of ours) is tried with every key.
+    candidates = [key for key, its in zip(keys, ids, strict=True) if kid is None or kid in its]
+    if not candidates:
+        raise ForAnotherKey(f"encrypted for another key: kid {kid}; the keys given are kid "
+                            f"{', '.join(available) or '(none)'}", kid, available)
+    plain: bytes | None = None
+    for key in candidates:
+        try:
+            plain = jwe.decrypt_compact(token, RSAKey.import_key(dict(key)), registry=REGISTRY).plaintext
+            break
+        except ExceededSizeError as error:
+            raise TooLarge(f"too large to decrypt: {error} (kid {kid})", kid, len(token)) from error
+        except (JoseError, ValueError, InvalidTag):
+            continue
+    else:
+        raise Changed(f"changed or damaged: it does not decrypt with the key it names (kid {kid})" if kid else
+                      "changed or damaged, or for another key: it names no kid and decrypts with none of the keys",
+                      kid)
     if plain is None:
-        raise Unreadable("the application is empty")
-    value = json.loads(plain)
+        raise Changed(f"the content is empty (kid {kid})", kid)
+    try:
+        value = json.loads(plain)
+    except ValueError as error:
+        raise Changed(f"the content is not JSON (kid {kid})", kid) from error
     if not isinstance(value, dict):
-        raise Unreadable("the application is not a JSON object")
+        raise Changed(f"the content is not a JSON object (kid {kid})", kid)
     return value
 
 
