@@ -270,16 +270,26 @@ def _hold_need_not_wait_for_disk(session: Session) -> None:
 
 
 def confirm(session: Session, appointment: Appointment, now: dt.datetime) -> None:
+    """Book a held time. One conditional UPDATE decides, so a hold that expired or was removed
+    meanwhile (the worker, a booking that took its expired time) is never booked."""
     if appointment.status == "booked":
         return  # a double click or a retried request books once
-    if appointment.status != "held" or appointment.held_until is None or appointment.held_until < now:
-        session.delete(appointment)
-        session.commit()
-        raise SlotGone(HOLD_EXPIRED)
-    appointment.status = "booked"
-    appointment.booked_at = now
-    appointment.held_until = None
+    changed = session.execute(
+        update(Appointment)
+        .where(Appointment.id == appointment.id, Appointment.status == "held", Appointment.held_until >= now)
+        .values(status="booked", booked_at=now, held_until=None)
+        .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
     session.commit()
+    if changed == 1:
+        session.refresh(appointment)
+        return
+    current = session.get(Appointment, appointment.id, populate_existing=True)
+    if current is not None and current.status == "booked":
+        return  # booked by a request of the same citizen at the same moment
+    if current is not None and current.status == "held":
+        session.delete(current)  # expired: its time goes back at once
+        session.commit()
+    raise SlotGone(HOLD_EXPIRED)
 
 
 class TooManyMails(LimitReached):
@@ -332,6 +342,17 @@ def changeable(appointment: Appointment, schedule: Schedule | None, now: dt.date
     return schedule is not None and appointment.status == "booked" and now <= changeable_until(schedule, appointment)
 
 
+def _hold_booked(session: Session, appointment: Appointment) -> bool:
+    """Start a change of a booking: a no-op UPDATE of its row, only while it is booked. It
+    takes the row's lock in PostgreSQL (and SQLite's write lock), so a cancel and a move of the
+    same appointment at the same moment run one after the other, and the later one sees what
+    the earlier did instead of acting on what it read before."""
+    return bool(session.execute(
+        update(Appointment).where(Appointment.id == appointment.id, Appointment.status == "booked")
+        .values(status=Appointment.status)
+        .execution_options(synchronize_session=False)).rowcount == 1)  # type: ignore[attr-defined]
+
+
 def cancel(session: Session, appointment: Appointment, schedule: Schedule, now: dt.datetime) -> None:
     """Cancel a booking; its time is free again at once."""
     if appointment.status == "cancelled":
@@ -340,10 +361,17 @@ def cancel(session: Session, appointment: Appointment, schedule: Schedule, now: 
         raise BookingError("Dieser Termin kann nicht mehr abgesagt werden.")
     if now > changeable_until(schedule, appointment):
         raise TooLate(_too_late(schedule, "absagen"))
-    appointment.status = "cancelled"
-    appointment.cancelled_at = now
+    if not _hold_booked(session, appointment):
+        session.rollback()
+        session.refresh(appointment)
+        if appointment.status == "cancelled":
+            return  # cancelled by another request of the same citizen at the same moment
+        raise BookingError("Dieser Termin kann nicht mehr abgesagt werden.")
     session.execute(delete(SlotClaim).where(SlotClaim.appointment_id == appointment.id))
+    session.execute(update(Appointment).where(Appointment.id == appointment.id)
+                    .values(status="cancelled", cancelled_at=now).execution_options(synchronize_session=False))
     session.commit()
+    session.refresh(appointment)
 
 
 def move(session: Session, appointment: Appointment, offer: Offer, new_start: dt.datetime,
@@ -366,6 +394,9 @@ def move(session: Session, appointment: Appointment, offer: Offer, new_start: dt
     released = False
     for counter in counters:
         while True:
+            if not _hold_booked(session, appointment):
+                session.rollback()
+                raise BookingError("Dieser Termin ist nicht mehr gebucht und kann nicht verschoben werden.")
             session.execute(delete(SlotClaim).where(SlotClaim.appointment_id == appointment_id))
             appointment.starts_at, appointment.ends_at, appointment.counter = slot.start, slot.end, counter
             appointment.reminded_at = None

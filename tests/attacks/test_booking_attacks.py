@@ -339,3 +339,67 @@ def test_twelve_simultaneous_guest_confirmations_of_one_address_give_one(
         addressed = db_session.scalars(select(Appointment).where(Appointment.email == "einer@example.org")).all()
         assert len(addressed) == 1
     app.extensions["db_engine"].dispose()
+
+
+def test_cancelling_and_moving_one_appointment_at_once_leaves_no_orphaned_claims(
+        race_env: tuple[dict[str, str], Path, dt.date]) -> None:
+    """Another path to the same state: a cancel and a move of the same booking at the same
+    moment. Whatever wins, a cancelled appointment holds no time and a booked one holds
+    exactly its own."""
+    from dynamic.appointments.claims import add_claims, units
+
+    env, output, day = race_env
+    path = output / "stadt" / "katalog.json"
+    katalog = json.loads(path.read_text(encoding="utf-8"))
+    katalog["locations"]["rathaus"]["booking"]["counters"] = 2
+    path.write_text(json.dumps(katalog), encoding="utf-8")
+    app = create_app(settings_from_env(env))
+    codes = [f"RACE-{n:04d}" for n in range(8)]
+    with session_scope(app) as db_session:
+        account = Account(email="hin.und.her@example.org", email_confirmed_at=utcnow())
+        db_session.add(account)
+        db_session.flush()
+        account_id = account.id
+        for number, code in enumerate(codes):
+            start = to_utc(day, dt.time(8, 0)) + dt.timedelta(minutes=15 * (number // 2))
+            appointment = Appointment(slug="stadt", location_id="rathaus", service_id="personalausweis-beantragen",
+                                      starts_at=start, ends_at=start + dt.timedelta(minutes=15),
+                                      counter=1 + number % 2, status="booked", code=code, account_id=account_id)
+            db_session.add(appointment)
+            db_session.flush()
+            add_claims(db_session, "stadt", "rathaus", appointment.counter, start, appointment.ends_at,
+                       appointment_id=appointment.id)
+    cookie, csrf = signed_in_cookie(app, account_id)
+    day_path = f"/stadt/termine/personalausweis-beantragen/rathaus/{day.isoformat()}/"
+    later = [to_utc(day, dt.time(10, 0)) + dt.timedelta(minutes=15 * n) for n in range(4)]
+    with gunicorn(env, workers=4, threads=4) as url:
+        start_together = threading.Barrier(16)
+
+        def act(task: tuple[str, int]) -> int:
+            what, number = task
+            client = requests.Session()
+            client.cookies.set("sitzung", cookie)
+            code = codes[number]
+            start_together.wait()
+            if what == "cancel":
+                return client.post(f"{url}/stadt/termine/termin/{code}/absagen", data={"csrf_token": csrf},
+                                   allow_redirects=False, timeout=120).status_code
+            return client.post(url + day_path, data={"csrf_token": csrf, "personen": "1", "verschieben": code,
+                                                     "zeit": later[number % 4].isoformat()},
+                               allow_redirects=False, timeout=120).status_code
+
+        tasks = [(what, number) for number in range(8) for what in ("cancel", "move")]
+        with ThreadPoolExecutor(max_workers=16) as pool:
+            statuses = list(pool.map(act, tasks))
+    assert 500 not in statuses, statuses
+    with session_scope(app) as db_session:
+        for appointment in db_session.scalars(select(Appointment)):
+            claimed = {(c.counter, c.unit_start) for c in db_session.scalars(
+                select(SlotClaim).where(SlotClaim.appointment_id == appointment.id))}
+            if appointment.status == "cancelled":
+                assert claimed == set(), appointment.code
+            else:
+                assert appointment.status == "booked"
+                assert claimed == {(appointment.counter, unit)
+                                   for unit in units(appointment.starts_at, appointment.ends_at)}, appointment.code
+    app.extensions["db_engine"].dispose()
