@@ -20,7 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
+from xml.etree.ElementTree import Element
 
+from defusedxml import ElementTree as SafeElementTree
 from flask import Blueprint, Flask, current_app, redirect, request, session
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, samlp
 from saml2.client import Saml2Client
@@ -130,6 +132,8 @@ WEAK_SIGNATURE = "Die Antwort des Servicekontos war mit einem veralteten Verfahr
                  "sicher gilt. Sie wurde aus Sicherheitsgründen nicht angenommen. " + AGAIN
 NOT_ENCRYPTED = "Die Antwort des Servicekontos war nicht verschlüsselt. Sie wurde zum Schutz Ihrer Daten nicht " \
                 "angenommen. " + AGAIN
+UNEXPECTED_STRUCTURE = "Die Antwort des Servicekontos war anders aufgebaut als vorgesehen. Sie wurde aus " \
+                       "Sicherheitsgründen nicht angenommen. " + AGAIN
 TOO_LARGE = "Die Antwort des Servicekontos war zu groß. Sie wurde aus Sicherheitsgründen nicht angenommen. " + AGAIN
 OTHER_BROWSER = "Diese Anmeldung wurde in einem anderen Browser oder Fenster begonnen, oder sie ist schon " \
                 "abgeschlossen. " + AGAIN
@@ -361,6 +365,7 @@ def verify(sp: ServiceProvider, encoded: str) -> Verified:
     if not isinstance(response, AuthnResponse) or response.assertion is None:
         raise Refused("no assertion", UNREADABLE)
     _check_algorithms(response.response.signature, response.assertion.signature)  # now decrypted
+    _check_one_signed_assertion(response)
     _check_issuer(sp, response)
     _check_addressed_to_us(sp, response)
     found = _attribute_values(response)
@@ -386,6 +391,7 @@ def _pending_request(encoded: str) -> SamlRequest:
         raise Refused("unreadable response", UNREADABLE) from error
     if unverified is None:
         raise Refused("not a SAML response", UNREADABLE)
+    _check_received_structure(_parsed(base64.b64decode(encoded, validate=True)))
     if unverified.status is not None and unverified.status.status_code is not None \
             and unverified.status.status_code.value != samlp.STATUS_SUCCESS:
         raise Refused("identity provider reported no success", CANCELLED, status=401)
@@ -422,6 +428,81 @@ def _check_algorithms(*signatures: Signature | None) -> None:
             digest = reference.digest_method.algorithm if reference.digest_method is not None else None
             if digest not in STRONG_DIGEST_ALGORITHMS:
                 raise Refused(f"weak digest algorithm {str(digest)[:120]!r}", WEAK_SIGNATURE)
+
+
+# Signature wrapping (XSW): an answer that carries, next to the signed assertion, a forged one
+# the signature does not cover (inside a <ds:Object> of a signature, in <samlp:Extensions>, as
+# a sibling) is verified by xmlsec1, since the signed part is intact. The SAML profiles never use
+# <ds:Object>, and an answer of the state identity provider holds exactly one assertion, so
+# anything else is refused instead of trusting every reader to pick the right assertion.
+SAML_ASSERTION = "{urn:oasis:names:tc:SAML:2.0:assertion}"
+SAML_PROTOCOL = "{urn:oasis:names:tc:SAML:2.0:protocol}"
+XMLDSIG = "{http://www.w3.org/2000/09/xmldsig#}"
+XMLENC = "{http://www.w3.org/2001/04/xmlenc#}"
+
+
+def _parsed(xml: str | bytes) -> Element:
+    """The XML document, parsed without entities or DTDs (defusedxml)."""
+    try:
+        root: Element = SafeElementTree.fromstring(xml.encode("utf-8") if isinstance(xml, str) else xml)
+    except Exception as error:  # noqa: BLE001 - defusedxml and the parser raise their own kinds
+        raise Refused("unreadable XML", UNREADABLE) from error
+    return root
+
+
+def _check_received_structure(root: Element) -> None:
+    """The answer as received, before pysaml2 and xmlsec1 work on it: no <ds:Object> anywhere,
+    and an encrypted assertion comes alone: one EncryptedAssertion in the Response, holding one
+    EncryptedData (pysaml2 re-serializes what it parsed before it decrypts, and silently drops a
+    second EncryptedData), and no assertion in the clear beside it. The decrypted document is
+    checked again after pysaml2 verified it (_check_one_signed_assertion)."""
+    if any(True for _ in root.iter(f"{XMLDSIG}Object")):
+        raise Refused("ds:Object in the answer", UNEXPECTED_STRUCTURE)
+    wrappers = list(root.iter(f"{SAML_ASSERTION}EncryptedAssertion"))
+    if not wrappers:
+        return  # an assertion in the clear: pysaml2 and the check after it count them
+    encrypted = list(root.iter(f"{XMLENC}EncryptedData"))
+    if len(wrappers) > 1 or len(encrypted) != 1:
+        raise Refused(f"{len(wrappers)} encrypted assertions with {len(encrypted)} encrypted parts, not one",
+                      UNEXPECTED_STRUCTURE)
+    children = [child.tag for child in wrappers[0]]
+    if wrappers[0] not in list(root) or children[:1] != [f"{XMLENC}EncryptedData"] \
+            or any(tag != f"{XMLENC}EncryptedKey" for tag in children[1:]):
+        raise Refused("encrypted assertion in an unexpected place or form", UNEXPECTED_STRUCTURE)
+    if any(True for _ in root.iter(f"{SAML_ASSERTION}Assertion")):
+        raise Refused("assertion in the clear beside an encrypted one", UNEXPECTED_STRUCTURE)
+
+
+def _check_one_signed_assertion(response: AuthnResponse) -> None:
+    """The document pysaml2 verified (for an encrypted answer, its re-serialization with the
+    assertion decrypted) holds exactly one assertion, a child of the Response or of its one
+    EncryptedAssertion, whose ID is the one its signature references and the one pysaml2
+    verified: the assertion every later check and the attributes are read from. No <ds:Object>
+    anywhere, no encrypted part left undecrypted."""
+    root = _parsed(response.xmlstr)
+    if root.tag != f"{SAML_PROTOCOL}Response":
+        raise Refused("verified document is not a Response", UNEXPECTED_STRUCTURE)
+    if any(True for _ in root.iter(f"{XMLDSIG}Object")):
+        raise Refused("ds:Object in the decrypted answer", UNEXPECTED_STRUCTURE)
+    if any(True for _ in root.iter(f"{XMLENC}EncryptedData")):
+        raise Refused("encrypted data left after decryption", UNEXPECTED_STRUCTURE)
+    assertions = list(root.iter(f"{SAML_ASSERTION}Assertion"))
+    wrappers = list(root.iter(f"{SAML_ASSERTION}EncryptedAssertion"))
+    if len(assertions) != 1 or len(wrappers) > 1:
+        raise Refused(f"{len(assertions)} assertions and {len(wrappers)} encrypted assertions, not one",
+                      UNEXPECTED_STRUCTURE)
+    parent_of = {child: parent for parent in root.iter() for child in parent}
+    where = parent_of.get(assertions[0])
+    in_the_response = where is root and not wrappers
+    in_its_wrapper = bool(wrappers) and where is wrappers[0] and parent_of.get(where) is root
+    if not (in_the_response or in_its_wrapper):
+        raise Refused("assertion in an unexpected place", UNEXPECTED_STRUCTURE)
+    signature = response.assertion.signature
+    references = signature.signed_info.reference if signature is not None and signature.signed_info else []
+    element_id = assertions[0].get("ID")
+    if not element_id or element_id != response.assertion.id or len(references) != 1 \
+            or references[0].uri != f"#{element_id}":
+        raise Refused("assertion is not the one its signature references", UNEXPECTED_STRUCTURE)
 
 
 def _refusal_for(error: Exception) -> Refused:
