@@ -3,8 +3,10 @@ pattern and status with their latencies, and what the portal is for (bookings, a
 
 Counters live in the process (or, under gunicorn with PROMETHEUS_MULTIPROC_DIR set, in files
 that prometheus_client adds up over the workers). Appointments and applications by state are
-read from the database at each scrape, so they agree whichever process answers. Labels carry
-route patterns and municipality slugs only, never paths, addresses or names.
+read from the database at each scrape, so they agree whichever process answers; so are the
+applications left "new" for days and the pushes to offices' webhooks that the outbox worker (a
+process of its own) gave up on. Labels carry route patterns, municipality slugs and office
+unit ids only, never paths, addresses or names.
 
 /metrics answers requests with `Authorization: Bearer <METRICS_TOKEN>`, or, without a token
 configured, only requests from the machine itself: the socket's peer is a loopback address
@@ -14,6 +16,7 @@ this machine forwards strangers' requests).
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import ipaddress
 import os
@@ -22,12 +25,13 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from .db import db
-from .models import Application, Appointment
+from .mail import MAX_ATTEMPTS
+from .models import Application, ApplicationMessage, Appointment, Office, OutboxItem, utcnow
 
 metrics = Blueprint("metrics", __name__)
 
@@ -38,6 +42,7 @@ LATENCY = Histogram("buergerportal_http_request_duration_seconds", "Time to answ
 BOOKED = Counter("buergerportal_appointments_booked_total", "Appointments booked", ["municipality"])
 SUBMITTED = Counter("buergerportal_applications_submitted_total", "Applications sent to an office",
                     ["municipality", "form"])
+OVERDUE_DAYS = 3  # the help text of buergerportal_applications_overdue says it, too
 
 
 def init_app(app: Flask) -> None:
@@ -60,9 +65,10 @@ def _count(response: Response) -> Response:
 
 
 class _Database(Collector):
-    """Appointments and applications by municipality and state, counted at scrape time."""
+    """Appointments and applications by municipality and state, applications left new for days
+    and pushes given up, counted at scrape time."""
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[Metric]:
         appointments = GaugeMetricFamily("buergerportal_appointments", "Appointments by municipality and state",
                                          labels=["municipality", "status"])
         for slug, status, count in db().execute(select(Appointment.slug, Appointment.status, func.count())
@@ -75,6 +81,47 @@ class _Database(Collector):
                                                 .group_by(Application.slug, Application.status)):
             applications.add_metric([slug, status], count)
         yield applications
+        overdue = GaugeMetricFamily("buergerportal_applications_overdue", "Applications still new (not confirmed "
+                                    "by the office) more than 3 days after they were sent, by municipality and "
+                                    "receiving office unit", labels=["municipality", "unit"])
+        for slug, unit, count in db().execute(
+                select(Application.slug, Office.unit_id, func.count())
+                .join(Office, Application.office_id == Office.id)
+                .where(Application.status == "new",
+                       Application.submitted_at < utcnow() - dt.timedelta(days=OVERDUE_DAYS))
+                .group_by(Application.slug, Office.unit_id)):
+            overdue.add_metric([slug, unit], count)
+        yield overdue
+        yield _webhooks_given_up()
+
+
+def _webhooks_given_up() -> CounterMetricFamily:
+    """Pushes the outbox gave up on: failed at its last attempt, left undone. Counted from the
+    outbox table, since the worker that gives up is another process than the one scraped (and
+    the rows stay, so the count only grows)."""
+    given_up = CounterMetricFamily("buergerportal_webhooks_given_up_total", "Pushes to an office's webhook given "
+                                   "up after the outbox's last attempt (the office must fetch by API)",
+                                   labels=["municipality"])
+    applications: list[int] = []
+    messages: list[int] = []
+    for payload in db().scalars(select(OutboxItem.payload).where(
+            OutboxItem.kind == "webhook", OutboxItem.done_at.is_(None), OutboxItem.attempts >= MAX_ATTEMPTS)):
+        if isinstance(payload, dict) and isinstance(payload.get("message"), int):
+            messages.append(payload["message"])
+        elif isinstance(payload, dict) and isinstance(payload.get("application"), int):
+            applications.append(payload["application"])
+    counts: dict[str, int] = {}
+    if messages:
+        for slug in db().scalars(select(Application.slug).join(
+                ApplicationMessage, ApplicationMessage.application_id == Application.id)
+                .where(ApplicationMessage.id.in_(messages))):
+            counts[slug] = counts.get(slug, 0) + 1
+    if applications:
+        for slug in db().scalars(select(Application.slug).where(Application.id.in_(applications))):
+            counts[slug] = counts.get(slug, 0) + 1
+    for slug, count in sorted(counts.items()):
+        given_up.add_metric([slug], count)
+    return given_up
 
 
 def _allowed() -> bool:

@@ -456,6 +456,59 @@ def elsewhere(rest: str) -> Response:
 # ---------------------------------------------------------------- OpenAPI
 
 
+def _webhooks() -> dict[str, Any]:
+    """The push to an office's endpoint (dynamic.forms.delivery.push_webhook): one webhook per
+    event, ids only, signed over timestamp and body."""
+    opaque = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}
+    signed = ("Das Portal sendet nur Kennungen; den Antrag (oder die Antwort) holen Sie über die Schnittstelle ab. "
+              "Prüfen Sie vor allem anderen die Signatur: HMAC-SHA512 über den Zeitstempel aus "
+              "X-Buergerportal-Timestamp, einen Punkt und den unveränderten Körper (<Zeitstempel>.<Körper>), mit dem "
+              "Webhook-Geheimnis der Stelle, verglichen in konstanter Zeit. Lehnen Sie jede Meldung ab, deren "
+              "Zeitstempel mehr als fünf Minuten von Ihrer Uhr abweicht, und verarbeiten Sie jede id nur einmal: "
+              "Dieselbe id mit neuem Zeitstempel ist eine Wiederholung des Portals (mit 2xx bestätigen, nicht noch "
+              "einmal verarbeiten), dieselbe Signatur ein zweites Mal ist eine Wiederholung durch Dritte (ablehnen). "
+              "Antwortet Ihr Endpunkt nicht mit 2xx, versucht das Portal es mit wachsenden Abständen erneut, "
+              "insgesamt bis zu acht Mal; ist der Antrag schon bestätigt (die Antwort schon abgeholt), sendet es "
+              "nichts mehr. Unbekannte Felder ignorieren Sie.")
+
+    def hook(event: str, summary: str, properties: dict[str, Any]) -> dict[str, Any]:
+        body = {"type": "object", "required": ["event", *properties], "properties": {
+            "event": {"const": event, "description": "Art des Ereignisses"}, **properties}}
+        headers = [
+            {"name": "X-Buergerportal-Timestamp", "in": "header", "required": True,
+             "schema": {"type": "string", "pattern": "^[0-9]{1,12}$"},
+             "description": "Zeitpunkt des Sendens in Unix-Sekunden; mehr als fünf Minuten alt (oder voraus): "
+                            "ablehnen"},
+            {"name": "X-Buergerportal-Signature", "in": "header", "required": True,
+             "schema": {"type": "string", "pattern": "^sha512=[0-9a-f]{128}$"},
+             "description": "sha512= und der HMAC-SHA512 (hexadezimal) über <Zeitstempel>.<Körper> mit dem "
+                            "Webhook-Geheimnis der Stelle"},
+            {"name": "X-Buergerportal-Event", "in": "header", "required": True,
+             "schema": {"type": "string", "pattern": f"^{event}$"}, "description": "Wie event im Körper"},
+        ]
+        return {"post": {
+            "operationId": f"webhook{event.capitalize()}", "summary": summary, "description": signed,
+            "security": [], "parameters": headers,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+            "responses": {"2XX": {"description": "Angenommen (auch eine schon bekannte id)"},
+                          "default": {"description": "Nicht angenommen: das Portal versucht es später erneut"}}}}
+
+    reference = {"type": "string", "pattern": REFERENCE, "description": "Vorgangsnummer; Abruf mit "
+                                                                       "GET /api/v1/applications/{reference}"}
+    return {
+        "antrag": hook("antrag", "Ein neuer Antrag wartet", {
+            "id": {**opaque, "description": "Kennung des Ereignisses, bei jeder Wiederholung dieselbe"},
+            "reference": reference,
+            "time": {"type": "string", "format": "date-time", "description": "Zeitpunkt des Absendens"}}),
+        "nachricht": hook("nachricht", "Eine Antwort der Bürgerin oder des Bürgers wartet", {
+            "id": {**opaque, "description": "Kennung des Ereignisses, bei jeder Wiederholung dieselbe"},
+            "reference": {**reference, "description": "Vorgangsnummer; Abruf der Antworten mit "
+                                                      "GET /api/v1/applications/{reference}/messages"},
+            "message": {**opaque, "description": "Kennung der Antwort"},
+            "time": {"type": "string", "format": "date-time", "description": "Zeitpunkt der Antwort"}}),
+    }
+
+
 def _schema(model: type[BaseModel]) -> dict[str, Any]:
     return model.model_json_schema(ref_template="#/components/schemas/{model}")
 
@@ -507,6 +560,7 @@ def openapi_document() -> dict[str, Any]:
                                 "Nachrichten an die Antragstellenden senden und ihre Antworten lesen."},
         "servers": [{"url": current_app.config["PORTAL"].base_url or "/"}],
         "security": [{"amt": []}],
+        "webhooks": _webhooks(),
         "components": {"schemas": components,
                        "securitySchemes": {"amt": {"type": "http", "scheme": "bearer",
                                                    "description": "Schlüssel (Token) der Stelle"}}},

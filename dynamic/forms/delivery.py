@@ -12,6 +12,7 @@ import hmac
 import json
 import logging
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -283,39 +284,56 @@ def forget_draft(session: Session, account_id: int, slug: str, form_id: str) -> 
 # ---------------------------------------------------------------- pushing to the office
 
 
-def signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def event_id(secret_key: str, kind: str, row_id: int) -> str:
+    """An opaque, stable id for a row (a webhook event, a citizen's message): HMAC-SHA256 of
+    kind and row number under a key derived from SECRET_KEY, so the same event keeps its id
+    over retries and nobody learns row numbers or can count up to the next one."""
+    key = hmac.new(secret_key.encode(), b"buergerportal-webhook-ids", hashlib.sha256).digest()
+    return hmac.new(key, f"{kind}:{row_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """FIT-Connect style: HMAC-SHA512 over "<timestamp>.<body>" with the office's webhook
+    secret, so neither the body nor the time can be changed or replayed later unnoticed."""
+    signed = str(timestamp).encode() + b"." + body
+    return "sha512=" + hmac.new(secret.encode(), signed, hashlib.sha512).hexdigest()
 
 
 def push_webhook(app: Flask, item: OutboxItem) -> None:
-    """Outbox kind "webhook": POST the encrypted application (or a citizen's encrypted
-    message) to the office's endpoint, signed with the office's webhook secret. Any answer
-    but 2xx is retried by the outbox; the office deduplicates by `id`."""
+    """Outbox kind "webhook": tell the office's endpoint that an application (or a citizen's
+    answer) waits: ids only, the office fetches it by API. Signed over a timestamp and the
+    body with the office's webhook secret (headers X-Buergerportal-Timestamp and
+    X-Buergerportal-Signature); a retry is signed anew, with the same event id. Nothing is
+    sent once the office has it by API (the application confirmed, the answer fetched). Any
+    answer but 2xx is retried by the outbox; after its last attempt the item stays undone
+    and counts as given up in /metrics."""
+    secret_key = app.config["PORTAL"].secret_key
     with session_scope(app) as session:
         if "message" in item.payload:
             note = session.get(ApplicationMessage, item.payload["message"])
-            if note is None:
-                return
-            application = session.get(Application, note.application_id)
-            event = {"event": "nachricht", "id": f"message-{note.id}", "reference": application.reference if
-                     application else None, "jwe": note.jwe, "sent_at": note.created_at.isoformat()}
+            application = session.get(Application, note.application_id) if note is not None else None
+            if note is None or application is None or note.fetched_at is not None:
+                return  # gone, or the office fetched it already
+            event: dict[str, Any] = {
+                "event": "nachricht", "id": event_id(secret_key, "nachricht", note.id),
+                "reference": application.reference, "message": event_id(secret_key, "message", note.id),
+                "time": note.created_at.isoformat()}
         else:
             application = session.get(Application, item.payload["application"])
-            if application is None:
-                return
-            event = {"event": "antrag", "id": f"application-{application.id}", "reference": application.reference,
-                     "form": application.form_id, "submitted_at": application.submitted_at.isoformat(),
-                     "jwe": application.jwe}
-        if application is None:
-            return
+            if application is None or application.status != "new":
+                return  # gone, or the office confirmed it already
+            event = {"event": "antrag", "id": event_id(secret_key, "antrag", application.id),
+                     "reference": application.reference, "time": application.submitted_at.isoformat()}
         office = session.get(Office, application.office_id)
         if office is None or not office.webhook_url or not office.webhook_secret:
             return
         url, secret = office.webhook_url, office.webhook_secret
     body = json.dumps(event, separators=(",", ":")).encode()
+    timestamp = int(time.time())
     response = requests.post(url, data=body, timeout=WEBHOOK_TIMEOUT, allow_redirects=False, headers={
-        "Content-Type": "application/json", "X-Buergerportal-Signature": signature(secret, body),
-        "X-Buergerportal-Event": str(event["event"]), "User-Agent": "Buergerportal"})
+        "Content-Type": "application/json", "X-Buergerportal-Event": str(event["event"]),
+        "X-Buergerportal-Timestamp": str(timestamp), "X-Buergerportal-Signature": signature(secret, timestamp, body),
+        "User-Agent": "Buergerportal"})
     if not 200 <= response.status_code < 300:
         raise RuntimeError(f"webhook answered {response.status_code}")
 

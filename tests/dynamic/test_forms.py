@@ -318,7 +318,7 @@ def test_the_office_endpoint_gets_each_application_once_signed_and_retried(
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    received: list[tuple[bytes, str]] = []
+    received: list[tuple[bytes, str, str]] = []
     answers = iter([500, 200, 200])
 
     class Endpoint(BaseHTTPRequestHandler):
@@ -326,7 +326,8 @@ def test_the_office_endpoint_gets_each_application_once_signed_and_retried(
             body = self.rfile.read(int(self.headers["Content-Length"]))
             status = next(answers)
             if status == 200:
-                received.append((body, self.headers["X-Buergerportal-Signature"]))
+                received.append((body, self.headers["X-Buergerportal-Timestamp"],
+                                 self.headers["X-Buergerportal-Signature"]))
             self.send_response(status)
             self.end_headers()
 
@@ -352,10 +353,14 @@ def test_the_office_endpoint_gets_each_application_once_signed_and_retried(
             secret = db().scalar(select(Office.webhook_secret))
         process_outbox(app)
         process_outbox(app)
-        [(body, signature)] = received
-        assert signature == "sha256=" + hmac.new(str(secret).encode(), body, hashlib.sha256).hexdigest()
+        [(body, timestamp, signature)] = received
+        signed = timestamp.encode() + b"." + body  # HMAC-SHA512 over "<timestamp>.<body>"
+        assert signature == "sha512=" + hmac.new(str(secret).encode(), signed, hashlib.sha512).hexdigest()
         event = json.loads(body)
-        assert event["reference"] == reference and decrypt(event["jwe"], amt.private_jwk)["reference"] == reference
+        assert event["reference"] == reference and "jwe" not in event  # ids only: the office fetches by API
+        fetched = app.test_client().get(f"/api/v1/applications/{reference}",
+                                        headers={"Authorization": f"Bearer {amt.token}"})
+        assert decrypt(fetched.json["jwe"], amt.private_jwk)["reference"] == reference
     finally:
         server.shutdown()
 
