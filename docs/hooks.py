@@ -583,7 +583,7 @@ def _example_lines(entry: dict[str, Any]) -> list[str]:
     if where is None:
         caption = "**Beispiel:**"
     elif mode == "ersetzen":
-        caption = f"**Beispiel:** die ganze Datei {code('content/' + where)}"
+        caption = f"**Beispiel:** die ganze Datei {code(posixpath.normpath('content/' + where))}"
         if entry.get("kodierung"):
             caption += f", gespeichert in der Kodierung {entry['kodierung']}"
     else:

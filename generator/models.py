@@ -732,6 +732,11 @@ class Form(Model):
     """Ein Online-Antrag: Schritte, Felder, Regeln, Vertrauensniveau und Empfänger."""
 
     title: str = Field(min_length=3, description="Titel des Antrags")
+    version: int = Field(
+        1, ge=1, description="Version des Antragsformats (ganze Zahl, beginnt bei 1). Erhöhen Sie sie, wenn Sie ein "
+        "Feld entfernen, seine Art ändern, ein neues Pflichtfeld hinzufügen, eine Auswahlmöglichkeit streichen oder "
+        "eine Grenze enger fassen; build.py check lehnt solche Änderungen sonst ab (veröffentlicht ist jede "
+        "Version, deren Schema in schema/forms/ liegt)")
     service: Id = Field(description="Leistung, zu der der Antrag gehört (ihr online.form nennt dieses Formular)")
     trust_level: TrustLevel = Field("basis", description="Vertrauensniveau, das der Antrag verlangt")
     recipient: OfficeRole | None = Field(

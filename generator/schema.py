@@ -1,4 +1,5 @@
-"""Publish the content schema as JSON Schema files, one per kind of YAML file."""
+"""Publish the content schema as JSON Schema files, one per kind of YAML file, and each
+form's application schema (the published snapshot the content check compares against)."""
 
 from __future__ import annotations
 
@@ -30,11 +31,24 @@ def schema_documents() -> dict[str, str]:
     return documents
 
 
-def write_schemas(folder: Path) -> list[Path]:
+def write_schemas(folder: Path, content_dir: Path | None = None) -> list[Path]:
+    """The editors' schemas, and the application schema of each form at its current version
+    (folder/forms/<form-id>.v<version>.json, the published snapshot; older versions stay).
+    The forms come from content_dir (default: content/ beside folder), checked first, so an
+    incompatible change to a published version is refused (ContentError) and never written."""
+    from .build import check
+    from .formschema import write_snapshots
+
+    content_dir = content_dir if content_dir is not None else folder.parent / "content"
+    forms = {}
+    if content_dir.is_dir():
+        valid = check(content_dir)
+        forms = {fid: {**form.model_dump(mode="json", exclude_none=True), "id": fid}
+                 for fid, form in valid.forms.items()}
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, text in schema_documents().items():
         path = folder / name
         path.write_text(text, encoding="utf-8")
         written.append(path)
-    return written
+    return written + write_snapshots(forms, folder.joinpath("forms"))

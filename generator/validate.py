@@ -12,11 +12,13 @@ import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from .errors import Problem
+from .formschema import compatibility_problems, snapshot_folder
 from .load import Document, Loc, MarkdownFile, RawContent, _dotted
 from .models import (
     ID_PATTERN,
@@ -327,6 +329,7 @@ def _check_forms(raw: RawContent, valid: ValidContent, service_ids: list[str], r
                  problems: list[Problem], memo: dict[tuple[str, str], Any]) -> None:
     """Forms and the services that name them must point at each other, at one level."""
     form_ids = [doc.id for doc in raw.forms]
+    snapshots = snapshot_folder(raw.root)
     for doc in raw.forms:
         form = parse_model(doc, Form, problems, memo)
         if form is None:
@@ -337,6 +340,7 @@ def _check_forms(raw: RawContent, valid: ValidContent, service_ids: list[str], r
         if structure:
             continue
         valid.forms[doc.id] = form
+        _check_published(doc, form, snapshots, problems)
         if not ref(doc, ("service",), form.service, service_ids, "service"):
             continue
         service = valid.services.get(form.service)
@@ -355,6 +359,16 @@ def _check_forms(raw: RawContent, valid: ValidContent, service_ids: list[str], r
         online = valid.services[sid].online
         if online is not None and online.form is not None:
             ref(doc, ("online", "form"), online.form, form_ids, "form (a file in content/forms/)")
+
+
+def _check_published(doc: Document, form: Form, snapshots: Path, problems: list[Problem]) -> None:
+    """A published version of a form (its schema in schema/forms/) changes only compatibly."""
+    data = {**form.model_dump(mode="json", exclude_none=True), "id": doc.id}
+    lines = {f.id: ("steps", s_index, "fields", f_index) for s_index, step in enumerate(form.steps)
+             for f_index, f in enumerate(step.fields)}
+    for name, message in compatibility_problems(data, snapshots):
+        loc: Loc = lines.get(name or "", ("version",))
+        problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc), message))
 
 
 @dataclass

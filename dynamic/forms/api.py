@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+from pathlib import Path
 from typing import Any, Literal
 
 import filetype
@@ -28,6 +29,8 @@ from pydantic_core import ErrorDetails
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
+
+from generator import formschema
 
 from ..db import db
 from ..errors import BUSY_SECONDS
@@ -165,7 +168,7 @@ def _database_busy(_error: OperationalError) -> Response:
 @api.before_request
 def _authenticate() -> None:
     request.max_content_length = MAX_REQUEST_MB * 1024 * 1024  # five attachments of 5 MB, base64
-    if request.endpoint == "api.openapi":
+    if request.endpoint == "api.openapi" or request.path.startswith("/api/v1/forms/"):  # public documents
         return
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -513,6 +516,47 @@ def _schema(model: type[BaseModel]) -> dict[str, Any]:
     return model.model_json_schema(ref_template="#/components/schemas/{model}")
 
 
+def _payload_schema() -> dict[str, Any]:
+    """The decrypted application (the JWE's content), as dynamic.forms.delivery.send builds it."""
+    text: dict[str, Any] = {"type": "string"}
+    nullable: dict[str, Any] = {"type": ["string", "null"]}
+    ags = {"type": ["string", "null"], "pattern": "^[0-9]{8}$", "description": "Amtlicher Gemeindeschlüssel"}
+
+    def obj(properties: dict[str, Any], description: str | None = None) -> dict[str, Any]:
+        return {"type": "object", "properties": properties, "required": list(properties),
+                **({"description": description} if description else {})}
+
+    return obj({
+        "type": {"const": "antrag"},
+        "version": {"const": 1, "description": "Version dieses Umschlags; neue Schlüssel kommen ohne neue Version "
+                                               "hinzu, keiner wird umbenannt"},
+        "reference": {"type": "string", "pattern": REFERENCE},
+        "submitted_at": {"type": "string", "format": "date-time"},
+        "municipality": {"type": "string", "description": "Kennung (Slug) der Kommune"},
+        "municipality_name": nullable,
+        "ags": {**ags, "description": "Amtlicher Gemeindeschlüssel der zuständigen Stadt oder Gemeinde: im Kreis "
+                                      "der der kreisangehörigen Gemeinde, sonst der der Kommune"},
+        "town": {"oneOf": [{"type": "null"}, obj({"id": text, "name": text, "ags": ags})],
+                 "description": "Die kreisangehörige Gemeinde, in einem Kreis; sonst null"},
+        "office": obj({"unit": text, "name": text}, "Die empfangende Stelle"),
+        "service": obj({"id": text, "name": nullable,
+                        "leika": {"type": ["string", "null"], "pattern": "^99[0-9]{12}$",
+                                  "description": "LeiKa-Leistungsschlüssel; null, wo die Leistung keinen hat"}}),
+        "form": obj({"id": text, "title": text, "service": text, "version": {"type": "integer", "minimum": 1},
+                     "schema": {"type": "string", "format": "uri",
+                                "description": "Adresse des JSON Schemas, das data beschreibt"}}),
+        "identification": obj({"trust_level": {"enum": ["basis", "niedrig", "substantiell", "hoch"]},
+                               "means": text}),
+        "data": {"type": "object", "description": "Maschinenwerte: Kennung des Feldes → Wert, nach form.schema"},
+        "answers": {"type": "array", "description": "Die Angaben zum Lesen: Beschriftung, Schritt, Text",
+                    "items": obj({"id": text, "label": text, "step": text, "type": text, "value": {},
+                                  "text": text, "verified": {"type": "boolean"}})},
+        "files": {"type": "array", "items": obj({"field": text, "name": text, "content_type": text,
+                                                 "size": {"type": "integer"},
+                                                 "data": {"type": "string", "contentEncoding": "base64"}})},
+    }, "Der entschlüsselte Antrag (Inhalt von jwe)")
+
+
 def openapi_document() -> dict[str, Any]:
     components: dict[str, Any] = {}
     for model in (NewMessage, ApplicationSummary, ApplicationDetail, ApplicationList, MessageOut, MessageList,
@@ -520,6 +564,7 @@ def openapi_document() -> dict[str, Any]:
         schema = _schema(model)
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
+    components["ApplicationPayload"] = _payload_schema()
 
     def ref(name: str) -> dict[str, Any]:
         return {"$ref": f"#/components/schemas/{name}"}
@@ -553,6 +598,19 @@ def openapi_document() -> dict[str, Any]:
         "description": "Frei gewählter Schlüssel je Nachricht (1 bis 200 druckbare ASCII-Zeichen). Eine Wiederholung "
                        "mit demselben Schlüssel und Inhalt stellt nichts ein zweites Mal zu und erhält die erste "
                        "Antwort; derselbe Schlüssel mit anderem Inhalt wird mit 422 abgelehnt. Gilt je Antrag."}
+    # Public, without a token: a path item of its own (components.pathItems), since every operation
+    # under paths is the office's and needs its token.
+    form_schema_path = {"get": {
+        "operationId": "getFormSchema", "security": [],
+        "summary": "JSON Schema der Angaben (data) eines Formulars in einer Version, ohne Anmeldung",
+        "description": "Die Adresse steht in jedem Antrag unter form.schema; $id ist diese Adresse.",
+        "parameters": [{"name": "form_id", "in": "path", "required": True,
+                        "schema": {"type": "string", "pattern": FORM_ID}},
+                       {"name": "version", "in": "path", "required": True,
+                        "schema": {"type": "integer", "minimum": 1}}],
+        "responses": {"200": {"description": "Das Schema (JSON Schema 2020-12)",
+                              "content": {"application/schema+json": {"schema": {"type": "object"}}}},
+                      "404": answer_with("Problem", "Kein Formular in dieser Version")}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Bürgerportal: Schnittstelle für Ämter", "version": "1.0.0",
@@ -562,6 +620,8 @@ def openapi_document() -> dict[str, Any]:
         "security": [{"amt": []}],
         "webhooks": _webhooks(),
         "components": {"schemas": components,
+                       "pathItems": {"FormSchema": {
+                           "summary": "/api/v1/forms/{form_id}/{version}/schema.json", **form_schema_path}},
                        "securitySchemes": {"amt": {"type": "http", "scheme": "bearer",
                                                    "description": "Schlüssel (Token) der Stelle"}}},
         "paths": {
@@ -611,3 +671,34 @@ def openapi_document() -> dict[str, Any]:
 def openapi() -> Response:
     return jsonify(openapi_document())
 
+
+# ---------------------------------------------------------------- application format
+
+FORM_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+
+
+@api.get("/forms/<form_id>/<version>/schema.json")
+def form_schema(form_id: str, version: str) -> Response:
+    """The JSON Schema of a form's data at a version, public: from the built catalogues for
+    the current version, else from the published snapshot in the repository."""
+    from ..catalog import katalog
+
+    unknown = ApiError(404, "not_found", "Dieses Formular gibt es in dieser Version nicht.")
+    if re.fullmatch(FORM_ID[1:-1], form_id) is None or re.fullmatch(r"[1-9][0-9]{0,5}", version) is None:
+        raise unknown
+    number, url = int(version), formschema.schema_url(current_app.config["PORTAL"].base_url, form_id, int(version))
+    found: dict[str, Any] | None = None
+    for path in sorted(Path(current_app.config["OUTPUT_DIR"]).glob("[!.]*/katalog.json")):
+        form = ((katalog(path.parent.name) or {}).get("forms") or {}).get(form_id)
+        if form is not None and formschema.version_of(form) == number:
+            found = formschema.form_schema({**form, "id": form_id}, url)
+            break
+    if found is None:
+        snapshot = formschema.REPOSITORY_SNAPSHOTS / formschema.snapshot_name(form_id, number)
+        if not snapshot.is_file():
+            raise unknown
+        found = {**json.loads(snapshot.read_text(encoding="utf-8")), "$id": url}
+    response = current_app.response_class(json.dumps(found, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+                                          mimetype="application/schema+json")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response

@@ -19,15 +19,18 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from flask import Flask
+from flask import Flask, current_app
 from joserfc.errors import JoseError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from generator.formschema import schema_url, version_of
 
 from ..auth import token_hash
 from ..db import session_scope
 from ..models import Application, ApplicationMessage, FormDraft, Office, OutboxItem, utcnow
 from .crypto import check_public_key, encrypt_for, new_office_key, seal
+from .fields import machine_value
 
 log = logging.getLogger(__name__)
 
@@ -253,12 +256,16 @@ def send(session: Session, *, slug: str, form: Mapping[str, Any], recipient: Map
     if office is None:
         raise NoOffice(recipient["unit"])
     reference = new_reference(now)
+    version = version_of(form)
     payload = {
         "type": "antrag", "version": 1, "reference": reference, "submitted_at": now.isoformat(),
         "municipality": slug, "office": {"unit": recipient["unit"], "name": recipient["name"]},
-        "form": {"id": form["id"], "title": form["title"], "service": form["service"]},
+        "form": {"id": form["id"], "title": form["title"], "service": form["service"], "version": version,
+                 "schema": schema_url(current_app.config["PORTAL"].base_url, form["id"], version)},
         "identification": {"trust_level": level, "means": means},
         "answers": answers, "files": files,
+        **_responsible(slug, form, recipient),
+        "data": machine_data(answers, files),
     }
     application = Application(
         reference=reference, slug=slug, form_id=form["id"], office_id=office.id, account_id=account_id,
@@ -272,6 +279,32 @@ def send(session: Session, *, slug: str, form: Mapping[str, Any], recipient: Map
     if office.webhook_url:
         session.add(OutboxItem(kind="webhook", payload={"application": application.id, "event": "antrag"}))
     return application, True
+
+
+def _responsible(slug: str, form: Mapping[str, Any], recipient: Mapping[str, Any]) -> dict[str, Any]:
+    """The service (with its LeiKa key) and the town responsible, from the municipality's
+    katalog.json: in a district the member town the recipient belongs to, else the
+    municipality itself, each with its official municipality key (AGS; null where none)."""
+    from ..catalog import katalog
+
+    found = katalog(slug) or {}
+    municipality = found.get("municipality", {})
+    service = found.get("services", {}).get(form["service"], {})
+    town = next((t for t in municipality.get("towns", []) if recipient.get("town") and t["id"] == recipient["town"]),
+                None)
+    return {
+        "service": {"id": form["service"], "name": service.get("name"), "leika": service.get("leika")},
+        "municipality_name": municipality.get("name"),
+        "town": {"id": town["id"], "name": town["name"], "ags": town.get("ags")} if town else None,
+        "ags": town.get("ags") if town else municipality.get("ags"),
+    }
+
+
+def machine_data(answers: list[dict[str, Any]], files: list[dict[str, Any]]) -> dict[str, Any]:
+    """Field id → compact machine value (the `data` the form's JSON Schema describes)."""
+    contents = {f["field"]: f for f in files}
+    return {answer["id"]: machine_value(answer["type"], answer["value"], contents.get(answer["id"]))
+            for answer in answers}
 
 
 def forget_draft(session: Session, account_id: int, slug: str, form_id: str) -> None:
