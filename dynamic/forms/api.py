@@ -598,8 +598,7 @@ def openapi_document() -> dict[str, Any]:
         "description": "Frei gewählter Schlüssel je Nachricht (1 bis 200 druckbare ASCII-Zeichen). Eine Wiederholung "
                        "mit demselben Schlüssel und Inhalt stellt nichts ein zweites Mal zu und erhält die erste "
                        "Antwort; derselbe Schlüssel mit anderem Inhalt wird mit 422 abgelehnt. Gilt je Antrag."}
-    # Public, without a token: a path item of its own (components.pathItems), since every operation
-    # under paths is the office's and needs its token.
+    # Public, without a token (security: []): anyone importing applications may read it.
     form_schema_path = {"get": {
         "operationId": "getFormSchema", "security": [],
         "summary": "JSON Schema der Angaben (data) eines Formulars in einer Version, ohne Anmeldung",
@@ -620,11 +619,10 @@ def openapi_document() -> dict[str, Any]:
         "security": [{"amt": []}],
         "webhooks": _webhooks(),
         "components": {"schemas": components,
-                       "pathItems": {"FormSchema": {
-                           "summary": "/api/v1/forms/{form_id}/{version}/schema.json", **form_schema_path}},
                        "securitySchemes": {"amt": {"type": "http", "scheme": "bearer",
                                                    "description": "Schlüssel (Token) der Stelle"}}},
         "paths": {
+            "/api/v1/forms/{form_id}/{version}/schema.json": form_schema_path,
             "/api/v1/applications": {"get": {
                 "operationId": "listApplications",
                 "summary": "Anträge der Stelle auflisten, die ältesten zuerst, seitenweise",

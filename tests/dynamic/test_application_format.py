@@ -96,9 +96,8 @@ def test_payload_names_version_schema_leika_ags_and_compact_data(app: Flask) -> 
     # The envelope as the OpenAPI document describes it.
     document = app.test_client().get("/api/v1/openapi.json").get_json()
     jsonschema.validate(payload, document["components"]["schemas"]["ApplicationPayload"])
-    # Public, so not under paths (every operation there is the office's, with its token).
-    item = document["components"]["pathItems"]["FormSchema"]
-    assert item["summary"] == "/api/v1/forms/{form_id}/{version}/schema.json"
+    # Public: the only operation without the office's token.
+    item = document["paths"]["/api/v1/forms/{form_id}/{version}/schema.json"]
     assert item["get"]["security"] == [] and set(item["get"]["responses"]) == {"200", "404"}
     refused = app.test_client().put("/api/v1/forms/meldebescheinigung/1/schema.json")
     assert refused.status_code == 405 and refused.headers["Allow"] == "GET"
