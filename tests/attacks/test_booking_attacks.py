@@ -26,7 +26,7 @@ from dynamic.config import settings_from_env
 from dynamic.db import make_engine, migrate, session_scope
 from dynamic.models import Account, Appointment, SlotClaim, utcnow
 from tests.attacks.conftest import http_browser, signed_in_cookie, signed_in_visitor
-from tests.dynamic.booking_fixtures import MONDAY_MORNING, with_booking
+from tests.dynamic.booking_fixtures import MONDAY_MORNING, Clock, with_booking
 from tests.dynamic.browserlike import Browser
 from tests.dynamic.conftest import Mailbox, make_settings
 from tests.dynamic.gunicorn_server import gunicorn
@@ -37,14 +37,6 @@ SERVICE = "/stadt/termine/personalausweis-beantragen/"
 TUESDAY = "2026-12-08"
 SATURDAY = "2026-12-12"
 GUEST_PATH = "/kreis/termine/personalausweis-beantragen/rathaus-nordort/"
-
-
-class Clock:
-    def __init__(self, moment: dt.datetime) -> None:
-        self.moment = moment
-
-    def __call__(self) -> dt.datetime:
-        return self.moment
 
 
 def two_locations(fixture_output: Path, target: Path) -> Path:

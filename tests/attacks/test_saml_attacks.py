@@ -27,12 +27,14 @@ from sqlalchemy import func, select, text
 from dynamic import create_app
 from dynamic.db import db
 from dynamic.mail import run_periodic_jobs
-from dynamic.models import Account, LoginSession, SamlRequest, utcnow
+from dynamic.models import SamlRequest, utcnow
 from dynamic.saml import dev_idp, sp
 from dynamic.saml.keys import development_pair
 from tests.attacks.conftest import HttpClient, HttpResponse
 from tests.dynamic.browserlike import Browser
 from tests.dynamic.conftest import make_settings
+from tests.dynamic.test_saml import counts
+from tests.dynamic.test_saml import post_answer as send
 
 ERIKA = dev_idp.persona("erika")
 # What must never reach a log: her names, address, birth date and pseudonym.
@@ -77,17 +79,6 @@ def forge(idp_app: Flask, request_id: str, level: str = "hoch", **changes: Any) 
     with idp_app.app_context():
         answer = dev_idp.answer_to(idp_app, request_id, ERIKA, level)
         return dev_idp.build_response(idp_app, dataclasses.replace(answer, **changes))
-
-
-def send(browser: Browser, encoded: str) -> None:
-    browser.post("/saml/acs", {"SAMLResponse": encoded})
-
-
-def counts(app: Flask) -> tuple[int, int]:
-    """(accounts, logins) in the database."""
-    with app.app_context():
-        return (db().scalar(select(func.count()).select_from(Account)) or 0,
-                db().scalar(select(func.count()).select_from(LoginSession)) or 0)
 
 
 def stored_requests(app: Flask) -> str:

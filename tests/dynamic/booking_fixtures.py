@@ -9,6 +9,19 @@ from pathlib import Path
 from typing import Any
 
 MONDAY_MORNING = dt.datetime(2026, 12, 7, 6, 0, tzinfo=dt.UTC)  # 07:00 in Münster
+
+
+class Clock:
+    """The app's clock in a test (app.config["CLOCK"]): set, and moved on by hand."""
+
+    def __init__(self, moment: dt.datetime) -> None:
+        self.moment = moment
+
+    def __call__(self) -> dt.datetime:
+        return self.moment
+
+    def advance(self, **delta: float) -> None:
+        self.moment += dt.timedelta(**delta)
 HOURS = [{"days": ["mo", "tu", "we", "fr"], "opens": "08:00", "closes": "12:30"},
          {"days": ["th"], "opens": "14:00", "closes": "18:00"}]
 

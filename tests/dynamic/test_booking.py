@@ -16,7 +16,7 @@ from dynamic import create_app
 from dynamic.appointments.reminders import queue_reminders, remove_expired_holds
 from dynamic.db import db
 from dynamic.models import Appointment, Message, OutboxItem, SlotClaim
-from tests.dynamic.booking_fixtures import MONDAY_MORNING, with_booking
+from tests.dynamic.booking_fixtures import MONDAY_MORNING, Clock, with_booking
 from tests.dynamic.browserlike import Browser
 from tests.dynamic.conftest import (
     REDIS_TEST_URL,
@@ -30,17 +30,6 @@ from tests.dynamic.test_profile import log_in, make_account
 
 ID_CARD = "/stadt/termine/personalausweis-beantragen/rathaus/"
 TUESDAY = "2026-12-08"
-
-
-class Clock:
-    def __init__(self, moment: dt.datetime) -> None:
-        self.moment = moment
-
-    def __call__(self) -> dt.datetime:
-        return self.moment
-
-    def advance(self, **delta: float) -> None:
-        self.moment += dt.timedelta(**delta)
 
 
 @pytest.fixture
