@@ -20,7 +20,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import filetype
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -62,6 +62,9 @@ IDEMPOTENCY_KEY = r"^[\x21-\x7e]([\x20-\x7e]{0,198}[\x21-\x7e])?$"
 MAX_REQUEST_MB = 40
 
 
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)  # 0.0 is not false
 
@@ -82,11 +85,17 @@ class NewMessage(Strict):
     attachments: list[Attachment] = Field(default_factory=list, max_length=5)
 
 
+class Rejection(Strict):
+    reason: str = Field(min_length=1, max_length=5000, pattern=NO_CONTROL,
+                        description="Begründung der Ablehnung, die die Bürgerin oder der Bürger im Postfach liest "
+                                    "(ohne HTML, ohne Leerzeichen am Rand)")
+
+
 class ApplicationSummary(BaseModel):
     reference: str
     form: str
     submitted_at: dt.datetime
-    status: Literal["new", "received"]
+    status: Literal["new", "received", "rejected"]
     received_at: dt.datetime | None = None
 
 
@@ -282,9 +291,16 @@ def application(reference: str) -> Response:
     return jsonify({**_summary(found), "jwe": found.jwe})
 
 
+def _still_open(application: Application) -> None:
+    """A rejected application is closed: it is neither confirmed, rejected nor forwarded again."""
+    if application.status == "rejected":
+        raise ApiError(409, "rejected", "Dieser Antrag wurde bereits abgelehnt und ist abgeschlossen.")
+
+
 @api.post("/applications/<reference>/receipt")
 def confirm_receipt(reference: str) -> Response:
     found = _mine(reference)
+    _still_open(found)
     mark_received(found)
     db().commit()
     return jsonify(_summary(found))
@@ -317,14 +333,14 @@ def _json_body() -> Any:
         return None
 
 
-def _german(error: ErrorDetails) -> str:
+def _german(error: ErrorDetails, allowed_fields: str = "subject, body, decision und attachments") -> str:
     """What pydantic found wrong, said in German (its own texts are English)."""
     kind, context, where = error["type"], error.get("ctx") or {}, error["loc"]
     in_attachment = len(where) > 1 and where[0] == "attachments"
     if kind == "missing":
         return "Diese Angabe fehlt."
     if kind == "extra_forbidden":
-        allowed = "name, content_type und data" if in_attachment else "subject, body, decision und attachments"
+        allowed = "name, content_type und data" if in_attachment else allowed_fields
         return f"Dieses Feld ist unbekannt; erlaubt sind {allowed}."
     if kind == "string_too_short":
         return (f"Der Text ist zu kurz: mindestens {context.get('min_length')} Zeichen (Leerzeichen am Anfang und "
@@ -413,6 +429,53 @@ def answer(reference: str) -> tuple[Response, int]:
             raise
         return _replay(winner, digest)
     return jsonify(_message_out(note)), 201
+
+
+def _validated(model: type[ModelT], allowed_fields: str) -> ModelT:
+    """The request's JSON object as `model`, or a 400 (no object) or 422 naming the field."""
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise ApiError(400, "bad_request", f"Erwartet wird ein JSON-Objekt mit {allowed_fields}.")
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        raise ApiError(422, "invalid", f"{where}: {_german(first, allowed_fields)}") from None
+
+
+@api.post("/applications/<reference>/reject")
+def reject(reference: str) -> Response:
+    """The office refuses the application: closed as "rejected"; the citizen reads the reason
+    in the inbox, with a link that opens the form again with their answers (files are
+    uploaded again)."""
+    from ..catalog import katalog
+    from .views import restart_link
+
+    found = _mine(reference)
+    sent = _validated(Rejection, "reason")
+    _still_open(found)
+    if found.account_id is None:
+        raise ApiError(409, "gone", "Die Antragstellerin oder der Antragsteller hat das Konto gelöscht.")
+    form = ((katalog(found.slug) or {}).get("forms") or {}).get(found.form_id) or {}
+    title = str(form.get("title") or found.form_id)
+    subject = f"Ablehnung Ihres Antrags: {title}"[:200]
+    again = (" Über »Antrag korrigieren und erneut senden« öffnen Sie das Formular mit Ihren bisherigen Angaben, "
+             "können sie korrigieren und den Antrag erneut senden. Hochgeladene Dateien werden nicht übernommen: "
+             "Bitte laden Sie sie erneut hoch." if form else "")
+    body = (f"Ihr Antrag »{title}« wurde abgelehnt.\n\nBegründung:\n{sent.reason}\n\n"
+            f"Vorgangsnummer: {found.reference}" + (f"\n\n{again.strip()}" if again else ""))
+    secret_key = str(current_app.config["SECRET_KEY"])
+    message = deliver_message(found.account_id, found.slug, _office_name(g.office), subject, body,
+                              link=restart_link(secret_key, found) if form else None)
+    message.application_id = found.id
+    db().flush()
+    db().add(ApplicationMessage(application_id=found.id, direction="office", subject=subject, message_id=message.id))
+    now = utcnow()
+    found.status = "rejected"
+    found.received_at = found.received_at or now
+    db().commit()
+    return jsonify(_summary(found))
 
 
 def _attachment(sent: Attachment) -> tuple[str, str, bytes]:
@@ -565,6 +628,9 @@ def openapi_document() -> dict[str, Any]:
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
     components["ApplicationPayload"] = _payload_schema()
+    for model in CLOSING_MODELS:
+        components[model.__name__] = _schema(model)
+
 
     def ref(name: str) -> dict[str, Any]:
         return {"$ref": f"#/components/schemas/{name}"}
@@ -639,7 +705,8 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/applications/{reference}/receipt": {"post": {
                 "operationId": "confirmReceipt", "summary": "Den Empfang bestätigen",
                 "parameters": [reference],
-                "responses": {"200": answer_with("ApplicationSummary", "Bestätigt"), **problems}}},
+                "responses": {"200": answer_with("ApplicationSummary", "Bestätigt"),
+                              "409": answer_with("Problem", "Der Antrag wurde abgelehnt"), **problems}}},
             "/api/v1/applications/{reference}/messages": {
                 "get": {"operationId": "listMessages", "summary": "Nachrichten zu einem Antrag",
                         "parameters": [reference],
@@ -661,7 +728,38 @@ def openapi_document() -> dict[str, Any]:
                                        "422": answer_with("Problem", "Ungültige Angaben, oder der Idempotency-Key "
                                                                      "gehört zu einer anderen Nachricht"),
                                        **problems}}},
+            **_closing_paths(reference),
         },
+    }
+
+
+CLOSING_MODELS: tuple[type[BaseModel], ...] = (Rejection,)
+
+
+def _closing_paths(reference: dict[str, Any]) -> dict[str, Any]:
+    """The operations that close or pass on a case, and the office's feeds of its messages."""
+    def answer_with(name: str, description: str) -> dict[str, Any]:
+        return {"description": description,
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
+
+    def body(name: str) -> dict[str, Any]:
+        return {"required": True, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
+
+    problems = {"401": answer_with("Problem", "Kein oder ein ungültiger Schlüssel"),
+                "404": answer_with("Problem", "Kein Antrag dieser Stelle")}
+    return {
+        "/api/v1/applications/{reference}/reject": {"post": {
+            "operationId": "rejectApplication", "summary": "Den Antrag ablehnen",
+            "description": "Der Antrag erhält den Status rejected und ist abgeschlossen. Die Bürgerin oder der Bürger "
+                           "liest die Begründung (reason) im Postfach, mit einem Link, der das Formular mit den "
+                           "bisherigen Angaben erneut öffnet (hochgeladene Dateien sind erneut hochzuladen). Ein "
+                           "abgelehnter Antrag kann weder bestätigt noch erneut abgelehnt oder weitergeleitet werden "
+                           "(409).",
+            "parameters": [reference], "requestBody": body("Rejection"),
+            "responses": {"200": answer_with("ApplicationSummary", "Abgelehnt"),
+                          "400": answer_with("Problem", "Kein JSON-Objekt"),
+                          "409": answer_with("Problem", "Schon abgelehnt, oder das Konto gibt es nicht mehr"),
+                          "422": answer_with("Problem", "Ungültige Angaben"), **problems}}},
     }
 
 

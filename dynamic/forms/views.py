@@ -9,6 +9,8 @@ idempotent (a double click or a repeated request stores one application).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import secrets
 from typing import Any
 
@@ -23,7 +25,7 @@ from ..db import db
 from ..inbox import deliver_message
 from ..levels import at_least
 from ..metrics import SUBMITTED
-from ..models import Application, FormDraft, utcnow
+from ..models import Application, FormDraft, Office, utcnow
 from ..profile import FIELD_NAMES, prefill, save_back
 from ..render import BERLIN, page
 from . import fields as F
@@ -498,6 +500,88 @@ def _notify_office(form: dict[str, Any], recipient: dict[str, Any], reference: s
 
     if recipient.get("email"):
         queue_mail(recipient["email"], "antrag-fuer-amt", None, reference=reference, title=form["title"])
+
+
+# ---------------------------------------------------------------- again, after a rejection
+
+
+def restart_signature(secret_key: str, account_id: int, reference: str) -> str:
+    """Who may restart from which rejected application: the link in the inbox carries this
+    HMAC, so no other site can make a citizen's browser overwrite their draft."""
+    key = hmac.new(secret_key.encode(), b"buergerportal-restart", hashlib.sha256).digest()
+    return hmac.new(key, f"{account_id}:{reference}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def restart_link(secret_key: str, application: Application) -> str:
+    """The inbox link that opens the form again with the rejected application's answers."""
+    assert application.account_id is not None
+    signature = restart_signature(secret_key, application.account_id, application.reference)
+    return f"/{application.slug}/antrag/{application.form_id}/erneut/{application.reference}/?s={signature}"
+
+
+def _raw_answer(field: dict[str, Any], answer: dict[str, Any]) -> Any:
+    """An answer of the citizen's copy in the shape a form page sends (None: not taken over)."""
+    kind, value = field["type"], answer.get("value")
+    if kind != answer.get("type") or kind == "file" or value is None:
+        return None
+    if kind == "date":
+        try:
+            day = dt.date.fromisoformat(str(value))
+        except ValueError:
+            return None
+        return {"tag": str(day.day), "monat": str(day.month), "jahr": str(day.year)}
+    if kind == "yesno":
+        return "ja" if value else "nein"
+    if kind == "number":
+        return F.number_text(value)
+    if kind == "address":
+        return {part: str(value.get(part, "")) for part in F.ADDRESS_PARTS} if isinstance(value, dict) else None
+    if kind == "choice":
+        return list(value) if isinstance(value, list) else str(value)
+    return str(value)
+
+
+@forms.get("/<form_id>/erneut/<reference>/")
+def restart(slug: str, form_id: str, reference: str) -> Page:
+    """Start the form again with the answers of a rejected application (from the citizen's
+    copy), so the citizen corrects them and sends anew; files are uploaded again. Values
+    confirmed by the eID come fresh from the stored data, as for a new draft."""
+    form = _form(form_id)
+    login = _login_at(form)
+    if isinstance(login, BaseResponse):
+        return login
+    application = db().scalar(select(Application).where(Application.reference == reference,
+                                                        Application.slug == slug, Application.form_id == form_id))
+    expected = restart_signature(_secret(), login.account_id, reference)
+    if (application is None or application.account_id != login.account_id or application.status != "rejected"
+            or not hmac.compare_digest(request.args.get("s", ""), expected)):
+        abort(404)
+    try:
+        copy = unseal(_secret(), application.citizen_copy)
+    except Unreadable:
+        copy = {"answers": []}
+    data = _prefilled(login.account_id, form)
+    fields = {field["id"]: field for field in _all_fields(form)}
+    for answer in copy.get("answers", []):
+        field = fields.get(str(answer.get("id")))
+        if field is None or field["id"] in data["verified"]:
+            continue
+        value = _raw_answer(field, answer)
+        if value is not None:
+            data["raw"][field["id"]] = value
+    office = db().get(Office, application.office_id)
+    recipients = form["recipients"]
+    chosen = next((r for r in recipients if office is not None and r["unit"] == office.unit_id), None)
+    data["town"] = chosen["town"] if chosen is not None and len(recipients) > 1 else None
+    draft = _draft(login.account_id, form)
+    if draft is None:
+        draft = FormDraft(account_id=login.account_id, slug=slug, form_id=form_id, data="")
+        db().add(draft)
+    draft.token = secrets.token_urlsafe(24)  # a new application, not a repeat of the rejected one
+    _store(draft, data)
+    db().commit()
+    first = F.shown(form, data["raw"])[0][0]
+    return redirect(f"/{slug}/antrag/{form_id}/{first['id']}/", code=303)
 
 
 # ---------------------------------------------------------------- receipt
