@@ -15,7 +15,10 @@ JWE names by kid, so after a change of key the old and the new key are simply gi
 The private key never leaves the office: the portal only ever sees the public half.
 
 fetch without references goes through every new application: one it cannot decrypt is
-reported (reference, kid, cause), neither saved nor confirmed, and the rest are.
+reported (reference, kid, cause), neither saved nor confirmed, and the rest are. An application
+of format version 2 lists its files and its PDF as attachments: each is fetched on its own,
+decrypted and checked against the SHA-512 the application lists; one that does not decrypt or
+does not match makes its application refused in the same way. The PDF is saved as antrag.pdf.
 
 Exit status: 0 done; 1 the portal refused or could not be reached, or some applications could
 not be decrypted (the others are saved); 2 a file or key cannot be read or written; 3 nothing
@@ -26,6 +29,8 @@ from __future__ import annotations
 
 import argparse
 import base64
+import binascii
+import hashlib
 import json
 import mimetypes
 import os
@@ -44,6 +49,15 @@ PAGES = 10_000  # more pages than any office's list has: a cursor that never end
 
 class ClerkError(Exception):
     pass
+
+
+class Refused(Exception):
+    """An attachment that cannot be used: it does not decrypt, is not the one the application
+    lists (another hash, id or application), or the portal does not give it. The message
+    names it and the cause, in German."""
+
+
+APPLICATION_PDF = "antrag-pdf"  # the field of the application's own PDF among its attachments
 
 
 def load_keys(paths: Sequence[Path]) -> list[dict[str, Any]]:
@@ -113,6 +127,11 @@ class Client:
             raise ClerkError("the office's private key is needed to read an application")
         return {**found, "content": decrypt(found["jwe"], self.keys)}
 
+    def attachment(self, reference: str, attachment_id: str) -> dict[str, Any]:
+        """One attachment of an application, with `content`: the JSON its JWE holds, decrypted."""
+        found = self._call("GET", f"/applications/{reference}/attachments/{attachment_id}")
+        return {**found, "content": decrypt(found["jwe"], self.keys)}
+
     def confirm(self, reference: str) -> dict[str, Any]:
         return dict(self._call("POST", f"/applications/{reference}/receipt"))
 
@@ -131,9 +150,41 @@ class Client:
                                json={"subject": subject, "body": body, "decision": decision, "attachments": files}))
 
 
-def save_application(found: dict[str, Any], folder: Path) -> Path:
-    """Write a decrypted application as antrag.json, a readable antrag.txt and its files."""
+def attachments_of(client: Client, found: dict[str, Any]) -> dict[str, tuple[str, bytes]]:
+    """Format version 2: every attachment the decrypted application lists (its uploads and its
+    PDF), fetched one by one and decrypted, as id → (field, bytes). Each must hash to the
+    SHA-512 the application lists and name this application and id; otherwise Refused, and
+    nothing of the application should be kept. Version 1 (files inline) has none."""
+    reference, listed = found["reference"], found["content"].get("attachments") or []
+    fetched: dict[str, tuple[str, bytes]] = {}
+    for entry in listed:
+        label = f"Anhang {entry.get('name')} ({entry.get('id')})"
+        try:
+            content = client.attachment(reference, str(entry["id"]))["content"]
+        except Unreadable as error:
+            raise Refused(f"{label} {_unreadable(error)}") from error
+        except ClerkError as error:
+            raise Refused(f"{label}: nicht abrufbar – {error}.") from error
+        try:
+            data = base64.b64decode(str(content.get("data", "")), validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise Refused(f"{label}: der Inhalt ist kein Base64 – verändert oder beschädigt.") from error
+        if content.get("id") != entry["id"] or str(content.get("reference", "")).upper() != reference.upper():
+            raise Refused(f"{label}: gehört zu einem anderen Antrag oder Anhang – vertauscht.")
+        if hashlib.sha512(data).hexdigest() != entry["sha512"]:
+            raise Refused(f"{label}: der SHA-512 des Inhalts stimmt nicht mit dem im Antrag überein – verändert "
+                          "oder vertauscht.")
+        fetched[entry["id"]] = (str(content.get("field", "")), data)
+    return fetched
+
+
+def save_application(found: dict[str, Any], folder: Path,
+                     attachments: dict[str, tuple[str, bytes]] | None = None) -> Path:
+    """Write a decrypted application as antrag.json, a readable antrag.txt and its files: inline
+    (format version 1) or from `attachments` (version 2, see attachments_of), which also gives
+    antrag.pdf, the PDF of the whole application."""
     content = found["content"]
+    attachments = attachments or {}
     target = folder / found["reference"]
     target.mkdir(parents=True, exist_ok=True)
     files = content.get("files", [])
@@ -147,7 +198,11 @@ def save_application(found: dict[str, Any], folder: Path) -> Path:
     (target / "antrag.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     for number, file in enumerate(files, 1):
         name = Path(file["name"]).name or f"datei-{number}"
-        (target / f"{number}-{name}").write_bytes(base64.b64decode(file["data"]))
+        data = attachments[file["id"]][1] if file.get("id") in attachments else base64.b64decode(file["data"])
+        (target / f"{number}-{name}").write_bytes(data)
+    for field, data in attachments.values():
+        if field == APPLICATION_PDF:
+            (target / "antrag.pdf").write_bytes(data)
     return target
 
 
@@ -241,19 +296,24 @@ def _fetch(client: Client, references: list[str], out: Path, confirm: bool) -> i
     for reference in references:
         try:
             found = client.application(reference)
+            attachments = attachments_of(client, found)
         except Unreadable as error:
             print(f"Fehler: {reference} {_unreadable(error)} Nicht gespeichert, Eingang nicht "
                   "bestätigt.", file=sys.stderr)
             unreadable.append(reference)
             continue
-        folder = save_application(found, out)
+        except Refused as error:
+            print(f"Fehler: {reference} {error} Nicht gespeichert, Eingang nicht bestätigt.", file=sys.stderr)
+            unreadable.append(reference)
+            continue
+        folder = save_application(found, out, attachments)
         if confirm:
             client.confirm(reference)
         print(f"{reference}\t{folder}", flush=True)
     if not unreadable:
         return 0
-    print(f"Fehler: {len(unreadable)} von {len(references)} Anträgen nicht entschlüsselt: {', '.join(unreadable)}",
-          file=sys.stderr)
+    print(f"Fehler: {len(unreadable)} von {len(references)} Anträgen nicht entschlüsselt oder mit einem "
+          f"unbrauchbaren Anhang: {', '.join(unreadable)}", file=sys.stderr)
     return 3 if len(unreadable) == len(references) else 1
 
 

@@ -399,3 +399,24 @@ class KeptForm(Base):
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     data: Mapped[str] = mapped_column(Text)  # Fernet token of the JSON path, owner and fields
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class ApplicationAttachment(Base):
+    """One file of an application (a citizen's upload, or the PDF of the whole application,
+    field "antrag-pdf"), encrypted for the receiving office on its own, so that the
+    application's JWE stays small and the office fetches files one by one. `public_id` is the
+    random id the API shows (never the row number); `sha512` is the hash of the plain bytes,
+    also listed in the encrypted application, which the office checks after decrypting."""
+
+    __tablename__ = "application_attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    public_id: Mapped[str] = mapped_column(String(64), unique=True)
+    field: Mapped[str] = mapped_column(String(100))  # the form's field id, or "antrag-pdf"
+    name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha512: Mapped[str] = mapped_column(String(128))  # hex, of the plain bytes
+    jwe: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -35,7 +35,7 @@ from generator import formschema
 from ..db import db
 from ..errors import BUSY_SECONDS
 from ..inbox import deliver_message
-from ..models import Application, ApplicationMessage, MessageAttachment, Office, utcnow
+from ..models import Application, ApplicationAttachment, ApplicationMessage, MessageAttachment, Office, utcnow
 from ..security import csrf
 from .delivery import mark_received, office_by_token
 
@@ -101,6 +101,26 @@ class ApplicationSummary(BaseModel):
 
 class ApplicationDetail(ApplicationSummary):
     jwe: str = Field(description="Der Antrag als JWE (RSA-OAEP-256, A256GCM) für den Schlüssel der Stelle")
+
+
+class ApplicationFile(BaseModel):
+    id: str = Field(description="Kennung des Anhangs (zufällig, nicht fortlaufend)")
+    name: str = Field(description="Dateiname; das PDF des ganzen Antrags heißt Antrag-<Vorgangsnummer>.pdf")
+    content_type: str
+    size: int = Field(description="Größe in Bytes (vor der Verschlüsselung)")
+    sha512: str = Field(pattern="^[0-9a-f]{128}$",
+                        description="SHA-512 des Inhalts (hexadezimal), zu prüfen nach dem Entschlüsseln; derselbe "
+                                    "Wert steht im Antrag unter attachments")
+
+
+class ApplicationFileList(BaseModel):
+    attachments: list[ApplicationFile]
+
+
+class ApplicationFileDetail(ApplicationFile):
+    jwe: str = Field(description="Der Anhang als JWE (RSA-OAEP-256, A256GCM) für den Schlüssel der Stelle: ein "
+                                 "JSON-Objekt mit id, reference, field, name, content_type, size, sha512 und dem "
+                                 "Inhalt data (Base64)")
 
 
 class ApplicationList(BaseModel):
@@ -304,6 +324,36 @@ def confirm_receipt(reference: str) -> Response:
     mark_received(found)
     db().commit()
     return jsonify(_summary(found))
+
+
+ATTACHMENT_ID = r"^[A-Za-z0-9_-]{16,64}$"
+
+
+def _listed(row: ApplicationAttachment) -> dict[str, Any]:
+    return ApplicationFile(id=row.public_id, name=row.name, content_type=row.content_type, size=row.size,
+                           sha512=row.sha512).model_dump(mode="json")
+
+
+@api.get("/applications/<reference>/attachments")
+def attachments(reference: str) -> Response:
+    """The application's attachments (the citizen's uploads and the application's PDF)."""
+    found = _mine(reference)
+    rows = db().scalars(select(ApplicationAttachment).where(ApplicationAttachment.application_id == found.id)
+                        .order_by(ApplicationAttachment.id)).all()
+    return jsonify(attachments=[_listed(row) for row in rows])
+
+
+@api.get("/applications/<reference>/attachments/<attachment_id>")
+def attachment(reference: str, attachment_id: str) -> Response:
+    """One attachment, encrypted for the office; only under its own application."""
+    found = _mine(reference)
+    row = None
+    if re.fullmatch(ATTACHMENT_ID[1:-1], attachment_id) is not None:
+        row = db().scalar(select(ApplicationAttachment).where(ApplicationAttachment.public_id == attachment_id,
+                                                             ApplicationAttachment.application_id == found.id))
+    if row is None:
+        raise ApiError(404, "not_found", "Diesen Anhang gibt es zu diesem Antrag nicht.")
+    return jsonify({**_listed(row), "jwe": row.jwe})
 
 
 @api.get("/applications/<reference>/messages")
@@ -589,10 +639,14 @@ def _payload_schema() -> dict[str, Any]:
         return {"type": "object", "properties": properties, "required": list(properties),
                 **({"description": description} if description else {})}
 
-    return obj({
+    payload = obj({
         "type": {"const": "antrag"},
-        "version": {"const": 1, "description": "Version dieses Umschlags; neue Schlüssel kommen ohne neue Version "
-                                               "hinzu, keiner wird umbenannt"},
+        "version": {"enum": [1, 2], "description": "Version dieses Umschlags; neue Schlüssel kommen ohne neue "
+                                                  "Version hinzu, keiner wird umbenannt. Version 2: die Dateien "
+                                                  "stehen nicht mehr im Antrag (files ohne data, dafür mit id und "
+                                                  "sha512), sondern sind Anhänge, einzeln abzurufen mit GET "
+                                                  "/api/v1/applications/{reference}/attachments/{id}; attachments "
+                                                  "listet sie samt dem PDF des ganzen Antrags"},
         "reference": {"type": "string", "pattern": REFERENCE},
         "submitted_at": {"type": "string", "format": "date-time"},
         "municipality": {"type": "string", "description": "Kennung (Slug) der Kommune"},
@@ -614,16 +668,30 @@ def _payload_schema() -> dict[str, Any]:
         "answers": {"type": "array", "description": "Die Angaben zum Lesen: Beschriftung, Schritt, Text",
                     "items": obj({"id": text, "label": text, "step": text, "type": text, "value": {},
                                   "text": text, "verified": {"type": "boolean"}})},
-        "files": {"type": "array", "items": obj({"field": text, "name": text, "content_type": text,
-                                                 "size": {"type": "integer"},
-                                                 "data": {"type": "string", "contentEncoding": "base64"}})},
+        "files": {"type": "array", "description": "Die hochgeladenen Dateien, je Feld",
+                  "items": {**obj({"field": text, "name": text, "content_type": text, "size": {"type": "integer"}}),
+                            "properties": {"field": text, "name": text, "content_type": text,
+                                           "size": {"type": "integer"},
+                                           "id": {**text, "description": "Version 2: Kennung des Anhangs"},
+                                           "sha512": {"type": "string", "pattern": "^[0-9a-f]{128}$",
+                                                      "description": "Version 2: SHA-512 des Inhalts"},
+                                           "data": {"type": "string", "contentEncoding": "base64",
+                                                    "description": "Nur Version 1: der Inhalt"}}}},
+        "attachments": {"type": "array", "description": "Ab Version 2: alle Anhänge (die Dateien und das PDF des "
+                                                        "ganzen Antrags), einzeln abzurufen",
+                        "items": obj({"id": text, "name": text, "content_type": text, "size": {"type": "integer"},
+                                      "sha512": {"type": "string", "pattern": "^[0-9a-f]{128}$"}})},
     }, "Der entschlüsselte Antrag (Inhalt von jwe)")
+    payload["required"].remove("attachments")  # not in version 1
+    return payload
 
 
 def openapi_document() -> dict[str, Any]:
     components: dict[str, Any] = {}
-    for model in (NewMessage, ApplicationSummary, ApplicationDetail, ApplicationList, MessageOut, MessageList,
-                  Problem):
+    models: tuple[type[BaseModel], ...] = (NewMessage, ApplicationSummary, ApplicationDetail, ApplicationList,
+                                           MessageOut, MessageList, Problem, ApplicationFile, ApplicationFileList,
+                                           ApplicationFileDetail)
+    for model in models:
         schema = _schema(model)
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
@@ -707,6 +775,24 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": [reference],
                 "responses": {"200": answer_with("ApplicationSummary", "Bestätigt"),
                               "409": answer_with("Problem", "Der Antrag wurde abgelehnt"), **problems}}},
+            "/api/v1/applications/{reference}/attachments": {"get": {
+                "operationId": "listAttachments",
+                "summary": "Anhänge eines Antrags auflisten: die hochgeladenen Dateien und das PDF des ganzen Antrags",
+                "description": "Ab Version 2 des Antrags stehen die Dateien nicht mehr im Antrag selbst; jede ist "
+                               "einzeln verschlüsselt und mit ihrer Kennung abzurufen.",
+                "parameters": [reference],
+                "responses": {"200": answer_with("ApplicationFileList", "Die Anhänge"), **problems}}},
+            "/api/v1/applications/{reference}/attachments/{attachment_id}": {"get": {
+                "operationId": "getAttachment", "summary": "Einen Anhang abrufen (verschlüsselt)",
+                "description": "Nach dem Entschlüsseln den SHA-512 des Inhalts mit sha512 im Antrag vergleichen; "
+                               "weicht er ab, ist der Anhang nicht zu verwenden.",
+                "parameters": [reference, {"name": "attachment_id", "in": "path", "required": True,
+                                           "schema": {"type": "string", "pattern": ATTACHMENT_ID},
+                                           "description": "Kennung des Anhangs aus der Liste oder aus dem Antrag"}],
+                "responses": {"200": answer_with("ApplicationFileDetail", "Der Anhang"),
+                              "401": problems["401"],
+                              "404": answer_with("Problem", "Kein Antrag dieser Stelle, oder kein Anhang mit "
+                                                            "dieser Kennung zu diesem Antrag")}}},
             "/api/v1/applications/{reference}/messages": {
                 "get": {"operationId": "listMessages", "summary": "Nachrichten zu einem Antrag",
                         "parameters": [reference],

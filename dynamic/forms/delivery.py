@@ -28,14 +28,27 @@ from generator.formschema import schema_url, version_of
 
 from ..auth import token_hash
 from ..db import session_scope
-from ..models import Application, ApplicationMessage, FormDraft, Office, OutboxItem, utcnow
+from ..models import (
+    Application,
+    ApplicationAttachment,
+    ApplicationMessage,
+    FormDraft,
+    Office,
+    OutboxItem,
+    utcnow,
+)
 from .crypto import check_public_key, encrypt_for, new_office_key, seal
 from .fields import machine_value
+from .receipt import application_pdf
 
 log = logging.getLogger(__name__)
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out on the phone
 WEBHOOK_TIMEOUT = 10
+# Version 2 of the application's format: files are attachments of their own (`files` entries
+# carry id and sha512 instead of data; `attachments` lists them and the application's PDF).
+PAYLOAD_VERSION = 2
+APPLICATION_PDF = "antrag-pdf"  # the field of the application's own PDF among its attachments
 
 
 class NoOffice(Exception):
@@ -257,16 +270,22 @@ def send(session: Session, *, slug: str, form: Mapping[str, Any], recipient: Map
         raise NoOffice(recipient["unit"])
     reference = new_reference(now)
     version = version_of(form)
+    uploads = [_Attachment(f["field"], f["name"], f["content_type"], base64.b64decode(f["data"])) for f in files]
     payload = {
-        "type": "antrag", "version": 1, "reference": reference, "submitted_at": now.isoformat(),
+        "type": "antrag", "version": PAYLOAD_VERSION, "reference": reference, "submitted_at": now.isoformat(),
         "municipality": slug, "office": {"unit": recipient["unit"], "name": recipient["name"]},
         "form": {"id": form["id"], "title": form["title"], "service": form["service"], "version": version,
                  "schema": schema_url(current_app.config["PORTAL"].base_url, form["id"], version)},
         "identification": {"trust_level": level, "means": means},
-        "answers": answers, "files": files,
+        "answers": answers,
+        "files": [{"field": u.field, "name": u.name, "content_type": u.content_type, "size": len(u.data),
+                   "id": u.id, "sha512": u.sha512} for u in uploads],
         **_responsible(slug, form, recipient),
         "data": machine_data(answers, files),
     }
+    pdf = _Attachment(APPLICATION_PDF, f"Antrag-{reference}.pdf", "application/pdf", application_pdf(payload))
+    attachments = [*uploads, pdf]
+    payload["attachments"] = [a.listed() for a in attachments]
     application = Application(
         reference=reference, slug=slug, form_id=form["id"], office_id=office.id, account_id=account_id,
         submission_token=token, jwe=encrypt_for(office.public_jwk, payload),
@@ -276,9 +295,39 @@ def send(session: Session, *, slug: str, form: Mapping[str, Any], recipient: Map
         status="new", submitted_at=now)
     session.add(application)
     session.flush()
+    for attachment in attachments:
+        session.add(ApplicationAttachment(
+            application_id=application.id, public_id=attachment.id, field=attachment.field, name=attachment.name,
+            content_type=attachment.content_type, size=len(attachment.data), sha512=attachment.sha512,
+            jwe=encrypt_for(office.public_jwk, attachment.content(reference)), created_at=now))
+    session.flush()
     if office.webhook_url:
         session.add(OutboxItem(kind="webhook", payload={"application": application.id, "event": "antrag"}))
     return application, True
+
+
+@dataclass
+class _Attachment:
+    """A file of an application before it is stored: an upload, or the application's PDF."""
+
+    field: str  # the form's field id, or APPLICATION_PDF
+    name: str
+    content_type: str
+    data: bytes
+    id: str = ""  # opaque, random: what the office asks for
+
+    def __post_init__(self) -> None:
+        self.id = self.id or secrets.token_urlsafe(24)
+        self.sha512 = hashlib.sha512(self.data).hexdigest()
+
+    def listed(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "content_type": self.content_type, "size": len(self.data),
+                "sha512": self.sha512}
+
+    def content(self, reference: str) -> dict[str, Any]:
+        """What is encrypted for the office: the file with what ties it to its application."""
+        return {"type": "anhang", "version": 1, "reference": reference, "field": self.field, **self.listed(),
+                "data": base64.b64encode(self.data).decode()}
 
 
 def _responsible(slug: str, form: Mapping[str, Any], recipient: Mapping[str, Any]) -> dict[str, Any]:

@@ -197,7 +197,7 @@ def test_the_document_itself_needs_no_token_and_names_every_operation(app: Flask
     assert response.status_code == 200 and response.json is not None
     operations = {op["operationId"] for path in response.json["paths"].values() for op in path.values()}
     assert operations == {"listApplications", "getApplication", "confirmReceipt", "listMessages", "sendMessage",
-                          "getFormSchema",
+                          "getFormSchema", "listAttachments", "getAttachment",
                           "rejectApplication"}
 
 
