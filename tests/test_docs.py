@@ -463,3 +463,59 @@ def test_systemd_units_start_the_app_and_the_worker() -> None:
     assert port and f"127.0.0.1:{port.group(1)}" in NGINX.read_text(encoding="utf-8")
     for unit in (app, worker):
         assert "EnvironmentFile=/etc/buergerportal/buergerportal.env" in unit
+
+
+def test_readme_and_architecture_stay_inside_the_repository_and_keep_the_sections_code_names() -> None:
+    """A clone has no design folder beside it, so README.md and ARCHITECTURE.md point nowhere outside
+    the repository: no ../shared, no path that climbs out of it, no link to another site (the local
+    portal on the loopback address aside), no link to a file or heading that is not here. And every
+    section of ARCHITECTURE.md that code or handbook names (ARCHITECTURE.md, then the section in
+    double quotes) is one of its headings."""
+
+    def without_code(text: str) -> str:
+        text = re.sub(r"^```.*?^```[^\n]*$", "", text, flags=re.MULTILINE | re.DOTALL)
+        return re.sub(r"`[^`\n]*`", "", text)
+
+    def headings(text: str) -> list[str]:
+        prose = re.sub(r"^```.*?^```[^\n]*$", "", text, flags=re.MULTILINE | re.DOTALL)
+        return [match.strip() for match in re.findall(r"^#{1,6}[ \t]+(.+?)[ \t]*#*$", prose, re.MULTILINE)]
+
+    def anchor(heading: str) -> str:  # as GitHub and MkDocs make them from a heading
+        return re.sub(r"[^\w\- ]", "", heading.casefold()).strip().replace(" ", "-")
+
+    documents = {name: (ROOT / name).read_text(encoding="utf-8") for name in ("README.md", "ARCHITECTURE.md")}
+    anchors = {name: {anchor(heading) for heading in headings(text)} for name, text in documents.items()}
+    for name, text in documents.items():
+        for leak in ("../shared", "shared/design/", "/work/"):
+            assert leak not in text, f"{name} points outside the repository: {leak!r}"
+        climbing = re.search(r"(?<![\w.])\.\.[/\\]", text)
+        assert climbing is None, f"{name} has a relative path leaving the repository: {text[climbing.start():][:60]!r}"
+        prose = without_code(text)
+        targets = re.findall(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)", prose)
+        targets += re.findall(r"<([a-zA-Z][a-zA-Z0-9+.-]*:[^>\s]+)>", prose)
+        targets += re.findall(r"^\s*\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)", prose, re.MULTILINE)
+        for target in targets:
+            if re.match(r"[a-zA-Z][a-zA-Z0-9+.-]*:", target):
+                local = re.match(r"https?://(127\.0\.0\.1|localhost)(:\d+)?(/|$)", target)
+                assert local, f"{name} links outside the repository: {target}"
+                continue
+            path, _, fragment = target.partition("#")
+            file = (ROOT / path).resolve() if path else ROOT / name
+            assert file.is_relative_to(ROOT) and file.exists(), f"{name} links to {target}, not in the repository"
+            if fragment and file.name in anchors and file.parent == ROOT:
+                assert fragment in anchors[file.name], f"{name} links to {target}: no such heading"
+
+    sections = {heading.casefold() for heading in headings(documents["ARCHITECTURE.md"])}
+    sources = [ROOT / "build.py"] + [
+        path for folder in ("dynamic", "generator", "search_index", "docs", "tests", "site_templates", "deploy")
+        for path in sorted((ROOT / folder).rglob("*"))
+        if path.suffix in (".py", ".md", ".html", ".txt", ".yaml", ".yml", ".conf", ".service")
+        and path.is_file() and path.resolve() != Path(__file__).resolve()]
+    named: dict[str, str] = {}
+    for source in sources:
+        for reference in re.findall(r'ARCHITECTURE\.md,\s*"([^"]+)"', source.read_text(encoding="utf-8")):
+            section = re.sub(r"\s*\n\s*(?:#+\s*)?", " ", reference).strip()
+            named[section] = str(source.relative_to(ROOT))
+    assert "the dynamic tier" in {section.casefold() for section in named}, "no reference found: the search is broken"
+    missing = {section: source for section, source in named.items() if section.casefold() not in sections}
+    assert not missing, f"sections named in the code but not headings of ARCHITECTURE.md: {missing}"
