@@ -37,7 +37,8 @@ from ..errors import BUSY_SECONDS
 from ..inbox import deliver_message
 from ..models import Application, ApplicationAttachment, ApplicationMessage, MessageAttachment, Office, utcnow
 from ..security import csrf
-from .delivery import mark_received, office_by_token
+from .crypto import MAX_JWE_BYTES, Unreadable, header_of, seal, unseal
+from .delivery import kid_of, mark_received, office_by_token, office_of
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(api)
@@ -89,6 +90,37 @@ class Rejection(Strict):
     reason: str = Field(min_length=1, max_length=5000, pattern=NO_CONTROL,
                         description="Begründung der Ablehnung, die die Bürgerin oder der Bürger im Postfach liest "
                                     "(ohne HTML, ohne Leerzeichen am Rand)")
+
+
+class ForwardedFile(Strict):
+    id: str = Field(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]{16,64}$",
+                    description="Kennung des Anhangs (aus GET /api/v1/applications/{reference}/attachments)")
+    jwe: str = Field(min_length=1, max_length=MAX_JWE_BYTES,
+                     description="Der entschlüsselte Anhang, neu verschlüsselt für den Schlüssel der Zielstelle")
+
+
+class Forwarding(Strict):
+    unit: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
+                      description="Kennung der zuständigen Stelle derselben Kommune (im Kreis auch einer "
+                                  "kreisangehörigen Gemeinde), wie in GET /api/v1/offices/{unit}/key")
+    jwe: str = Field(min_length=1, max_length=MAX_JWE_BYTES,
+                     description="Der entschlüsselte Antrag, neu verschlüsselt für den Schlüssel der Zielstelle "
+                                 "(JWE compact, RSA-OAEP-256 mit A256GCM, kid des Zielschlüssels im Header)")
+    attachments: list[ForwardedFile] = Field(
+        default_factory=list, max_length=50,
+        description="Jeder Anhang des Antrags, ebenso neu verschlüsselt für die Zielstelle (alle, keiner doppelt)")
+
+
+class Forwarded(BaseModel):
+    reference: str
+    unit: str = Field(description="Die Stelle, bei der der Antrag jetzt liegt (Status new)")
+    name: str
+
+
+class OfficeKey(BaseModel):
+    unit: str
+    name: str
+    key: dict[str, Any] = Field(description="Öffentlicher Schlüssel der Stelle (JWK, RSA)")
 
 
 class ApplicationSummary(BaseModel):
@@ -494,6 +526,109 @@ def _validated(model: type[ModelT], allowed_fields: str) -> ModelT:
         raise ApiError(422, "invalid", f"{where}: {_german(first, allowed_fields)}") from None
 
 
+UNIT = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+
+
+def _colleague(unit: str) -> Office | None:
+    """Another registered office of the same municipality (in a district also a member town's);
+    never one of another municipality."""
+    if len(unit) > 100 or re.fullmatch(UNIT[1:-1], unit) is None:
+        return None
+    return office_of(db(), g.office.slug, unit)
+
+
+@api.get("/offices/<unit>/key")
+def office_key(unit: str) -> Response:
+    """The public key of another office of the same municipality, to forward an application."""
+    target = _colleague(unit)
+    if target is None:
+        raise ApiError(404, "not_found", "Diese Stelle gibt es in Ihrer Kommune nicht, oder sie empfängt keine "
+                                         "Anträge online.")
+    return jsonify(OfficeKey(unit=target.unit_id, name=_office_name(target),
+                             key=target.public_jwk).model_dump(mode="json"))
+
+
+def _jwe_header(token: str) -> dict[str, Any] | None:
+    """The protected header of a compact JWE as the portal writes them, or None."""
+    try:
+        header = header_of(token)
+    except Unreadable:
+        return None
+    if token.count(".") != 4 or header.get("alg") != "RSA-OAEP-256" or header.get("enc") != "A256GCM":
+        return None
+    return header
+
+
+def _for_key(token: str, kid: str) -> bool:
+    header = _jwe_header(token)
+    return header is not None and header.get("kid") == kid
+
+
+@api.post("/applications/<reference>/forward")
+def forward(reference: str) -> Response:
+    """A misrouted application goes to the responsible office of the same municipality: the
+    office decrypted it and sends it re-encrypted for the target's key. It is "new" there,
+    gone here; the citizen learns where it is now."""
+    from ..catalog import katalog
+    from ..mail import queue_mail
+    from ..models import OutboxItem
+
+    found = _mine(reference)
+    sent = _validated(Forwarding, "unit, jwe und attachments")
+    _still_open(found)
+    target = _colleague(sent.unit)
+    if target is None:
+        raise ApiError(422, "invalid", "unit: Diese Stelle gibt es in Ihrer Kommune nicht, oder sie empfängt keine "
+                                       "Anträge online.")
+    if target.id == found.office_id:
+        raise ApiError(422, "invalid", "unit: Der Antrag liegt bereits bei dieser Stelle.")
+    kid = kid_of(target.public_jwk)
+    header = _jwe_header(sent.jwe)
+    if header is None:
+        raise ApiError(422, "invalid", "jwe: Erwartet wird ein JWE in kompakter Form (RSA-OAEP-256 mit A256GCM).")
+    if header.get("kid") != kid:
+        raise ApiError(422, "invalid", f"jwe: Der Antrag ist nicht für den Schlüssel der Zielstelle verschlüsselt "
+                                       f"(erwartet kid {kid}); holen Sie ihn mit GET /api/v1/offices/{target.unit_id}"
+                                       "/key.")
+    files = {row.public_id: row for row in db().scalars(
+        select(ApplicationAttachment).where(ApplicationAttachment.application_id == found.id))}
+    given = [file.id for file in sent.attachments]
+    if sorted(given) != sorted(files):
+        raise ApiError(422, "invalid", "attachments: Senden Sie jeden Anhang des Antrags genau einmal mit, neu "
+                                       "verschlüsselt für die Zielstelle; erwartet: "
+                                       f"{', '.join(sorted(files)) or 'keiner'}.")
+    for number, file in enumerate(sent.attachments):
+        if not _for_key(file.jwe, kid):
+            raise ApiError(422, "invalid", f"attachments.{number}.jwe: Der Anhang ist nicht für den Schlüssel der "
+                                           f"Zielstelle verschlüsselt (erwartet kid {kid}).")
+        files[file.id].jwe = file.jwe
+    old_name, new_name = _office_name(g.office), _office_name(target)
+    secret_key = str(current_app.config["SECRET_KEY"])
+    try:
+        copy = unseal(secret_key, found.citizen_copy)
+        found.citizen_copy = seal(secret_key, {**copy, "office": new_name})  # the receipt names the new office
+    except Unreadable:
+        pass
+    found.office_id, found.jwe, found.status, found.received_at = target.id, sent.jwe, "new", None
+    katalog_found = katalog(found.slug) or {}
+    title = str(((katalog_found.get("forms") or {}).get(found.form_id) or {}).get("title") or found.form_id)
+    if found.account_id is not None:
+        message = deliver_message(
+            found.account_id, found.slug, old_name, f"Ihr Antrag wurde weitergeleitet: {title}"[:200],
+            f"Für Ihren Antrag »{title}« ist nicht {old_name} zuständig, sondern {new_name}. Wir haben ihn "
+            f"deshalb an {new_name} weitergeleitet; Sie müssen nichts weiter tun.\n\nVorgangsnummer: "
+            f"{found.reference} (bleibt gleich)\n\n{new_name} meldet sich bei Ihnen hier im Postfach.")
+        message.application_id = found.id
+    db().flush()
+    if target.webhook_url:
+        db().add(OutboxItem(kind="webhook", payload={"application": found.id, "event": "antrag"}))
+    unit = (katalog_found.get("units") or {}).get(target.unit_id) or {}
+    if unit.get("email"):
+        queue_mail(unit["email"], "antrag-fuer-amt", None, reference=found.reference, title=title)
+    db().commit()
+    return jsonify(Forwarded(reference=found.reference, unit=target.unit_id, name=new_name).model_dump(mode="json"))
+
+
 @api.post("/applications/<reference>/reject")
 def reject(reference: str) -> Response:
     """The office refuses the application: closed as "rejected"; the citizen reads the reason
@@ -699,7 +834,6 @@ def openapi_document() -> dict[str, Any]:
     for model in CLOSING_MODELS:
         components[model.__name__] = _schema(model)
 
-
     def ref(name: str) -> dict[str, Any]:
         return {"$ref": f"#/components/schemas/{name}"}
 
@@ -819,7 +953,7 @@ def openapi_document() -> dict[str, Any]:
     }
 
 
-CLOSING_MODELS: tuple[type[BaseModel], ...] = (Rejection,)
+CLOSING_MODELS: tuple[type[BaseModel], ...] = (Rejection, ForwardedFile, Forwarding, Forwarded, OfficeKey)
 
 
 def _closing_paths(reference: dict[str, Any]) -> dict[str, Any]:
@@ -846,6 +980,30 @@ def _closing_paths(reference: dict[str, Any]) -> dict[str, Any]:
                           "400": answer_with("Problem", "Kein JSON-Objekt"),
                           "409": answer_with("Problem", "Schon abgelehnt, oder das Konto gibt es nicht mehr"),
                           "422": answer_with("Problem", "Ungültige Angaben"), **problems}}},
+        "/api/v1/applications/{reference}/forward": {"post": {
+            "operationId": "forwardApplication",
+            "summary": "Einen falsch zugeordneten Antrag an die zuständige Stelle weiterleiten",
+            "description": "Für eine andere Stelle derselben Kommune (im Kreis auch einer kreisangehörigen Gemeinde): "
+                           "Entschlüsseln Sie den Antrag, verschlüsseln Sie ihn neu für den Schlüssel der Zielstelle "
+                           "(GET /api/v1/offices/{unit}/key) und senden Sie ihn als jwe. Danach liegt er bei der "
+                           "Zielstelle (Status new, mit Webhook und E-Mail-Hinweis wie bei einem neuen Antrag), Ihre "
+                           "Stelle sieht ihn nicht mehr (404), und die Bürgerin oder der Bürger erfährt im Postfach, "
+                           "welche Stelle jetzt zuständig ist. Die Vorgangsnummer bleibt gleich.",
+            "parameters": [reference], "requestBody": body("Forwarding"),
+            "responses": {"200": answer_with("Forwarded", "Weitergeleitet"),
+                          "400": answer_with("Problem", "Kein JSON-Objekt"),
+                          "409": answer_with("Problem", "Der Antrag wurde abgelehnt"),
+                          "422": answer_with("Problem", "Unbekannte Stelle, die eigene Stelle, oder jwe nicht für den "
+                                                        "Schlüssel der Zielstelle"), **problems}}},
+        "/api/v1/offices/{unit}/key": {"get": {
+            "operationId": "getOfficeKey",
+            "summary": "Öffentlicher Schlüssel einer anderen Stelle derselben Kommune (zum Weiterleiten)",
+            "parameters": [{"name": "unit", "in": "path", "required": True,
+                            "schema": {"type": "string", "pattern": UNIT, "maxLength": 100},
+                            "description": "Kennung der Stelle"}],
+            "responses": {"200": answer_with("OfficeKey", "Der Schlüssel"),
+                          "401": problems["401"],
+                          "404": answer_with("Problem", "Keine registrierte Stelle dieser Kommune")}}},
     }
 
 

@@ -13,10 +13,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from dynamic.clerk import Client, attachments_of
 from dynamic.db import db
+from dynamic.forms.crypto import decrypt, encrypt_for, new_office_key
 from dynamic.models import Application
-from tests.dynamic.forms_fixtures import send
-from tests.dynamic.test_office_api import Sent, bearer, messages_in_inbox, new_citizen, sent
+from tests.dynamic.forms_fixtures import Office, office, reference_on, send, served
+from tests.dynamic.test_office_api import Sent, bearer, listed, messages_in_inbox, new_citizen, sent
 
 __all__ = ["sent"]  # the fixture, imported for the tests here
 
@@ -113,3 +115,114 @@ def test_a_rejection_needs_a_reason(app: Flask, sent: Sent, body: Any, status: i
                              json=body)
     assert response.status_code == status and message in response.json["message"], response.json
     assert stored(app, sent.reference).status == "new"
+
+
+# ---------------------------------------------------------------- 2. forward
+
+
+def forward(app: Flask, sent: Sent, target: Office, content: dict[str, Any] | None = None) -> Any:
+    """What the old office's software does: decrypt, ask for the target's key, re-encrypt, send."""
+    headers = bearer(sent.amt.token)
+    if content is None:
+        fetched = api(app).get(f"/api/v1/applications/{sent.reference}", headers=headers)
+        content = decrypt(fetched.json["jwe"], sent.amt.private_jwk)
+        content["office"] = {"unit": target.unit, "name": "Bürgerservice"}
+    key = api(app).get(f"/api/v1/offices/{target.unit}/key", headers=headers)
+    assert key.status_code == 200, key.get_data(as_text=True)
+    files = []
+    listing = api(app).get(f"/api/v1/applications/{sent.reference}/attachments", headers=headers)
+    for listed_file in listing.json["attachments"] if listing.status_code == 200 else []:
+        one = api(app).get(f"/api/v1/applications/{sent.reference}/attachments/{listed_file['id']}", headers=headers)
+        files.append({"id": listed_file["id"],
+                      "jwe": encrypt_for(key.json["key"], decrypt(one.json["jwe"], sent.amt.private_jwk))})
+    return api(app).post(f"/api/v1/applications/{sent.reference}/forward", headers=headers,
+                         json={"unit": target.unit, "jwe": encrypt_for(key.json["key"], content),
+                               "attachments": files})
+
+
+def test_a_misrouted_application_goes_to_the_responsible_office_which_decrypts_it(app: Flask, sent: Sent) -> None:
+    target = office(app, "stadt", "buergerservice")
+    response = forward(app, sent, target)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.json == {"reference": sent.reference, "unit": "buergerservice", "name": "Bürgerservice"}
+
+    old = bearer(sent.amt.token)
+    for method, path in (("get", ""), ("post", "/receipt"), ("get", "/messages")):
+        gone = getattr(api(app), method)(f"/api/v1/applications/{sent.reference}{path}", headers=old)
+        assert gone.status_code == 404, (path, gone.status_code)
+    assert sent.reference not in listed(app, sent.amt.token, "all")
+    assert listed(app, target.token)[sent.reference]["status"] == "new"
+
+    with served(app) as portal:
+        clerk = Client(portal, target.token, target.private_jwk)
+        found = clerk.application(sent.reference)
+        files = attachments_of(clerk, found)  # the attachments too, re-encrypted for the target (hashes checked)
+    assert files and any(field == "antrag-pdf" for field, _data in files.values())
+    assert found["content"]["reference"] == sent.reference
+    assert found["content"]["office"]["unit"] == "buergerservice"
+    assert any(a["id"] == "vorname" and a["value"] == "Lena" for a in found["content"]["answers"])
+
+    newest = messages_in_inbox(app, sent.citizen.account_id)[-1]
+    assert newest.subject == "Ihr Antrag wurde weitergeleitet: Meldebescheinigung beantragen"
+    assert "an Bürgerservice weitergeleitet" in newest.body and sent.reference in newest.body
+    assert newest.sender == "Bürgeramt"
+    # The receipt names the office that has it now.
+    browser = sent.citizen.browser
+    browser.get(f"/stadt/antrag/meldebescheinigung/eingang/{sent.reference}/")
+    assert "Bürgerservice" in browser.text
+
+
+def test_the_key_of_another_municipalitys_office_is_not_found(app: Flask, sent: Sent) -> None:
+    office(app, "kreis", "rathaus-nordort")
+    headers = bearer(sent.amt.token)
+    for unit in ("rathaus-nordort", "gibt-es-nicht", "Bürgerservice", "x" * 101):
+        response = api(app).get(f"/api/v1/offices/{unit}/key", headers=headers)
+        assert response.status_code == 404 and "in Ihrer Kommune nicht" in response.json["message"], unit
+    response = api(app).post(f"/api/v1/applications/{sent.reference}/forward", headers=headers,
+                             json={"unit": "rathaus-nordort", "jwe": "a.b.c.d.e"})
+    assert response.status_code == 422 and response.json["message"].startswith("unit: Diese Stelle gibt es")
+    assert listed(app, sent.amt.token)[sent.reference]["status"] == "new"
+
+
+def test_in_a_district_an_application_goes_to_a_member_towns_office(app: Flask) -> None:
+    amt = office(app, "kreis", "buergerbuero-nordort")  # the form's recipient in Nordort
+    target = office(app, "kreis", "rathaus-suedort")
+    citizen = new_citizen(app)
+    citizen.browser.get("/kreis/antrag/meldebescheinigung/")
+    send(citizen.browser, aktion="neu", gemeinde="nordort")
+    send(citizen.browser, vorname="Lena", nachname="Beispiel", geburtsdatum__tag="3", geburtsdatum__monat="4",
+         geburtsdatum__jahr="1990", anschrift__strasse="Musterweg 5", anschrift__plz="48143",
+         anschrift__ort="Südort", email="lena.antrag@example.org", telefon="")
+    send(citizen.browser, art="einfach", zweck="", anzahl="1", weitere="nein")
+    send(citizen.browser, erklaerung="ja")
+    reference = reference_on(citizen.browser.text)
+    moved = forward(app, Sent(amt, citizen, reference), target)
+    assert moved.status_code == 200, moved.get_data(as_text=True)
+    assert reference in listed(app, target.token) and reference not in listed(app, amt.token, "all")
+
+
+def test_a_jwe_not_for_the_targets_key_or_the_own_office_is_refused(app: Flask, sent: Sent) -> None:
+    target = office(app, "stadt", "buergerservice")
+    headers = bearer(sent.amt.token)
+    url = f"/api/v1/applications/{sent.reference}/forward"
+    _private, stranger = new_office_key()
+    target_key = api(app).get("/api/v1/offices/buergerservice/key", headers=headers).json["key"]
+    for body, message in (
+            ({"unit": "buergerservice", "jwe": encrypt_for(stranger, {"x": 1})}, "jwe: Der Antrag ist nicht für den"),
+            ({"unit": "buergerservice", "jwe": "kein jwe"}, "jwe: Erwartet wird ein JWE"),
+            ({"unit": "buergeramt", "jwe": "a.b.c.d.e"}, "unit: Der Antrag liegt bereits bei dieser Stelle."),
+            ({"unit": "buergerservice"}, "jwe: Diese Angabe fehlt."),
+            ({"unit": "buergerservice", "jwe": "a.b.c.d.e", "an": "x"}, "erlaubt sind unit, jwe und attachments"),
+            ({"unit": "buergerservice", "jwe": encrypt_for(target_key, {"x": 1})}, "attachments: Senden Sie jeden")):
+        response = api(app).post(url, headers=headers, json=body)
+        assert response.status_code == 422 and message in response.json["message"], response.json
+    assert listed(app, sent.amt.token)[sent.reference]["status"] == "new"
+    assert sent.reference not in listed(app, target.token, "all")
+
+
+def test_a_rejected_application_is_not_forwarded(app: Flask, sent: Sent) -> None:
+    target = office(app, "stadt", "buergerservice")
+    assert reject(app, sent).status_code == 200
+    response = forward(app, sent, target, content={"reference": sent.reference})
+    assert response.status_code == 409 and "abgelehnt" in response.json["message"]
+    assert sent.reference not in listed(app, target.token, "all")
