@@ -120,12 +120,17 @@ class Client:
             params = {**params, "after": cursor}
         raise ClerkError(f"GET /applications: more than {PAGES} pages")
 
-    def application(self, reference: str) -> dict[str, Any]:
-        """The application, decrypted with the key its JWE names (Unreadable says why not)."""
+    def application(self, reference: str, attachments: bool = True) -> dict[str, Any]:
+        """The application, decrypted with the key its JWE names (Unreadable says why not), with
+        its attachments (format version 2) fetched and checked as `attachment_data` (see
+        attachments_of: Refused when one cannot be used)."""
         found = self._call("GET", f"/applications/{reference}")
         if not self.keys:
             raise ClerkError("the office's private key is needed to read an application")
-        return {**found, "content": decrypt(found["jwe"], self.keys)}
+        found = {**found, "content": decrypt(found["jwe"], self.keys)}
+        if attachments:
+            found["attachment_data"] = attachments_of(self, found)
+        return found
 
     def attachment(self, reference: str, attachment_id: str) -> dict[str, Any]:
         """One attachment of an application, with `content`: the JSON its JWE holds, decrypted."""
@@ -181,10 +186,10 @@ def attachments_of(client: Client, found: dict[str, Any]) -> dict[str, tuple[str
 def save_application(found: dict[str, Any], folder: Path,
                      attachments: dict[str, tuple[str, bytes]] | None = None) -> Path:
     """Write a decrypted application as antrag.json, a readable antrag.txt and its files: inline
-    (format version 1) or from `attachments` (version 2, see attachments_of), which also gives
-    antrag.pdf, the PDF of the whole application."""
+    (format version 1) or from `attachments` (version 2, see attachments_of; by default what
+    Client.application fetched), which also gives antrag.pdf, the PDF of the whole application."""
     content = found["content"]
-    attachments = attachments or {}
+    attachments = found.get("attachment_data", {}) if attachments is None else attachments
     target = folder / found["reference"]
     target.mkdir(parents=True, exist_ok=True)
     files = content.get("files", [])
@@ -296,7 +301,6 @@ def _fetch(client: Client, references: list[str], out: Path, confirm: bool) -> i
     for reference in references:
         try:
             found = client.application(reference)
-            attachments = attachments_of(client, found)
         except Unreadable as error:
             print(f"Fehler: {reference} {_unreadable(error)} Nicht gespeichert, Eingang nicht "
                   "bestätigt.", file=sys.stderr)
@@ -306,7 +310,7 @@ def _fetch(client: Client, references: list[str], out: Path, confirm: bool) -> i
             print(f"Fehler: {reference} {error} Nicht gespeichert, Eingang nicht bestätigt.", file=sys.stderr)
             unreadable.append(reference)
             continue
-        folder = save_application(found, out, attachments)
+        folder = save_application(found, out)
         if confirm:
             client.confirm(reference)
         print(f"{reference}\t{folder}", flush=True)
