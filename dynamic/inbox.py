@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask import Blueprint, abort, current_app, redirect, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from werkzeug.wrappers import Response
 
 from . import auth
@@ -64,9 +64,22 @@ def _own_message(message_id: int) -> Message:
 def read(message_id: int) -> tuple[str, int]:
     message = _own_message(message_id)
     if message.read_at is None:
-        message.read_at = utcnow()
-        db().commit()
+        mark_read(message)
     return _message_page(message)
+
+
+def mark_read(message: Message) -> None:
+    """The first opening counts, once: it is the office's evidence of retrieval (§ 41 (2a)
+    VwVfG). Set only where none is set yet, in one statement, so a second tab or a retry never
+    moves it; kept also on the office's copy (ApplicationMessage.fetched_at, which for an
+    office's message means "retrieved by the citizen"), which outlives a deleted message."""
+    now = utcnow()
+    db().execute(update(Message).where(Message.id == message.id, Message.read_at.is_(None)).values(read_at=now))
+    db().execute(update(ApplicationMessage).where(ApplicationMessage.message_id == message.id,
+                                                  ApplicationMessage.direction == "office",
+                                                  ApplicationMessage.fetched_at.is_(None)).values(fetched_at=now))
+    db().commit()
+    db().refresh(message)
 
 
 def _message_page(message: Message, errors: dict[str, str] | None = None, text: str = "",

@@ -35,7 +35,15 @@ from generator import formschema
 from ..db import db
 from ..errors import BUSY_SECONDS
 from ..inbox import deliver_message
-from ..models import Application, ApplicationAttachment, ApplicationMessage, MessageAttachment, Office, utcnow
+from ..models import (
+    Application,
+    ApplicationAttachment,
+    ApplicationMessage,
+    Message,
+    MessageAttachment,
+    Office,
+    utcnow,
+)
 from ..security import csrf
 from .crypto import MAX_JWE_BYTES, Unreadable, header_of, seal, unseal
 from .delivery import kid_of, mark_received, office_by_token, office_of
@@ -167,6 +175,15 @@ class MessageOut(BaseModel):
     subject: str
     created_at: dt.datetime
     jwe: str | None = Field(None, description="Text der Antwort der Bürgerin oder des Bürgers, verschlüsselt")
+    body: str | None = Field(None, description="Nachrichten der Stelle: der Text, wie er im Postfach steht; null bei "
+                                               "Antworten und wenn die Bürgerin oder der Bürger die Nachricht "
+                                               "gelöscht hat")
+    attachments: list[str] = Field(default_factory=list,
+                                   description="Nachrichten der Stelle: die Dateinamen der Anhänge")
+    read_at: dt.datetime | None = Field(
+        None, description="Nachrichten der Stelle: wann die Bürgerin oder der Bürger sie zum ersten Mal im Postfach "
+                          "geöffnet hat (Nachweis des Abrufs, § 41 Abs. 2a VwVfG); null, solange ungeöffnet. Der "
+                          "Zeitpunkt ändert sich danach nicht mehr, auch nicht beim Löschen der Nachricht.")
 
 
 class MessageList(BaseModel):
@@ -402,8 +419,14 @@ def messages(reference: str) -> Response:
 
 
 def _message_out(note: ApplicationMessage) -> dict[str, Any]:
+    """A message about the application; for the office's own, what the inbox holds of it and
+    when the citizen first opened it (kept in `fetched_at`, which outlives the inbox message)."""
+    sent = db().get(Message, note.message_id) if note.direction == "office" and note.message_id else None
+    read_at = (sent.read_at if sent is not None else None) or note.fetched_at if note.direction == "office" else None
     return MessageOut(id=note.id, direction=note.direction, subject=note.subject,  # type: ignore[arg-type]
-                      created_at=note.created_at, jwe=note.jwe).model_dump(mode="json")
+                      created_at=note.created_at, jwe=note.jwe, body=sent.body if sent is not None else None,
+                      attachments=[a.name for a in sent.attachments] if sent is not None else [],
+                      read_at=read_at).model_dump(mode="json")
 
 
 def _json_body() -> Any:

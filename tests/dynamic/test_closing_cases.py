@@ -6,6 +6,8 @@ applications, and files attached to a citizen's reply. Both databases (the `app`
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -16,8 +18,8 @@ from sqlalchemy import select
 from dynamic.clerk import Client, attachments_of
 from dynamic.db import db
 from dynamic.forms.crypto import decrypt, encrypt_for, new_office_key
-from dynamic.models import Application
-from tests.dynamic.forms_fixtures import Office, office, reference_on, send, served
+from dynamic.models import Application, Message
+from tests.dynamic.forms_fixtures import PDF, Office, office, reference_on, send, served
 from tests.dynamic.test_office_api import Sent, bearer, listed, messages_in_inbox, new_citizen, sent
 
 __all__ = ["sent"]  # the fixture, imported for the tests here
@@ -226,3 +228,71 @@ def test_a_rejected_application_is_not_forwarded(app: Flask, sent: Sent) -> None
     response = forward(app, sent, target, content={"reference": sent.reference})
     assert response.status_code == 409 and "abgelehnt" in response.json["message"]
     assert sent.reference not in listed(app, target.token, "all")
+
+
+# ---------------------------------------------------------------- 3. what the office sent, and when it was read
+
+
+def office_messages(app: Flask, sent: Sent) -> list[dict[str, Any]]:
+    response = api(app).get(f"/api/v1/applications/{sent.reference}/messages", headers=bearer(sent.amt.token))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return [m for m in response.json["messages"] if m["direction"] == "office"]
+
+
+def test_the_office_reads_back_what_it_sent_and_when_the_citizen_first_opened_it(app: Flask, sent: Sent) -> None:
+    response = api(app).post(
+        f"/api/v1/applications/{sent.reference}/messages", headers=bearer(sent.amt.token),
+        json={"subject": "Ihre Meldebescheinigung", "body": "Die Bescheinigung liegt bei.", "decision": True,
+              "attachments": [{"name": "bescheid.pdf", "content_type": "application/pdf",
+                               "data": base64.b64encode(PDF).decode()}]})
+    assert response.status_code == 201
+    assert response.json["read_at"] is None and response.json["attachments"] == ["bescheid.pdf"]
+    [before] = office_messages(app, sent)
+    assert before["subject"] == "Bescheid: Ihre Meldebescheinigung"
+    assert before["body"].startswith("Die Bescheinigung liegt bei.") and sent.reference in before["body"]
+    assert before["attachments"] == ["bescheid.pdf"] and before["read_at"] is None
+
+    newest = messages_in_inbox(app, sent.citizen.account_id)[-1]
+    client = sent.citizen.browser.client
+    assert client.get(f"/postfach/{newest.id}").status_code == 200
+    [opened] = office_messages(app, sent)
+    first = dt.datetime.fromisoformat(opened["read_at"])
+    assert abs(dt.datetime.now(dt.UTC) - first) < dt.timedelta(minutes=1)
+
+    assert client.get(f"/postfach/{newest.id}").status_code == 200  # opened again: the first time stays
+    assert client.post(f"/postfach/{newest.id}/antworten", data={"antwort": "Danke."}).status_code in (302, 303, 400)
+    assert office_messages(app, sent)[0]["read_at"] == opened["read_at"]
+    with app.app_context():
+        stored_message = db().get(Message, newest.id)
+        assert stored_message is not None and stored_message.read_at == first
+
+    # Deleted by the citizen: the text is gone, the evidence of retrieval is not.
+    browser = sent.citizen.browser
+    browser.get(f"/postfach/{newest.id}")
+    browser.submit(f"/postfach/{newest.id}/loeschen")
+    [deleted] = office_messages(app, sent)
+    assert deleted["body"] is None and deleted["read_at"] == opened["read_at"]
+
+
+def test_two_openings_at_once_set_the_time_once(app: Flask, sent: Sent) -> None:
+    """The second request read the message as unread too (a second tab): it must not move the time."""
+    from dynamic.inbox import mark_read
+
+    assert reject(app, sent).status_code == 200
+    newest = messages_in_inbox(app, sent.citizen.account_id)[-1]
+    earlier = dt.datetime(2026, 11, 1, 8, 0, tzinfo=dt.UTC)
+    with app.app_context():
+        stale = db().get(Message, newest.id)
+        assert stale is not None and stale.read_at is None
+        db().expunge(stale)
+    with app.app_context():
+        first = db().get(Message, newest.id)
+        assert first is not None
+        first.read_at = earlier
+        db().commit()
+    with app.app_context():
+        late = db().merge(stale, load=False)  # still believes it is unread
+        mark_read(late)
+        again = db().get(Message, newest.id)
+        assert again is not None and again.read_at == earlier
+    assert dt.datetime.fromisoformat(office_messages(app, sent)[0]["read_at"]) == earlier
