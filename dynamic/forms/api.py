@@ -186,6 +186,22 @@ class MessageOut(BaseModel):
                           "Zeitpunkt ändert sich danach nicht mehr, auch nicht beim Löschen der Nachricht.")
 
 
+class Reply(BaseModel):
+    id: int = Field(description="Kennung der Antwort, wie in GET /api/v1/applications/{reference}/messages")
+    reference: str = Field(description="Vorgangsnummer; die Antwort selbst (verschlüsselt) mit "
+                                       "GET /api/v1/applications/{reference}/messages")
+    message: str = Field(description="Kennung der Antwort wie im Webhook nachricht (message)")
+    subject: str
+    created_at: dt.datetime
+    fetched_at: dt.datetime | None = Field(description="Wann Ihre Stelle die Antwort abgerufen hat; null: neu")
+
+
+class ReplyList(BaseModel):
+    messages: list[Reply]
+    next: str | None = Field(description="Cursor der nächsten Seite für den Parameter after; null auf der letzten "
+                                         "Seite")
+
+
 class MessageList(BaseModel):
     messages: list[MessageOut]
 
@@ -294,7 +310,12 @@ def _timestamp(text: str) -> dt.datetime | None:
 
 def _cursor(application: Application) -> str:
     """Opaque to the office: base64url of the last listed application's (submitted_at, id)."""
-    raw = json.dumps([application.submitted_at.isoformat(), application.id], separators=(",", ":"))
+    return _cursor_at(application.submitted_at, application.id)
+
+
+def _cursor_at(when: dt.datetime, row_id: int) -> str:
+    """Opaque to the office: base64url of the last listed row's (time, id)."""
+    raw = json.dumps([when.isoformat(), row_id], separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -352,6 +373,50 @@ def applications() -> Response:
     shown = found[:limit]
     return jsonify(applications=[_summary(a) for a in shown],
                    next=_cursor(shown[-1]) if len(found) > limit else None)
+
+
+REPLY_PARAMETERS = ("status", "limit", "after")
+
+
+@api.get("/messages")
+def replies() -> Response:
+    """The citizens' answers across the office's applications, oldest first, in pages; by
+    default the new ones (not fetched yet). Fetching them (GET …/<reference>/messages) marks
+    them fetched."""
+    from .delivery import event_id
+
+    for name in request.args:
+        if name not in REPLY_PARAMETERS:
+            raise _bad_parameter(name[:50], "Diesen Parameter gibt es nicht; erlaubt sind status, limit und after.")
+        if len(request.args.getlist(name)) > 1:
+            raise _bad_parameter(name, "Geben Sie diesen Parameter nur einmal an.")
+    status = request.args.get("status", "new")
+    if status not in ("new", "fetched", "all"):
+        raise _bad_parameter("status", "Erlaubt sind new, fetched und all.")
+    limit_text = request.args.get("limit", str(DEFAULT_LIMIT))
+    if re.fullmatch(r"[0-9]{1,3}", limit_text) is None or not 1 <= int(limit_text) <= MAX_LIMIT:
+        raise _bad_parameter("limit", f"Geben Sie eine ganze Zahl von 1 bis {MAX_LIMIT} an.")
+    limit = int(limit_text)
+    query = (select(ApplicationMessage, Application.reference)
+             .join(Application, ApplicationMessage.application_id == Application.id)
+             .where(Application.office_id == g.office.id, ApplicationMessage.direction == "citizen"))
+    if status == "new":
+        query = query.where(ApplicationMessage.fetched_at.is_(None))
+    elif status == "fetched":
+        query = query.where(ApplicationMessage.fetched_at.is_not(None))
+    if "after" in request.args:
+        when, last_id = _after(request.args["after"])
+        query = query.where(or_(ApplicationMessage.created_at > when,
+                                and_(ApplicationMessage.created_at == when, ApplicationMessage.id > last_id)))
+    found = db().execute(query.order_by(ApplicationMessage.created_at, ApplicationMessage.id).limit(limit + 1)).all()
+    shown = found[:limit]
+    secret_key = str(current_app.config["SECRET_KEY"])
+    listed = [Reply(id=note.id, reference=reference, message=event_id(secret_key, "message", note.id),
+                    subject=note.subject, created_at=note.created_at,
+                    fetched_at=note.fetched_at).model_dump(mode="json") for note, reference in shown]
+    last = shown[-1][0] if shown else None
+    return jsonify(messages=listed,
+                   next=_cursor_at(last.created_at, last.id) if last is not None and len(found) > limit else None)
 
 
 @api.get("/applications/<reference>")
@@ -976,7 +1041,8 @@ def openapi_document() -> dict[str, Any]:
     }
 
 
-CLOSING_MODELS: tuple[type[BaseModel], ...] = (Rejection, ForwardedFile, Forwarding, Forwarded, OfficeKey)
+CLOSING_MODELS: tuple[type[BaseModel], ...] = (Rejection, ForwardedFile, Forwarding, Forwarded, OfficeKey, Reply,
+                                                ReplyList)
 
 
 def _closing_paths(reference: dict[str, Any]) -> dict[str, Any]:
@@ -990,7 +1056,29 @@ def _closing_paths(reference: dict[str, Any]) -> dict[str, Any]:
 
     problems = {"401": answer_with("Problem", "Kein oder ein ungültiger Schlüssel"),
                 "404": answer_with("Problem", "Kein Antrag dieser Stelle")}
+    paging = [
+        {"name": "status", "in": "query", "required": False,
+         "schema": {"type": "string", "enum": ["new", "fetched", "all"], "default": "new"},
+         "description": "Welche Antworten: neue (noch nicht abgerufen), abgerufene oder alle"},
+        {"name": "limit", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+         "description": "Höchstens so viele Antworten auf einer Seite"},
+        {"name": "after", "in": "query", "required": False, "schema": {"type": "string", "pattern": CURSOR},
+         "description": "Der Wert von next aus der vorigen Antwort (unverändert): die nächste Seite"},
+    ]
     return {
+        "/api/v1/messages": {"get": {
+            "operationId": "listReplies",
+            "summary": "Antworten der Bürgerinnen und Bürger über alle Anträge der Stelle, die ältesten zuerst, "
+                       "seitenweise",
+            "description": "Je Antwort die Vorgangsnummer und die Kennung; den Text (verschlüsselt) holen Sie mit "
+                           "GET /api/v1/applications/{reference}/messages, das die Antworten als abgerufen markiert "
+                           "(fetched_at). Ist next nicht null, folgt eine weitere Seite: dieselbe Anfrage mit "
+                           "after=next. Andere Parameter als die genannten werden mit 400 abgelehnt.",
+            "parameters": paging,
+            "responses": {"200": answer_with("ReplyList", "Eine Seite der Antworten"),
+                          "400": answer_with("Problem", "Unbekannter Parameter oder ungültiger Wert"),
+                          "401": problems["401"]}}},
         "/api/v1/applications/{reference}/reject": {"post": {
             "operationId": "rejectApplication", "summary": "Den Antrag ablehnen",
             "description": "Der Antrag erhält den Status rejected und ist abgeschlossen. Die Bürgerin oder der Bürger "

@@ -20,7 +20,7 @@ from dynamic.db import db
 from dynamic.forms.crypto import decrypt, encrypt_for, new_office_key
 from dynamic.models import Application, Message
 from tests.dynamic.forms_fixtures import PDF, Office, office, reference_on, send, served
-from tests.dynamic.test_office_api import Sent, bearer, listed, messages_in_inbox, new_citizen, sent
+from tests.dynamic.test_office_api import Sent, bearer, citizen_sends, listed, messages_in_inbox, new_citizen, sent
 
 __all__ = ["sent"]  # the fixture, imported for the tests here
 
@@ -260,7 +260,7 @@ def test_the_office_reads_back_what_it_sent_and_when_the_citizen_first_opened_it
     assert abs(dt.datetime.now(dt.UTC) - first) < dt.timedelta(minutes=1)
 
     assert client.get(f"/postfach/{newest.id}").status_code == 200  # opened again: the first time stays
-    assert client.post(f"/postfach/{newest.id}/antworten", data={"antwort": "Danke."}).status_code in (302, 303, 400)
+    assert "wurde verschlüsselt an" in citizen_replies(sent, newest.id, "Danke.").get_data(as_text=True)
     assert office_messages(app, sent)[0]["read_at"] == opened["read_at"]
     with app.app_context():
         stored_message = db().get(Message, newest.id)
@@ -296,3 +296,72 @@ def test_two_openings_at_once_set_the_time_once(app: Flask, sent: Sent) -> None:
         again = db().get(Message, newest.id)
         assert again is not None and again.read_at == earlier
     assert dt.datetime.fromisoformat(office_messages(app, sent)[0]["read_at"]) == earlier
+
+
+# ---------------------------------------------------------------- 4. new replies across applications
+
+
+def office_writes(app: Flask, sent: Sent, reference: str | None = None) -> int:
+    """The office writes to the citizen; the inbox message's id (the citizen may answer it)."""
+    response = api(app).post(f"/api/v1/applications/{reference or sent.reference}/messages",
+                             headers=bearer(sent.amt.token), json={"subject": "Rückfrage", "body": "Bitte melden."})
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return messages_in_inbox(app, sent.citizen.account_id)[-1].id
+
+
+def citizen_replies(sent: Sent, message_id: int, text: str, **files: Any) -> Any:
+    """The citizen answers through the inbox page's own form (its CSRF token, its file field)."""
+    browser = sent.citizen.browser
+    browser.get(f"/postfach/{message_id}")
+    return browser.submit(f"/postfach/{message_id}/antworten", antwort=text, **files)
+
+
+def feed(app: Flask, token: str, **query: Any) -> Any:
+    response = api(app).get("/api/v1/messages", headers=bearer(token), query_string=query)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.json
+
+
+def test_new_replies_across_applications_come_in_pages_and_leave_the_list_once_fetched(
+        app: Flask, sent: Sent) -> None:
+    second = citizen_sends(sent.citizen)
+    for reference, texts in ((sent.reference, ("Erste", "Zweite")), (second, ("Dritte",))):
+        message_id = office_writes(app, sent, reference)
+        for text in texts:
+            assert "wurde verschlüsselt an" in citizen_replies(sent, message_id, text).get_data(as_text=True)
+    token = sent.amt.token
+    everything = feed(app, token)
+    assert [m["reference"] for m in everything["messages"]] == [sent.reference, sent.reference, second]
+    assert everything["next"] is None
+    assert all(m["fetched_at"] is None and m["subject"].startswith("Antwort zu:") for m in everything["messages"])
+
+    first_page = feed(app, token, limit=2)
+    assert len(first_page["messages"]) == 2 and first_page["next"]
+    rest = feed(app, token, limit=2, after=first_page["next"])
+    assert [m["id"] for m in first_page["messages"] + rest["messages"]] == [m["id"] for m in everything["messages"]]
+    assert rest["next"] is None
+
+    fetched = api(app).get(f"/api/v1/applications/{sent.reference}/messages", headers=bearer(token))
+    replies = [m for m in fetched.json["messages"] if m["direction"] == "citizen"]
+    assert {m["id"] for m in replies} == {m["id"] for m in everything["messages"][:2]}
+    assert [m["reference"] for m in feed(app, token)["messages"]] == [second]
+    done = feed(app, token, status="fetched")["messages"]
+    assert [m["reference"] for m in done] == [sent.reference, sent.reference]
+    assert all(dt.datetime.fromisoformat(m["fetched_at"]).date() == dt.datetime.now(dt.UTC).date() for m in done)
+    assert len(feed(app, token, status="all")["messages"]) == 3
+
+    # Another office sees none of them.
+    other = office(app, "stadt", "buergerservice")
+    assert feed(app, other.token, status="all")["messages"] == []
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    pytest.param({"status": "neu"}, "status: Erlaubt sind new, fetched und all.", id="status"),
+    pytest.param({"limit": "0"}, "limit: Geben Sie eine ganze Zahl von 1 bis 500 an.", id="limit"),
+    pytest.param({"after": "kein-cursor"}, "after: Dieser Cursor ist ungültig.", id="after"),
+    pytest.param({"seit": "gestern"}, "seit: Diesen Parameter gibt es nicht", id="unknown"),
+])
+def test_a_bad_parameter_of_the_reply_list_is_named(app: Flask, sent: Sent, query: dict[str, str],
+                                                     message: str) -> None:
+    response = api(app).get("/api/v1/messages", headers=bearer(sent.amt.token), query_string=query)
+    assert response.status_code == 400 and response.json["message"].startswith(message), response.json
