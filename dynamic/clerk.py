@@ -4,7 +4,7 @@ decrypt them with the office's private key, confirm receipt, answer into the cit
     python -m dynamic.clerk keygen DIR
     python -m dynamic.clerk --portal URL --token TOKEN --key private.jwk list [--status new|received|all]
     python -m dynamic.clerk ... fetch [REFERENCE ...] --out DIR     # decrypts, saves files, confirms receipt
-    python -m dynamic.clerk ... messages REFERENCE                     # the citizen's answers, decrypted
+    python -m dynamic.clerk ... messages REFERENCE [--out DIR]         # the citizen's answers, decrypted, files saved
     python -m dynamic.clerk ... answer REFERENCE --subject S --body B [--attach FILE ...] [--decision]
 
 TOKEN and the keys can also come from BUERGERPORTAL_TOKEN and BUERGERPORTAL_KEY. --key may be
@@ -211,6 +211,18 @@ def save_application(found: dict[str, Any], folder: Path,
     return target
 
 
+def save_reply_files(message: dict[str, Any], folder: Path) -> list[Path]:
+    """The files of a decrypted answer of the citizen, written as <message id>-<n>-<name>."""
+    written = []
+    for number, file in enumerate(message.get("content", {}).get("files") or [], 1):
+        name = Path(str(file.get("name", ""))).name or f"datei-{number}"
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / f"{message['id']}-{number}-{name}"
+        target.write_bytes(base64.b64decode(str(file["data"])))
+        written.append(target)
+    return written
+
+
 def _arguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m dynamic.clerk", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -232,6 +244,8 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     fetch.add_argument("--no-confirm", action="store_true", help="do not confirm receipt")
     messages = commands.add_parser("messages", help="the messages about an application, decrypted")
     messages.add_argument("reference")
+    messages.add_argument("--out", type=Path, default=Path("antraege"),
+                          help="files attached to the citizen's answers go to OUT/REFERENCE/antworten/")
     answer = commands.add_parser("answer", help="send a message or decision into the citizen's inbox")
     answer.add_argument("reference")
     answer.add_argument("--subject", required=True)
@@ -278,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
             for message in client.messages(args.reference):
                 text = message.get("content", {}).get("body", "")
                 print(f"[{message['created_at']}] {message['direction']}: {message['subject']}\n{text}\n")
+                for path in save_reply_files(message, args.out / args.reference.upper() / "antworten"):
+                    print(f"Anhang: {path}")
         elif args.command == "answer":
             sent = client.answer(args.reference, args.subject, args.body, args.attach, args.decision)
             print(f"zugestellt: Nachricht {sent['id']}")

@@ -7,6 +7,7 @@ are limited per account (REPLY_LIMIT_ACCOUNT), since each one also mails the off
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from flask import Blueprint, abort, current_app, redirect, request, url_for
 from sqlalchemy import func, select, update
@@ -111,6 +112,37 @@ def _safe_name(found: MessageAttachment) -> str:
 
 
 REPLY_LIMIT = 5000
+REPLY_FILES, REPLY_FILE_MB = 3, 5
+# A field like a form's file field, for the shared upload checks (content, size, PDF, image).
+REPLY_FILE_FIELD = {"id": "anhang", "label": "Dateien anhängen", "max_size_mb": REPLY_FILE_MB}
+
+
+@inbox.url_value_preprocessor
+def _request_size(endpoint: str | None, _values: dict[str, Any] | None) -> None:
+    """A reply may carry files: its request may be as large as they are (set before the CSRF
+    check reads the form, as the form pages do)."""
+    if endpoint == "inbox.reply":
+        request.max_content_length = (REPLY_FILES * REPLY_FILE_MB + 1) * 1024 * 1024
+
+
+def _reply_files() -> tuple[list[dict[str, Any]], str | None]:
+    """The files sent with a reply, checked like a form's uploads: (files, None) or ([], error)."""
+    from werkzeug.datastructures import MultiDict
+
+    from .forms.fields import read_upload
+
+    sent = [f for f in request.files.getlist("anhang") if f.filename]
+    if len(sent) > REPLY_FILES:
+        return [], f"Hängen Sie höchstens {REPLY_FILES} Dateien an. Wählen Sie die Dateien bitte erneut aus."
+    files = []
+    for one in sent:
+        upload, error = read_upload(REPLY_FILE_FIELD, MultiDict({"anhang": one}))
+        if error or upload is None:
+            name = "".join(c if c.isalnum() or c in "._- " else "_" for c in (one.filename or ""))[:120]
+            return [], (f"{name}: {error or 'Die Datei ist leer.'} Wählen Sie die Dateien bitte erneut aus."
+                        .replace("Die Datei bei »Dateien anhängen«", "Die Datei"))
+        files.append(upload.as_dict())
+    return files, None
 
 
 @inbox.post("/<int:message_id>/antworten")
@@ -125,11 +157,18 @@ def reply(message_id: int) -> Response | tuple[str, int]:
     if application is None:
         abort(404)
     text = request.form.get("antwort", "").strip()
+    files, file_error = _reply_files()
+    errors = {}
     if not text:
-        return _message_page(message, {"antwort": "Schreiben Sie Ihre Antwort in das Feld."}, text, 400)
-    if len(text) > REPLY_LIMIT:
-        return _message_page(message, {"antwort": f"Kürzen Sie Ihre Antwort auf höchstens {REPLY_LIMIT} Zeichen."},
-                             text, 400)
+        errors["antwort"] = "Schreiben Sie Ihre Antwort in das Feld."
+    elif len(text) > REPLY_LIMIT:
+        errors["antwort"] = f"Kürzen Sie Ihre Antwort auf höchstens {REPLY_LIMIT} Zeichen."
+    if file_error:
+        errors["anhang"] = file_error
+    elif errors and files:
+        errors["anhang"] = "Wählen Sie Ihre Dateien bitte erneut aus: Sie wurden nicht gesendet."
+    if errors:
+        return _message_page(message, errors, text, 400)
     rule = current_app.config["PORTAL"].reply_limit_account
     limiter: Limiter = current_app.extensions["limiter"]
     if not limiter.hit(rule, "reply", str(message.account_id)):
@@ -143,7 +182,7 @@ def reply(message_id: int) -> Response | tuple[str, int]:
     note = ApplicationMessage(application_id=application.id, direction="citizen", subject=subject, created_at=now,
                               jwe=encrypt_for(office.public_jwk, {
                                   "type": "nachricht", "reference": application.reference, "subject": subject,
-                                  "body": text, "sent_at": now.isoformat()}))
+                                  "body": text, "sent_at": now.isoformat(), "files": files}))
     db().add(note)
     db().flush()
     if office.webhook_url:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,10 +19,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from dynamic.clerk import Client, attachments_of
+from dynamic.clerk import main as clerk_main
 from dynamic.db import db
 from dynamic.forms.crypto import decrypt, encrypt_for, new_office_key
 from dynamic.models import Application, Message
-from tests.dynamic.forms_fixtures import PDF, Office, office, reference_on, send, served
+from tests.dynamic.forms_fixtures import PDF, PNG, Office, office, reference_on, send, served, upload
 from tests.dynamic.test_office_api import Sent, bearer, citizen_sends, listed, messages_in_inbox, new_citizen, sent
 
 __all__ = ["sent"]  # the fixture, imported for the tests here
@@ -365,3 +369,71 @@ def test_a_bad_parameter_of_the_reply_list_is_named(app: Flask, sent: Sent, quer
                                                      message: str) -> None:
     response = api(app).get("/api/v1/messages", headers=bearer(sent.amt.token), query_string=query)
     assert response.status_code == 400 and response.json["message"].startswith(message), response.json
+
+
+# ---------------------------------------------------------------- 5. files with a citizen's reply
+
+
+def test_files_attached_to_a_reply_reach_only_the_office_and_the_clerk_saves_them(
+        app: Flask, sent: Sent, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    message_id = office_writes(app, sent)
+    page = citizen_replies(sent, message_id, "Anbei die Nachweise.",
+                           anhang=[upload(PDF, "nachweis.pdf"), upload(PNG, "foto.png")])
+    assert "wurde verschlüsselt an" in page.get_data(as_text=True)
+
+    key_file = tmp_path / "private.jwk"
+    key_file.write_text(json.dumps(sent.amt.private_jwk), encoding="utf-8")
+    with served(app) as portal:
+        [reply] = [m for m in Client(portal, sent.amt.token, sent.amt.private_jwk).messages(sent.reference)
+                   if m["direction"] == "citizen"]
+        assert "nachweis.pdf" not in (reply["jwe"] or "")
+        assert [(f["name"], f["content_type"]) for f in reply["content"]["files"]] == [
+            ("nachweis.pdf", "application/pdf"), ("foto.png", "image/png")]
+        code = clerk_main(["--portal", portal, "--token", sent.amt.token, "--key", str(key_file), "messages",
+                           sent.reference, "--out", str(tmp_path / "antraege")])
+    assert code == 0
+    folder = tmp_path / "antraege" / sent.reference / "antworten"
+    assert (folder / f"{reply['id']}-1-nachweis.pdf").read_bytes() == PDF
+    assert (folder / f"{reply['id']}-2-foto.png").read_bytes() == PNG
+    assert "Anbei die Nachweise." in capsys.readouterr().out
+
+
+UNSAFE_PDF = b"%PDF-1.4\n1 0 obj << /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+@pytest.mark.parametrize(("files", "message"), [
+    pytest.param([("a.pdf", PDF)] * 4, "Hängen Sie höchstens 3 Dateien an.", id="four-files"),
+    pytest.param([("gross.pdf", PDF + b"0" * (5 * 1024 * 1024))], "gross.pdf: Die Datei ist größer als 5 MB.",
+                 id="over-5-MB"),
+    pytest.param([("programm.pdf", b"MZ\x90\x00 program")], "programm.pdf: Die Datei muss ein PDF",
+                 id="not-a-pdf"),
+    pytest.param([("skript.pdf", UNSAFE_PDF)], "skript.pdf: Die Datei enthält Programmcode", id="javascript"),
+])
+def test_a_refused_file_is_named_at_the_field_and_the_text_stays(
+        app: Flask, sent: Sent, files: list[tuple[str, bytes]], message: str) -> None:
+    message_id = office_writes(app, sent)
+    page = citizen_replies(sent, message_id, "Mein Text bleibt.", anhang=[upload(data, name) for name, data in files])
+    text = page.get_data(as_text=True)
+    assert page.status_code == 400, text[:300]
+    error = re.search(r'<p class="error-message" id="fehler-anhang">(.*?)</p>', text, re.S)
+    assert error and message in error.group(1) and "erneut aus" in error.group(1), error
+    assert 'aria-describedby="hinweis-anhang fehler-anhang" aria-invalid="true"' in text
+    assert 'href="#feld-anhang"' in text  # in the error summary, too
+    assert "Mein Text bleibt.</textarea>" in text
+    replies = api(app).get("/api/v1/messages", headers=bearer(sent.amt.token), query_string={"status": "all"})
+    assert replies.json["messages"] == []
+
+
+def test_the_reply_form_takes_files(app: Flask, sent: Sent) -> None:
+    message_id = office_writes(app, sent)
+    browser = sent.citizen.browser
+    browser.get(f"/postfach/{message_id}")
+    assert 'enctype="multipart/form-data"' in browser.text
+    assert '<label for="feld-anhang">' in browser.text and 'type="file" multiple' in browser.text
+    assert "Bis zu 3 Dateien, je höchstens 5 MB." in browser.text
+
+
+def test_a_form_id_too_long_for_a_file_name_is_not_found(app: Flask) -> None:
+    """Found by Schemathesis: a made-up form id of some hundred characters was a 500 (OSError)."""
+    response = app.test_client().get(f"/api/v1/forms/{'a-' * 150}a/1/schema.json")
+    assert response.status_code == 404 and response.json["error"] == "not_found"
