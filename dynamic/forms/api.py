@@ -1135,7 +1135,10 @@ def form_schema(form_id: str, version: str) -> Response:
     from ..catalog import katalog
 
     unknown = ApiError(404, "not_found", "Dieses Formular gibt es in dieser Version nicht.")
-    if re.fullmatch(FORM_ID[1:-1], form_id) is None or re.fullmatch(r"[1-9][0-9]{0,5}", version) is None:
+    # A form id is at most 100 characters (the database's form_id): a longer one would be a file name
+    # too long for the disk (OSError) when the published snapshot is looked up.
+    if (len(form_id) > 100 or re.fullmatch(FORM_ID[1:-1], form_id) is None
+            or re.fullmatch(r"[1-9][0-9]{0,5}", version) is None):
         raise unknown
     number, url = int(version), formschema.schema_url(current_app.config["PORTAL"].base_url, form_id, int(version))
     found: dict[str, Any] | None = None
