@@ -237,7 +237,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     keygen.add_argument("--force", action="store_true", help="replace an existing key (earlier applications "
                                                               "then stay readable only with the old key)")
     listing = commands.add_parser("list", help="list the office's applications")
-    listing.add_argument("--status", default="new", choices=("new", "received", "all"))
+    listing.add_argument("--status", default="new", choices=("new", "received", "rejected", "all"))
     fetch = commands.add_parser("fetch", help="fetch, decrypt, save and confirm applications")
     fetch.add_argument("references", nargs="*", help="default: every new application")
     fetch.add_argument("--out", type=Path, default=Path("antraege"))

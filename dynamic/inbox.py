@@ -16,7 +16,17 @@ from werkzeug.wrappers import Response
 from . import auth
 from .db import db
 from .mail import queue_mail
-from .models import Account, Application, ApplicationMessage, Message, MessageAttachment, Office, OutboxItem, utcnow
+from .models import (
+    Account,
+    Application,
+    ApplicationMessage,
+    Message,
+    MessageAttachment,
+    Office,
+    OutboxItem,
+    rfc3339,
+    utcnow,
+)
 from .ratelimit import Limiter, window
 from .render import page, remember_municipality
 
@@ -182,7 +192,7 @@ def reply(message_id: int) -> Response | tuple[str, int]:
     note = ApplicationMessage(application_id=application.id, direction="citizen", subject=subject, created_at=now,
                               jwe=encrypt_for(office.public_jwk, {
                                   "type": "nachricht", "reference": application.reference, "subject": subject,
-                                  "body": text, "sent_at": now.isoformat(), "files": files}))
+                                  "body": text, "sent_at": rfc3339(now), "files": files}))
     db().add(note)
     db().flush()
     if office.webhook_url:

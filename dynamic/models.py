@@ -36,6 +36,12 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def rfc3339(moment: dt.datetime) -> str:
+    """The one timestamp format of what offices receive (payloads, webhooks, the API): RFC 3339 in
+    UTC with "Z", as pydantic writes the API's answers."""
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """Stored as naive UTC (SQLite has no time zones), always returned as aware UTC."""
 

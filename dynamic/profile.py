@@ -85,6 +85,10 @@ class StoredValue:
     verified_at: dt.datetime | None
 
 
+
+# What the citizen's data export says about an application's status.
+APPLICATION_STATES = {"new": "eingegangen", "received": "von der Stelle abgerufen", "rejected": "abgelehnt"}
+
 def stored_values(account_id: int) -> dict[str, StoredValue]:
     rows = db().scalars(select(ProfileValue).where(ProfileValue.account_id == account_id))
     return {row.field: StoredValue(row.value, row.verified, row.source, row.verified_at) for row in rows}
@@ -488,7 +492,7 @@ def export_data(account: Account, now: dt.datetime) -> dict[str, Any]:
             "formular": row.form_id,
             "vorgangsnummer": row.reference,
             "gesendet_am": _when(row.submitted_at),
-            "stand": "eingegangen" if row.status == "new" else "von der Stelle abgerufen",
+            "stand": APPLICATION_STATES.get(row.status, "eingegangen"),
         } for row in applications],
         "antragsentwuerfe": [{
             "kommune": row.slug,

@@ -353,8 +353,8 @@ def applications() -> Response:
             raise _bad_parameter("since", "Geben Sie einen Zeitpunkt nach RFC 3339 mit Zeitzone an, etwa "
                                           "2026-03-01T08:00:00Z (ein + der Zeitzone als %2B kodiert).")
     status = request.args.get("status", "new" if since is None else "all")
-    if status not in ("new", "received", "all"):
-        raise ApiError(400, "bad_request", "status muss new, received oder all sein.")
+    if status not in ("new", "received", "rejected", "all"):
+        raise ApiError(400, "bad_request", "status muss new, received, rejected oder all sein.")
     limit_text = request.args.get("limit", str(DEFAULT_LIMIT))
     if re.fullmatch(r"[0-9]{1,3}", limit_text) is None or not 1 <= int(limit_text) <= MAX_LIMIT:
         raise _bad_parameter("limit", f"Geben Sie eine ganze Zahl von 1 bis {MAX_LIMIT} an.")
@@ -935,7 +935,7 @@ def openapi_document() -> dict[str, Any]:
                  "description": "Vorgangsnummer (Groß- oder Kleinschreibung gleich)"}
     listing = [
         {"name": "status", "in": "query", "required": False,
-         "schema": {"type": "string", "enum": ["new", "received", "all"]},
+         "schema": {"type": "string", "enum": ["new", "received", "rejected", "all"]},
          "description": "Welche Anträge: ohne since nur neue (new), mit since alle (all)"},
         {"name": "limit", "in": "query", "required": False,
          "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},

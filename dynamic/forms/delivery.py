@@ -35,6 +35,7 @@ from ..models import (
     FormDraft,
     Office,
     OutboxItem,
+    rfc3339,
     utcnow,
 )
 from .crypto import check_public_key, encrypt_for, new_office_key, seal
@@ -272,7 +273,7 @@ def send(session: Session, *, slug: str, form: Mapping[str, Any], recipient: Map
     version = version_of(form)
     uploads = [_Attachment(f["field"], f["name"], f["content_type"], base64.b64decode(f["data"])) for f in files]
     payload = {
-        "type": "antrag", "version": PAYLOAD_VERSION, "reference": reference, "submitted_at": now.isoformat(),
+        "type": "antrag", "version": PAYLOAD_VERSION, "reference": reference, "submitted_at": rfc3339(now),
         "municipality": slug, "office": {"unit": recipient["unit"], "name": recipient["name"]},
         "form": {"id": form["id"], "title": form["title"], "service": form["service"], "version": version,
                  "schema": schema_url(current_app.config["PORTAL"].base_url, form["id"], version)},
@@ -399,13 +400,13 @@ def push_webhook(app: Flask, item: OutboxItem) -> None:
             event: dict[str, Any] = {
                 "event": "nachricht", "id": event_id(secret_key, "nachricht", note.id),
                 "reference": application.reference, "message": event_id(secret_key, "message", note.id),
-                "time": note.created_at.isoformat()}
+                "time": rfc3339(note.created_at)}
         else:
             application = session.get(Application, item.payload["application"])
             if application is None or application.status != "new":
                 return  # gone, or the office confirmed it already
             event = {"event": "antrag", "id": event_id(secret_key, "antrag", application.id),
-                     "reference": application.reference, "time": application.submitted_at.isoformat()}
+                     "reference": application.reference, "time": rfc3339(application.submitted_at)}
         office = session.get(Office, application.office_id)
         if office is None or not office.webhook_url or not office.webhook_secret:
             return

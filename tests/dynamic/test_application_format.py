@@ -78,6 +78,10 @@ def test_payload_names_version_schema_leika_ags_and_compact_data(app: Flask) -> 
     assert payload["office"]["unit"] == "buergeramt"
     # The existing keys are all still there.
     assert {"type", "version", "reference", "submitted_at", "identification", "answers", "files"} <= set(payload)
+    # One timestamp format: the payload's time is the API's, RFC 3339 in UTC with "Z".
+    listed = app.test_client().get(f"/api/v1/applications/{payload['reference']}",
+                                   headers={"Authorization": f"Bearer {amt.token}"}).get_json()
+    assert payload["submitted_at"] == listed["submitted_at"] and payload["submitted_at"].endswith("Z")
     data = payload["data"]
     assert data["iban"] == "DE89370400440532013000"
     assert data["geburtsdatum"] == "1990-04-03"

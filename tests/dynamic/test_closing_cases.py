@@ -107,6 +107,10 @@ def test_a_rejected_application_can_be_neither_confirmed_nor_rejected_again(app:
     assert confirmed.status_code == 409 and "abgelehnt" in confirmed.json["message"]
     assert len(messages_in_inbox(app, sent.citizen.account_id)) == before
     assert stored(app, sent.reference).status == "rejected"
+    listed = {status: [a["reference"] for a in api(app).get(f"/api/v1/applications?status={status}",
+                                                             headers=bearer(sent.amt.token)).json["applications"]]
+              for status in ("new", "rejected")}
+    assert listed == {"new": [], "rejected": [sent.reference]}
 
 
 @pytest.mark.parametrize(("body", "status", "message"), [

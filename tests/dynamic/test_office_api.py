@@ -270,7 +270,7 @@ def test_the_list_shows_new_received_or_all_applications_as_asked(app: Flask, se
 def test_an_unknown_status_is_refused_with_a_json_error(app: Flask, sent: Sent, status: str) -> None:
     response = api(app).get("/api/v1/applications", headers=bearer(sent.amt.token), query_string={"status": status})
     assert response.status_code == 400
-    assert response.json == {"error": "bad_request", "message": "status muss new, received oder all sein."}
+    assert response.json == {"error": "bad_request", "message": "status muss new, received, rejected oder all sein."}
 
 
 def messages_in_inbox(app: Flask, account_id: int) -> list[Message]:
