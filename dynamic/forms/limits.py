@@ -1,8 +1,8 @@
 """How much a form page reads from a request.
 
 Each route of the forms gets its own request size limit: a step as much as its file fields
-allow (at least the 10 MB of the largest file plus the rest of the step), a step without
-files, the start and the summary far less. Within that limit no text field is kept whole
+allow (at least the 10 MB of the largest file plus the rest of the step, which a step without
+files gets too), the start and the summary far less. Within that limit no text field is kept whole
 beyond `FIELD_BYTES`: the parser cuts longer values while it reads, so a pasted document
 costs no memory and reaches the form's own check, which answers at the field and keeps
 everything else that was typed.
@@ -19,7 +19,9 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 
 MB = 1024 * 1024
 UPLOAD_LIMIT = 11 * MB  # the largest file (10 MB) and the rest of a step
-STEP_LIMIT = 1 * MB  # a step without files: text only
+# A step without files: text only, but a pasted document of up to 10 MB still reaches the
+# field's own check (cut while read), which answers at the field and keeps the rest typed.
+STEP_LIMIT = UPLOAD_LIMIT
 PAGE_LIMIT = 64 * 1024  # the start and the summary: a choice, a token, a tick
 FIELD_BYTES = 64 * 1024  # more than any text field allows (5,000 characters of four bytes)
 

@@ -58,12 +58,13 @@ def _municipality(_endpoint: str | None, values: dict[str, Any] | None) -> None:
     step_def = next((s for s in (found or {}).get("steps", []) if s["id"] == values.get("step_id")), None)
     request.max_content_length = step_limit(step_def) if step_def is not None else PAGE_LIMIT
     request.form_data_parser_class = CuttingFormParser
+    g.step_takes_files = step_def is not None and any(f["type"] == "file" for f in step_def["fields"])
 
 
 @forms.errorhandler(413)
 def _too_large(_error: Exception) -> tuple[str, int]:
     limit = request.max_content_length or PAGE_LIMIT
-    if limit > 2 * MB:
+    if g.get("step_takes_files"):
         message = (f"Die Datei ist zu groß: Sie können höchstens {limit // MB - 1} MB auf einmal hochladen. "
                    "Gehen Sie im Browser zurück und wählen Sie eine kleinere Datei. Was Sie vorher gespeichert "
                    "haben, ist noch da.")

@@ -253,9 +253,14 @@ def test_ten_megabytes_in_a_text_field_get_the_error_at_the_field_and_are_not_st
     assert visitor.status == 400 and "Kürzen Sie »Kassenzeichen« auf höchstens 200 Zeichen." in visitor.text
     assert f'value="{VALID_IBAN}"' in visitor.text and "foto.png" in visitor.text
     assert draft_size(app) < 20_000
-    # A step without files takes far less; more gets a German page, never an error page.
+    # A step without files: the same error at the field, the rest kept.
     visitor.get(f"{START}person/")
-    send(visitor, nachname=huge)
+    send(visitor, vorname="Lena", nachname=huge)
+    assert visitor.status == 400 and 'id="fehler-nachname"' in visitor.text
+    assert "höchstens 200 Zeichen" in visitor.text and 'value="Lena"' in visitor.text
+    assert draft_size(app) < 20_000
+    # Beyond what any step takes, a German page, never an error page.
+    send(visitor, nachname="1" * (12 * 1024 * 1024))
     assert visitor.status == 413 and "ist zu lang für diese Seite" in visitor.text
     assert draft_size(app) < 20_000
 
