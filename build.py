@@ -18,6 +18,7 @@ python build.py staff SLUG USER [--name "Anzeige Name"]  a clerk's login, new or
 python build.py office SLUG UNIT --public-key FILE [--webhook URL]   register an office, print its API token
         [--replace-key]           replace a different registered key (refused without it)
         [--new-token]             a new token only; [--webhook URL | --no-webhook] the webhook only
+        [--fit-connect DESTINATION | --own-api]  deliver through FIT-Connect (destination id or 'routing'), or not
 --only SLUG, --out DIR, --content DIR
 """
 
@@ -124,6 +125,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     webhook = office.add_mutually_exclusive_group()
     webhook.add_argument("--webhook", default=None, help="https address the portal pushes new applications to")
     webhook.add_argument("--no-webhook", action="store_true", help="push no more (remove the webhook)")
+    channel = office.add_mutually_exclusive_group()
+    channel.add_argument("--fit-connect", default=None, metavar="DESTINATION",
+                         help="deliver through FIT-Connect to this destination id (UUID), or 'routing' to find the "
+                              "destination by the service's LeiKa key and the town's regional key")
+    channel.add_argument("--own-api", action="store_true", help="deliver through the office API only (the default)")
     return parser.parse_args(argv)
 
 
@@ -268,6 +274,7 @@ def register_office(args: argparse.Namespace) -> int:
     from dynamic.config import settings_from_env
     from dynamic.db import session_scope
     from dynamic.forms.delivery import KeyConflict, NoOffice, change_office, kid_of, waiting_under
+    from dynamic.forms.fitconnect import describe_channel, is_destination_id, switch_channel
 
     out = args.out
     if out == ROOT / "output" and os.environ.get("PORTAL_OUTPUT_DIR"):
@@ -294,7 +301,13 @@ def register_office(args: argparse.Namespace) -> int:
     name = f"{args.slug}/{args.unit}"
     # Registering with a key gives a new token, as it always has (a leaked token is replaced so).
     new_token = args.new_token or public_jwk is not None
-    nothing_asked = public_jwk is None and not new_token and args.webhook is None and not args.no_webhook
+    if args.fit_connect is not None and args.fit_connect != "routing" and not is_destination_id(args.fit_connect):
+        print(f"Fehler: --fit-connect braucht die Zustellpunkt-ID (UUID) oder 'routing', nicht {args.fit_connect!r}",
+              file=sys.stderr)
+        return EXIT_CONTENT
+    channel_asked = args.fit_connect is not None or args.own_api
+    nothing_asked = (public_jwk is None and not new_token and args.webhook is None and not args.no_webhook
+                     and not channel_asked)
     app = create_app(settings_from_env(output_dir=out))
     try:
         with session_scope(app) as session:
@@ -302,7 +315,9 @@ def register_office(args: argparse.Namespace) -> int:
                                    replace_key=args.replace_key, new_token=new_token, webhook_url=args.webhook,
                                    remove_webhook=args.no_webhook)
             office = change.office
-            kid, webhook_url = kid_of(office.public_jwk), office.webhook_url
+            if channel_asked:
+                switch_channel(office, None if args.own_api else args.fit_connect)
+            kid, webhook_url, channel = kid_of(office.public_jwk), office.webhook_url, describe_channel(office)
             waiting = waiting_under(session, office, kid) if nothing_asked else None
     except NoOffice:
         print(f"error: {name} is not registered yet: a new office needs --public-key (its public key, JWK)",
@@ -352,6 +367,12 @@ def register_office(args: argparse.Namespace) -> int:
         print("Webhook removed.")
     elif not change.created:
         print(f"Webhook unchanged ({webhook_url or 'none'}).")
+    if channel_asked:
+        print(f"Delivery switched: {channel}.")
+        if args.fit_connect is not None:
+            print(f"The FIT-Connect destination must publish this office's key (kid {kid}) as its encryption key.")
+    elif channel != "office API":
+        print(f"Delivery: {channel}.")
     return EXIT_OK
 
 

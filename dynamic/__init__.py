@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     from .appointments.reminders import forget_past_addresses, queue_reminders, remove_expired_holds
     from .appointments.views import appointments
     from .auth import commit_touch
+    from .forms import fitconnect
     from .forms.api import api
     from .forms.delivery import push_webhook
     from .forms.views import forms
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     app.cli.command("outbox")(lambda: print(process_outbox(app)))
     app.extensions["periodic_jobs"] = [queue_reminders, forget_past_addresses, remove_expired_holds,
                                        forget_unfinished_logins]
-    app.extensions["outbox_handlers"] = {"webhook": push_webhook}
+    app.extensions["outbox_handlers"] = {"webhook": push_webhook, fitconnect.OUTBOX_KIND: fitconnect.outbox}
 
     app.register_blueprint(health)
     app.register_blueprint(accounts)

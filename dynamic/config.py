@@ -19,6 +19,12 @@ from urllib.parse import unquote, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# FITKO's test environment of FIT-Connect (production endpoints come with the production client).
+TEST_TOKEN_URL = "https://auth-testing.fit-connect.fitko.dev/token"
+TEST_SUBMISSION_URL = "https://submission-api-testing.fit-connect.fitko.dev"
+TEST_ROUTING_URL = "https://routing-api-testing.fit-connect.fitko.dev"
+
+
 class ConfigError(Exception):
     """A setting is missing or unsafe; the message names the variable and what to do."""
 
@@ -52,6 +58,13 @@ class Settings:
     trusted_proxies: int = 0  # TRUSTED_PROXIES: how many proxies (nginx) set X-Forwarded-*
     log_format: str = "text"  # LOG_FORMAT: text, or json (one object per line, never personal data)
     metrics_token: str = ""  # METRICS_TOKEN: bearer token for /metrics (empty: only from 127.0.0.1)
+    # FIT-Connect (the sender side): the portal's API client from FITKO's self-service portal, and
+    # the endpoints of the environment it is registered in (defaults: FITKO's test environment).
+    fitconnect_token_url: str = TEST_TOKEN_URL  # FITCONNECT_TOKEN_URL: FIT-Connect's OAuth token endpoint
+    fitconnect_submission_url: str = TEST_SUBMISSION_URL  # FITCONNECT_SUBMISSION_URL: the Submission API (no /v1)
+    fitconnect_routing_url: str = TEST_ROUTING_URL  # FITCONNECT_ROUTING_URL: the Routing API (no /v1)
+    fitconnect_client_id: str = ""  # FITCONNECT_CLIENT_ID: the sender client's id
+    fitconnect_client_secret: str = ""  # FITCONNECT_CLIENT_SECRET: its secret
     extra: dict[str, Any] = field(default_factory=dict)  # test-only overrides of Flask settings
 
     @property
@@ -91,6 +104,11 @@ ENVIRONMENT = {
     "TRUSTED_PROXIES": "trusted_proxies",
     "LOG_FORMAT": "log_format",
     "METRICS_TOKEN": "metrics_token",
+    "FITCONNECT_TOKEN_URL": "fitconnect_token_url",
+    "FITCONNECT_SUBMISSION_URL": "fitconnect_submission_url",
+    "FITCONNECT_ROUTING_URL": "fitconnect_routing_url",
+    "FITCONNECT_CLIENT_ID": "fitconnect_client_id",
+    "FITCONNECT_CLIENT_SECRET": "fitconnect_client_secret",
 }
 
 

@@ -333,6 +333,11 @@ class Office(Base):
     webhook_url: Mapped[str | None] = mapped_column(String(500))
     webhook_secret: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The delivery channel: None is our office API; "fit-connect" sends every application through
+    # FIT-Connect as well, to the pinned destination, or (no destination) to the one the routing
+    # API finds for the service's LeiKa key and the town's regional key.
+    channel: Mapped[str | None] = mapped_column(String(20))
+    fit_connect_destination: Mapped[str | None] = mapped_column(String(36))
 
 
 class FormDraft(Base):
@@ -426,3 +431,43 @@ class ApplicationAttachment(Base):
     sha512: Mapped[str] = mapped_column(String(128))  # hex, of the plain bytes
     jwe: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FitConnectSubmission(Base):
+    """An application on its way through FIT-Connect, and how far it got: the outbox item
+    resumes from here (a submission created once, each attachment uploaded once), and the
+    case's events decide `status`. Everything sent is prepared at sending, encrypted for the
+    office's key (`kid`), which the destination must publish as its encryption key; the
+    application's own JWE is the submission's encrypted data."""
+
+    __tablename__ = "fit_connect_submissions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), unique=True)
+    destination_id: Mapped[str | None] = mapped_column(String(36))  # pinned, or found by routing
+    leika: Mapped[str] = mapped_column(String(100))  # urn:de:fim:leika:leistung:…
+    region: Mapped[str | None] = mapped_column(String(12))  # ARS or AGS, for routing
+    service_name: Mapped[str] = mapped_column(String(200))
+    schema_uri: Mapped[str] = mapped_column(String(500))
+    kid: Mapped[str] = mapped_column(String(200))  # the key everything was encrypted for
+    metadata_jwe: Mapped[str] = mapped_column(Text)
+    submission_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    case_id: Mapped[str | None] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued, submitted, accepted, rejected
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class FitConnectAttachment(Base):
+    """One attachment announced in a FIT-Connect submission: its JWE (the plain file encrypted
+    for the destination's key) until it is uploaded; `uploaded_at` marks the step as done."""
+
+    __tablename__ = "fit_connect_attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_row: Mapped[int] = mapped_column(ForeignKey("fit_connect_submissions.id", ondelete="CASCADE"),
+                                                index=True)
+    attachment_id: Mapped[str] = mapped_column(String(36))  # the UUID announced and named in the metadata
+    jwe: Mapped[str] = mapped_column(Text)  # emptied once the submission is submitted
+    uploaded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

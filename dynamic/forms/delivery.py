@@ -38,6 +38,7 @@ from ..models import (
     rfc3339,
     utcnow,
 )
+from . import fitconnect
 from .crypto import check_public_key, encrypt_for, new_office_key, seal
 from .fields import machine_value
 from .receipt import application_pdf
@@ -304,6 +305,8 @@ def send(session: Session, *, slug: str, form: Mapping[str, Any], recipient: Map
     session.flush()
     if office.webhook_url:
         session.add(OutboxItem(kind="webhook", payload={"application": application.id, "event": "antrag"}))
+    if office.channel == fitconnect.CHANNEL:
+        fitconnect.queue(session, office, application, payload, attachments)
     return application, True
 
 

@@ -1,0 +1,320 @@
+"""Issue 24: delivery through FIT-Connect, the portal as sender, against a local double of
+FIT-Connect (tests/dynamic/fitconnect_double.py: token service, Routing API, Submission API).
+
+An office switched to FIT-Connect (`build.py office … --fit-connect <destination>`) gets each
+application as a submission: prepared when it is stored (metadata and every file encrypted for
+the office's key, which the destination publishes), sent by the outbox worker step by step
+(destination checked, submission created with its attachments announced, each attachment
+uploaded, submitted with encrypted metadata and data), resumed after a failure without a
+second submission, and the destination's decision (a signed security event token) reaches the
+citizen's inbox. Both databases where the way through the worker is concerned."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import inspect, select, update
+
+from dynamic import create_app
+from dynamic.db import alembic_config, make_engine, migrate, session_scope
+from dynamic.forms.crypto import new_office_key
+from dynamic.forms.delivery import office_of, register_office
+from dynamic.forms.fitconnect import ROUTING, switch_channel
+from dynamic.mail import process_outbox
+from dynamic.models import Application, FitConnectAttachment, FitConnectSubmission, Message, OutboxItem
+from generator.formschema import schema_url
+from tests.dynamic.conftest import fresh_postgres_database, make_settings
+from tests.dynamic.fitconnect_double import FitConnectDouble, serving
+from tests.dynamic.forms_fixtures import PDF
+from tests.dynamic.test_clerk_cli import citizen_sends_with_proof
+from tests.dynamic.test_office_api import new_citizen
+from tests.dynamic.test_office_registration import (  # noqa: F401 - fixtures
+    OfficeCli,
+    key_files,
+    office_cli,
+    portal_env,
+    stored,
+)
+
+LEIKA, AGS = "99115003012000", "05515000"  # the fixture service and town
+SCHEMA = schema_url("http://localhost", "meldebescheinigung", 1)
+
+
+@dataclass
+class Setup:
+    app: Flask
+    double: FitConnectDouble
+    private_jwk: dict[str, Any]
+
+
+def start(app_settings: dict[str, Any], double: FitConnectDouble, url: str, public_jwk: dict[str, Any],
+          destination: str) -> Flask:
+    app_settings.update(fitconnect_token_url=f"{url}/token", fitconnect_submission_url=url,
+                        fitconnect_routing_url=url, fitconnect_client_id=double.client_id,
+                        fitconnect_client_secret=double.client_secret)
+    app = create_app(make_settings(**app_settings))
+    app.config["TESTING"] = True
+    with session_scope(app) as session:
+        register_office(session, "stadt", "buergeramt", public_jwk)
+        office = office_of(session, "stadt", "buergeramt")
+        assert office is not None
+        switch_channel(office, destination)
+    return app
+
+
+@pytest.fixture
+def fc(app_settings: dict[str, Any]) -> Iterator[Setup]:
+    """The office registered with its key and switched to the double's destination."""
+    private, public = new_office_key()
+    double = FitConnectDouble(private, leika=LEIKA, region=AGS, schema_uris=[SCHEMA])
+    with serving(double) as url:
+        app = start(app_settings, double, url, public, double.destination_id)
+        yield Setup(app, double, private)
+        app.extensions["db_engine"].dispose()
+
+
+def make_due(app: Flask) -> None:
+    """Time passes: whatever the outbox postponed is due now."""
+    with session_scope(app) as session:
+        session.execute(update(OutboxItem).where(OutboxItem.done_at.is_(None))
+                        .values(not_before=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
+
+
+def row_of(app: Flask) -> FitConnectSubmission:
+    with session_scope(app) as session:
+        row = session.scalar(select(FitConnectSubmission))
+        assert row is not None
+        session.expunge(row)
+        return row
+
+
+def inbox_of(app: Flask, account_id: int) -> list[Message]:
+    with session_scope(app) as session:
+        messages = list(session.scalars(select(Message).where(Message.account_id == account_id)
+                                        .order_by(Message.id)))
+        session.expunge_all()
+        return messages
+
+
+def status_of(app: Flask, reference: str) -> str:
+    with session_scope(app) as session:
+        return str(session.scalar(select(Application.status).where(Application.reference == reference)))
+
+
+# ---------------------------------------------------------------- end to end, both databases
+
+
+def test_an_application_goes_through_fit_connect_checked_by_the_destination_and_its_acceptance_reaches_the_inbox(
+        fc: Setup) -> None:
+    app, double = fc.app, fc.double
+    citizen = new_citizen(app)
+    reference = citizen_sends_with_proof(citizen)
+    assert row_of(app).status == "queued" and not double.requests  # nothing sent while the citizen waits
+
+    process_outbox(app)
+
+    assert double.problems == []
+    [submission] = double.submissions.values()
+    assert submission.submitted and double.created() == 1
+    assert submission.data is not None and submission.data["reference"] == reference
+    assert submission.data["form"]["schema"] == SCHEMA and submission.data["service"]["leika"] == LEIKA
+    metadata = submission.metadata
+    assert metadata is not None
+    assert metadata["publicServiceType"]["identifier"] == f"urn:de:fim:leika:leistung:{LEIKA}"
+    assert metadata["contentStructure"]["data"]["submissionSchema"] == {"schemaUri": SCHEMA,
+                                                                         "mimeType": "application/json"}
+    by_purpose = {a["purpose"]: a for a in metadata["contentStructure"]["attachments"]}
+    assert set(by_purpose) == {"form", "attachment"}
+    upload = by_purpose["attachment"]
+    assert upload["filename"] == "nachweis.pdf" and upload["mimeType"] == "application/pdf"
+    assert submission.attachments[upload["attachmentId"]] == PDF
+    assert upload["hash"] == {"type": "sha512", "content": hashlib.sha512(PDF).hexdigest()}
+    assert submission.attachments[by_purpose["form"]["attachmentId"]].startswith(b"%PDF")
+    row = row_of(app)
+    assert (row.status, row.submission_id, row.destination_id) == ("submitted", submission.id, double.destination_id)
+    with session_scope(app) as session:  # the files are not kept twice once sent
+        assert all(a.jwe == "" and a.uploaded_at for a in session.scalars(select(FitConnectAttachment)))
+
+    make_due(app)
+    process_outbox(app)
+
+    assert row_of(app).status == "accepted" and status_of(app, reference) == "received"
+    [accepted] = [m for m in inbox_of(app, citizen.account_id) if m.subject.startswith("Antrag angenommen")]
+    assert reference in accepted.body and "FIT-Connect" in accepted.body
+    assert accepted.link and accepted.link.endswith(f"/eingang/{reference}/")
+    citizen.browser.get("/postfach/")
+    assert "Antrag angenommen" in citizen.browser.text
+
+
+def test_a_failure_after_the_first_attachment_is_resumed_without_a_second_submission(fc: Setup) -> None:
+    app, double = fc.app, fc.double
+    double.fail_once_after_first_attachment = True
+    citizen = new_citizen(app)
+    reference = citizen_sends_with_proof(citizen)
+
+    process_outbox(app)
+
+    row = row_of(app)
+    assert row.submission_id is not None and row.status == "queued"
+    with session_scope(app) as session:
+        item = session.scalar(select(OutboxItem).where(OutboxItem.kind == "fitconnect"))
+        assert item is not None and item.attempts == 1 and item.done_at is None
+        assert item.last_error == "FitConnectError"
+        assert [a.uploaded_at is not None for a in session.scalars(
+            select(FitConnectAttachment).order_by(FitConnectAttachment.id))] == [True, False]
+
+    make_due(app)
+    process_outbox(app)
+
+    assert double.created() == 1 and len(double.submissions) == 1
+    assert double.problems == []  # among them: no attachment uploaded twice
+    uploads = [r for r in double.requests if r[0] == "PUT" and "/attachments/" in r[1]]
+    assert [status for _m, _p, status in uploads] == [204, 503, 204]
+    assert row_of(app).status == "submitted"
+    make_due(app)
+    process_outbox(app)
+    assert row_of(app).status == "accepted" and status_of(app, reference) == "received"
+
+
+# ---------------------------------------------------------------- routing, refusals, rejection (SQLite)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_without_a_pinned_destination_the_routing_api_finds_it_by_leika_key_and_ags(fc: Setup) -> None:
+    app, double = fc.app, fc.double
+    with session_scope(app) as session:
+        office = office_of(session, "stadt", "buergeramt")
+        assert office is not None
+        switch_channel(office, ROUTING)
+    citizen_sends_with_proof(new_citizen(app))
+
+    process_outbox(app)
+
+    assert ("GET", "/v1/routes", 200) in double.requests
+    assert row_of(app).destination_id == double.destination_id and row_of(app).status == "submitted"
+    assert double.problems == []
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_destination_that_publishes_another_key_is_refused_and_nothing_is_sent(app_settings: dict[str, Any]) -> None:
+    other_private, _other_public = new_office_key()
+    _private, public = new_office_key()
+    double = FitConnectDouble(other_private, leika=LEIKA, region=AGS, schema_uris=[SCHEMA])
+    with serving(double) as url:
+        app = start(app_settings, double, url, public, double.destination_id)
+        try:
+            citizen_sends_with_proof(new_citizen(app))
+            process_outbox(app)
+            with session_scope(app) as session:
+                item = session.scalar(select(OutboxItem).where(OutboxItem.kind == "fitconnect"))
+                assert item is not None and item.last_error == "Refused" and item.done_at is None
+        finally:
+            app.extensions["db_engine"].dispose()
+    assert double.created() == 0 and not double.submissions
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_inactive_destination_is_refused(fc: Setup) -> None:
+    fc.double.status = "inactive"
+    citizen_sends_with_proof(new_citizen(fc.app))
+    process_outbox(fc.app)
+    assert fc.double.created() == 0 and row_of(fc.app).status == "queued"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_rejection_by_the_destination_reaches_the_inbox_with_its_reason(fc: Setup) -> None:
+    app, double = fc.app, fc.double
+    double.decide = "reject"
+    citizen = new_citizen(app)
+    reference = citizen_sends_with_proof(citizen)
+    process_outbox(app)
+    make_due(app)
+    process_outbox(app)
+
+    assert row_of(app).status == "rejected" and status_of(app, reference) == "rejected"
+    [rejected] = [m for m in inbox_of(app, citizen.account_id) if m.subject.startswith("Antrag nicht angenommen")]
+    assert "Die Fachdaten passen nicht zum Fachverfahren" in rejected.body and reference in rejected.body
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_without_a_decision_the_worker_looks_again_later(fc: Setup) -> None:
+    app, double = fc.app, fc.double
+    double.decide = "none"
+    citizen_sends_with_proof(new_citizen(app))
+    process_outbox(app)
+    make_due(app)
+    process_outbox(app)
+    assert row_of(app).status == "submitted"
+    with session_scope(app) as session:
+        waiting = list(session.scalars(select(OutboxItem).where(OutboxItem.kind == "fitconnect",
+                                                                OutboxItem.done_at.is_(None))))
+        assert len(waiting) == 1 and waiting[0].payload["step"] == "status"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_office_on_our_api_queues_nothing_for_fit_connect(app: Flask) -> None:
+    private, public = new_office_key()
+    with session_scope(app) as session:
+        register_office(session, "stadt", "buergeramt", public)
+    citizen_sends_with_proof(new_citizen(app))
+    with session_scope(app) as session:
+        assert session.scalar(select(FitConnectSubmission)) is None
+        assert session.scalar(select(OutboxItem).where(OutboxItem.kind == "fitconnect")) is None
+
+
+# ---------------------------------------------------------------- build.py office
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_build_py_office_switches_to_fit_connect_and_back(app: Flask, office_cli: OfficeCli,  # noqa: F811
+                                                           tmp_path: Path) -> None:
+    _private, public = key_files(tmp_path / "amt")
+    assert office_cli("--public-key", public).code == 0
+    destination = "2a6f7e1c-3b4d-4e5f-8a9b-0c1d2e3f4a5b"
+    kid = stored(app).public_jwk["kid"]
+
+    done = office_cli("--fit-connect", destination)
+    assert done.code == 0, done
+    assert f"Delivery switched: FIT-Connect, destination {destination}." in done.out.splitlines()
+    assert f"kid {kid}" in done.out
+    assert (stored(app).channel, stored(app).fit_connect_destination) == ("fit-connect", destination)
+    assert f"Delivery: FIT-Connect, destination {destination}." in office_cli().out.splitlines()
+
+    assert office_cli("--fit-connect", "routing").code == 0
+    assert (stored(app).channel, stored(app).fit_connect_destination) == ("fit-connect", None)
+
+    wrong = office_cli("--fit-connect", "zustellpunkt-7")
+    assert wrong.code != 0 and "--fit-connect" in wrong.err and stored(app).channel == "fit-connect"
+
+    back = office_cli("--own-api")
+    assert back.code == 0 and "Delivery switched: office API." in back.out.splitlines()
+    assert (stored(app).channel, stored(app).fit_connect_destination) == (None, None)
+
+
+# ---------------------------------------------------------------- the migration
+
+
+def test_migration_0008_goes_down_and_up_again(tmp_path: Path) -> None:
+    from alembic import command
+
+    def check(engine: Any) -> None:
+        migrate(engine)
+        assert {"channel", "fit_connect_destination"} <= {c["name"] for c in inspect(engine).get_columns("offices")}
+        assert {"fit_connect_submissions", "fit_connect_attachments"} <= set(inspect(engine).get_table_names())
+        command.downgrade(alembic_config(engine), "0007")
+        assert "channel" not in {c["name"] for c in inspect(engine).get_columns("offices")}
+        assert "fit_connect_submissions" not in inspect(engine).get_table_names()
+        migrate(engine)
+        assert "fit_connect_attachments" in inspect(engine).get_table_names()
+        engine.dispose()
+
+    check(make_engine(f"sqlite:///{tmp_path / 'down-up.sqlite3'}"))
+    with fresh_postgres_database("portal_migration") as url:
+        check(make_engine(url))
