@@ -909,6 +909,21 @@ def _payload_schema() -> dict[str, Any]:
     return payload
 
 
+def _reply_schema() -> dict[str, Any]:
+    """What a citizen's reply holds once decrypted (the jwe of listMessages, direction citizen)."""
+    upload = {"type": "object", "required": ["name", "content_type", "size", "data"], "properties": {
+        "name": {"type": "string"}, "content_type": {"enum": ["application/pdf", "image/jpeg", "image/png"]},
+        "size": {"type": "integer", "minimum": 0}, "data": {"type": "string", "contentEncoding": "base64"}}}
+    return {"type": "object", "description": "Die entschlüsselte Antwort der Antragstellerin oder des "
+                                             "Antragstellers (Inhalt von jwe in listMessages, Richtung citizen); "
+                                             "files fehlt in Antworten von vor der Möglichkeit, Dateien anzuhängen",
+            "required": ["type", "reference", "subject", "body", "sent_at"],
+            "properties": {"type": {"const": "nachricht"}, "reference": {"type": "string", "pattern": REFERENCE},
+                           "subject": {"type": "string", "maxLength": 200}, "body": {"type": "string"},
+                           "sent_at": {"type": "string", "format": "date-time"},
+                           "files": {"type": "array", "maxItems": 3, "items": upload}}}
+
+
 def openapi_document() -> dict[str, Any]:
     components: dict[str, Any] = {}
     models: tuple[type[BaseModel], ...] = (NewMessage, ApplicationSummary, ApplicationDetail, ApplicationList,
@@ -919,6 +934,7 @@ def openapi_document() -> dict[str, Any]:
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
     components["ApplicationPayload"] = _payload_schema()
+    components["ReplyPayload"] = _reply_schema()
     for model in CLOSING_MODELS:
         components[model.__name__] = _schema(model)
 

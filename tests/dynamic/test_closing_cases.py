@@ -393,6 +393,10 @@ def test_files_attached_to_a_reply_reach_only_the_office_and_the_clerk_saves_the
         assert "nachweis.pdf" not in (reply["jwe"] or "")
         assert [(f["name"], f["content_type"]) for f in reply["content"]["files"]] == [
             ("nachweis.pdf", "application/pdf"), ("foto.png", "image/png")]
+        import jsonschema
+
+        document = app.test_client().get("/api/v1/openapi.json").get_json()
+        jsonschema.validate(reply["content"], document["components"]["schemas"]["ReplyPayload"])
         code = clerk_main(["--portal", portal, "--token", sent.amt.token, "--key", str(key_file), "messages",
                            sent.reference, "--out", str(tmp_path / "antraege")])
     assert code == 0
