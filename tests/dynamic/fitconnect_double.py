@@ -16,8 +16,6 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +24,6 @@ from flask import Flask, Response, jsonify, request
 from joserfc import jwe, jws
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
-from werkzeug.serving import make_server
 
 from dynamic.forms.crypto import REGISTRY
 
@@ -335,16 +332,3 @@ def _b64json(part: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError("not an object")
     return value
-
-
-@contextmanager
-def serving(double: FitConnectDouble) -> Iterator[str]:
-    """The double on a free local port; yields its base URL."""
-    server = make_server("127.0.0.1", 0, double.app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)

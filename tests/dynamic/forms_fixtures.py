@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +21,7 @@ from werkzeug.serving import make_server
 from dynamic.db import session_scope
 from dynamic.forms.crypto import new_office_key
 from dynamic.forms.delivery import register_office
+from tests.conftest import ROOT
 from tests.dynamic.browserlike import Browser
 
 # The smallest files that are what they say, by content.
@@ -54,6 +57,16 @@ def served(app: Flask) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(5)
+
+
+def portal_environment(app_settings: dict[str, Any], var_dir: Path) -> dict[str, str]:
+    """The environment the portal itself runs with (same database, built sites, secret and mail),
+    for the clerk client or build.py as a subprocess; none of the caller's BUERGERPORTAL_* settings."""
+    inherited = {k: v for k, v in os.environ.items()
+                 if not k.startswith(("BUERGERPORTAL_", "PORTAL_", "DATABASE_URL", "SECRET_KEY", "MAIL_"))}
+    return {**inherited, "PYTHONPATH": str(ROOT), "DATABASE_URL": app_settings["database_url"],
+            "PORTAL_OUTPUT_DIR": str(app_settings["output_dir"]), "SECRET_KEY": app_settings["secret_key"],
+            "PORTAL_VAR_DIR": str(var_dir), "MAIL_URL": app_settings["mail_url"]}
 
 
 def upload(data: bytes, name: str) -> tuple[io.BytesIO, str]:

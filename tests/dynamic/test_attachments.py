@@ -15,7 +15,6 @@ import base64
 import hashlib
 import io
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -29,8 +28,8 @@ from dynamic.db import alembic_config, db, make_engine, migrate, session_scope
 from dynamic.forms.crypto import decrypt, encrypt_for
 from dynamic.models import Application, ApplicationAttachment, Office
 from tests.dynamic.conftest import fresh_postgres_database
-from tests.dynamic.forms_fixtures import PDF, office, served
-from tests.dynamic.test_clerk_cli import ROOT, Clerk, citizen_sends_with_proof, ok, status_of
+from tests.dynamic.forms_fixtures import PDF, office, portal_environment, served
+from tests.dynamic.test_clerk_cli import Clerk, citizen_sends_with_proof, ok, status_of
 from tests.dynamic.test_office_api import bearer, citizen_sends, new_citizen
 
 SHA512 = re.compile(r"^[0-9a-f]{128}$")
@@ -40,11 +39,7 @@ LISTED = {"id", "name", "content_type", "size", "sha512"}
 @pytest.fixture
 def environment(app_settings: dict[str, Any], tmp_path: Path) -> dict[str, str]:
     """The environment the portal itself runs with (as in test_clerk_cli), no BUERGERPORTAL_* of ours."""
-    inherited = {k: v for k, v in os.environ.items()
-                 if not k.startswith(("BUERGERPORTAL_", "PORTAL_", "DATABASE_URL", "SECRET_KEY", "MAIL_"))}
-    return {**inherited, "PYTHONPATH": str(ROOT), "DATABASE_URL": app_settings["database_url"],
-            "PORTAL_OUTPUT_DIR": str(app_settings["output_dir"]), "SECRET_KEY": app_settings["secret_key"],
-            "PORTAL_VAR_DIR": str(tmp_path / "cli-var"), "MAIL_URL": app_settings["mail_url"]}
+    return portal_environment(app_settings, tmp_path / "cli-var")
 
 
 def payload_of(app: Flask, reference: str, private_jwk: dict[str, Any]) -> dict[str, Any]:

@@ -6,7 +6,6 @@ key or token ends with its own exit code and a readable message, never a traceba
 from __future__ import annotations
 
 import json
-import os
 import re
 import stat
 import subprocess
@@ -27,6 +26,7 @@ from tests.dynamic.forms_fixtures import (
     VALID_IBAN,
     fill_meldebescheinigung,
     office,
+    portal_environment,
     reference_on,
     send,
     served,
@@ -45,11 +45,7 @@ SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @pytest.fixture
 def environment(app_settings: dict[str, Any], tmp_path: Path) -> dict[str, str]:
     """The environment the portal itself runs with: same database, built sites and secret."""
-    inherited = {k: v for k, v in os.environ.items()
-                 if not k.startswith(("BUERGERPORTAL_", "PORTAL_", "DATABASE_URL", "SECRET_KEY", "MAIL_"))}
-    return {**inherited, "PYTHONPATH": str(ROOT), "DATABASE_URL": app_settings["database_url"],
-            "PORTAL_OUTPUT_DIR": str(app_settings["output_dir"]), "SECRET_KEY": app_settings["secret_key"],
-            "PORTAL_VAR_DIR": str(tmp_path / "cli-var"), "MAIL_URL": app_settings["mail_url"]}
+    return portal_environment(app_settings, tmp_path / "cli-var")
 
 
 def run(environment: dict[str, str], cwd: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:

@@ -31,7 +31,16 @@ from dynamic.forms.crypto import Unreadable, decrypt, encrypt_for, new_office_ke
 from dynamic.forms.delivery import register_office
 from dynamic.forms.fields import pdf_problem
 from dynamic.models import Application
-from tests.dynamic.forms_fixtures import VALID_IBAN, fill_meldebescheinigung, office, reference_on, send, served, upload
+from tests.dynamic.forms_fixtures import (
+    VALID_IBAN,
+    fill_meldebescheinigung,
+    office,
+    portal_environment,
+    reference_on,
+    send,
+    served,
+    upload,
+)
 from tests.dynamic.test_office_api import citizen_sends, new_citizen
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,11 +75,7 @@ def app_settings(app_settings: dict[str, Any], roomy_output: Path) -> dict[str, 
 @pytest.fixture
 def environment(app_settings: dict[str, Any], tmp_path: Path) -> dict[str, str]:
     """The environment the portal itself runs with (as in test_clerk_cli), no BUERGERPORTAL_* of ours."""
-    inherited = {k: v for k, v in os.environ.items()
-                 if not k.startswith(("BUERGERPORTAL_", "PORTAL_", "DATABASE_URL", "SECRET_KEY", "MAIL_"))}
-    return {**inherited, "PYTHONPATH": str(ROOT), "DATABASE_URL": app_settings["database_url"],
-            "PORTAL_OUTPUT_DIR": str(app_settings["output_dir"]), "SECRET_KEY": app_settings["secret_key"],
-            "PORTAL_VAR_DIR": str(tmp_path / "cli-var"), "MAIL_URL": app_settings["mail_url"]}
+    return portal_environment(app_settings, tmp_path / "cli-var")
 
 
 def clerk(environment: dict[str, str], cwd: Path, portal: str, token: str, *args: str | Path,

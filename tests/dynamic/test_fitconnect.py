@@ -31,8 +31,8 @@ from dynamic.mail import process_outbox
 from dynamic.models import Application, FitConnectAttachment, FitConnectSubmission, Message, OutboxItem
 from generator.formschema import schema_url
 from tests.dynamic.conftest import fresh_postgres_database, make_settings
-from tests.dynamic.fitconnect_double import FitConnectDouble, serving
-from tests.dynamic.forms_fixtures import PDF
+from tests.dynamic.fitconnect_double import FitConnectDouble
+from tests.dynamic.forms_fixtures import PDF, served
 from tests.dynamic.test_clerk_cli import citizen_sends_with_proof
 from tests.dynamic.test_office_api import new_citizen
 from tests.dynamic.test_office_registration import (  # noqa: F401 - fixtures
@@ -74,7 +74,7 @@ def fc(app_settings: dict[str, Any]) -> Iterator[Setup]:
     """The office registered with its key and switched to the double's destination."""
     private, public = new_office_key()
     double = FitConnectDouble(private, leika=LEIKA, region=AGS, schema_uris=[SCHEMA])
-    with serving(double) as url:
+    with served(double.app) as url:
         app = start(app_settings, double, url, public, double.destination_id)
         yield Setup(app, double, private)
         app.extensions["db_engine"].dispose()
@@ -207,7 +207,7 @@ def test_a_destination_that_publishes_another_key_is_refused_and_nothing_is_sent
     other_private, _other_public = new_office_key()
     _private, public = new_office_key()
     double = FitConnectDouble(other_private, leika=LEIKA, region=AGS, schema_uris=[SCHEMA])
-    with serving(double) as url:
+    with served(double.app) as url:
         app = start(app_settings, double, url, public, double.destination_id)
         try:
             citizen_sends_with_proof(new_citizen(app))
