@@ -309,6 +309,13 @@ def register_office(args: argparse.Namespace) -> int:
     nothing_asked = (public_jwk is None and not new_token and args.webhook is None and not args.no_webhook
                      and not channel_asked)
     app = create_app(settings_from_env(output_dir=out))
+    settings = app.config["PORTAL"]
+    no_sender = args.fit_connect is not None and not settings.fitconnect_client_id
+    if no_sender and settings.production:
+        app.extensions["db_engine"].dispose()
+        print("error: --fit-connect needs the portal's FIT-Connect sender client (FITCONNECT_CLIENT_ID, "
+              "FITCONNECT_CLIENT_SECRET and the endpoints); nothing was changed", file=sys.stderr)
+        return EXIT_CONTENT
     try:
         with session_scope(app) as session:
             change = change_office(session, args.slug, args.unit, public_jwk=public_jwk,
@@ -371,6 +378,9 @@ def register_office(args: argparse.Namespace) -> int:
         print(f"Delivery switched: {channel}.")
         if args.fit_connect is not None:
             print(f"The FIT-Connect destination must publish this office's key (kid {kid}) as its encryption key.")
+        if no_sender:
+            print("Warning: FITCONNECT_CLIENT_ID is not set; applications wait in the outbox until the sender "
+                  "client is configured.")
     elif channel != "office API":
         print(f"Delivery: {channel}.")
     return EXIT_OK

@@ -163,6 +163,7 @@ def complete(settings: Settings) -> Settings:
         if not (settings.saml_sp_key and settings.saml_sp_cert):
             problems.append("SAML_SP_KEY and SAML_SP_CERT must name the portal's SAML key and certificate "
                             "files in production")
+        problems += _fit_connect_problems(settings)
     if problems:
         raise ConfigError("; ".join(problems))
     var_dir = Path(settings.var_dir)
@@ -181,6 +182,23 @@ def complete(settings: Settings) -> Settings:
     if not settings.production:
         _private_local_files(completed)
     return completed
+
+
+def _fit_connect_problems(settings: Settings) -> list[str]:
+    """In production the sender client comes whole, with the endpoints that belong to it: the
+    defaults are FITKO's test environment, where no real office receives."""
+    if not (settings.fitconnect_client_id or settings.fitconnect_client_secret):
+        return []
+    if not (settings.fitconnect_client_id and settings.fitconnect_client_secret):
+        return ["FITCONNECT_CLIENT_ID and FITCONNECT_CLIENT_SECRET must be set together"]
+    endpoints = {"FITCONNECT_TOKEN_URL": settings.fitconnect_token_url,
+                 "FITCONNECT_SUBMISSION_URL": settings.fitconnect_submission_url,
+                 "FITCONNECT_ROUTING_URL": settings.fitconnect_routing_url}
+    if set(endpoints.values()) & {TEST_TOKEN_URL, TEST_SUBMISSION_URL, TEST_ROUTING_URL}:
+        return ["FITCONNECT_TOKEN_URL, FITCONNECT_SUBMISSION_URL and FITCONNECT_ROUTING_URL must name "
+                "FIT-Connect's production endpoints in production; these are FITKO's test environment"]
+    return [f"{name} must be an https:// address in production"
+            for name, url in endpoints.items() if not url.startswith("https://")]
 
 
 def _private_folder(folder: Path) -> None:

@@ -30,6 +30,15 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 
 
+class NotYet(Exception):  # noqa: N818 - not an error: the handler asks to be called again later
+    """Raised by an outbox handler that has nothing to do yet (a decision not made yet): the
+    same item comes again at `when`, without counting as a failed attempt."""
+
+    def __init__(self, when: dt.datetime) -> None:
+        super().__init__(when.isoformat())
+        self.when = when
+
+
 def queue_mail(to: str, template: str, account_id: int | None, **context: str) -> None:
     """Queue a mail from `site_templates/templates/mail/<template>.txt` (first line: subject).
     The caller commits, so the mail goes out only if its cause was stored."""
@@ -65,6 +74,10 @@ def process_outbox(app: Flask, limit: int = 50) -> int:
                 continue
             try:
                 deliver(app, item)
+            except NotYet as later:
+                item.claimed_until, item.not_before = None, later.when
+                session.merge(item)
+                continue
             except Exception as error:  # noqa: BLE001 - any failure is retried later
                 item.attempts += 1
                 item.claimed_until = None

@@ -47,6 +47,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..db import session_scope
+from ..mail import NotYet
 from ..models import (
     Application,
     FitConnectAttachment,
@@ -445,9 +446,7 @@ def look_for_decision(app: Flask, client: Client, row_id: int) -> None:
                 log.error("FIT-Connect submission %s: no decision after %s days; no longer asked",
                           submission_id, GIVE_UP.days)
                 return
-            session.add(OutboxItem(kind=OUTBOX_KIND, payload={"submission": row.id, "step": "status"},
-                                   not_before=now + POLL))
-            return
+            raise NotYet(now + POLL)  # the same outbox item looks again
         row.status, row.decided_at = decision.status, now
         if decision.status == "accepted":
             if application.status == "new":

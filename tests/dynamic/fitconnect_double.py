@@ -2,7 +2,7 @@
 127.0.0.1 for the tests. It answers as FITKO's published OpenAPI describes and checks what a
 sender gives it as a subscriber would: JWE compact with RSA-OAEP-256/A256GCM and the
 destination's kid, every announced attachment uploaded once, the metadata decrypted and
-checked against the metadata schema's required fields, the data's and each attachment's
+checked against FITKO's published metadata schema, the data's and each attachment's
 SHA-512. A successful submission gets the service's submit-submission event and the
 destination's accept-submission (or, with problems, reject-submission), both as signed
 security event tokens (PS512)."""
@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -30,32 +31,12 @@ from dynamic.forms.crypto import REGISTRY
 EVENTS = "https://schema.fitko.de/fit-connect/events/"
 LEIKA_URN = "urn:de:fim:leika:leistung:"
 
-# The parts of the published metadata schema (1.0.0) this double insists on.
-METADATA_SCHEMA = {
-    "type": "object",
-    "required": ["contentStructure"],
-    "properties": {
-        "publicServiceType": {"type": "object", "required": ["identifier"], "properties": {
-            "identifier": {"type": "string", "pattern": "^urn:[a-z0-9][a-z0-9-]{0,31}:[a-z0-9()+,.:=@;$_!*'%/?#-]+$"}}},
-        "contentStructure": {
-            "type": "object", "required": ["attachments"],
-            "properties": {
-                "data": {"type": "object", "required": ["hash", "submissionSchema"], "properties": {
-                    "hash": {"$ref": "#/$defs/hash"},
-                    "submissionSchema": {"type": "object", "required": ["schemaUri", "mimeType"], "properties": {
-                        "mimeType": {"enum": ["application/json", "application/xml"]}}}}},
-                "attachments": {"type": "array", "items": {
-                    "type": "object", "required": ["hash", "purpose", "mimeType", "attachmentId"],
-                    "properties": {"hash": {"$ref": "#/$defs/hash"},
-                                   "purpose": {"enum": ["form", "attachment", "report"]},
-                                   "mimeType": {"type": "string", "pattern": "^[-\\w.]+/[-\\w.+]+$"},
-                                   "attachmentId": {"type": "string", "minLength": 32, "maxLength": 36}}}},
-            },
-        },
-    },
-    "$defs": {"hash": {"type": "object", "required": ["type", "content"], "properties": {
-        "type": {"enum": ["sha512"]}, "content": {"type": "string", "pattern": "^[a-f0-9]{128}$"}}}},
-}
+# FITKO's published metadata schema 1.0.0, as published (tests/fixtures/fitconnect/README.md):
+# a subscriber validates the decrypted metadata against it, formats included.
+METADATA_SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "fixtures" / "fitconnect"
+                              / "metadata.schema.v1.0.0.json").read_text(encoding="utf-8"))
+METADATA_VALIDATOR = jsonschema.Draft202012Validator(
+    METADATA_SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 
 
 @dataclass
@@ -145,7 +126,7 @@ class FitConnectDouble:
         metadata, data_plain = submission.metadata, submission.data
         if metadata is None or data_plain is None:
             return ["metadata or data missing"]
-        errors = sorted(jsonschema.Draft202012Validator(METADATA_SCHEMA).iter_errors(metadata), key=str)
+        errors = sorted(METADATA_VALIDATOR.iter_errors(metadata), key=str)
         found += [f"metadata: {e.message} at {list(e.path)}" for e in errors]
         structure = metadata.get("contentStructure", {})
         listed = {a.get("attachmentId"): a for a in structure.get("attachments", [])}

@@ -11,6 +11,7 @@ citizen's inbox. Both databases where the way through the worker is concerned.""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 from collections.abc import Iterator
@@ -31,9 +32,10 @@ from dynamic.mail import process_outbox
 from dynamic.models import Application, FitConnectAttachment, FitConnectSubmission, Message, OutboxItem
 from generator.formschema import schema_url
 from tests.dynamic.conftest import fresh_postgres_database, make_settings
-from tests.dynamic.fitconnect_double import FitConnectDouble
+from tests.dynamic.fitconnect_double import METADATA_VALIDATOR, FitConnectDouble
 from tests.dynamic.forms_fixtures import PDF, served
 from tests.dynamic.test_clerk_cli import citizen_sends_with_proof
+from tests.dynamic.test_foundation import _production_files
 from tests.dynamic.test_office_api import new_citizen
 from tests.dynamic.test_office_registration import (  # noqa: F401 - fixtures
     OfficeCli,
@@ -153,6 +155,23 @@ def test_an_application_goes_through_fit_connect_checked_by_the_destination_and_
     assert "Antrag angenommen" in citizen.browser.text
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_metadata_sent_is_valid_under_fitkos_published_schema_which_catches_mistakes(fc: Setup) -> None:
+    citizen_sends_with_proof(new_citizen(fc.app))
+    process_outbox(fc.app)
+    [submission] = fc.double.submissions.values()
+    assert submission.metadata is not None
+    assert list(METADATA_VALIDATOR.iter_errors(submission.metadata)) == []
+    # The published schema (not our reading of it) would have caught these:
+    wrong = copy.deepcopy(submission.metadata)
+    wrong["contentStructure"]["attachments"][0]["purpose"] = "scan"
+    wrong["additionalReferenceInfo"]["applicationDate"] = "05.12.2026"
+    wrong["publicServiceType"]["identifier"] = LEIKA  # without the LeiKa URN
+    problems = {e.json_path for e in METADATA_VALIDATOR.iter_errors(wrong)}
+    assert problems == {"$.contentStructure.attachments[0].purpose", "$.additionalReferenceInfo.applicationDate",
+                        "$.publicServiceType.identifier"}
+
+
 def test_a_failure_after_the_first_attachment_is_resumed_without_a_second_submission(fc: Setup) -> None:
     app, double = fc.app, fc.double
     double.fail_once_after_first_attachment = True
@@ -249,13 +268,17 @@ def test_without_a_decision_the_worker_looks_again_later(fc: Setup) -> None:
     double.decide = "none"
     citizen_sends_with_proof(new_citizen(app))
     process_outbox(app)
-    make_due(app)
-    process_outbox(app)
+    for _ in range(3):  # three looks, no decision
+        make_due(app)
+        process_outbox(app)
     assert row_of(app).status == "submitted"
     with session_scope(app) as session:
-        waiting = list(session.scalars(select(OutboxItem).where(OutboxItem.kind == "fitconnect",
-                                                                OutboxItem.done_at.is_(None))))
-        assert len(waiting) == 1 and waiting[0].payload["step"] == "status"
+        sending, *looks = session.scalars(select(OutboxItem).where(OutboxItem.kind == "fitconnect")
+                                          .order_by(OutboxItem.id))
+        # One outbox item keeps looking (not one row per look), and a look is no failed attempt.
+        assert sending.done_at is not None and len(looks) == 1
+        assert looks[0].payload["step"] == "status" and looks[0].done_at is None and looks[0].attempts == 0
+        assert looks[0].not_before > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=10)
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -283,6 +306,8 @@ def test_build_py_office_switches_to_fit_connect_and_back(app: Flask, office_cli
     done = office_cli("--fit-connect", destination)
     assert done.code == 0, done
     assert f"Delivery switched: FIT-Connect, destination {destination}." in done.out.splitlines()
+    assert ("Warning: FITCONNECT_CLIENT_ID is not set; applications wait in the outbox until the sender client is "
+            "configured.") in done.out.splitlines()
     assert f"kid {kid}" in done.out
     assert (stored(app).channel, stored(app).fit_connect_destination) == ("fit-connect", destination)
     assert f"Delivery: FIT-Connect, destination {destination}." in office_cli().out.splitlines()
@@ -318,3 +343,20 @@ def test_migration_0008_goes_down_and_up_again(tmp_path: Path) -> None:
     check(make_engine(f"sqlite:///{tmp_path / 'down-up.sqlite3'}"))
     with fresh_postgres_database("portal_migration") as url:
         check(make_engine(url))
+
+
+def test_in_production_build_py_office_refuses_fit_connect_without_the_sender_client(
+        app: Flask, office_cli: OfficeCli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    _private, public = key_files(tmp_path / "amt")
+    assert office_cli("--public-key", public).code == 0
+    production = _production_files(app, tmp_path)
+    for variable, value in {"PORTAL_ENV": "production", "DEV_IDP": "0", "PORTAL_BASE_URL": production["base_url"],
+                            "SAML_IDP_METADATA": production["saml_idp_metadata"],
+                            "SAML_SP_KEY": production["saml_sp_key"], "SAML_SP_CERT": production["saml_sp_cert"],
+                            "SECRET_KEY": production["secret_key"]}.items():
+        monkeypatch.setenv(variable, str(value))
+
+    refused = office_cli("--fit-connect", "routing")
+
+    assert refused.code != 0 and "nothing was changed" in refused.err and "FITCONNECT_CLIENT_ID" in refused.err
+    assert stored(app).channel is None

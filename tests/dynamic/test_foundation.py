@@ -33,6 +33,15 @@ def test_app_refuses_an_unmigrated_database_and_names_the_fix(tmp_path: Path, fi
     ({"secret_key": "k" * 40}, "DEV_IDP must be 0 in production"),
     ({"secret_key": "k" * 40, "dev_idp": False, "base_url": "http://portal.example"},
      "PORTAL_BASE_URL must be an https:// address in production"),
+    ({"fitconnect_client_id": "portal-sender"},
+     "FITCONNECT_CLIENT_ID and FITCONNECT_CLIENT_SECRET must be set together"),
+    ({"fitconnect_client_id": "portal-sender", "fitconnect_client_secret": "s" * 40},
+     "FITCONNECT_TOKEN_URL, FITCONNECT_SUBMISSION_URL and FITCONNECT_ROUTING_URL must name FIT-Connect's "
+     "production endpoints in production; these are FITKO's test environment"),
+    ({"fitconnect_client_id": "portal-sender", "fitconnect_client_secret": "s" * 40,
+      "fitconnect_token_url": "http://auth.example/token", "fitconnect_submission_url": "https://submission.example",
+      "fitconnect_routing_url": "https://routing.example"},
+     "FITCONNECT_TOKEN_URL must be an https:// address in production"),
 ])
 def test_production_refuses_unsafe_settings(overrides: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
