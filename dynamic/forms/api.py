@@ -171,6 +171,8 @@ class ApplicationList(BaseModel):
 
 class MessageOut(BaseModel):
     id: int
+    message: str = Field(description="Kennung der Nachricht wie im Webhook nachricht (message) und in "
+                                     "GET /api/v1/messages; ändert sich nie")
     direction: Literal["office", "citizen"]
     subject: str
     created_at: dt.datetime
@@ -488,7 +490,10 @@ def _message_out(note: ApplicationMessage) -> dict[str, Any]:
     when the citizen first opened it (kept in `fetched_at`, which outlives the inbox message)."""
     sent = db().get(Message, note.message_id) if note.direction == "office" and note.message_id else None
     read_at = (sent.read_at if sent is not None else None) or note.fetched_at if note.direction == "office" else None
-    return MessageOut(id=note.id, direction=note.direction, subject=note.subject,  # type: ignore[arg-type]
+    from .delivery import event_id
+
+    return MessageOut(id=note.id, message=event_id(str(current_app.config["SECRET_KEY"]), "message", note.id),
+                      direction=note.direction, subject=note.subject,  # type: ignore[arg-type]
                       created_at=note.created_at, jwe=note.jwe, body=sent.body if sent is not None else None,
                       attachments=[a.name for a in sent.attachments] if sent is not None else [],
                       read_at=read_at).model_dump(mode="json")

@@ -221,6 +221,8 @@ def test_a_citizens_answer_is_pushed_with_an_opaque_message_id(app: Flask, recei
     jsonschema.validate(answer, documented["requestBody"]["content"]["application/json"]["schema"])
     listed = app.test_client().get(f"/api/v1/applications/{reference}/messages", headers=bearer(amt.token))
     assert [m["direction"] for m in listed.json["messages"]] == ["office", "citizen"]
+    # The webhook's message id finds the answer in the application's messages.
+    assert [m for m in listed.json["messages"] if m["message"] == answer["message"]] == [listed.json["messages"][1]]
 
 
 # ---------------------------------------------------------------- replayed, tampered
