@@ -107,6 +107,13 @@ class ForwardedFile(Strict):
                      description="Der entschlüsselte Anhang, neu verschlüsselt für den Schlüssel der Zielstelle")
 
 
+class ForwardedMessage(Strict):
+    message: str = Field(min_length=16, max_length=64, pattern=r"^[A-Za-z0-9_-]{16,64}$",
+                         description="Kennung der Antwort (message aus GET /api/v1/applications/{reference}/messages)")
+    jwe: str = Field(min_length=1, max_length=MAX_JWE_BYTES,
+                     description="Die entschlüsselte Antwort, neu verschlüsselt für den Schlüssel der Zielstelle")
+
+
 class Forwarding(Strict):
     unit: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$",
                       description="Kennung der zuständigen Stelle derselben Kommune (im Kreis auch einer "
@@ -117,6 +124,10 @@ class Forwarding(Strict):
     attachments: list[ForwardedFile] = Field(
         default_factory=list, max_length=50,
         description="Jeder Anhang des Antrags, ebenso neu verschlüsselt für die Zielstelle (alle, keiner doppelt)")
+    messages: list[ForwardedMessage] = Field(
+        default_factory=list, max_length=500,
+        description="Jede Antwort der Bürgerin oder des Bürgers zu diesem Antrag, ebenso neu verschlüsselt für die "
+                    "Zielstelle (alle, keine doppelt); bei der Zielstelle gelten sie als neu")
 
 
 class Forwarded(BaseModel):
@@ -667,7 +678,7 @@ def forward(reference: str) -> Response:
     from ..models import OutboxItem
 
     found = _mine(reference)
-    sent = _validated(Forwarding, "unit, jwe und attachments")
+    sent = _validated(Forwarding, "unit, jwe, attachments und messages")
     _still_open(found)
     target = _colleague(sent.unit)
     if target is None:
@@ -695,6 +706,7 @@ def forward(reference: str) -> Response:
             raise ApiError(422, "invalid", f"attachments.{number}.jwe: Der Anhang ist nicht für den Schlüssel der "
                                            f"Zielstelle verschlüsselt (erwartet kid {kid}).")
         files[file.id].jwe = file.jwe
+    _forward_replies(found, sent.messages, kid)
     old_name, new_name = _office_name(g.office), _office_name(target)
     secret_key = str(current_app.config["SECRET_KEY"])
     try:
@@ -720,6 +732,28 @@ def forward(reference: str) -> Response:
         queue_mail(unit["email"], "antrag-fuer-amt", None, reference=found.reference, title=title)
     db().commit()
     return jsonify(Forwarded(reference=found.reference, unit=target.unit_id, name=new_name).model_dump(mode="json"))
+
+
+def _forward_replies(found: Application, given: list[ForwardedMessage], kid: str) -> None:
+    """The citizen's answers so far, re-encrypted by the old office for the target: every one,
+    or the target could not read what the citizen already told. New for the target."""
+    from .delivery import event_id
+
+    secret_key = str(current_app.config["SECRET_KEY"])
+    replies = {event_id(secret_key, "message", note.id): note for note in db().scalars(
+        select(ApplicationMessage).where(ApplicationMessage.application_id == found.id,
+                                         ApplicationMessage.direction == "citizen",
+                                         ApplicationMessage.jwe.is_not(None)))}
+    if sorted(m.message for m in given) != sorted(replies):
+        raise ApiError(422, "invalid", "messages: Senden Sie jede Antwort der Bürgerin oder des Bürgers genau einmal "
+                                       "mit, neu verschlüsselt für die Zielstelle; erwartet: "
+                                       f"{', '.join(sorted(replies)) or 'keine'}.")
+    for number, reply in enumerate(given):
+        if not _for_key(reply.jwe, kid):
+            raise ApiError(422, "invalid", f"messages.{number}.jwe: Die Antwort ist nicht für den Schlüssel der "
+                                           f"Zielstelle verschlüsselt (erwartet kid {kid}).")
+    for reply in given:
+        replies[reply.message].jwe, replies[reply.message].fetched_at = reply.jwe, None
 
 
 @api.post("/applications/<reference>/reject")

@@ -145,9 +145,12 @@ def forward(app: Flask, sent: Sent, target: Office, content: dict[str, Any] | No
         one = api(app).get(f"/api/v1/applications/{sent.reference}/attachments/{listed_file['id']}", headers=headers)
         files.append({"id": listed_file["id"],
                       "jwe": encrypt_for(key.json["key"], decrypt(one.json["jwe"], sent.amt.private_jwk))})
+    replies = [{"message": m["message"], "jwe": encrypt_for(key.json["key"], decrypt(m["jwe"], sent.amt.private_jwk))}
+               for m in api(app).get(f"/api/v1/applications/{sent.reference}/messages", headers=headers)
+               .json["messages"] if m["direction"] == "citizen"]
     return api(app).post(f"/api/v1/applications/{sent.reference}/forward", headers=headers,
                          json={"unit": target.unit, "jwe": encrypt_for(key.json["key"], content),
-                               "attachments": files})
+                               "attachments": files, "messages": replies})
 
 
 def test_a_misrouted_application_goes_to_the_responsible_office_which_decrypts_it(app: Flask, sent: Sent) -> None:
@@ -222,7 +225,8 @@ def test_a_jwe_not_for_the_targets_key_or_the_own_office_is_refused(app: Flask, 
             ({"unit": "buergerservice", "jwe": "kein jwe"}, "jwe: Erwartet wird ein JWE"),
             ({"unit": "buergeramt", "jwe": "a.b.c.d.e"}, "unit: Der Antrag liegt bereits bei dieser Stelle."),
             ({"unit": "buergerservice"}, "jwe: Diese Angabe fehlt."),
-            ({"unit": "buergerservice", "jwe": "a.b.c.d.e", "an": "x"}, "erlaubt sind unit, jwe und attachments"),
+            ({"unit": "buergerservice", "jwe": "a.b.c.d.e", "an": "x"},
+             "erlaubt sind unit, jwe, attachments und messages"),
             ({"unit": "buergerservice", "jwe": encrypt_for(target_key, {"x": 1})}, "attachments: Senden Sie jeden")):
         response = api(app).post(url, headers=headers, json=body)
         assert response.status_code == 422 and message in response.json["message"], response.json
@@ -445,3 +449,38 @@ def test_a_form_id_too_long_for_a_file_name_is_not_found(app: Flask) -> None:
     """Found by Schemathesis: a made-up form id of some hundred characters was a 500 (OSError)."""
     response = app.test_client().get(f"/api/v1/forms/{'a-' * 150}a/1/schema.json")
     assert response.status_code == 404 and response.json["error"] == "not_found"
+
+
+def test_the_citizens_earlier_replies_go_along_re_encrypted_and_are_new_for_the_target(app: Flask, sent: Sent) -> None:
+    message_id = office_writes(app, sent)
+    citizen_replies(sent, message_id, "Meine Anschrift ist Musterweg 5.")
+    target = office(app, "stadt", "buergerservice")
+    headers = bearer(sent.amt.token)
+    target_key = api(app).get("/api/v1/offices/buergerservice/key", headers=headers).json["key"]
+    [reply] = [m for m in api(app).get(f"/api/v1/applications/{sent.reference}/messages", headers=headers)
+               .json["messages"] if m["direction"] == "citizen"]
+    content = decrypt(api(app).get(f"/api/v1/applications/{sent.reference}", headers=headers).json["jwe"],
+                      sent.amt.private_jwk)
+    attachments = api(app).get(f"/api/v1/applications/{sent.reference}/attachments", headers=headers).json
+    files = [{"id": f["id"], "jwe": encrypt_for(target_key, decrypt(api(app).get(
+        f"/api/v1/applications/{sent.reference}/attachments/{f['id']}", headers=headers).json["jwe"],
+        sent.amt.private_jwk))} for f in attachments["attachments"]]
+    url = f"/api/v1/applications/{sent.reference}/forward"
+    body = {"unit": "buergerservice", "jwe": encrypt_for(target_key, content), "attachments": files}
+
+    for messages, expected in (
+            ([], f"messages: Senden Sie jede Antwort der Bürgerin oder des Bürgers genau einmal mit, neu verschlüsselt "
+                 f"für die Zielstelle; erwartet: {reply['message']}."),
+            ([{"message": reply["message"], "jwe": reply["jwe"]}],
+             "messages.0.jwe: Die Antwort ist nicht für den Schlüssel der Zielstelle verschlüsselt")):
+        refused = api(app).post(url, headers=headers, json={**body, "messages": messages})
+        assert refused.status_code == 422 and refused.json["message"].startswith(expected), refused.json
+        assert sent.reference in listed(app, sent.amt.token, "all")
+
+    assert forward(app, sent, target).status_code == 200
+    # The target reads the reply with its own key, and sees it as new.
+    assert [m["reference"] for m in feed(app, target.token)["messages"]] == [sent.reference]
+    [moved] = [m for m in api(app).get(f"/api/v1/applications/{sent.reference}/messages",
+                                        headers=bearer(target.token)).json["messages"] if m["direction"] == "citizen"]
+    assert moved["message"] == reply["message"]
+    assert decrypt(moved["jwe"], target.private_jwk)["body"] == "Meine Anschrift ist Musterweg 5."
