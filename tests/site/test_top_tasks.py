@@ -218,3 +218,19 @@ def test_the_apps_pages_show_termin_buchen_in_the_navigation(server: str) -> Non
         html = answer.read().decode("utf-8")
     nav = html[html.index('aria-label="Hauptnavigation"') : html.index("</nav>")]
     assert '<a href="/hamm/termine/" aria-current="page">Termin buchen</a>' in nav
+
+
+def test_a_changed_deadline_reaches_the_step_that_shows_it_on_the_next_build(content: Path, tmp_path: Path) -> None:
+    umzug = content / "life-situations" / "umzug.yaml"
+    umzug.write_text(umzug.read_text(encoding="utf-8") + "steps:\n  - title: Anmelden\n"
+                     "    required: [kindergeld]\n", encoding="utf-8")
+    out = tmp_path / "out"
+    build(content, out, today=TODAY, show_progress=False)
+    page = out / "stadt" / "lebenslagen" / "umzug" / "index.html"
+    assert "Frist:" not in text(steps_of(parse(page))[0])
+    service = content / "services" / "kindergeld.yaml"
+    service.write_text(service.read_text(encoding="utf-8") + "deadlines:\n  - description: Beantragen Sie es "
+                       "innerhalb von sechs Monaten.\n", encoding="utf-8")
+    build(content, out, today=TODAY, show_progress=False)
+    assert text(steps_of(parse(page))[0]) == ("Schritt 1: Anmelden Pflicht: Kindergeld beantragen Frist: Beantragen "
+                                              "Sie es innerhalb von sechs Monaten.")
