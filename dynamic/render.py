@@ -49,7 +49,8 @@ def site_for(slug: str | None) -> SiteInfo:
     m = found["municipality"]
     return SiteInfo(slug=m["slug"], base=f"/{m['slug']}/", base_url=current_app.config["PORTAL"].base_url,
                     name=m["name"], short_name=m["short_name"], is_district=m["kind"] == "kreis",
-                    logo=m.get("logo"), email=m["email"], phone=m["phone"])
+                    logo=m.get("logo"), email=m["email"], phone=m["phone"],
+                    booking=any(s.get("booking") for s in found["services"].values()))
 
 
 def remember_municipality() -> None:

@@ -266,11 +266,39 @@ class Service(Model):
         return self
 
 
+class LifeSituationStep(Model):
+    """Ein Schritt einer Lebenslage, wie GOV.UK's step-by-step navigation."""
+
+    title: str = Field(min_length=3, description="Überschrift des Schritts, z. B. »Neue Wohnung anmelden«")
+    note: Markdown | None = Field(
+        None, description="Ein, zwei Sätze zum Schritt: wann er ansteht, wen er betrifft. Fristen nennen die "
+        "Leistungen selbst (deadlines); schreiben Sie hier keine Frist, die Sie nicht belegen können")
+    required: list[Id] = Field(
+        default_factory=list, description="Pflichten: Kennungen der Leistungen, die in diesem Schritt erledigt "
+        "werden müssen (wenn sie die Person betreffen). Die Seite zeigt sie als »Pflicht« mit ihren Fristen")
+    optional: list[Id] = Field(
+        default_factory=list, description="Kennungen der Leistungen, die in diesem Schritt nur manche brauchen "
+        "(»Falls es Sie betrifft«), mit ihren Fristen")
+
+    @model_validator(mode="after")
+    def _services_or_note(self) -> LifeSituationStep:
+        if not (self.required or self.optional or self.note):
+            raise ValueError("a step needs services (required or optional) or a note")
+        return self
+
+
 class LifeSituation(Model):
     name: str
     teaser: str
     description: Markdown
     related: list[Id] = Field(default_factory=list)
+    steps: list[LifeSituationStep] = Field(
+        default_factory=list,
+        description="Schritt für Schritt: die Reihenfolge, in der die Seite die Leistungen zeigt. Zuerst die "
+        "Schritte mit Pflichten (required) und ihren Fristen, danach, was nur manche betrifft (optional). "
+        "Jede Leistung steht höchstens einmal darin. Leistungen der Lebenslage, die in keinem Schritt stehen, "
+        "zeigt die Seite danach unter »Weitere Leistungen«. Ohne steps zeigt sie alle Leistungen alphabetisch",
+    )
 
 
 # --- municipality ---------------------------------------------------------------------
@@ -380,6 +408,25 @@ class Features(Model):
     )
 
 
+class TopTask(Model):
+    """Ein häufiges Anliegen auf der Startseite: eine Leistung oder die Terminbuchung."""
+
+    service: Id | None = Field(default=None, description="Kennung der Leistung, zu deren Seite der Eintrag führt")
+    page: Literal["termine"] | None = Field(
+        default=None, description="Statt einer Leistung eine Seite des Portals: termine ist »Termin buchen«, die Liste "
+        "der Leistungen, für die online Termine buchbar sind")
+    label: str | None = Field(
+        default=None, min_length=3, max_length=40,
+        description="Kurzer Linktext, z. B. »Personalausweis« statt »Personalausweis beantragen«; ohne Angabe "
+        "der Name der Leistung oder »Termin buchen«")
+
+    @model_validator(mode="after")
+    def _service_or_page(self) -> TopTask:
+        if (self.service is None) == (self.page is None):
+            raise ValueError("give either service or page")
+        return self
+
+
 class Municipality(Model):
     name: str
     short_name: str
@@ -396,6 +443,13 @@ class Municipality(Model):
     privacy: Privacy
     accessibility: AccessibilityStatement
     features: Features = Field(default_factory=Features)
+    top_tasks: list[TopTask] = Field(
+        default_factory=list, max_length=12,
+        description="Die häufigsten Anliegen, mit denen die Startseite beginnt, das gefragteste zuerst (auch "
+        "»Häufig gesucht« folgt dieser Reihenfolge). Sind Termine online buchbar (features.appointments), "
+        "gehört »Termin buchen« (page: termine) unter die ersten drei, damit es auf dem Telefon ohne Blättern "
+        "zu sehen ist. Ohne Angabe: »Termin buchen« und die Leistungen mit Online-Angebot",
+    )
 
     @field_validator("offices")
     @classmethod

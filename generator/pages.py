@@ -16,7 +16,7 @@ from holidays.countries.germany import Germany
 
 from . import jsonld
 from .catalog import Catalog, Responsibility, ServiceEntry, source_of
-from .models import Location
+from .models import LifeSituationStep, Location, TopTask
 from .text import LEVEL_NAMES, TOPICS, TRUST_NAMES, booking_access, german_list
 from .xzufi import portal_links
 
@@ -46,6 +46,7 @@ class SiteInfo:
     logo: str | None
     email: str
     phone: str
+    booking: bool = False  # appointments bookable online: "Termin buchen" in the main navigation
 
 
 def site_info(catalog: Catalog, base_url: str) -> SiteInfo:
@@ -61,6 +62,7 @@ def site_info(catalog: Catalog, base_url: str) -> SiteInfo:
         logo=logo,
         email=m.email,
         phone=m.phone,
+        booking=any(entry.booking is not None for entry in catalog.services.values()),
     )
 
 
@@ -137,8 +139,29 @@ class SiteBuilder:
         return pages
 
     def featured(self) -> list[str]:
-        """The services a municipality took online first: the ones most asked for."""
-        return [sid for sid, e in self.catalog.services.items() if e.form_enabled or e.appointment_location_ids]
+        """ "Häufig gesucht": the services of the top tasks in their order, then the other services
+        the municipality took online (form or booking), by name."""
+        top = [task.service for task in self.catalog.municipality.top_tasks if task.service]
+        online = [sid for sid, e in self.catalog.services.items() if e.form_enabled or e.appointment_location_ids]
+        return list(dict.fromkeys([*top, *online]))
+
+    def top_tasks(self) -> list[dict[str, Any]]:
+        """What the home page starts with: the municipality's top tasks in order of demand
+        (municipality.yaml top_tasks); without them, booking and the services with an online offer."""
+        c, base = self.catalog, self.site.base
+        tasks = list(c.municipality.top_tasks)
+        if not tasks:
+            online = [sid for sid, e in c.services.items() if e.form_enabled or e.appointment_location_ids]
+            tasks = [TopTask(page="termine")] if self.site.booking else []
+            tasks += [TopTask(service=sid) for sid in online]
+        found: list[dict[str, Any]] = []
+        for task in tasks:
+            if task.service:
+                found.append({"label": task.label or c.services[task.service].name,
+                              "url": f"{base}leistungen/{task.service}/", "booking": False})
+            else:
+                found.append({"label": task.label or "Termin buchen", "url": f"{base}termine/", "booking": True})
+        return found
 
     def situation_links(self) -> list[dict[str, str]]:
         return [{"id": lid, "name": s.name} for lid, s in self.catalog.life_situations.items()]
@@ -153,6 +176,7 @@ class SiteBuilder:
                 for t in c.municipality.towns
             ]
             return {
+                "top_tasks": self.top_tasks(),
                 "featured": self.summaries(featured),
                 "situations": self.situation_links(),
                 "towns": towns,
@@ -347,10 +371,13 @@ class SiteBuilder:
         situation = c.life_situations[lid]
         service_ids = c.services_by_situation.get(lid, ())
 
+        in_steps = [sid for step in situation.steps for sid in (*step.required, *step.optional)]
+
         def content() -> Context:
             return {
                 "situation": situation,
-                "services": self.summaries(service_ids),
+                "steps": [self.step(step) for step in situation.steps],
+                "services": self.summaries(sid for sid in service_ids if sid not in in_steps),
                 "related": [(rid, c.life_situations[rid].name) for rid in situation.related],
             }
 
@@ -360,6 +387,7 @@ class SiteBuilder:
         deps = (
             source_of(situation),
             *self.summary_deps(service_ids, teaser=True),
+            *c.digests("services", in_steps),  # the steps show the services' deadlines
             *c.digests("life_situations", situation.related),
         )
         return self.page(
@@ -371,6 +399,20 @@ class SiteBuilder:
             deps,
             content,
         )
+
+    def step(self, step: LifeSituationStep) -> Context:
+        """One step of a life situation: its duties and what may apply, each with its deadlines."""
+
+        def shown(sid: str) -> dict[str, Any]:
+            entry = self.catalog.services[sid]
+            return {**_summary(entry), "deadlines": [d.description for d in entry.service.deadlines]}
+
+        return {
+            "title": step.title,
+            "note": step.note,
+            "required": [shown(sid) for sid in step.required],
+            "optional": [shown(sid) for sid in step.optional],
+        }
 
     def unit_index(self) -> Page:
         c = self.catalog

@@ -277,6 +277,7 @@ def validate(raw: RawContent) -> tuple[ValidContent, list[Problem]]:
         ref.each(doc, ("related",), service.related, all_ids, "service")
     for lid, doc in situation_docs.items():
         ref.each(doc, ("related",), valid.life_situations[lid].related, situation_ids, "life situation")
+        _check_steps(doc, valid.life_situations[lid], all_ids, ref, problems)
     _check_forms(raw, valid, all_ids, ref, problems, memo)
 
     for files in raw.municipalities:
@@ -437,6 +438,7 @@ def _check_municipality(
                     )
                 )
     _check_appointment_switches(content, valid, known, ref, problems)
+    _check_top_tasks(content, known, ref, problems)
 
     for uid, unit_model in content.units.items():
         udoc = content.docs[("units", uid)]
@@ -532,6 +534,62 @@ def _check_appointment_switches(
                         "opening hours and no booking.hours",
                     )
                 )
+
+
+def _check_steps(doc: Document, situation: LifeSituation, service_ids: list[str], ref: RefCheck,
+                 problems: list[Problem]) -> None:
+    """Each service once, known, and the steps with duties before the steps with only optional services."""
+    first: dict[str, Loc] = {}
+    optional_only: int | None = None  # the first step that names only optional services
+    for index, step in enumerate(situation.steps):
+        for kind in ("required", "optional"):
+            for position, sid in enumerate(getattr(step, kind)):
+                loc: Loc = ("steps", index, kind, position)
+                if sid in first:
+                    problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc),
+                                            f'service "{sid}" is listed twice (also {_dotted(first[sid])}); '
+                                            "list each service in one step only"))
+                    continue
+                first[sid] = loc
+                ref(doc, loc, sid, service_ids, "service")
+        if step.required and optional_only is not None:
+            loc = ("steps", index, "required")
+            problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc),
+                                    f"this step has duties (required) but comes after steps[{optional_only}], which "
+                                    "has only optional services; put the steps with duties first"))
+        if step.optional and not step.required and optional_only is None:
+            optional_only = index
+
+
+def _check_top_tasks(content: MunicipalityContent, known: Known, ref: RefCheck, problems: list[Problem]) -> None:
+    """Top tasks name known services or the booking page, each once; where appointments are
+    bookable online, "Termin buchen" is among the first three (seen on a phone without scrolling)."""
+    m, doc = content.municipality, content.doc
+    bookable = bool(m.features.appointments)
+    first: dict[str, int] = {}
+
+    def problem(loc: Loc, message: str) -> None:
+        problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc), message))
+
+    for index, task in enumerate(m.top_tasks):
+        key = "service" if task.service is not None else "page"
+        target = task.service or task.page or ""
+        loc: Loc = ("top_tasks", index, key)
+        if target in first:
+            problem(loc, f'"{target}" is listed twice (also top_tasks[{first[target]}])')
+            continue
+        first[target] = index
+        if task.service is not None:
+            ref(doc, loc, task.service, known.services, "service")
+        elif not bookable:
+            problem(loc, 'page "termine" lists the services bookable online, but no appointments are switched on '
+                         "(features.appointments); remove this entry or switch appointments on")
+    if bookable and m.top_tasks and first.get("termine", 3) >= 3:
+        at = first.get("termine")
+        loc = ("top_tasks", at, "page") if at is not None else ("top_tasks",)
+        problem(loc, "appointments are bookable online (features.appointments), so the booking page "
+                     "(page: termine) belongs among the first three top tasks, where citizens see it on a "
+                     "phone without scrolling")
 
 
 def _check_booking_hours(location: Location, doc: Document, problems: list[Problem]) -> None:
