@@ -6,6 +6,8 @@ enough to hit on a phone, and nothing sticks to the footer."""
 from __future__ import annotations
 
 import re
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -67,6 +69,17 @@ def test_pages_without_a_municipality_link_to_the_operators_legal_pages(real_out
     assert [link for link in links if link in LEGAL_LINKS] == LEGAL_LINKS
     for _label, href in LEGAL_LINKS:
         assert (real_output / href.strip("/") / "index.html").is_file()
+
+
+@pytest.mark.parametrize("path", ["/konto/anmelden", "/konto/registrieren", "/postfach/", "/gibt-es-nicht/"])
+def test_dynamic_pages_without_a_municipality_link_to_the_operators_legal_pages(server: str, path: str) -> None:
+    try:
+        with urllib.request.urlopen(server + path) as response:
+            body = response.read().decode()
+    except urllib.error.HTTPError as error:  # the portal's 404 page
+        body = error.read().decode()
+    page: Element = html5lib.parse(body, namespaceHTMLElements=False)
+    assert [link for link in footer_links(page) if link in LEGAL_LINKS] == LEGAL_LINKS
 
 
 def test_the_operators_imprint_names_the_operator_and_says_it_is_an_example(real_output: Path) -> None:
