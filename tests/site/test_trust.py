@@ -230,7 +230,7 @@ TIMES_ON_LINES = r"""() => {
 
 @browser_test
 @pytest.mark.parametrize("width", [320, 390])
-def test_a_closing_time_stays_on_one_line(browser: Any, server: str, width: int) -> None:
+def test_opening_and_appointment_times_stay_on_one_line(browser: Any, server: str, width: int) -> None:
     context = browser.new_context(locale="de-DE", viewport={"width": width, "height": 800})
     tab = context.new_page()
     found = []
@@ -240,7 +240,12 @@ def test_a_closing_time_stays_on_one_line(browser: Any, server: str, width: int)
         if path.endswith("/standorte/"):
             tab.goto(server + tab.get_attribute("main a[href*='/standorte/']", "href"))
         found += tab.evaluate(TIMES_ON_LINES)
+    tab.goto(f"{server}/muenster/termine/personalausweis-beantragen/stadthaus-1/")
+    tab.click("table.calendar td.free a >> nth=0")
+    slots = tab.evaluate(TIMES_ON_LINES)  # the day's times to choose from
     context.close()
+    assert len(slots) > 5
+    found += slots
     assert len(found) > 5
     assert [text for text, lines in found if lines != 1] == []
 
