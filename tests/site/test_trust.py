@@ -279,3 +279,18 @@ def test_the_registrations_privacy_link_leads_to_a_privacy_notice(phone: Any, se
     assert phone.inner_text("h1") == heading
     section = phone.inner_text("main")
     assert re.search(rf"Verantwortliche Stelle\s+{re.escape(responsible)}", section)
+
+
+@browser_test
+def test_the_operators_pages_have_no_axe_violations_on_a_phone(browser: Any, server: str) -> None:
+    from .test_browser import axe_violations
+
+    context = browser.new_context(bypass_csp=True, locale="de-DE", viewport={"width": 390, "height": 844})
+    tab = context.new_page()
+    found = {}
+    for path in ["/", "/impressum/", "/datenschutz/", "/barrierefreiheit/", "/404.html"]:
+        tab.goto(server + path)
+        if violations := axe_violations(tab):
+            found[path] = violations
+    context.close()
+    assert found == {}
