@@ -17,13 +17,13 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app, g, render_template, request, session
 
 from generator.pages import SiteInfo
+from generator.portal import PORTAL_SITE
 from generator.text import FILTERS
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TEMPLATES = Path(__file__).resolve().parent.parent / "site_templates" / "templates"
 
-PORTAL = SiteInfo(slug="", base="/", base_url="", name="Bürgerportal", short_name="Bürgerportal",
-                  is_district=False, logo=None, email="", phone="")
+PORTAL = PORTAL_SITE  # the portal's neutral look, as on its root pages
 
 
 def init_app(app: Flask) -> None:

@@ -314,7 +314,8 @@ def build(
     else:
         results = _build_parallel(valid, slugs, out_root, base_url, today, theme_print, workers, show)
     if only is None:
-        write_portal_index(out_root, [(slug, valid.municipalities[slug].municipality) for slug in sorted(slugs)])
+        write_portal_index(out_root, [(slug, valid.municipalities[slug].municipality) for slug in sorted(slugs)],
+                           valid.portal)
     return sorted(results, key=lambda result: result.slug)
 
 
@@ -363,13 +364,9 @@ def _page_estimate(valid: ValidContent, slug: str) -> int:
     )
 
 
-def write_portal_index(out_root: Path, municipalities: list[tuple[str, Any]]) -> None:
-    """The portal's root page lists every municipality."""
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
+def write_portal_index(out_root: Path, municipalities: list[tuple[str, Any]], operator: Any = None) -> None:
+    """The portal's root page lists every municipality; beside it the operator's legal pages
+    (generator/portal.py)."""
+    from .portal import write_portal_pages
 
-    env = Environment(loader=FileSystemLoader(THEME / "templates"), autoescape=select_autoescape())
-    html = env.get_template("portal.html").render(municipalities=[(slug, m.name, m.kind) for slug, m in municipalities])
-    (out_root / "index.html").write_text(html, encoding="utf-8")
-    target = out_root / "theme"
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(THEME / "static", target)
+    write_portal_pages(out_root, THEME, municipalities, operator)

@@ -228,6 +228,7 @@ class RawContent:
     forms: list[Document] = field(default_factory=list)
     municipalities: list[MunicipalityFiles] = field(default_factory=list)
     everyday_words: Document | None = None
+    portal: Document | None = None  # content/portal.yaml: the operator of the installation
 
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -271,6 +272,13 @@ def load_content(root: Path, cache: ParseCache | None = None) -> tuple[RawConten
     if everyday.is_file():
         raw.everyday_words, found = cache.load(everyday, root)
         problems.extend(found)
+    portal = root / "portal.yaml"
+    if portal.is_file():
+        raw.portal, found = cache.load(portal, root)
+        problems.extend(found)
+    else:
+        problems.append(Problem(_relative(portal, root), 1, "", "portal.yaml is missing (the operator's imprint, "
+                                "privacy notice and accessibility statement come from it)"))
     municipalities = root / "municipalities"
     folders = sorted(p for p in municipalities.iterdir() if p.is_dir()) if municipalities.is_dir() else []
     for folder in folders:

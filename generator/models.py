@@ -388,6 +388,28 @@ class AccessibilityStatement(Model):
     contact: AccessibilityContact
 
 
+class Operator(Model):
+    """content/portal.yaml: who runs the installation. Its facts make the imprint, privacy
+    notice and accessibility statement of the pages that belong to no municipality (the
+    portal's start page, the account and the inbox)."""
+
+    example: bool = Field(
+        False, description="Erfundene Angaben (Beispielbetrieb): die drei Seiten sagen das sichtbar dazu"
+    )
+    name: str = Field(description="Name des Betreibers, z. B. des kommunalen IT-Dienstleisters")
+    legal_form: str = Field(description="Rechtsform, z. B. Zweckverband (Körperschaft des öffentlichen Rechts)")
+    address: Address
+    phone: str | None = None
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")
+    website: HttpsUrl | None = None
+    representative: str = Field(description="Vertreten durch (Funktion oder Name)")
+    supervisory_authority: str | None = Field(None, description="Aufsichtsbehörde, falls es eine gibt")
+    registry_entry: str | None = Field(None, description="Registereintrag, falls es einen gibt (Gericht und Nummer)")
+    vat_id: str | None = Field(None, pattern=r"^DE[0-9]{9}$")
+    privacy: Privacy
+    accessibility: AccessibilityStatement
+
+
 class AppointmentSwitch(Model):
     service: Id = Field(description="Leistung, deren Termine hier online buchbar sind (braucht online.appointment)")
     locations: list[Id] = Field(min_length=1, description="Standorte, an denen die Termine gebucht werden")
@@ -858,6 +880,7 @@ KINDS: dict[str, type[Model]] = {
     "local-service": LocalService,
     "everyday-words": EverydayWordList,
     "form": Form,
+    "portal": Operator,
 }
 
 

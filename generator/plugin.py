@@ -9,6 +9,7 @@ same theme, plus katalog.json, xzufi.xml and sitemap.xml.
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from typing import Any
 
@@ -83,6 +84,12 @@ class KnowledgeBaseGenerator(Generator):
             digest("brand", site_print),
             lambda: _brand_css(catalog.municipality.branding),
         )
+        out.write(
+            "theme/icon.svg",
+            "branding",
+            digest("icon", site_print),
+            lambda: _brand_icon(catalog.municipality.short_name, catalog.municipality.branding),
+        )
 
     def _write_search_index(self, job: Any, site_print: str) -> None:
         """The exported search index under suche/, made again only when what it indexes
@@ -153,6 +160,18 @@ def _news_index(site: Any, news: list[dict[str, Any]]) -> Page:
 def _brand_css(branding: Any) -> str:
     accent = branding.accent or branding.primary
     return f":root {{\n  --brand: {branding.primary};\n  --brand-accent: {accent};\n}}\n"
+
+
+def _brand_icon(short_name: str, branding: Any) -> str:
+    """The site's favicon: the first letter of its name, white on its colour (a logo is
+    usually too wide to read at 16 pixels)."""
+    letter = html.escape(short_name[:1].upper())
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+        f'<rect width="32" height="32" rx="6" fill="{branding.primary}"/>'
+        f'<text x="16" y="23" font-size="20" font-weight="bold" text-anchor="middle" fill="#fff" '
+        f'font-family="Arial, Helvetica, sans-serif">{letter}</text></svg>\n'
+    )
 
 
 def get_generators(_pelican: Any) -> type[Generator]:

@@ -19,6 +19,7 @@ FILE_PATTERNS = {
     "local-service": "content/municipalities/*/services/*.yaml",
     "everyday-words": "content/search/everyday-words.yaml",
     "form": "content/forms/*.yaml",
+    "portal": "content/portal.yaml",
 }
 
 

@@ -30,6 +30,7 @@ from .models import (
     Location,
     Model,
     Municipality,
+    Operator,
     Service,
     Unit,
     form_structure_problems,
@@ -59,6 +60,7 @@ class ValidContent:
     municipalities: dict[str, MunicipalityContent] = field(default_factory=dict)
     service_docs: dict[str, Document] = field(default_factory=dict)
     everyday_words: EverydayWordList = field(default_factory=lambda: EverydayWordList(groups=[]))
+    portal: Operator | None = None  # content/portal.yaml
 
 
 # --- turning pydantic errors into sentences -------------------------------------------
@@ -259,6 +261,8 @@ def validate(raw: RawContent) -> tuple[ValidContent, list[Problem]]:
         words = parse_model(raw.everyday_words, EverydayWordList, problems, memo)
         if words is not None:
             valid.everyday_words = words
+    if raw.portal is not None:
+        valid.portal = _check_operator(raw.portal, problems, memo)
     situation_docs = {}
     for doc in raw.life_situations:
         situation = parse_model(doc, LifeSituation, problems, memo)
@@ -283,6 +287,9 @@ def validate(raw: RawContent) -> tuple[ValidContent, list[Problem]]:
     for files in raw.municipalities:
         if re.fullmatch(ID_PATTERN, files.slug) is None:
             problems.append(Problem(f"{files.folder}", 1, "", f'folder name "{files.slug}" is not a valid slug'))
+        elif files.slug in RESERVED_SLUGS:
+            problems.append(Problem(f"{files.folder}", 1, "", f'folder name "{files.slug}" is taken by the '
+                                                              f"portal's own address /{files.slug}/"))
         if files.municipality is None:
             continue
         municipality = parse_model(files.municipality, Municipality, problems, memo)
@@ -370,6 +377,21 @@ def _check_published(doc: Document, form: Form, snapshots: Path, problems: list[
     for name, message in compatibility_problems(data, snapshots):
         loc: Loc = lines.get(name or "", ("version",))
         problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc), message))
+
+
+# Addresses at the portal's root that are not a municipality's (the app's blueprints, the
+# operator's pages, the shared theme): a municipality with one of these slugs would be hidden.
+RESERVED_SLUGS = frozenset({"api", "barrierefreiheit", "datenschutz", "dev-idp", "healthz", "impressum", "konto",
+                            "metrics", "postfach", "saml", "theme"})
+
+
+def _check_operator(doc: Document, problems: list[Problem], memo: dict[tuple[str, str], Any] | None) -> Operator | None:
+    operator = parse_model(doc, Operator, problems, memo)
+    if operator is not None and operator.accessibility.contact.unit is not None:
+        loc = ("accessibility", "contact", "unit")
+        problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc),
+                                "the operator has no units; give the contact's email (and phone) only"))
+    return operator
 
 
 @dataclass

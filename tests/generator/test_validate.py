@@ -145,6 +145,9 @@ CASES = [
     pytest.param("forms/meldebescheinigung.yaml", "service: meldebescheinigung", "service: kindergeld",
                  'content/forms/meldebescheinigung.yaml:4: service: service "kindergeld" does not name this form '
                  '(its online.form must be "meldebescheinigung")', id="form-for-a-service-that-does-not-name-it"),
+    pytest.param("portal.yaml", "  contact:\n", "  contact:\n    unit: buergeramt\n",
+                 "content/portal.yaml:28: accessibility.contact.unit: the operator has no units; give the contact's "
+                 "email (and phone) only", id="operator-unit"),
 ]
 
 
@@ -204,3 +207,15 @@ def test_booking_settings_default_to_the_opening_hours(content: Path) -> None:
     assert (settings.counters, settings.days_ahead, settings.lead_minutes, settings.cancel_hours,
             settings.step_minutes) == (2, 42, 60, 24, 15)
     assert settings.hours == locations["rathaus"].opening_hours
+
+
+def test_the_operator_file_is_required(content: Path) -> None:
+    (content / "portal.yaml").unlink()
+    assert problems_of(content) == ["content/portal.yaml:1: portal.yaml is missing (the operator's imprint, privacy "
+                                    "notice and accessibility statement come from it)"]
+
+
+@pytest.mark.parametrize("slug", ["konto", "impressum", "theme"])
+def test_a_municipality_cannot_take_one_of_the_portals_own_addresses(content: Path, slug: str) -> None:
+    (content / "municipalities" / "stadt").rename(content / "municipalities" / slug)
+    assert f'folder name "{slug}" is taken by the portal\'s own address /{slug}/' in "\n".join(problems_of(content))

@@ -1,0 +1,60 @@
+"""The portal's own pages, which belong to no municipality: the root page listing every
+municipality, the operator's imprint, privacy notice and accessibility statement
+(content/portal.yaml), and the root "page not found". They wear the portal's neutral look
+(PORTAL_SITE) with the same templates as the sites, and the theme is copied to /theme/.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from .models import Operator
+from .pages import SiteInfo
+
+PORTAL_SITE = SiteInfo(slug="", base="/", base_url="", name="Bürgerportal", short_name="Bürgerportal",
+                       is_district=False, logo=None, email="", phone="")
+
+# output path → (template, title); the operator's pages only when content/portal.yaml exists
+OPERATOR_PAGES = {
+    "impressum/index.html": ("portal/impressum.html", "Impressum"),
+    "datenschutz/index.html": ("portal/datenschutz.html", "Datenschutzerklärung"),
+    "barrierefreiheit/index.html": ("portal/barrierefreiheit.html", "Erklärung zur Barrierefreiheit"),
+}
+
+
+def portal_pages(municipalities: list[tuple[str, Any]], operator: Operator | None) -> dict[str, tuple[str, str]]:
+    """Output path → (template, title) of every page at the portal's root."""
+    pages = {"index.html": ("portal.html", "Kommune wählen"), "404.html": ("portal/404.html", "Seite nicht gefunden")}
+    if operator is not None:
+        pages.update(OPERATOR_PAGES)
+    return pages
+
+
+def write_portal_pages(out_root: Path, theme: Path, municipalities: list[tuple[str, Any]],
+                       operator: Operator | None) -> None:
+    """Render the portal's root pages into out_root and copy the theme to out_root/theme."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    from .text import FILTERS
+
+    env = Environment(loader=FileSystemLoader(theme / "templates"), autoescape=select_autoescape(),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(FILTERS)
+    listed = [(slug, m.name, m.kind) for slug, m in municipalities]
+    for path, (template, title) in portal_pages(municipalities, operator).items():
+        url = "/" + path.removesuffix("index.html")
+        crumbs = [("Startseite", "/"), (title, url)] if path in OPERATOR_PAGES else []
+        html = env.get_template(template).render(
+            PORTAL_SITE=PORTAL_SITE, title=title, crumbs=crumbs, jsonld=None, page_path=path,
+            municipalities=listed, operator=operator,
+        )
+        target = out_root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staged = target.with_name(f".{target.name}.neu")
+        staged.write_text(html, encoding="utf-8")
+        staged.replace(target)  # a reader sees the old page or the new one, never half of one
+    target = out_root / "theme"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(theme / "static", target)
