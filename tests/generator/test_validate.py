@@ -204,3 +204,23 @@ def test_booking_settings_default_to_the_opening_hours(content: Path) -> None:
     assert (settings.counters, settings.days_ahead, settings.lead_minutes, settings.cancel_hours,
             settings.step_minutes) == (2, 42, 60, 24, 15)
     assert settings.hours == locations["rathaus"].opening_hours
+
+
+@pytest.mark.parametrize("line, shown", [
+    ("Bitte <b>rechtzeitig</b> buchen.", "<b>"),
+    ('<script>alert("x")</script>', "<script>"),
+    ('Hier <a href="javascript:alert(1)">klicken</a>.', '<a href="javascript:alert(1)">'),
+    ("<!-- Notiz für die Redaktion -->", "<!--"),
+])
+def test_raw_html_in_news_and_pages_is_an_error_with_file_and_line(content: Path, line: str, shown: str) -> None:
+    edit(content / "municipalities/stadt/news/2026-11-01-neues.md", "geöffnet.", f"geöffnet.\n\n{line}")
+    assert (f'content/municipalities/stadt/news/2026-11-01-neues.md:7: raw HTML "{shown}" is not allowed in news '
+            "and pages; write Markdown instead (## for a heading, - for a list, [text](address) for a link)"
+            ) in problems_of(content)
+
+
+def test_markdown_that_looks_like_html_is_not_an_error(content: Path) -> None:
+    page = content / "municipalities/stadt/pages/leichte-sprache.md"
+    edit(page, "Das ist die Seite", "Schreiben Sie an <post@beispiel.de> oder <https://www.beispiel.de>.\n"
+                                    "Kinder < 6 Jahre und `<b>` in Code.\n\n```\n<b>Code</b>\n```\n\nDas ist die Seite")
+    assert check(content)
