@@ -1,7 +1,8 @@
 """What a person reads on a page, and what must never be part of it.
 
 `problems(html)` takes a page's HTML, collects the text a reader meets inside `<main>` (text
-nodes, and the alternative texts, placeholders and button labels that are read out or shown)
+nodes, and the alternative texts, placeholders and button labels that are read out or shown;
+not what a citizen typed into a field, which the page rightly shows as typed)
 and reports what no citizen should ever read there: markup or escaped characters shown as
 text, Python's `None`, template syntax, placeholders left by an author, and the English texts
 of the frameworks underneath (Flask, Werkzeug, WTForms, the browser's own messages).
@@ -19,8 +20,11 @@ from html.parser import HTMLParser
 # Elements whose content nobody reads, and elements that have no end tag.
 SILENT = {"script", "style", "template", "head"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
-# Input types whose value is shown as text (on a button or in a field); others are not read.
-SHOWN_VALUES = {"submit", "button", "reset", "text", "search", "email", "tel", "url", "number", "date", "time"}
+# Input types whose value is a label the page wrote (a button); others are not read, except
+# that a field the page filled with a leftover of the code (None, undefined) is a problem.
+LABEL_INPUTS = {"submit", "button", "reset"}
+FIELD_INPUTS = {"text", "search", "email", "tel", "url", "number", "date", "time"}
+LEFTOVER_VALUES = {"None", "undefined", "NaN"}
 
 # (what it is, pattern) — each pattern is searched in the text as read, entities decoded.
 FORBIDDEN: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -66,8 +70,9 @@ class _Reader(HTMLParser):
             for name in ("alt", "placeholder", "title", "aria-label"):
                 if values.get(name):
                     self._read(f" {values[name]} ")
-            if tag == "input" and values.get("type", "text") in SHOWN_VALUES and values.get("value"):
-                self._read(f" {values['value']} ")
+            kind, value = values.get("type", "text"), values.get("value", "")
+            if tag == "input" and (kind in LABEL_INPUTS or (kind in FIELD_INPUTS and value.strip() in LEFTOVER_VALUES)):
+                self._read(f" {value} ")
         if tag in VOID:
             self._read(" ")
             return
