@@ -228,15 +228,20 @@ class RefCheck:
 RAW_HTML = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>|<!--")
 CODE_SPAN = re.compile(r"(`+).*?\1")
 CODE_FENCE = re.compile(r"^\s*(```|~~~)")
+FIRST_HEADING = re.compile(r"^#(?!#)\s")
 
 
 def _raw_html(md: MarkdownFile, lines: list[str], problems: list[Problem]) -> None:
-    """News and pages are Markdown: raw HTML would be removed from the page, so say so here."""
+    """News and pages are Markdown: raw HTML would be removed from the page, and a first-level
+    heading would be a second h1 (its element is dropped as well), so say so here."""
     fenced = False
     for number, line in enumerate(lines, start=1):
         if CODE_FENCE.match(line):
             fenced = not fenced
             continue
+        if not fenced and FIRST_HEADING.match(line):
+            problems.append(Problem(md.rel, number, "", 'a heading "# …" would be a second page title (the page '
+                                    "takes its title from Title:); start the headings of the text with ##"))
         found = None if fenced else RAW_HTML.search(CODE_SPAN.sub("", line))
         if found:
             problems.append(Problem(md.rel, number, "", f'raw HTML "{found.group(0)}" is not allowed in news and '

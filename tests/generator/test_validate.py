@@ -224,3 +224,9 @@ def test_markdown_that_looks_like_html_is_not_an_error(content: Path) -> None:
     edit(page, "Das ist die Seite", "Schreiben Sie an <post@beispiel.de> oder <https://www.beispiel.de>.\n"
                                     "Kinder < 6 Jahre und `<b>` in Code.\n\n```\n<b>Code</b>\n```\n\nDas ist die Seite")
     assert check(content)
+
+
+def test_a_first_level_heading_in_a_page_is_an_error(content: Path) -> None:
+    edit(content / "municipalities/stadt/pages/leichte-sprache.md", "Das ist die Seite", "# Willkommen\n\nDas ist")
+    assert ('content/municipalities/stadt/pages/leichte-sprache.md:4: a heading "# …" would be a second page title '
+            "(the page takes its title from Title:); start the headings of the text with ##") in problems_of(content)
