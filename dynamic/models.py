@@ -198,6 +198,9 @@ class Appointment(Base):
     marked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Confirmation mails sent for a hold without an account (bounded, see booking.MAILS_PER_HOLD).
     confirmation_mails: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The calendar file's SEQUENCE (RFC 5545): raised by every move and by the cancellation, so
+    # that a calendar replaces the event it already holds under the same UID.
+    sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Block(Base):

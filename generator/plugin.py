@@ -12,14 +12,19 @@ import hashlib
 import html
 import re
 from typing import Any
+from urllib.parse import urljoin
 
+from feedgenerator import get_tag_uri
 from pelican import signals
+from pelican.contents import Article, Content
+from pelican.contents import Page as MarkdownPage
 from pelican.generators import Generator
 
 from . import export, xzufi
 from .catalog import source_of
 from .errors import BuildError
 from .pages import Page, build_pages, site_info
+from .text import safe_html
 from .write import digest
 
 SETTING = "PORTAL_BUILD"
@@ -135,8 +140,8 @@ def _news(context: dict[str, Any], base: str) -> list[dict[str, Any]]:
     ]
 
 
-def _text_of(html: str) -> str:
-    return " ".join(re.sub(r"<[^>]+>", " ", str(html)).split())
+def _text_of(markup: str) -> str:
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", str(markup))).split())
 
 
 def _news_index(site: Any, news: list[dict[str, Any]]) -> Page:
@@ -178,5 +183,30 @@ def get_generators(_pelican: Any) -> type[Generator]:
     return KnowledgeBaseGenerator
 
 
+def sanitise_content(content: Content) -> None:
+    """News and Markdown pages carry only what editors' Markdown may become (text.safe_html),
+    on their pages, in the news list and in the feed alike."""
+    if not isinstance(content, (Article, MarkdownPage)):
+        return
+    content._content = str(safe_html(content._content))
+    if getattr(content, "_summary", None):
+        content._summary = str(safe_html(content._summary))
+        content.metadata["summary"] = content._summary
+
+
+def absolute_feed(context: dict[str, Any], feed: Any) -> None:
+    """Pelican links the feed relative to SITEURL (a path); a feed reader needs full
+    addresses, and a tag URI needs the host. The municipality is the author of its news."""
+    job = context[SETTING]
+    site = f"{job.base_url}/{job.catalog.slug}/"
+    feed.feed.update(link=site, id=site, author_name=job.catalog.municipality.name)
+    for item in feed.items:
+        item["link"] = urljoin(site, item["link"])
+        item["unique_id"] = get_tag_uri(item["link"], item["pubdate"])
+        item["author_name"] = None
+
+
 def register() -> None:
     signals.get_generators.connect(get_generators)
+    signals.content_object_init.connect(sanitise_content)
+    signals.feed_generated.connect(absolute_feed)

@@ -7,6 +7,7 @@ import json
 from functools import lru_cache
 
 import markdown as md
+import nh3
 from markupsafe import Markup
 
 from .models import Duration, Fee
@@ -157,13 +158,31 @@ def days_text(days: list[str]) -> str:
 
 _converter = md.Markdown(extensions=["sane_lists"], output_format="html")
 
+# What editors' Markdown may become on a page. Everything else is removed: other elements
+# (scripts and styles with their content), event handlers, styles, targets and addresses
+# other than web, mail and phone links. The page's own h1, forms and images from other
+# servers therefore cannot come from content.
+EDITOR_TAGS = {"p", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "a", "strong", "em", "b", "i", "code", "pre",
+               "blockquote", "br", "hr", "abbr", "dl", "dt", "dd", "table", "thead", "tbody", "tr", "th", "td"}
+EDITOR_ATTRIBUTES = {"a": {"href", "title", "hreflang"}, "abbr": {"title"}, "ol": {"start"},
+                     "th": {"scope", "colspan", "rowspan"}, "td": {"colspan", "rowspan"}}
+EDITOR_URL_SCHEMES = {"http", "https", "mailto", "tel"}
+
+
+def safe_html(html: str | None) -> Markup:
+    """HTML from content, reduced to what editors' Markdown may contain (see EDITOR_TAGS)."""
+    if not html:
+        return Markup("")
+    return Markup(nh3.clean(str(html), tags=EDITOR_TAGS, attributes=EDITOR_ATTRIBUTES,
+                            url_schemes=EDITOR_URL_SCHEMES, link_rel=None))
+
 
 @lru_cache(maxsize=8192)
 def markdown(text: str | None) -> Markup:
-    """Markdown to HTML. One converter is reused (building one costs more than converting)."""
+    """Markdown to safe HTML. One converter is reused (building one costs more than converting)."""
     if not text:
         return Markup("")
-    return Markup(_converter.reset().convert(text))
+    return safe_html(_converter.reset().convert(text))
 
 
 def ld_json(data: object) -> Markup:
@@ -183,5 +202,6 @@ FILTERS = {
     "date_de": date_de,
     "days_text": days_text,
     "markdown": markdown,
+    "safe_html": safe_html,
     "amount_of": amount_of,
 }

@@ -369,7 +369,8 @@ def cancel(session: Session, appointment: Appointment, schedule: Schedule, now: 
         raise BookingError("Dieser Termin kann nicht mehr abgesagt werden.")
     session.execute(delete(SlotClaim).where(SlotClaim.appointment_id == appointment.id))
     session.execute(update(Appointment).where(Appointment.id == appointment.id)
-                    .values(status="cancelled", cancelled_at=now).execution_options(synchronize_session=False))
+                    .values(status="cancelled", cancelled_at=now, sequence=Appointment.sequence + 1)
+                    .execution_options(synchronize_session=False))
     session.commit()
     session.refresh(appointment)
 
@@ -400,6 +401,7 @@ def move(session: Session, appointment: Appointment, offer: Offer, new_start: dt
             session.execute(delete(SlotClaim).where(SlotClaim.appointment_id == appointment_id))
             appointment.starts_at, appointment.ends_at, appointment.counter = slot.start, slot.end, counter
             appointment.reminded_at = None
+            appointment.sequence = Appointment.sequence + 1  # type: ignore[assignment]  # in SQL: no lost count
             try:
                 session.flush()
                 add_claims(session, offer.slug, offer.location_id, counter, slot.start, slot.end,

@@ -12,21 +12,30 @@ from ..models import Appointment, utcnow
 
 def ics_for(appointment: Appointment, service: Mapping[str, Any], location: Mapping[str, Any],
             organiser: str, link: str) -> bytes:
+    """The appointment as one event. Its UID stays the same through moves and the
+    cancellation; SEQUENCE and STATUS tell a calendar that imports the file again to replace
+    the event (a cancelled one shows as cancelled). `link` is the appointment's page as it
+    opens from a calendar, without any login or cookie (the signed link of the mail)."""
+    cancelled = appointment.status == "cancelled"
+    name = service.get("name", appointment.service_id)
     calendar = Calendar()
     calendar.add("prodid", "-//Buergerportal//Termine//DE")
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
     event = Event()
     event.add("uid", f"{appointment.code}@buergerportal")
+    event.add("sequence", appointment.sequence or 0)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("dtstamp", utcnow())
     event.add("dtstart", appointment.starts_at)
     event.add("dtend", appointment.ends_at)
-    event.add("summary", f"Termin: {service.get('name', appointment.service_id)}")
+    event.add("summary", f"Abgesagt: {name}" if cancelled else f"Termin: {name}")
     address = location.get("address") or {}
     place = ", ".join(part for part in (location.get("name"), address.get("street"),
                                         f"{address.get('postal_code', '')} {address.get('city', '')}".strip()) if part)
     event.add("location", place)
-    event.add("description", f"Buchungsnummer {appointment.code} bei {organiser}. Verschieben oder absagen: {link}")
+    what_now = "Dieser Termin ist abgesagt." if cancelled else "Verschieben oder absagen:"
+    event.add("description", f"Buchungsnummer {appointment.code} bei {organiser}. {what_now} {link}")
     event.add("url", link)
     calendar.add_component(event)
     return bytes(calendar.to_ical())

@@ -485,12 +485,14 @@ def appointment_page(slug: str, code: str) -> Page:
 @appointments.get("/termin/<code>/termin.ics")
 def calendar_file(slug: str, code: str) -> Response:
     appointment = _find(slug, code)
-    if appointment.status not in ("booked", "arrived"):
+    if appointment.status not in ("booked", "arrived", "cancelled"):
         abort(404)
     service = g.katalog["services"].get(appointment.service_id, {})
     location = g.katalog["locations"].get(appointment.location_id, {})
+    # A calendar opens the link without the citizen's login or holding cookie: like the
+    # mail, it carries the signature.
     body = ics_for(appointment, service, location, g.katalog["municipality"]["name"],
-                   current_app.config["PORTAL"].base_url + manage_path(appointment))
+                   current_app.config["PORTAL"].base_url + manage_path(appointment, signed=True))
     return Response(body, mimetype="text/calendar",
                     headers={"Content-Disposition": f'attachment; filename="termin-{appointment.code}.ics"'})
 

@@ -37,6 +37,8 @@ from saml2.sigver import ASSERT_XPATH, pre_encrypt_assertion, pre_encryption_par
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 from werkzeug.wrappers import Response
 
+from generator.text import date_de
+
 from ..config import Settings
 from ..levels import LABELS, LEVEL_OF_STORK, STORK, at_least
 from ..render import page
@@ -333,6 +335,22 @@ def _never_in_production() -> None:
         abort(404)
 
 
+@dev_idp.get("/")
+def start() -> tuple[str, int]:
+    """What this is, its test persons and login means, and how to log in with it (the
+    address `build.py serve` names when it starts)."""
+    people = [(p.label, _address(p), date_de(dt.date.fromisoformat(p.values["birthdate"])) if "birthdate" in p.values
+               else "", p.mail or "keine") for p in personas()]
+    return page("saml/dev_idp_start.html", "Entwicklungs-Identitätsanbieter", people=people,
+                means=LOGIN_MEANS, labels=LABELS,
+                crumbs=[("Startseite", "/"), ("Entwicklungs-Identitätsanbieter", "/dev-idp/")])
+
+
+def _address(person: Persona) -> str:
+    town = " ".join(filter(None, (person.values.get("postal_code"), person.values.get("city"))))
+    return ", ".join(filter(None, (person.values.get("street"), town)))
+
+
 @dev_idp.get("/metadata")
 def metadata() -> Response:
     return Response(idp_metadata_xml(current_app._get_current_object()),  # type: ignore[attr-defined]
@@ -421,7 +439,8 @@ def _choice_page(signed: dict[str, str], asked: str, errors: dict[str, str]) -> 
                 heading=title, signed=signed, asked=asked, asked_label=LABELS[asked], personas=personas(),
                 means=LOGIN_MEANS, labels=LABELS, errors=errors, chosen_person=request.form.get("person", ""),
                 chosen_means=request.form.get("mittel", "") or _means_for(asked),
-                crumbs=[("Startseite", "/"), ("Entwicklungs-Identitätsanbieter", "/dev-idp/sso")])
+                crumbs=[("Startseite", "/"), ("Entwicklungs-Identitätsanbieter", "/dev-idp/"),
+                        ("Testperson wählen", request.path)])
 
 
 def _means_for(level: str) -> str:

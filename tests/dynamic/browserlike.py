@@ -1,5 +1,6 @@
 """A small form-filling client over Flask's test client: reads a page's forms the way a
-browser would (hidden fields, CSRF token, defaults) and submits them."""
+browser would (hidden fields, CSRF token, defaults) and submits them, and checks that every
+page it ends on reads as text (tests/site/readable.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from urllib.parse import urljoin, urlsplit
 
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
+
+from tests.site import readable
 
 
 @dataclass
@@ -104,6 +107,11 @@ class Browser:
             self.url = urljoin(self.url, response.headers["Location"])
             response = self.client.get(path_of(self.url))
         self.response = response
+        # A page of the portal; tests' own stub routes answer with bare text.
+        document = str(response.get_data(as_text=True)) if str(response.headers.get(
+            "Content-Type", "")).startswith("text/html") else ""
+        if "<html" in document and (found := readable.problems(document)):
+            raise AssertionError(f"{self.url} ({response.status_code}) does not read as text: {found}")
         return response
 
     def get(self, url: str) -> TestResponse:

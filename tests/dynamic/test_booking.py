@@ -11,18 +11,21 @@ from typing import Any
 import pytest
 from flask import Flask
 from icalendar import Calendar
+from sqlalchemy import inspect, text
 
 from dynamic import create_app
 from dynamic.appointments.reminders import queue_reminders, remove_expired_holds
-from dynamic.db import db
+from dynamic.db import alembic_config, db, make_engine, migrate
 from dynamic.models import Appointment, Message, OutboxItem, SlotClaim
 from tests.dynamic.booking_fixtures import MONDAY_MORNING, Clock, with_booking
 from tests.dynamic.browserlike import Browser
 from tests.dynamic.conftest import (
     REDIS_TEST_URL,
     Mailbox,
+    fresh_postgres_database,
     make_settings,
     need_service,
+    postgres_reachable,
     redis_prefix,
     redis_reachable,
 )
@@ -376,3 +379,98 @@ def test_an_address_given_without_an_account_is_forgotten_the_day_after(
     with app.app_context():
         [appointment] = db().query(Appointment).all()
         assert appointment.email is None and appointment.status == "booked"
+
+
+# ---------------------------------------------------------------- the calendar file
+
+
+def calendar_link(browser: Browser) -> str:
+    """The appointment page's link to its .ics, as the citizen's browser follows it."""
+    found = re.search(r'href="([^"]*/termin\.ics[^"]*)"', browser.text)
+    assert found, browser.text
+    return found.group(1).replace("&amp;", "&")
+
+
+def only_event(data: bytes) -> Any:
+    """The .ics read by an independent reader (the icalendar library), with what RFC 5545
+    requires of a calendar and its event."""
+    calendar = Calendar.from_ical(data)
+    assert (str(calendar["VERSION"]), str(calendar["METHOD"])) == ("2.0", "PUBLISH") and calendar.get("PRODID")
+    [event] = calendar.walk("VEVENT")
+    for required in ("UID", "DTSTAMP", "DTSTART", "DTEND", "SEQUENCE", "STATUS", "URL"):
+        assert required in event, required
+    return event
+
+
+def test_calendar_file_of_a_booking_without_an_account_links_to_a_page_that_opens_from_the_calendar(
+        app: Flask, mailbox: Mailbox, send_mail: Any) -> None:
+    browser = Browser(app.test_client())
+    choose(browser, path="/kreis/termine/personalausweis-beantragen/rathaus-nordort/")
+    browser.submit("buchen", aktion="buchen", email="kalender@example.org")
+    send_mail()
+    guest = Browser(app.test_client())  # the mail opened on a phone, without the holding browser's cookie
+    guest.get(mailbox.link("kalender@example.org", "/kreis/termine/bestaetigen/"))
+    guest.submit("bestaetigen")
+    code = re.search(r'<strong class="code">([A-Z0-9-]+)</strong>', guest.text).group(1)  # type: ignore[union-attr]
+    ics = guest.client.get(calendar_link(guest))
+    assert ics.status_code == 200 and ics.mimetype == "text/calendar"
+    event = only_event(ics.data)
+    link = str(event["URL"])
+    assert link.startswith(f"http://localhost/kreis/termine/termin/{code}?s=")
+    assert str(event["DESCRIPTION"]).endswith(f"Verschieben oder absagen: {link}")
+    calendar_app = Browser(app.test_client())  # the link opened from the calendar: no cookie at all
+    calendar_app.get(link)
+    assert calendar_app.status == 200 and f'<strong class="code">{code}</strong>' in calendar_app.text
+
+
+def test_calendar_file_keeps_its_uid_and_counts_each_move_and_the_cancellation(app: Flask) -> None:
+    browser, _ = citizen(app)
+    choose(browser)
+    browser.submit("buchen", aktion="buchen")
+    code = re.search(r'<strong class="code">([A-Z0-9-]+)</strong>', browser.text).group(1)  # type: ignore[union-attr]
+    appointment_page = browser.url.split("?")[0].replace("http://localhost", "")
+    first = only_event(browser.client.get(calendar_link(browser)).data)
+    assert (str(first["UID"]), first["SEQUENCE"], str(first["STATUS"])) == (f"{code}@buergerportal", 0, "CONFIRMED")
+    for day, time, sequence in (("2026-12-09", "11:00 Uhr", 1), ("2026-12-10", "15:00 Uhr", 2)):
+        browser.get(f"{ID_CARD}{day}/?personen=1&verschieben={code}")
+        value = re.search(r'value="([^"]+)"[^>]*>\s*<label for="[^"]+">' + time, browser.text).group(1)  # type: ignore[union-attr]
+        browser.submit("zeitwahl", zeit=value)
+        assert "Ihr Termin wurde verschoben." in browser.text
+        moved = only_event(browser.client.get(calendar_link(browser)).data)
+        assert (str(moved["UID"]), moved["SEQUENCE"]) == (f"{code}@buergerportal", sequence)
+        assert moved.decoded("dtstart").date() == dt.date.fromisoformat(day)
+    browser.get(appointment_page + "/absagen")
+    browser.submit(appointment_page + "/absagen")
+    assert "Ihr Termin ist abgesagt." in browser.text
+    assert "Absage in den Kalender übernehmen (iCalendar-Datei)" in browser.text
+    cancelled = only_event(browser.client.get(calendar_link(browser)).data)
+    assert (str(cancelled["UID"]), cancelled["SEQUENCE"], str(cancelled["STATUS"])) == (
+        f"{code}@buergerportal", 3, "CANCELLED")
+    assert str(cancelled["SUMMARY"]) == "Abgesagt: Personalausweis beantragen"
+    assert str(cancelled["DESCRIPTION"]).startswith(f"Buchungsnummer {code} bei Stadt Beispielstadt. Dieser Termin "
+                                                    "ist abgesagt.")
+
+
+def test_migration_0009_gives_existing_appointments_sequence_0_and_goes_down_and_up_again(tmp_path: Path) -> None:
+    from alembic import command
+
+    def check(engine: Any) -> None:
+        command.upgrade(alembic_config(engine), "0008")
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO appointments (slug, location_id, service_id, starts_at, ends_at, counter, persons, "
+                "status, code, created_at, confirmation_mails) VALUES ('stadt', 'rathaus', 'personalausweis', "
+                "'2026-12-08 07:00:00', '2026-12-08 07:15:00', 1, 1, 'booked', 'ALT1-CODE', '2026-12-01 07:00:00', 0)"))
+        migrate(engine)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT sequence FROM appointments WHERE code = 'ALT1-CODE'")).scalar() == 0
+        command.downgrade(alembic_config(engine), "0008")
+        assert "sequence" not in {c["name"] for c in inspect(engine).get_columns("appointments")}
+        migrate(engine)
+        assert "sequence" in {c["name"] for c in inspect(engine).get_columns("appointments")}
+        engine.dispose()
+
+    check(make_engine(f"sqlite:///{tmp_path / 'down-up.sqlite3'}"))
+    need_service(postgres_reachable(), "PostgreSQL")
+    with fresh_postgres_database("portal_migration") as url:
+        check(make_engine(url))

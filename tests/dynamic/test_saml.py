@@ -26,6 +26,7 @@ from dynamic.passwords import hash_password
 from dynamic.saml import attributes, dev_idp, sp
 from dynamic.saml.keys import development_pair
 from tests.dynamic.browserlike import Browser, path_of
+from tests.site import readable
 
 MD = "{urn:oasis:names:tc:SAML:2.0:metadata}"
 DS = "{http://www.w3.org/2000/09/xmldsig#}"
@@ -542,6 +543,7 @@ def test_garbage_instead_of_an_answer_is_refused(app: Flask, browser: Browser) -
 def test_development_idp_is_closed_under_a_production_configuration(app: Flask, browser: Browser) -> None:
     app.config["PORTAL"] = dataclasses.replace(app.config["PORTAL"], env="production")
     assert browser.client.get("/dev-idp/metadata").status_code == 404
+    assert browser.client.get("/dev-idp/").status_code == 404
     assert browser.client.get("/dev-idp/sso").status_code == 404
 
 
@@ -598,3 +600,24 @@ def test_a_password_login_logs_out_locally_only(app: Flask, browser: Browser) ->
     browser.get("/konto/abmelden")
     response = browser.client.post("/konto/abmelden", data=browser.form("/konto/abmelden").fields)
     assert response.headers["Location"] in ("/konto/abgemeldet", "http://localhost/konto/abgemeldet")
+
+
+def test_development_idp_start_page_explains_itself_with_persons_means_and_levels(browser: Browser) -> None:
+    browser.get("/dev-idp/")
+    assert browser.status == 200
+    text = readable.visible_text(browser.text)
+    assert text.startswith("Entwicklungs-Identitätsanbieter Nur für Entwicklung und Tests. Dieser "
+                           "Identitätsanbieter ersetzt auf dem eigenen Rechner das Servicekonto des Landes.")
+    assert "Im Betrieb ist er abgeschaltet" in text
+    assert ("Wählen Sie „Beim Servicekonto anmelden“. Das Bürgerportal schickt Sie mit einer signierten Anfrage "
+            "hierher.") in text
+    for means, level in (("Benutzername und Passwort", "niedrig"), ("Softwarezertifikat (ELSTER)", "substantiell"),
+                         ("Online-Ausweis (eID)", "hoch")):
+        assert f"{means} {level}" in text
+    assert ("Erika Mustermann, Münster Heidestraße 17, 48155 Münster 12. August 1964 "
+            "erika.mustermann@example.invalid") in text
+    for persona in dev_idp.personas():
+        assert persona.label in text
+    assert 'href="/konto/anmelden"' in browser.text
+    browser.get("/dev-idp")
+    assert urlsplit(browser.url).path == "/dev-idp/" and browser.status == 200

@@ -11,10 +11,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
+
+from tests.site import readable
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -25,17 +28,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def served(content: Path, tmp_path: Path) -> Iterator[str]:
-    """build.py serve on a copy of the fixture content; the test may edit that copy."""
+@contextmanager
+def serving(content: Path, tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """build.py serve on `content`, until it answers; its output is readable after the end."""
     port = free_port()
     process = subprocess.Popen([sys.executable, str(ROOT / "build.py"), "serve", "--port", str(port),
                                 "--content", str(content), "--out", str(tmp_path / "out")],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               env={**os.environ, "PORTAL_VAR_DIR": str(tmp_path / "var")})
+                               env={**os.environ, "PORTAL_VAR_DIR": str(tmp_path / "var"), "PYTHONUNBUFFERED": "1"})
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
+        for _ in range(1200):  # the first build takes a while on a busy machine
             try:
                 requests.get(url, timeout=1)
                 break
@@ -43,10 +46,32 @@ def served(content: Path, tmp_path: Path) -> Iterator[str]:
                 if process.poll() is not None:
                     pytest.fail(process.stdout.read() if process.stdout else "serve exited")
                 time.sleep(0.1)
-        yield url
+        yield url, process
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def served(content: Path, tmp_path: Path) -> Iterator[str]:
+    """build.py serve on a copy of the fixture content; the test may edit that copy."""
+    with serving(content, tmp_path) as (url, _):
+        yield url
+
+
+def test_the_start_banner_names_the_development_identity_provider_and_it_answers(content: Path,
+                                                                                 tmp_path: Path) -> None:
+    with serving(content, tmp_path) as (url, process):
+        page = requests.get(f"{url}/dev-idp/", timeout=5)
+    assert process.stdout is not None
+    banner = process.stdout.read()
+    assert f"Entwicklungs-Identitätsanbieter: {url}/dev-idp/  (nur für Tests, nie in Produktion)" in banner
+    assert page.status_code == 200
+    text = readable.visible_text(page.text)
+    assert text.startswith("Entwicklungs-Identitätsanbieter Nur für Entwicklung und Tests.")
+    assert "Testpersonen Alle Personen sind erfunden." in text and "Erika Mustermann, Münster" in text
+    assert "Online-Ausweis (eID) hoch" in text
+    assert readable.problems(page.text) == []
 
 
 def test_root_lists_every_municipality(served: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -12,6 +13,7 @@ from generator.build import build
 from generator.errors import BuildError
 
 from ..conftest import TODAY
+from ..site import readable
 
 
 def site_files(site: Path) -> dict[str, tuple[int, bytes]]:
@@ -185,3 +187,54 @@ def test_cached_content_still_reports_errors_with_their_lines(content: Path, out
         build(content, out, today=TODAY, show_progress=False)
     assert 'content/municipalities/stadt/contacts/erika-beispiel.yaml:3: unit: unknown unit "buergeramt"' in [
         str(p) for p in caught.value.problems]
+
+
+EASY_READ = """Title: Leichte Sprache
+Slug: leichte-sprache
+
+## Wer hilft Ihnen?
+
+Das **Bürgeramt** hilft Ihnen.
+
+- Sie ziehen um.
+- Sie brauchen einen Ausweis.
+
+Schreiben Sie uns: [Kontakt](https://www.example.org/kontakt) & wir antworten.
+"""
+
+
+def test_markdown_pages_and_news_show_headings_lists_and_paragraphs_not_markup(content: Path, out: Path) -> None:
+    (content / "municipalities/stadt/pages/leichte-sprache.md").write_text(EASY_READ, encoding="utf-8")
+    build(content, out, today=TODAY, show_progress=False)
+    page = (out / "stadt" / "leichte-sprache" / "index.html").read_text()
+    assert "<h2>Wer hilft Ihnen?</h2>" in page
+    assert "<p>Das <strong>Bürgeramt</strong> hilft Ihnen.</p>" in page
+    assert "<li>Sie ziehen um.</li>" in page
+    assert '<a href="https://www.example.org/kontakt">Kontakt</a> &amp; wir antworten.' in page
+    assert readable.visible_text(page).startswith("Leichte Sprache Wer hilft Ihnen? Das Bürgeramt hilft Ihnen. "
+                                                 "Sie ziehen um.")
+    assert readable.problems(page) == []
+    article = (out / "stadt" / "aktuelles" / "2026-11-01-neues" / "index.html").read_text()
+    assert "<p>Ab sofort ist das Rathaus donnerstags bis 18 Uhr geöffnet.</p>" in article
+    assert readable.problems(article) == []
+
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def test_news_feed_carries_the_articles_as_html_with_absolute_addresses(content: Path, out: Path) -> None:
+    build(content, out, base_url="https://portal.example.org", today=TODAY, show_progress=False)
+    feed = ElementTree.parse(out / "stadt" / "aktuelles" / "feed.xml").getroot()
+    links = {link.get("rel"): link.get("href") for link in feed.findall(f"{ATOM}link")}
+    assert links == {"alternate": "https://portal.example.org/stadt/",
+                     "self": "https://portal.example.org/stadt/aktuelles/feed.xml"}
+    assert feed.findtext(f"{ATOM}author/{ATOM}name") == "Stadt Beispielstadt"
+    entry = feed.find(f"{ATOM}entry")
+    assert entry is not None
+    assert entry.findtext(f"{ATOM}id") == "tag:portal.example.org,2026-11-01:/stadt/aktuelles/2026-11-01-neues/"
+    assert entry.find(f"{ATOM}link").get("href") == "https://portal.example.org/stadt/aktuelles/2026-11-01-neues/"  # type: ignore[union-attr]
+    # type="html": the reader gets the HTML once escaped inside the XML, so it shows a paragraph
+    content_element = entry.find(f"{ATOM}content")
+    assert content_element is not None and content_element.get("type") == "html"
+    assert content_element.text == "<p>Ab sofort ist das Rathaus donnerstags bis 18 Uhr geöffnet.</p>"
+    assert entry.findtext(f"{ATOM}summary") == "<p>Das Rathaus öffnet donnerstags länger.</p>"

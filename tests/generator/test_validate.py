@@ -219,3 +219,29 @@ def test_the_operator_file_is_required(content: Path) -> None:
 def test_a_municipality_cannot_take_one_of_the_portals_own_addresses(content: Path, slug: str) -> None:
     (content / "municipalities" / "stadt").rename(content / "municipalities" / slug)
     assert f'folder name "{slug}" is taken by the portal\'s own address /{slug}/' in "\n".join(problems_of(content))
+
+
+@pytest.mark.parametrize("line, shown", [
+    ("Bitte <b>rechtzeitig</b> buchen.", "<b>"),
+    ('<script>alert("x")</script>', "<script>"),
+    ('Hier <a href="javascript:alert(1)">klicken</a>.', '<a href="javascript:alert(1)">'),
+    ("<!-- Notiz für die Redaktion -->", "<!--"),
+])
+def test_raw_html_in_news_and_pages_is_an_error_with_file_and_line(content: Path, line: str, shown: str) -> None:
+    edit(content / "municipalities/stadt/news/2026-11-01-neues.md", "geöffnet.", f"geöffnet.\n\n{line}")
+    assert (f'content/municipalities/stadt/news/2026-11-01-neues.md:7: raw HTML "{shown}" is not allowed in news '
+            "and pages; write Markdown instead (## for a heading, - for a list, [text](address) for a link)"
+            ) in problems_of(content)
+
+
+def test_markdown_that_looks_like_html_is_not_an_error(content: Path) -> None:
+    page = content / "municipalities/stadt/pages/leichte-sprache.md"
+    edit(page, "Das ist die Seite", "Schreiben Sie an <post@beispiel.de> oder <https://www.beispiel.de>.\n"
+                                    "Kinder < 6 Jahre und `<b>` in Code.\n\n```\n<b>Code</b>\n```\n\nDas ist die Seite")
+    assert check(content)
+
+
+def test_a_first_level_heading_in_a_page_is_an_error(content: Path) -> None:
+    edit(content / "municipalities/stadt/pages/leichte-sprache.md", "Das ist die Seite", "# Willkommen\n\nDas ist")
+    assert ('content/municipalities/stadt/pages/leichte-sprache.md:4: a heading "# …" would be a second page title '
+            "(the page takes its title from Title:); start the headings of the text with ##") in problems_of(content)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.journeys.conftest import PASSWORD, Portal
+from tests.site import readable
 from tests.site.test_browser import axe_violations
 
 REFERENCE = re.compile(r"A-[0-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}")
@@ -64,18 +65,23 @@ DESKTOP_WITHOUT_JS = Device("desktop-without-js", {"width": 1280, "height": 800}
 
 @dataclass
 class Check:
-    """After every page: on a phone nothing may need sideways scrolling; where scripts run,
-    axe-core finds no violation of WCAG 2.1 A/AA (and its best practices)."""
+    """After every page: what it says inside <main> reads as text (tests/site/readable.py:
+    no markup, None, placeholder or English framework text); on a phone nothing may need
+    sideways scrolling; where scripts run, axe-core finds no violation of WCAG 2.1 A/AA (and
+    its best practices)."""
 
     tab: Any
     device: Device
     axe: bool
     too_wide: dict[str, list[str]] = field(default_factory=dict)
     violations: dict[str, list[str]] = field(default_factory=dict)
+    unreadable: dict[str, list[str]] = field(default_factory=dict)
 
     def __call__(self, label: str, again: bool = False) -> None:
         """`again`: a kind of page in a state this journey has had axe check already (the
         second calendar, the second message): only the reflow check."""
+        if found := readable.problems(self.tab.content()):
+            self.unreadable[f"{label} ({self.tab.url})"] = found
         width = self.device.viewport["width"]
         if self.device.phone and self.tab.evaluate("document.documentElement.scrollWidth") > width:
             self.too_wide[label] = self.tab.evaluate(WIDER_THAN_THE_SCREEN)
@@ -83,6 +89,7 @@ class Check:
             self.violations[label] = found
 
     def assert_clean(self) -> None:
+        assert self.unreadable == {}, f"pages whose text does not read as text: {self.unreadable}"
         assert self.too_wide == {}, f"pages that scroll sideways on a phone: {self.too_wide}"
         assert self.violations == {}, f"axe violations: {self.violations}"
 

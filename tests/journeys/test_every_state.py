@@ -1,7 +1,8 @@
 """axe-core and the 320 px reflow check over the dynamic pages and states that the journeys
 do not pass: the booking's start page, a search without results, a page that does not
-exist, the login with an error, an empty inbox, and the staff area's login error, calendar
-feed, wrong date and block form with errors. The journeys check every page they pass."""
+exist, the login with an error, an empty inbox, the development identity provider's start
+page, and the staff area's login error, calendar feed, wrong date and block form with
+errors. The journeys check every page they pass."""
 
 from __future__ import annotations
 
@@ -43,6 +44,9 @@ def test_citizen_pages_in_every_other_state(browser: Any, portal: Portal, slug: 
         tab.goto(portal.url + "/postfach/")
         assert "Ihr Postfach ist leer." in tab.locator("main").inner_text()
         check("empty inbox")
+        tab.goto(f"{portal.url}/dev-idp/")  # the address `build.py serve` names when it starts
+        assert heading(tab) == "Entwicklungs-Identitätsanbieter"
+        check("the development identity provider's start page")
     check.assert_clean()
 
 

@@ -10,6 +10,7 @@ import pytest
 from generator.build import build
 
 from ..conftest import TODAY
+from . import readable
 from .pagecheck import PageFacts, broken_links, html5_errors, jsonld_problems, read_page
 
 
@@ -54,6 +55,15 @@ def test_every_page_is_german_with_landmarks_one_h1_and_a_title(pages: list[Page
         if duplicates:
             problems.append(f"{page.path}: duplicate ids {duplicates}")
     assert problems == []
+
+
+def test_every_page_reads_as_text_without_markup_placeholders_or_english(output: Path) -> None:
+    """What a citizen reads inside <main> of every built page (tests/site/readable.py)."""
+    files = sorted(output.rglob("*.html"))
+    assert len(files) > 20
+    found = {str(path.relative_to(output)): problems for path in files
+             if (problems := readable.problems(path.read_text(encoding="utf-8")))}
+    assert found == {}
 
 
 def test_site_pages_carry_valid_schema_org_data(pages: list[PageFacts]) -> None:
