@@ -228,6 +228,7 @@ class RawContent:
     forms: list[Document] = field(default_factory=list)
     municipalities: list[MunicipalityFiles] = field(default_factory=list)
     everyday_words: Document | None = None
+    best_bets: Document | None = None
 
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -270,6 +271,10 @@ def load_content(root: Path, cache: ParseCache | None = None) -> tuple[RawConten
     everyday = root / "search" / "everyday-words.yaml"
     if everyday.is_file():
         raw.everyday_words, found = cache.load(everyday, root)
+        problems.extend(found)
+    best_bets = root / "search" / "best-bets.yaml"
+    if best_bets.is_file():
+        raw.best_bets, found = cache.load(best_bets, root)
         problems.extend(found)
     municipalities = root / "municipalities"
     folders = sorted(p for p in municipalities.iterdir() if p.is_dir()) if municipalities.is_dir() else []
