@@ -265,6 +265,6 @@ def documents(catalog: Catalog, news: list[dict[str, Any]]) -> list[SearchDoc]:
             )
         )
     fixed = _fixed_pages(catalog)
-    named = {address for _queries, bet_urls in _bet_urls(catalog, fixed) for address in bet_urls}
-    docs += [page for page in fixed.values() if page.url in named]
+    wanted = {address for _queries, bet_urls in _bet_urls(catalog, fixed) for address in bet_urls}
+    docs += [page for page in fixed.values() if page.url in wanted]
     return docs
