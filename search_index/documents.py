@@ -88,6 +88,13 @@ def _offices(catalog: Catalog, sid: str) -> dict[str, tuple[str, str, str]]:
     for everybody ("") at its first location, or at its location in a town that has one."""
     offices: dict[str, tuple[str, str, str]] = {}
 
+    by_name = {town.name: town.id for town in catalog.municipality.towns}
+
+    def town_of(lid: str) -> str | None:
+        """The member town a location is in: as given, or the town its address names."""
+        location = catalog.locations[lid]
+        return location.town or by_name.get(location.address.city)
+
     def address(lid: str) -> str:
         a = catalog.locations[lid].address
         return f"{a.street}, {a.postal_code} {a.city}"
@@ -98,9 +105,9 @@ def _offices(catalog: Catalog, sid: str) -> dict[str, tuple[str, str, str]]:
             offices.setdefault(r.town.id, (name, url, address(r.location_ids[0]) if r.location_ids else ""))
             continue
         offices.setdefault("", (name, url, address(r.location_ids[0]) if r.location_ids else ""))
-        for lid in r.location_ids:
-            town = catalog.locations[lid].town
-            if town and town != catalog.locations[r.location_ids[0]].town:
+        for lid in r.location_ids[1:]:
+            town = town_of(lid)
+            if town and town != town_of(r.location_ids[0]):
                 offices.setdefault(town, (name, url, address(lid)))
     return offices
 

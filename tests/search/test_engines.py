@@ -18,15 +18,24 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 QUERIES = yaml.safe_load((HERE / "queries.yaml").read_text(encoding="utf-8"))
 EXTRA = ["", "   ", "die der das", "12", "Bürgerbüro", "straße", "STRASSE", "öffnungszeiten",
-         "führerscheinumtausch", "parkausweisantrag", "xyz"]
+         "führerscheinumtausch", "parkausweisantrag", "xyz",
+         # best bets, alone, with a place, in another order and spelling
+         "umzug", "Auto anmelden", "anmelden auto", "perso", "termin", "heiraten", "Geburt",
+         "personalausweis dülmen", "reisepass ahlen", "ahlen reisepass", "auto anmelden beckum",
+         "personalausweis kreis coesfeld", "personalausweis münster", "dülmen", "hundesteuer",
+         # what an attacker types: odd words, control characters, punctuation, huge input
+         "constructor", "perso constructor", "__proto__ tostring hasownproperty valueof", "perso\x00\u202everloren\x07",
+         "\u200b\ufeff", "?!?!…;:„“", "ausweis" * 40, "perso " * 2000, "😀 reisepass 😀" * 30]
 
 
 def python_results(folder: Path, queries: list[str]) -> list[list[list[str]]]:
     index = Index.from_folder(folder)
-    return [[[h.kind, h.title, h.url, index.best_snippet(h, q)] for h in index.search(q, limit=10)] for q in queries]
+    return [[[h.kind, h.title, h.url, index.best_snippet(h, q), h.best,
+              [h.office.town, h.office.name, h.office.url, h.office.address] if h.office else None]
+             for h in index.search(q, limit=10)] for q in queries]
 
 
-@pytest.mark.parametrize("site", ["muenster", "kreis-coesfeld"])
+@pytest.mark.parametrize("site", ["muenster", "kreis-coesfeld", "kreis-warendorf"])
 def test_browser_engine_ranks_exactly_like_the_python_engine(real_output: Path, site: str) -> None:
     node = shutil.which("node")
     if node is None:
