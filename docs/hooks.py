@@ -62,6 +62,7 @@ KIND_PAGES: dict[str, tuple[str, str]] = {
     "location": ("standort", "Standort"),
     "contact": ("ansprechperson", "Ansprechperson"),
     "everyday-words": ("alltagswoerter", "Alltagswörter der Suche"),
+    "best-bets": ("beste-treffer", "Beste Treffer der Suche"),
 }
 
 # A valid file of each kind, shown under its reference (the tests validate these files).
@@ -75,6 +76,7 @@ KIND_EXAMPLES: dict[str, str] = {
     "location": "tests/fixtures/content/municipalities/stadt/locations/rathaus.yaml",
     "contact": "tests/fixtures/content/municipalities/stadt/contacts/erika-beispiel.yaml",
     "everyday-words": "content/search/everyday-words.yaml",
+    "best-bets": "content/search/best-bets.yaml",
 }
 
 # Content files kept outside content/ for the handbook; shown under the path they would have there.
