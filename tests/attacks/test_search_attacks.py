@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import functools
 import re
-from html import unescape
 import threading
 from collections.abc import Iterator
+from html import unescape
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
