@@ -4,7 +4,7 @@
   "use strict";
 
   var K1 = 1.2, B = 0.75, EXACT = 1.0, PREFIX = 0.7, PART = 0.8, TYPO = 0.6;
-  var MAX_QUERY = 200, MAX_TERMS = 10;
+  var MAX_QUERY = 200, MAX_TERMS = 10, BEST = "Beste Treffer";
   /* Control and invisible characters (as CONTROL in query.py): they are read as spaces. */
   var CONTROL = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g;
 
@@ -279,7 +279,7 @@
     return cut ? text + " Ihre Suche war sehr lang: gesucht wurde nur nach den ersten " + MAX_QUERY + " Zeichen." : text;
   }
 
-  root.BuergerportalSearch = { Index: Index, clean: clean, statusText: statusText, BEST: "Beste Treffer" };
+  root.BuergerportalSearch = { Index: Index, clean: clean, statusText: statusText };
 
   /* --- the search page ------------------------------------------------------------ */
   if (typeof document === "undefined") return;
@@ -320,7 +320,7 @@
       var terms = index.terms(query), groups = [], byGroup = {};
       kinds = index.meta.kinds || {};
       hits.forEach(function (hit) {
-        var label = hit.best ? BuergerportalSearch.BEST : (has(kinds, hit.kind) ? kinds[hit.kind] : hit.kind);
+        var label = hit.best ? BEST : (has(kinds, hit.kind) ? kinds[hit.kind] : hit.kind);
         if (!has(byGroup, label)) { byGroup[label] = []; groups.push(label); }
         byGroup[label].push(hit);
       });
