@@ -148,3 +148,20 @@ def test_both_engines_show_the_same_text(results: Any, slug: str, query: str) ->
 def test_the_results_page_has_no_accessibility_violations(results: Any) -> None:
     tab = results("browser-ohne-app", "kreis-coesfeld", "personalausweis dülmen")
     assert axe_violations(tab) == []
+
+
+@pytest.mark.parametrize(("slug", "hint"), [
+    ("kreis-warendorf", "Wenn Sie Ihren Wohnort dazuschreiben, etwa „Personalausweis Ahlen“, zeigt die Suche die "
+                        "dort zuständige Stelle."),
+    ("muenster", None),
+])
+def test_in_a_district_the_hint_says_a_town_can_be_added(browser: Any, server: str, slug: str, hint: str | None) -> None:
+    context = browser.new_context(locale="de-DE")
+    try:
+        tab = context.new_page()
+        tab.goto(f"{server}/{slug}/suche/")
+        text = tab.locator("#suchhinweis").inner_text()
+        assert text.startswith("Zum Beispiel „Personalausweis“, „ummelden“ oder „Sperrmüll“.")
+        assert (hint in text) if hint else ("Wohnort" not in text)
+    finally:
+        context.close()
