@@ -63,6 +63,7 @@ KIND_PAGES: dict[str, tuple[str, str]] = {
     "contact": ("ansprechperson", "Ansprechperson"),
     "everyday-words": ("alltagswoerter", "Alltagswörter der Suche"),
     "portal": ("betreiber", "Betreiber des Portals"),
+    "best-bets": ("beste-treffer", "Beste Treffer der Suche"),
 }
 
 # A valid file of each kind, shown under its reference (the tests validate these files).
@@ -77,6 +78,7 @@ KIND_EXAMPLES: dict[str, str] = {
     "contact": "tests/fixtures/content/municipalities/stadt/contacts/erika-beispiel.yaml",
     "everyday-words": "content/search/everyday-words.yaml",
     "portal": "content/portal.yaml",
+    "best-bets": "content/search/best-bets.yaml",
 }
 
 # Content files kept outside content/ for the handbook; shown under the path they would have there.

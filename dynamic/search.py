@@ -16,14 +16,14 @@ from flask import Blueprint, current_app, render_template, request
 from markupsafe import Markup, escape
 from werkzeug.wrappers import Response
 
-from search_index.query import Hit, Index
+from search_index.query import MAX_QUERY, Hit, Index, clean
 
 from .sites import not_found, static_file
 
 search = Blueprint("search", __name__)
 
 LIMIT = 20          # as many results as the script shows
-MAX_QUERY = 200     # characters; longer input is cut, not refused
+BEST = "Beste Treffer"  # the heading of the best bets (as BEST in search.js)
 EMPTY_RESULTS = '<div id="suchergebnisse"></div>'
 EMPTY_STATUS = '<p id="suchstatus" role="status" aria-live="polite"></p>'
 QUERY_FIELD = '<input id="suchbegriff" name="q"'
@@ -45,27 +45,34 @@ def _index(folder: Path) -> Index:
         return index
 
 
-def status_text(query: str, count: int) -> str:
+def status_text(query: str, count: int, cut: bool = False) -> str:
+    """The status line above the results (as statusText in search.js)."""
     if count == 0:
-        return (f"Keine Ergebnisse für „{query}“. Versuchen Sie ein anderes Wort oder nutzen Sie die Liste "
+        text = (f"Keine Ergebnisse für „{query}“. Versuchen Sie ein anderes Wort oder nutzen Sie die Liste "
                 "von A bis Z.")
-    return f"{'1 Ergebnis' if count == 1 else f'{count} Ergebnisse'} für „{query}“."
+    else:
+        text = f"{'1 Ergebnis' if count == 1 else f'{count} Ergebnisse'} für „{query}“."
+    if cut:
+        text += f" Ihre Suche war sehr lang: gesucht wurde nur nach den ersten {MAX_QUERY} Zeichen."
+    return text
 
 
 def _groups(index: Index, hits: list[Hit], query: str) -> list[tuple[str, list[tuple[Hit, Markup]]]]:
+    """Best bets first under their own heading, then the other hits grouped by kind, each group
+    where its best hit ranks."""
     kinds = index.meta.get("kinds", {})
     groups: dict[str, list[tuple[Hit, Markup]]] = {}
     for hit in hits:
         pieces = index.highlighted(index.best_snippet(hit, query), query)
         snippet = Markup("").join(Markup("<mark>{}</mark>").format(text) if marked else escape(text)
                                   for text, marked in pieces)
-        groups.setdefault(hit.kind, []).append((hit, snippet))
-    return [(kinds.get(kind, kind), rows) for kind, rows in groups.items()]
+        groups.setdefault(BEST if hit.best else kinds.get(hit.kind, hit.kind), []).append((hit, snippet))
+    return list(groups.items())
 
 
 @search.get("/<slug>/suche/")
 def results(slug: str) -> Response:
-    query = " ".join(request.args.get("q", "").split())[:MAX_QUERY]
+    query, cut = clean(request.args.get("q", ""))
     folder = Path(current_app.config["OUTPUT_DIR"]) / slug / "suche"
     static_page = folder / "index.html"
     if slug.startswith(".") or not static_page.is_file():
@@ -76,7 +83,7 @@ def results(slug: str) -> Response:
     hits = index.search(query, LIMIT) if index.meta.get("shards") is not None else []
     html = static_page.read_text(encoding="utf-8")
     fragment = render_template("suche_ergebnisse.html", groups=_groups(index, hits, query))
-    status = f'<p id="suchstatus" role="status" aria-live="polite">{escape(status_text(query, len(hits)))}</p>'
+    status = f'<p id="suchstatus" role="status" aria-live="polite">{escape(status_text(query, len(hits), cut))}</p>'
     for marker in (EMPTY_RESULTS, EMPTY_STATUS, QUERY_FIELD, "<title>", "<noscript>"):
         if marker not in html:  # the template changed: the static page still works with its script
             current_app.logger.error("search page of %s lacks %s; serving it unchanged", slug, marker)

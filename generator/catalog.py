@@ -14,6 +14,7 @@ from typing import Any
 from .models import (
     AppointmentSwitch,
     AppointmentType,
+    BestBet,
     Contact,
     Duration,
     EverydayWords,
@@ -98,6 +99,7 @@ class Catalog:
     folder: Path
     warnings: tuple[str, ...] = ()
     everyday_words: tuple[EverydayWords, ...] = ()
+    best_bets: tuple[BestBet, ...] = ()
     services_by_unit: dict[str, tuple[str, ...]] = field(default_factory=dict)
     services_by_situation: dict[str, tuple[str, ...]] = field(default_factory=dict)
     units_by_location: dict[str, tuple[str, ...]] = field(default_factory=dict)

@@ -229,6 +229,7 @@ class RawContent:
     municipalities: list[MunicipalityFiles] = field(default_factory=list)
     everyday_words: Document | None = None
     portal: Document | None = None  # content/portal.yaml: the operator of the installation
+    best_bets: Document | None = None
 
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -279,6 +280,10 @@ def load_content(root: Path, cache: ParseCache | None = None) -> tuple[RawConten
     else:
         problems.append(Problem(_relative(portal, root), 1, "", "portal.yaml is missing (the operator's imprint, "
                                 "privacy notice and accessibility statement come from it)"))
+    best_bets = root / "search" / "best-bets.yaml"
+    if best_bets.is_file():
+        raw.best_bets, found = cache.load(best_bets, root)
+        problems.extend(found)
     municipalities = root / "municipalities"
     folders = sorted(p for p in municipalities.iterdir() if p.is_dir()) if municipalities.is_dir() else []
     for folder in folders:

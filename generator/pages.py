@@ -202,26 +202,12 @@ class SiteBuilder:
         )
 
     def search(self) -> Page:
-        """The search page; without JavaScript it still leads to the most asked-for services."""
-        c = self.catalog
-        featured = self.featured()
-
-        def content() -> Context:
-            return {
-                "featured": self.summaries(featured),
-                "situations": self.situation_links(),
-            }
-
+        """The search page: the form, the results (written by its script or by the app), and
+        one line of ways without searching; not the home page's lists again."""
+        towns = self.catalog.municipality.towns  # municipality.yaml is in every page's print
         crumbs = self.crumbs(("Suche", f"{self.site.base}suche/"))
-        return self.page(
-            "suche/index.html",
-            "search",
-            "Suche",
-            crumbs,
-            "site_templates",
-            (*self.summary_deps(featured, teaser=True), *c.digests("life_situations", c.life_situations)),
-            content,
-        )
+        return self.page("suche/index.html", "search", "Suche", crumbs, "site_templates", (),
+                         lambda: {"example_town": towns[0].name if towns else None})
 
     def a_to_z(self) -> Page:
         def content() -> Context:

@@ -100,18 +100,19 @@ class KnowledgeBaseGenerator(Generator):
         """The exported search index under suche/, made again only when what it indexes
         changed; then each file is fingerprinted by its bytes, so that files which came
         out the same are linked, not written."""
-        from search_index.documents import documents
+        from search_index.documents import documents, extras
         from search_index.index import export
 
         docs = documents(job.catalog, self.news)
-        search_print = digest(site_print, "search", *(repr(d) for d in docs))
+        meta = extras(job.catalog, docs)
+        search_print = digest(site_print, "search", *(repr(d) for d in docs), repr(meta))
         marker = "suche/.quelle"  # a hidden file (not served) that records what was indexed
         previous = job.writer.previous_prints(("suche/t/", "suche/d/", "suche/meta.json", marker), marker, search_print)
         if previous is not None:
             for path, print_ in previous.items():
                 job.writer.write(path, "search index", print_, _never)
             return
-        for path, data in export(docs, job.search_cache).items():
+        for path, data in export(docs, job.search_cache, meta).items():
             job.writer.write(f"suche/{path}", "search index", hashlib.sha1(data).hexdigest(), lambda data=data: data)
         job.writer.write(marker, "search index", search_print, lambda: search_print.encode())
 

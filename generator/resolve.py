@@ -110,6 +110,7 @@ def resolve_municipality(content: MunicipalityContent, valid: ValidContent) -> C
         folder=folder,
         warnings=tuple(content_warnings(content, valid)),
         everyday_words=tuple(valid.everyday_words.groups),
+        best_bets=valid.best_bets,
         services_by_unit={k: tuple(v) for k, v in by_unit.items()},
         services_by_situation={k: tuple(v) for k, v in by_situation.items()},
         units_by_location={k: tuple(v) for k, v in units_at.items()},

@@ -18,6 +18,7 @@ FILE_PATTERNS = {
     "contact": "content/municipalities/*/contacts/*.yaml",
     "local-service": "content/municipalities/*/services/*.yaml",
     "everyday-words": "content/search/everyday-words.yaml",
+    "best-bets": "content/search/best-bets.yaml",
     "form": "content/forms/*.yaml",
     "portal": "content/portal.yaml",
 }

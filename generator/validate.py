@@ -22,6 +22,8 @@ from .formschema import compatibility_problems, snapshot_folder
 from .load import Document, Loc, MarkdownFile, RawContent, _dotted
 from .models import (
     ID_PATTERN,
+    BestBet,
+    BestBetList,
     Contact,
     EverydayWordList,
     Form,
@@ -61,6 +63,7 @@ class ValidContent:
     service_docs: dict[str, Document] = field(default_factory=dict)
     everyday_words: EverydayWordList = field(default_factory=lambda: EverydayWordList(groups=[]))
     portal: Operator | None = None  # content/portal.yaml
+    best_bets: tuple[BestBet, ...] = ()
 
 
 # --- turning pydantic errors into sentences -------------------------------------------
@@ -204,6 +207,41 @@ def parse_model(
 # --- cross-references -------------------------------------------------------------------
 
 
+def _check_best_bets(raw: RawContent, valid: ValidContent, service_ids: list[str], situation_ids: list[str],
+                     ref: RefCheck, problems: list[Problem], memo: dict[tuple[str, str], Any]) -> None:
+    """content/search/best-bets.yaml: known pages, and each query once. Queries are compared as the
+    search compares them (search_index.analysis: case, umlauts, endings, order and stop words do
+    not count), so that "Umzug" and "umzüge" count as the same query."""
+    from search_index.analysis import query_key
+
+    doc = raw.best_bets
+    if doc is None:
+        return
+    bets = parse_model(doc, BestBetList, problems, memo)
+    if bets is None:
+        return
+    first: dict[str, tuple[str, int]] = {}
+    for number, bet in enumerate(bets.bets):
+        for index, page in enumerate(bet.pages):
+            loc: Loc = ("bets", number, "pages", index)
+            ref(doc, (*loc, "service"), page.service, service_ids, "service")
+            ref(doc, (*loc, "life_situation"), page.life_situation, situation_ids, "life situation")
+        for index, query in enumerate(bet.queries):
+            loc = ("bets", number, "queries", index)
+            key = query_key(query)
+            if not key:
+                problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc),
+                                        f'"{query}" has only words the search ignores (such as "und", "ich", '
+                                        '"beantragen"); add a word that says what is meant'))
+            elif key in first:
+                shown, line = first[key]
+                problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc),
+                                        f'"{query}" is searched like "{shown}" (line {line}); give each query once'))
+            else:
+                first[key] = (query, doc.line_of(loc))
+    valid.best_bets = tuple(bets.bets)
+
+
 class RefCheck:
     def __init__(self, problems: list[Problem]):
         self.problems = problems
@@ -311,6 +349,7 @@ def validate(raw: RawContent) -> tuple[ValidContent, list[Problem]]:
         ref.each(doc, ("related",), valid.life_situations[lid].related, situation_ids, "life situation")
         _check_steps(doc, valid.life_situations[lid], all_ids, ref, problems)
     _check_forms(raw, valid, all_ids, ref, problems, memo)
+    _check_best_bets(raw, valid, all_ids, situation_ids, ref, problems, memo)
 
     for files in raw.municipalities:
         if re.fullmatch(ID_PATTERN, files.slug) is None:

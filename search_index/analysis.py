@@ -164,6 +164,12 @@ def terms(text: str) -> list[str]:
     return [stem(w) for w in words(text) if w not in _STOP and (len(w) > 1 or w.isdigit())]
 
 
+def query_key(text: str) -> str:
+    """A query as best bets are looked up: its distinct terms in alphabetical order, so that
+    case, umlauts, endings, word order and stop words do not count ("" for none)."""
+    return " ".join(sorted(set(terms(text))))
+
+
 def compound_parts(term: str, vocabulary: set[str]) -> Iterator[str]:
     """Known words that a compound ends with: bewohnerparkausweis → parkausweis, ausweis."""
     minimum = int(RULES["compound_min"])  # type: ignore[call-overload]

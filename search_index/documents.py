@@ -1,5 +1,7 @@
 """What can be found: one search document per service, life situation, unit, location,
-contact person and news article of a municipality, made from its Catalog."""
+contact person and news article of a municipality, made from its Catalog; the fixed pages
+that best bets name; and what the query engines need besides the documents (`extras`):
+the best bets and the places (member towns) a query can name."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from typing import Any
 
 from generator.catalog import Catalog
 
-from .analysis import terms
+from .analysis import query_key, terms
 
 KINDS = {
     "service": "Leistungen",
@@ -18,6 +20,16 @@ KINDS = {
     "location": "Standorte",
     "contact": "Ansprechpersonen",
     "news": "Aktuelles",
+    "page": "Seiten",
+}
+# The fixed pages a best bet can name (generator.models.FixedPage): title and path below the site.
+FIXED_PAGES = {
+    "termine": ("Termin buchen", "termine/"),
+    "a-z": ("Leistungen von A bis Z", "a-z/"),
+    "themen": ("Leistungen nach Themen", "leistungen/"),
+    "lebenslagen": ("Lebenslagen", "lebenslagen/"),
+    "organisation": ("Ämter und Einrichtungen", "organisation/"),
+    "standorte": ("Standorte und Öffnungszeiten", "standorte/"),
 }
 FIELDS = ("title", "synonyms", "teaser", "body")
 
@@ -29,9 +41,15 @@ class SearchDoc:
     url: str
     snippet: str  # shown under the title, matched words highlighted
     fields: dict[str, str] = field(default_factory=dict)
+    # A service's responsible office per member town ("" where one office serves everybody):
+    # name, address of its page, postal address; shown when a query names the town.
+    offices: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     def passages(self, limit: int = 400) -> list[str]:
-        """Sentences of the body, for showing where a query matched (up to limit characters)."""
+        """Sentences of the body, for showing where a query matched (up to limit characters).
+        Only prose has sentences: a contact's body lists service names, a location's its buses."""
+        if self.kind not in ("service", "life_situation", "unit", "news"):
+            return []
         chosen, used = [], 0
         for sentence in re.split(r"(?<=[.!?])\s+|\n+", self.fields.get("body", "")):
             sentence = " ".join(sentence.split())
@@ -65,6 +83,99 @@ def _everyday_words(meanings: Meanings, text: str) -> list[str]:
     return added
 
 
+def _offices(catalog: Catalog, sid: str) -> dict[str, tuple[str, str, str]]:
+    """Who does the service for each member town: the town's own office, or the one office
+    for everybody ("") at its first location, or at its location in a town that has one."""
+    offices: dict[str, tuple[str, str, str]] = {}
+
+    by_name = {town.name: town.id for town in catalog.municipality.towns}
+
+    def town_of(lid: str) -> str | None:
+        """The member town a location is in: as given, or the town its address names."""
+        location = catalog.locations[lid]
+        return location.town or by_name.get(location.address.city)
+
+    def address(lid: str) -> str:
+        a = catalog.locations[lid].address
+        return f"{a.street}, {a.postal_code} {a.city}"
+
+    for r in catalog.services[sid].responsibilities:
+        name, url = catalog.units[r.unit_id].name, f"/{catalog.slug}/organisation/{r.unit_id}/"
+        if r.town is not None:
+            offices.setdefault(r.town.id, (name, url, address(r.location_ids[0]) if r.location_ids else ""))
+            continue
+        offices.setdefault("", (name, url, address(r.location_ids[0]) if r.location_ids else ""))
+        for lid in r.location_ids[1:]:
+            town = town_of(lid)
+            if town and town != town_of(r.location_ids[0]):
+                offices.setdefault(town, (name, url, address(lid)))
+    return offices
+
+
+def _fixed_pages(catalog: Catalog) -> dict[str, SearchDoc]:
+    """The fixed pages this site has, as search documents."""
+    base = f"/{catalog.slug}/"
+    bookable = [entry.name for entry in catalog.services.values() if entry.booking]
+    teasers = {
+        "termine": "Termine online buchen für: " + ", ".join(bookable) if bookable else "",
+        "a-z": "Alle Leistungen alphabetisch geordnet",
+        "themen": "Alle Leistungen nach Themen geordnet",
+        "lebenslagen": ", ".join(s.name for s in catalog.life_situations.values()),
+        "organisation": "Wer wofür zuständig ist",
+        "standorte": "Adressen und Öffnungszeiten aller Standorte",
+    }
+    pages = {}
+    for key, (title, path) in FIXED_PAGES.items():
+        if key == "termine" and not bookable:
+            continue
+        pages[key] = SearchDoc("page", title, base + path, teasers[key], {"title": title, "teaser": teasers[key]})
+    return pages
+
+
+def _bet_urls(catalog: Catalog, fixed: dict[str, SearchDoc]) -> list[tuple[list[str], list[str]]]:
+    """Each best bet as (queries, addresses of its pages this site has)."""
+    base = f"/{catalog.slug}/"
+    bets = []
+    for bet in catalog.best_bets:
+        urls = []
+        for page in bet.pages:
+            if page.service in catalog.services:
+                urls.append(f"{base}leistungen/{page.service}/")
+            elif page.life_situation in catalog.life_situations:
+                urls.append(f"{base}lebenslagen/{page.life_situation}/")
+            elif page.page in fixed:
+                urls.append(fixed[page.page].url)
+        if urls:
+            bets.append((list(bet.queries), urls))
+    return bets
+
+
+def extras(catalog: Catalog, docs: list[SearchDoc]) -> dict[str, Any]:
+    """What meta.json holds besides the index, for both query engines:
+
+    best_bets  {query key (search_index.analysis.query_key): [document number, …]}
+    places     [[town id or "", name, [term, …]], …]: names a query may add to a best bet's
+               words ("personalausweis dülmen"); the longest first. A town's id selects
+               the offices shown; "" is the municipality itself.
+    """
+    number = {doc.url: n for n, doc in enumerate(docs)}
+    best_bets: dict[str, list[int]] = {}
+    for queries, urls in _bet_urls(catalog, _fixed_pages(catalog)):
+        for query in queries:
+            best_bets.setdefault(query_key(query), [number[url] for url in urls if url in number])
+    m = catalog.municipality
+    candidates = [(town.id, town.name) for town in m.towns] + [("", m.name), ("", m.short_name)]
+    places: list[list[Any]] = []
+    seen: set[str] = set()
+    for place_id, name in candidates:
+        key = query_key(name)
+        if key and key not in seen:
+            seen.add(key)
+            places.append([place_id, name, key.split()])
+    places.sort(key=lambda place: -len(place[2]))
+    return {"best_bets": best_bets, "places": places}
+
+
 def documents(catalog: Catalog, news: list[dict[str, Any]]) -> list[SearchDoc]:
     base = f"/{catalog.slug}/"
     docs = []
@@ -93,6 +204,7 @@ def documents(catalog: Catalog, news: list[dict[str, Any]]) -> list[SearchDoc]:
                         ]
                     ),
                 },
+                _offices(catalog, sid),
             )
         )
     for lid, situation in catalog.life_situations.items():
@@ -159,4 +271,7 @@ def documents(catalog: Catalog, news: list[dict[str, Any]]) -> list[SearchDoc]:
                 {"title": item["title"], "teaser": item["summary"], "body": item.get("text", "")},
             )
         )
+    fixed = _fixed_pages(catalog)
+    wanted = {address for _queries, bet_urls in _bet_urls(catalog, fixed) for address in bet_urls}
+    docs += [page for page in fixed.values() if page.url in wanted]
     return docs

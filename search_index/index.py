@@ -4,7 +4,10 @@ Layout below `suche/`:
   meta.json       analysis rules, field boosts, document count, average field lengths,
                   the list of term shards
   t/<ab>.json     terms starting with <ab>: {term: [[doc, field, frequency, field length], …]}
-  d/<n>.json      documents n*DOC_CHUNK … : [[kind, title, url, snippet, [sentence, …]], …]
+  d/<n>.json      documents n*DOC_CHUNK … : [[kind, title, url, snippet, [sentence, …],
+                  {town id or "": [office, its address, postal address]}], …]
+
+meta.json also holds the best bets and the places a query can name (documents.extras).
 
 A query fetches meta.json, one term shard per query word and the document chunks of the
 hits it shows: a few kilobytes, never the whole index.
@@ -30,11 +33,12 @@ from whoosh.index import exists_in
 from .analysis import RULES, compound_parts, term_of, vocabulary
 from .documents import FIELDS, KINDS, SearchDoc
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 DOC_CHUNK = 10
 SHARD_PREFIX = 2
 BOOSTS = {"title": 6.0, "synonyms": 4.0, "teaser": 1.5, "body": 1.0}
-KIND_BOOSTS = {"service": 1.0, "life_situation": 0.9, "unit": 0.8, "contact": 0.8, "location": 0.7, "news": 0.5}
+KIND_BOOSTS = {"service": 1.0, "life_situation": 0.9, "page": 0.9, "unit": 0.8, "contact": 0.8, "location": 0.7,
+               "news": 0.5}
 
 
 class GermanFilter(Filter):
@@ -167,8 +171,8 @@ def _rows(reader: Any, schema: Schema, wanted: dict[int, SearchDoc], scan_all: b
     return rows
 
 
-def export(docs: list[SearchDoc], folder: Path | None = None) -> dict[str, bytes]:
-    """Every file of the exported index, by path below suche/.
+def export(docs: list[SearchDoc], folder: Path | None = None, extras: dict[str, Any] | None = None) -> dict[str, bytes]:
+    """Every file of the exported index, by path below suche/; extras go into meta.json.
 
     Each document's rows are read from the Whoosh index; with a folder, the rows (and
     passages) of documents that were not re-indexed come from the previous export's cache.
@@ -227,12 +231,16 @@ def export(docs: list[SearchDoc], folder: Path | None = None) -> dict[str, bytes
         "shard_prefix": SHARD_PREFIX,
         "shards": sorted(shards),
         "rules": RULES,
+        "best_bets": {},
+        "places": [],
+        **(extras or {}),
     }
     files = {"meta.json": _json(meta)}
     for key, table in shards.items():
         files[f"t/{key}.json"] = _json({term: sorted(table[term]) for term in sorted(table)})
     for start in range(0, len(docs), DOC_CHUNK):
-        chunk = [[d.kind, d.title, d.url, d.snippet, fresh[d.url][2]] for d in docs[start : start + DOC_CHUNK]]
+        chunk = [[d.kind, d.title, d.url, d.snippet, fresh[d.url][2], {k: list(v) for k, v in d.offices.items()}]
+                 for d in docs[start : start + DOC_CHUNK]]
         files[f"d/{start // DOC_CHUNK}.json"] = _json(chunk)
     return files
 

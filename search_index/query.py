@@ -1,8 +1,13 @@
 """Answer a query from the exported files, as the browser script does (search.js).
 
-The two must rank alike: the same analysis rules (from meta.json), the same matching
-(exact, prefix, compound split, bounded typo tolerance) and the same scoring (BM25 over
-weighted fields). tests/search checks that both give the same results.
+The two must rank alike: the same cleaning of what was typed (clean), the same analysis
+rules (from meta.json), the same matching (exact, prefix, compound split, bounded typo
+tolerance), the same scoring (BM25 over weighted fields) and the same best bets first.
+tests/search checks that both give the same results.
+
+Best bets: a query whose words, without a place it names ("dülmen", "kreis coesfeld"),
+are those of a best bet (content/search/best-bets.yaml) gets the bet's pages first, in the
+bet's order. A place that is a member town makes each service hit show that town's office.
 """
 
 from __future__ import annotations
@@ -19,6 +24,27 @@ from typing import Any
 K1, B = 1.2, 0.75
 WORD = re.compile(r"[^\s,.;:()]+")
 EXACT, PREFIX, PART, TYPO = 1.0, 0.7, 0.8, 0.6
+MAX_QUERY = 200  # characters searched for; the rest of a longer query is left out
+MAX_TERMS = 10  # words searched for; each costs a shard and a scan of it
+# Control and invisible characters (as search.js CONTROL): they are read as spaces.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+
+
+def clean(text: str) -> tuple[str, bool]:
+    """What is searched for, and whether text was cut: control characters read as spaces,
+    spaces collapsed, at most MAX_QUERY characters."""
+    text = " ".join(CONTROL.sub(" ", text).split())
+    return text[:MAX_QUERY].strip(), len(text) > MAX_QUERY
+
+
+@dataclass(frozen=True)
+class Office:
+    """The office responsible in the town the query named, for a service hit."""
+
+    town: str
+    name: str
+    url: str
+    address: str
 
 
 @dataclass(frozen=True)
@@ -29,6 +55,8 @@ class Hit:
     snippet: str
     score: float
     passages: tuple[str, ...] = ()
+    best: bool = False  # a best bet for the query
+    office: Office | None = None
 
 
 class Index:
@@ -103,21 +131,29 @@ class Index:
             self._shards[key] = self._shards[key] or {}
         return self._shards[key]
 
-    def split(self, term: str) -> list[str] | None:
-        """A compound as known terms: personalausweisantrag → personalausweis, antrag."""
+    def split(self, term: str, tried: dict[str, list[str] | None] | None = None) -> list[str] | None:
+        """A compound as known terms: personalausweisantrag → personalausweis, antrag.
+        tried: the parts of the tails split before (a long word of repeated parts would
+        otherwise be split in exponentially many ways)."""
+        tried = {} if tried is None else tried
+        if term in tried:
+            return tried[term]
         shortest = self.rules["compound_min"]
-        if len(term) < 2 * shortest:
-            return None
-        for cut in range(len(term) - shortest, shortest - 1, -1):
-            head, tail = term[:cut], term[cut:]
-            if head in self.shard(head):
-                tail_stem = self.stem(tail)
-                if tail_stem in self.shard(tail_stem):
-                    return [head, tail_stem]
-                rest = self.split(tail_stem)
-                if rest:
-                    return [head, *rest]
-        return None
+        found: list[str] | None = None
+        if len(term) >= 2 * shortest:
+            for cut in range(len(term) - shortest, shortest - 1, -1):
+                head, tail = term[:cut], term[cut:]
+                if head in self.shard(head):
+                    tail_stem = self.stem(tail)
+                    if tail_stem in self.shard(tail_stem):
+                        found = [head, tail_stem]
+                        break
+                    rest = self.split(tail_stem, tried)
+                    if rest:
+                        found = [head, *rest]
+                        break
+        tried[term] = found
+        return found
 
     def candidates(self, term: str) -> dict[str, float]:
         table = self.shard(term)
@@ -137,15 +173,34 @@ class Index:
 
     # --- scoring --------------------------------------------------------------------
 
+    def place(self, terms: list[str]) -> tuple[list[Any] | None, list[str]]:
+        """The place a query names besides other words ([town id or "", name, terms]), and
+        the query's other terms."""
+        for place in self.meta.get("places", []):
+            if len(terms) > len(place[2]) and all(t in terms for t in place[2]):
+                return place, [t for t in terms if t not in place[2]]
+        return None, terms
+
     def search(self, query: str, limit: int = 10) -> list[Hit]:
         if not self.meta:
             return []
+        terms = self.terms(clean(query)[0])[:MAX_TERMS]
+        place, rest = self.place(terms)
+        bets = self.meta.get("best_bets", {}).get(" ".join(sorted(rest)), [])
+        town = place[0] if place else ""
+        hits = [self.hit(doc, 0.0, True, town) for doc in bets[:limit]]
+        ranked = [(score, doc) for score, doc in self.ranked(terms) if doc not in bets]
+        return hits + [self.hit(doc, score, False, town) for score, doc in ranked[: limit - len(hits)]]
+
+    def ranked(self, terms: list[str]) -> list[tuple[float, int]]:
+        """Documents by score, best first, as (score, document number)."""
         tokens: list[tuple[str, float]] = []
-        for term in self.terms(query):
+        tried: dict[str, list[str] | None] = {}
+        for term in terms:
             if term in self.shard(term):
                 tokens.append((term, 1.0))
                 continue
-            parts = self.split(term)
+            parts = self.split(term, tried)
             if parts:
                 tokens += [(part, PART) for part in parts]
             else:
@@ -169,7 +224,7 @@ class Index:
             final = score * self.kind_boost(doc) * (0.5 + 0.5 * matched[doc] / len(tokens))
             ranked.append((-round(final, 6), doc))
         ranked.sort()
-        return [self.hit(doc, -score) for score, doc in ranked[:limit]]
+        return [(-score, doc) for score, doc in ranked]
 
     def term_scores(self, term: str) -> dict[int, float]:
         postings = self.shard(term).get(term, [])
@@ -192,12 +247,19 @@ class Index:
     def kind_boost(self, doc: int) -> float:
         return float(self.meta["kind_boosts"].get(self.kind_of(doc), 1.0))
 
-    def hit(self, doc: int, score: float) -> Hit:
+    def hit(self, doc: int, score: float, best: bool = False, town: str = "") -> Hit:
         chunk_number = doc // self.meta["doc_chunk"]
         if chunk_number not in self._chunks:
             self._chunks[chunk_number] = self._json(f"d/{chunk_number}.json") or []
-        kind, title, url, snippet, passages = self._chunks[chunk_number][doc % self.meta["doc_chunk"]]
-        return Hit(kind, title, url, snippet, score, tuple(passages))
+        kind, title, url, snippet, passages, offices = self._chunks[chunk_number][doc % self.meta["doc_chunk"]]
+        office = None
+        found = offices.get(town) or offices.get("") if town else None
+        if found:
+            office = Office(self.town_name(town), *found)
+        return Hit(kind, title, url, snippet, score, tuple(passages), best, office)
+
+    def town_name(self, town: str) -> str:
+        return next((str(place[1]) for place in self.meta.get("places", []) if place[0] == town), town)
 
     def best_snippet(self, hit: Hit, query: str) -> str:
         """The teaser, or the sentence that holds more of the query's words."""

@@ -49,8 +49,9 @@ def test_results_are_the_ones_the_script_shows_grouped_and_ranked_alike(
     html = response.get_data(as_text=True)
     expected = Index.from_folder(real_output / slug / "suche").search(query, 20)
     assert expected, "the query finds something"
-    kinds = list(dict.fromkeys(hit.kind for hit in expected))  # grouped by kind, as ranked
-    grouped = sorted(expected, key=lambda hit: kinds.index(hit.kind))
+    # Best bets first, then grouped by kind, as ranked.
+    groups = list(dict.fromkeys("best" if hit.best else hit.kind for hit in expected))
+    grouped = sorted(expected, key=lambda hit: groups.index("best" if hit.best else hit.kind))
     assert result_links(html) == [(hit.url, hit.title) for hit in grouped]
     assert status(html) == f"{len(expected)} Ergebnisse für „{query}“."
     assert f'<input id="suchbegriff" name="q" value="{query}"' in html

@@ -16,7 +16,8 @@ const index = new globalThis.BuergerportalSearch.Index((file) => {
   const results = [];
   for (const query of queries) {
     const hits = await index.search(query, 10);
-    results.push(hits.map((hit) => [hit.kind, hit.title, hit.url, index.bestSnippet(hit, query)]));
+    results.push(hits.map((hit) => [hit.kind, hit.title, hit.url, index.bestSnippet(hit, query), hit.best,
+      hit.office ? [hit.office.town, hit.office.name, hit.office.url, hit.office.address] : null]));
   }
   process.stdout.write(JSON.stringify(results));
 })();

@@ -4,6 +4,18 @@
   "use strict";
 
   var K1 = 1.2, B = 0.75, EXACT = 1.0, PREFIX = 0.7, PART = 0.8, TYPO = 0.6;
+  var MAX_QUERY = 200, MAX_TERMS = 10, BEST = "Beste Treffer";
+  /* Control and invisible characters (as CONTROL in query.py): they are read as spaces. */
+  var CONTROL = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g;
+
+  /* Tables come from JSON: a word such as "constructor" must not find Object's own properties. */
+  function has(table, key) { return Object.prototype.hasOwnProperty.call(table, key); }
+
+  /* What is searched for, and whether the text was cut (as clean in query.py). */
+  function clean(text) {
+    var chars = Array.from(String(text).replace(CONTROL, " ").split(/\s+/).join(" ").trim());
+    return { query: chars.slice(0, MAX_QUERY).join("").trim(), cut: chars.length > MAX_QUERY };
+  }
 
   function Index(fetchJson) {
     this.fetchJson = fetchJson;   // path -> Promise of parsed JSON or null
@@ -45,7 +57,7 @@
   };
 
   Index.prototype.terms = function (text) {
-    var stop = {}, found = [], self = this;
+    var stop = Object.create(null), found = [], self = this;
     this.rules.stop.forEach(function (w) { stop[w] = true; });
     this.words(text).forEach(function (word) {
       if (stop[word] || (word.length < 2 && !/^[0-9]+$/.test(word))) return;
@@ -72,32 +84,36 @@
 
   Index.prototype.shard = function (term) { return this.shards[this.shardKey(term)] || {}; };
 
-  /* A compound as known terms; fetches the shards it needs first. */
-  Index.prototype.split = function (term) {
+  /* A compound as known terms; fetches the shards it needs first. tried: the parts of
+     the tails split before (as in query.py). */
+  Index.prototype.split = function (term, tried) {
     var self = this, shortest = this.rules.compound_min;
-    if (term.length < 2 * shortest) return Promise.resolve(null);
+    tried = tried || {};
+    if (Object.prototype.hasOwnProperty.call(tried, term)) return Promise.resolve(tried[term]);
+    if (term.length < 2 * shortest) { tried[term] = null; return Promise.resolve(null); }
     var heads = [];
     for (var cut = term.length - shortest; cut >= shortest; cut--) heads.push(term.slice(0, cut));
-    return self.fetchShards(heads).then(function () { return self.splitFrom(term, term.length - shortest); });
+    return self.fetchShards(heads).then(function () { return self.splitFrom(term, term.length - shortest, tried); })
+      .then(function (found) { tried[term] = found; return found; });
   };
 
-  Index.prototype.splitFrom = function (term, cut) {
+  Index.prototype.splitFrom = function (term, cut, tried) {
     var self = this, shortest = this.rules.compound_min;
     if (cut < shortest) return Promise.resolve(null);
     var head = term.slice(0, cut), tail = self.stem(term.slice(cut));
-    if (!(head in self.shard(head))) return self.splitFrom(term, cut - 1);
+    if (!has(self.shard(head), head)) return self.splitFrom(term, cut - 1, tried);
     return self.fetchShards([tail]).then(function () {
-      if (tail in self.shard(tail)) return [head, tail];
-      return self.split(tail).then(function (rest) {
+      if (has(self.shard(tail), tail)) return [head, tail];
+      return self.split(tail, tried).then(function (rest) {
         if (rest) return [head].concat(rest);
-        return self.splitFrom(term, cut - 1);
+        return self.splitFrom(term, cut - 1, tried);
       });
     });
   };
 
   Index.prototype.candidates = function (term) {
     var table = this.shard(term), found = {}, any = false, other;
-    if (term in table) { found[term] = EXACT; any = true; }
+    if (has(table, term)) { found[term] = EXACT; any = true; }
     if (term.length >= 3) {
       for (other in table) {
         if (other !== term && other.indexOf(term) === 0) { found[other] = PREFIX; any = true; }
@@ -113,7 +129,7 @@
   };
 
   Index.prototype.termScores = function (term) {
-    var postings = this.shard(term)[term] || [], docs = {}, count = 0, meta = this.meta, scores = {};
+    var postings = has(this.shard(term), term) ? this.shard(term)[term] : [], docs = {}, count = 0, meta = this.meta, scores = {};
     postings.forEach(function (p) { if (!docs[p[0]]) { docs[p[0]] = true; count++; } });
     var idf = Math.log(1 + (meta.documents - count + 0.5) / (count + 0.5));
     postings.forEach(function (p) {
@@ -130,31 +146,47 @@
     return "service";
   };
 
+  /* The place a query names besides other words, and the query's other terms (as in query.py). */
+  Index.prototype.place = function (terms) {
+    var places = this.meta.places || [];
+    for (var i = 0; i < places.length; i++) {
+      var own = places[i][2];
+      if (terms.length > own.length && own.every(function (t) { return terms.indexOf(t) >= 0; })) {
+        return { place: places[i], rest: terms.filter(function (t) { return own.indexOf(t) < 0; }) };
+      }
+    }
+    return { place: null, rest: terms };
+  };
+
   Index.prototype.search = function (query, limit) {
     var self = this;
     limit = limit || 10;
     return self.load().then(function () {
       if (!self.meta.shards) return [];
-      var terms = self.terms(query);
+      var terms = self.terms(clean(query).query).slice(0, MAX_TERMS);
+      var named = self.place(terms), bestBets = self.meta.best_bets || {};
+      var key = named.rest.slice().sort().join(" ");
+      var bets = Object.prototype.hasOwnProperty.call(bestBets, key) ? bestBets[key] : [];
+      var town = named.place ? named.place[0] : "";
       return self.fetchShards(terms).then(function () {
-        var tokens = [], chain = Promise.resolve();
+        var tokens = [], chain = Promise.resolve(), tried = {};
         terms.forEach(function (term) {
           chain = chain.then(function () {
-            if (term in self.shard(term)) { tokens.push([term, 1.0]); return; }
-            return self.split(term).then(function (parts) {
+            if (has(self.shard(term), term)) { tokens.push([term, 1.0]); return; }
+            return self.split(term, tried).then(function (parts) {
               if (parts) parts.forEach(function (part) { tokens.push([part, PART]); });
               else tokens.push([term, 1.0]);
             });
           });
         });
-        return chain.then(function () { return self.rank(tokens, limit); });
+        return chain.then(function () { return self.rank(tokens, limit, bets, town); });
       });
     });
   };
 
-  Index.prototype.rank = function (tokens, limit) {
+  Index.prototype.rank = function (tokens, limit, bets, town) {
     var self = this, scores = {}, matched = {};
-    if (!tokens.length) return Promise.resolve([]);
+    bets = (bets || []).slice(0, limit);
     tokens.forEach(function (token) {
       var best = {}, candidates = self.candidates(token[0]);
       Object.keys(candidates).forEach(function (candidate) {
@@ -176,13 +208,23 @@
       return [Math.round(final * 1e6) / 1e6, doc];
     });
     ranked.sort(function (a, b) { return b[0] - a[0] || a[1] - b[1]; });
-    ranked = ranked.slice(0, limit);
+    ranked = bets.map(function (doc) { return [0, doc, true]; }).concat(
+      ranked.filter(function (r) { return bets.indexOf(r[1]) < 0; }).slice(0, limit - bets.length));
     return self.fetchChunks(ranked.map(function (r) { return r[1]; })).then(function () {
       return ranked.map(function (r) {
         var size = self.meta.doc_chunk, row = self.chunks[Math.floor(r[1] / size)][r[1] % size];
-        return { kind: row[0], title: row[1], url: row[2], snippet: row[3], passages: row[4] || [], score: r[0] };
+        var offices = row[5] || {}, found = town ? (has(offices, town) ? offices[town] : offices[""]) : null;
+        return { kind: row[0], title: row[1], url: row[2], snippet: row[3], passages: row[4] || [], score: r[0],
+                 best: r[2] === true,
+                 office: found ? { town: self.townName(town), name: found[0], url: found[1], address: found[2] } : null };
       });
     });
+  };
+
+  Index.prototype.townName = function (town) {
+    var places = this.meta.places || [];
+    for (var i = 0; i < places.length; i++) if (places[i][0] === town) return places[i][1];
+    return town;
   };
 
   Index.prototype.fetchChunks = function (docs) {
@@ -229,7 +271,15 @@
     return previous[b.length];
   }
 
-  root.BuergerportalSearch = { Index: Index };
+  /* The status line above the results (as status_text in dynamic/search.py). */
+  function statusText(query, count, cut) {
+    var text = count === 0
+      ? "Keine Ergebnisse für „" + query + "“. Versuchen Sie ein anderes Wort oder nutzen Sie die Liste von A bis Z."
+      : (count === 1 ? "1 Ergebnis" : count + " Ergebnisse") + " für „" + query + "“.";
+    return cut ? text + " Ihre Suche war sehr lang: gesucht wurde nur nach den ersten " + MAX_QUERY + " Zeichen." : text;
+  }
+
+  root.BuergerportalSearch = { Index: Index, clean: clean, statusText: statusText };
 
   /* --- the search page ------------------------------------------------------------ */
   if (typeof document === "undefined") return;
@@ -264,30 +314,40 @@
     });
     var latest = 0, timer = null;
 
-    function render(query, hits) {
-      var terms = index.terms(query), groups = [], byKind = {};
-      hits.forEach(function (hit) {
-        if (!byKind[hit.kind]) { byKind[hit.kind] = []; groups.push(hit.kind); }
-        byKind[hit.kind].push(hit);
-      });
+    /* Best bets first under their own heading, then the other hits grouped by kind, each group
+       where its best hit ranks (as the template suche_ergebnisse.html). */
+    function render(query, cut, hits) {
+      var terms = index.terms(query), groups = [], byGroup = {};
       kinds = index.meta.kinds || {};
-      list.innerHTML = groups.map(function (kind) {
-        return '<section class="result-group"><h2>' + escapeHtml(kinds[kind] || kind) + '</h2><ul class="card-list">' +
-          byKind[kind].map(function (hit) {
+      hits.forEach(function (hit) {
+        var label = hit.best ? BEST : (has(kinds, hit.kind) ? kinds[hit.kind] : hit.kind);
+        if (!has(byGroup, label)) { byGroup[label] = []; groups.push(label); }
+        byGroup[label].push(hit);
+      });
+      list.innerHTML = groups.map(function (label) {
+        return '<section class="result-group"><h2>' + escapeHtml(label) + '</h2><ul class="card-list">' +
+          byGroup[label].map(function (hit) {
+            var office = hit.office ? '<p>Für ' + escapeHtml(hit.office.town) + ' zuständig: <a href="' +
+              escapeHtml(hit.office.url) + '">' + escapeHtml(hit.office.name) + '</a>' +
+              (hit.office.address ? ", " + escapeHtml(hit.office.address) : "") + "</p>" : "";
             return '<li><a href="' + escapeHtml(hit.url) + '">' + escapeHtml(hit.title) + '</a><p>' +
-              highlight(index, index.bestSnippet(hit, query), terms) + '</p></li>';
+              highlight(index, index.bestSnippet(hit, query), terms) + '</p>' + office + '</li>';
           }).join("") + "</ul></section>";
       }).join("");
-      status.textContent = hits.length === 0
-        ? "Keine Ergebnisse für „" + query + "“. Versuchen Sie ein anderes Wort oder nutzen Sie die Liste von A bis Z."
-        : (hits.length === 1 ? "1 Ergebnis" : hits.length + " Ergebnisse") + " für „" + query + "“.";
+      status.textContent = statusText(query, hits.length, cut);
     }
 
     function run() {
-      var query = input.value.trim(), ticket = ++latest;
+      var cleaned = clean(input.value), query = cleaned.query, ticket = ++latest;
       if (history.replaceState) history.replaceState(null, "", query ? "?q=" + encodeURIComponent(query) : location.pathname);
       if (!query) { list.innerHTML = ""; status.textContent = ""; return; }
-      index.search(query, 20).then(function (hits) { if (ticket === latest) render(query, hits); });
+      index.search(query, 20).then(function (hits) { if (ticket === latest) render(query, cleaned.cut, hits); },
+        function () {
+          if (ticket !== latest) return;
+          list.innerHTML = "";
+          status.textContent = "Die Suche hat gerade nicht geantwortet. Bitte versuchen Sie es noch einmal oder " +
+            "nutzen Sie die Liste von A bis Z.";
+        });
     }
 
     form.addEventListener("submit", function (event) { event.preventDefault(); run(); });
