@@ -157,7 +157,7 @@ def locations(slug: str, service_id: str) -> Page:
                 service=service, service_id=service_id, places=places,
                 is_district=g.katalog["municipality"]["kind"] == "kreis",
                 level_label=LABELS[service["booking"]["trust_level"]], long_date=long_date, clock_text=clock_text,
-                local_day=local_day, horizon_days=max((o.schedule.days_ahead for o in _offers(service_id)), default=0))
+                local_day=local_day)
 
 
 def _bookable_service(service_id: str) -> Mapping[str, Any]:

@@ -227,3 +227,25 @@ def test_a_guest_is_never_sent_to_an_inbox(app: Flask, mailbox: Mailbox, send_ma
     send_mail()
     booked = mailbox.to("gast@example.org")[-1]
     assert booked["Subject"] == "Ihr Termin ist gebucht" and "Postfach" not in booked.get_content()
+
+
+def test_where_an_account_is_needed_the_earliest_time_is_kept_through_the_login(app: Flask) -> None:
+    """The city switched booking without an account off: choosing from the earliest times asks
+    to log in (with no way round it), and back there the chosen time is still chosen."""
+    earliest = "/stadt/termine/personalausweis-beantragen/frueheste-zeiten/"
+    client = app.test_client()
+    browser = Browser(client)
+    browser.get(earliest)
+    first = re.search(r'name="wahl" value="([^"]+)"', browser.text).group(1)  # type: ignore[union-attr]
+    form = browser.form("fruehestewahl")
+    response = client.post(earliest, data={**dict(form.fields), "wahl": first})
+    assert response.status_code == 303
+    target = urlsplit(response.headers["Location"])
+    assert target.path == "/konto/anmelden"
+    assert parse_qs(target.query) == {"stufe": ["basis"], "weiter": [earliest]}  # no "ohne_konto"
+    log_in(client, app, make_account(app, email="nur.mit.konto@example.org"))
+    browser.get(earliest)
+    assert "Sie sind angemeldet. Bitte bestätigen Sie die gewählte Uhrzeit noch einmal." in main_text(browser.text)
+    assert f'value="{first}" checked' in browser.text
+    browser.submit("fruehestewahl")
+    assert "Termin prüfen und buchen" in browser.text and "Ihre E-Mail-Adresse" not in browser.text
