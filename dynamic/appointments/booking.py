@@ -375,6 +375,22 @@ def adopt(session: Session, appointment: Appointment, offer: Offer, account_id: 
     raise _limit_reached(limit)
 
 
+def keep_for_login(session: Session, appointment: Appointment, now: dt.datetime) -> None:
+    """A guest goes to log in or register from the reservation: the hold stays as long as
+    it would while a confirmation mail is on its way (EMAIL_HOLD after the hold began, never
+    longer, however often asked). Raises SlotGone if it has expired."""
+    changed = session.execute(
+        update(Appointment)
+        .where(Appointment.id == appointment.id, Appointment.status == "held", Appointment.account_id.is_(None),
+               Appointment.held_until >= now)
+        .values(held_until=appointment.created_at + EMAIL_HOLD)
+        .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+    session.commit()
+    session.refresh(appointment)
+    if changed != 1:
+        raise SlotGone(HOLD_EXPIRED)
+
+
 def release(session: Session, appointment: Appointment) -> None:
     if appointment.status == "held":
         session.delete(appointment)

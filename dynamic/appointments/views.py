@@ -443,6 +443,13 @@ def held(slug: str, code: str) -> Page:
             booking.release(db(), appointment)
             changed(slug, appointment.location_id, local_day(appointment.starts_at))
             return redirect(f"/{slug}/termine/{offer.service_id}/{offer.location_id}/", code=303)
+        if request.form.get("aktion") == "anmelden" and appointment.account_id is None:
+            try:
+                booking.keep_for_login(db(), appointment, current)
+            except booking.SlotGone as error:
+                return page("konto/hinweis.html", "Reservierung abgelaufen", status=410, message=error.message,
+                            link=(f"/{slug}/termine/{offer.service_id}/{offer.location_id}/", "Neue Uhrzeit wählen"))
+            return redirect(_login_from_reservation(appointment), code=303)
         if appointment.account_id is not None:
             try:
                 booking.confirm(db(), appointment, current)
@@ -484,11 +491,12 @@ def held(slug: str, code: str) -> Page:
                 crumbs=_crumbs(("Termin prüfen und buchen", request.path)), a=appointment, offer=offer,
                 long_date=long_date(local_day(appointment.starts_at)), clock_text=clock_text, email=email,
                 needs_email=appointment.account_id is None,
-                login_link=_login_from_reservation(appointment) if appointment.account_id is None else None)
+                may_log_in=appointment.account_id is None and login is None, login_hold=booking.EMAIL_HOLD)
 
 
 def _login_from_reservation(appointment: Appointment) -> str:
-    """The login that comes back to this reservation (where the account takes the hold over).
+    """The login that comes back to this reservation (where the account takes the hold over;
+    the hold lasts meanwhile as long as for a confirmation mail, see booking.keep_for_login).
     `ohne_konto` names the way back for the login page's "Ohne Konto weiter mit Ihrer
     E-Mail-Adresse"; it is a path of this portal, checked there like `weiter`."""
     here = f"/{appointment.slug}/termine/reservierung/{appointment.code}"

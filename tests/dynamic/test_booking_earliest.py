@@ -5,6 +5,7 @@ bring and what it costs. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterator
@@ -150,14 +151,20 @@ def test_the_reservation_offers_booking_without_an_account_and_the_login_on_the_
     text = main_text(browser.text)
     assert "Ohne Konto weiter mit Ihrer E-Mail-Adresse Ihre E-Mail-Adresse" in text
     assert ("Oder mit Ihrem Konto im Bürgerportal Angemeldet buchen Sie ohne Bestätigungslink, und Ihre Termine "
-            "finden Sie in Ihrem Konto. Anmelden oder Konto anlegen") in text
-    login_link = re.search(r'<a href="(/konto/anmelden\?[^"]+)">Anmelden oder Konto anlegen</a>', browser.text)
-    assert login_link
-    query = parse_qs(urlsplit(login_link.group(1).replace("&amp;", "&")).query)
+            "finden Sie in Ihrem Konto. Solange Sie sich anmelden oder ein Konto anlegen, halten wir die Zeit bis "
+            "07:30 Uhr für Sie frei. Anmelden oder Konto anlegen") in text
     with app.app_context():
         [held] = db().query(Appointment).all()
+        assert held.held_until == MONDAY_MORNING + dt.timedelta(minutes=10)
     here = f"/kreis/termine/reservierung/{held.code}"
-    assert query == {"stufe": ["basis"], "weiter": [here], "ohne_konto": [here + "#ohne-konto"]}
+    response = browser.client.post(here, data={**dict(browser.form("anmelden").fields), "aktion": "anmelden"})
+    assert response.status_code == 303
+    target = urlsplit(response.headers["Location"])
+    assert target.path == "/konto/anmelden"
+    assert parse_qs(target.query) == {"stufe": ["basis"], "weiter": [here], "ohne_konto": [here + "#ohne-konto"]}
+    with app.app_context():
+        [held] = db().query(Appointment).all()
+        assert held.held_until == MONDAY_MORNING + dt.timedelta(minutes=30)  # as while a mail is on its way
 
     account_id = make_account(app, email="mit.konto@example.org")
     log_in(browser.client, app, account_id)

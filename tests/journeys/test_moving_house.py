@@ -86,7 +86,7 @@ def book(tab: Any, portal: Portal, site: Site, address: str, check: Check) -> No
         tab.click("main button:text-is('Termin verbindlich buchen')")
     else:
         # Logged in from the reservation: back at the same time, still held, now without a mail.
-        tab.click("main a:text-is('Anmelden oder Konto anlegen')")
+        tab.click("main button:text-is('Anmelden oder Konto anlegen')")
         log_in_with_password(tab, address, check)
         tab.wait_for_url(re.compile(r".*/termine/reservierung/[A-Z0-9]{4}-[A-Z0-9]{4}$"))
         assert heading(tab) == "Termin prüfen und buchen"

@@ -165,7 +165,7 @@ def test_the_earliest_time_across_towns_booked_without_an_account_on_a_phone(
     tab.click("main button:text-is('Uhrzeit reservieren')")
     assert tab.locator("h1").inner_text() == "Termin prüfen und buchen"
     assert tab.locator("main h2#ohne-konto").inner_text() == "Ohne Konto weiter mit Ihrer E-Mail-Adresse"
-    assert tab.locator("main a:text-is('Anmelden oder Konto anlegen')").count() == 1
+    assert tab.locator("main button:text-is('Anmelden oder Konto anlegen')").count() == 1
     check("hold: without an account or log in")
     address = f"frueh.{'js' if javascript else 'ohne-js'}@example.org"
     tab.fill("#feld-email", address)
