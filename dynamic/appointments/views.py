@@ -431,7 +431,8 @@ def held(slug: str, code: str) -> Page:
     errors: dict[str, str] = {}
     email = ""
     login = auth.current_login()
-    if login is not None and appointment.account_id is None and code in session.get("holds", []):
+    if login is not None and appointment.account_id is None and (
+            code in session.get("holds", []) or _signed_for(code)):
         # Logged in on the way from this page ("mit Ihrem Konto"): the account takes the hold over.
         try:
             booking.adopt(db(), appointment, offer, login.account_id, current)
@@ -499,7 +500,9 @@ def _login_from_reservation(appointment: Appointment) -> str:
     the hold lasts meanwhile as long as for a confirmation mail, see booking.keep_for_login).
     `ohne_konto` names the way back for the login page's "Ohne Konto weiter mit Ihrer
     E-Mail-Adresse"; it is a path of this portal, checked there like `weiter`."""
-    here = f"/{appointment.slug}/termine/reservierung/{appointment.code}"
+    # Signed: a login starts a new cookie session, without the holds of this browser.
+    here = f"/{appointment.slug}/termine/reservierung/{appointment.code}?" + urlencode(
+        {"s": signature(appointment.code)})
     return auth.login_url("basis", here) + "&" + urlencode({"ohne_konto": here + "#ohne-konto"})
 
 

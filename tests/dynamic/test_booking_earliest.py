@@ -25,6 +25,7 @@ from tests.dynamic.conftest import Mailbox, make_settings
 from tests.dynamic.test_profile import log_in, make_account
 
 KREIS = "/kreis/termine/personalausweis-beantragen/"
+PASSWORD = "Terminkalender Stempelkissen Wartemarke"
 EARLIEST = KREIS + "frueheste-zeiten/"
 ID_CARD = "/stadt/termine/personalausweis-beantragen/rathaus/"
 
@@ -161,14 +162,19 @@ def test_the_reservation_offers_booking_without_an_account_and_the_login_on_the_
     assert response.status_code == 303
     target = urlsplit(response.headers["Location"])
     assert target.path == "/konto/anmelden"
-    assert parse_qs(target.query) == {"stufe": ["basis"], "weiter": [here], "ohne_konto": [here + "#ohne-konto"]}
+    query = parse_qs(target.query)
+    back = query["weiter"][0]
+    assert back.startswith(here + "?s=")  # signed: logging in starts a new session, without this browser's holds
+    assert query == {"stufe": ["basis"], "weiter": [back], "ohne_konto": [back + "#ohne-konto"]}
     with app.app_context():
         [held] = db().query(Appointment).all()
         assert held.held_until == MONDAY_MORNING + dt.timedelta(minutes=30)  # as while a mail is on its way
 
-    account_id = make_account(app, email="mit.konto@example.org")
-    log_in(browser.client, app, account_id)
-    browser.get(here)
+    account_id = make_account(app, email="mit.konto@example.org", password=PASSWORD)
+    browser.get(response.headers["Location"])
+    browser.submit("/konto/anmelden", email="mit.konto@example.org", passwort=PASSWORD)
+    assert urlsplit(browser.url).path == here
+    assert "Termin prüfen und buchen" in browser.text
     assert "Ihre E-Mail-Adresse" not in browser.text and "Anmelden oder Konto anlegen" not in browser.text
     browser.submit("buchen", aktion="buchen")
     assert "Termin gebucht" in main_text(browser.text)
