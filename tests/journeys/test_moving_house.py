@@ -88,7 +88,7 @@ def book(tab: Any, portal: Portal, site: Site, address: str, check: Check) -> No
         # Logged in from the reservation: back at the same time, still held, now without a mail.
         tab.click("main button:text-is('Anmelden oder Konto anlegen')")
         log_in_with_password(tab, address, check)
-        tab.wait_for_url(re.compile(r".*/termine/reservierung/[A-Z0-9]{4}-[A-Z0-9]{4}$"))
+        tab.wait_for_url(re.compile(r".*/termine/reservierung/[A-Z0-9]{4}-[A-Z0-9]{4}\?s=[^&#]+$"))
         assert heading(tab) == "Termin prüfen und buchen"
         assert time.split()[0] in appointment_facts(tab)["Uhrzeit"]
         assert tab.locator("#feld-email").count() == 0
