@@ -10,6 +10,7 @@ one keep-alive connection each) measures, interleaved in every round:
   1. baseline: GET /healthz/live, a bare Flask endpoint on the same server (no database);
   2. free slots: GET the day view of a random open day within the horizon (anonymous; each
      client thread sends back the session cookie it was given, as a browser does);
+  2b. earliest: GET the earliest free times across the service's locations (anonymous, as 2);
   3. booking: POST a time on the day view (the hold; 303 to the reservation), every request
      from its own logged-in account for a different free time, so all should succeed;
   4. confirm: POST the reservation page of each of those holds (the second step, which books
@@ -53,6 +54,7 @@ SECRET = "bench-secret-" + "b" * 32
 REDIS_URL = "redis://127.0.0.1:6379/13"
 SLUG, SERVICE, LOCATION = "stadt", "personalausweis-beantragen", "rathaus"
 DAY_PATH = f"/{SLUG}/termine/{SERVICE}/{LOCATION}/{{day}}/"
+EARLIEST_PATH = f"/{SLUG}/termine/{SERVICE}/frueheste-zeiten/"
 COUNTERS = 10
 GONE = b"Dieser Termin ist leider nicht mehr frei."
 TARGETS = {"free slots": 0.50, "booking": 0.25}
@@ -417,7 +419,8 @@ def main() -> None:
             fire(port, [booking_request(next(accounts), times[warm_day][n % len(times[warm_day])])
                         for n in range(warm_bookings)], args.threads)
 
-            runs: dict[str, list[Run]] = {"baseline": [], "free slots": [], "booking": [], "confirm": []}
+            runs: dict[str, list[Run]] = {"baseline": [], "free slots": [], "earliest": [], "booking": [],
+                                          "confirm": []}
             in_app: dict[str, list[float]] = {kind: [] for kind in runs}
 
             def measure(kind: str, requests: list[Request]) -> Run:
@@ -430,6 +433,7 @@ def main() -> None:
             for _ in range(args.rounds):
                 measure("baseline", baseline)
                 measure("free slots", free_slot_requests())
+                measure("earliest", [Request("GET", EARLIEST_PATH, visitor=True)] * args.requests)
                 mine = [next(accounts) for _ in planned]
                 held = measure("booking", [booking_request(login, start) for login, start in zip(mine, planned, strict=True)])
                 measure("confirm", [confirm_request(login, outcome.location)
@@ -448,7 +452,8 @@ def main() -> None:
     print()
     print(f"{'':34}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'in app':>9}{'share':>8}{'target':>8}  met  failed")
     for kind, label in (("baseline", "baseline   GET /healthz/live"), ("free slots", "free slots GET day view"),
-                        ("booking", "booking    POST a time (hold)"), ("confirm", "confirm    POST the reservation")):
+                        ("earliest", "earliest   GET earliest times"), ("booking", "booking    POST a time (hold)"),
+                        ("confirm", "confirm    POST the reservation")):
         rps = statistics.median(r.rps for r in runs[kind])
         latencies = [s * 1000 for r in runs[kind] for s in r.latencies]
         ok = {"booking": booked, "confirm": confirmed}.get(kind, lambda o: o.status == 200)

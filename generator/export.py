@@ -7,6 +7,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from .catalog import Catalog, ServiceEntry
+from .text import guests_may_book
 
 KATALOG_VERSION = 1
 
@@ -35,6 +36,7 @@ def katalog(catalog: Catalog, base_url: str) -> dict[str, Any]:
             ],
             "contacts": list(entry.contact_ids),
             "fees": [f.model_dump(mode="json", exclude_none=True) for f in entry.fees],
+            "documents": list(s.documents),  # an addition: what to bring to an appointment
         }
         if s.typisierung:  # an addition, so the version stays; present only where it is known
             services[sid]["typisierung"] = s.typisierung
@@ -99,7 +101,7 @@ def _service_booking(entry: ServiceEntry) -> dict[str, Any] | None:
         "duration": appointment.duration,
         "max_persons": appointment.max_persons,
         "trust_level": appointment.trust_level,
-        "without_account": switch.without_account,
+        "without_account": guests_may_book(appointment.trust_level, switch.without_account),
         "max_open": switch.max_open,
         "locations": list(switch.locations),
     }

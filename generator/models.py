@@ -414,7 +414,9 @@ class AppointmentSwitch(Model):
     service: Id = Field(description="Leistung, deren Termine hier online buchbar sind (braucht online.appointment)")
     locations: list[Id] = Field(min_length=1, description="Standorte, an denen die Termine gebucht werden")
     without_account: bool = Field(
-        False, description="Buchen auch ohne Konto, mit bestätigter E-Mail-Adresse (nur bei Vertrauensniveau basis)"
+        True,
+        description="Buchen auch ohne Konto, mit bestätigter E-Mail-Adresse. Standard: ja für Schalterleistungen "
+        "(Termine mit Vertrauensniveau basis); false schaltet es ab",
     )
     max_open: int = Field(
         1, ge=1, le=10, description="Offene Termine je Konto oder E-Mail-Adresse für diese Leistung (gegen Hamstern)"

@@ -101,7 +101,13 @@ BOOKING_WITHOUT_ACCOUNT = "Buchen ist auch ohne Konto möglich, mit Bestätigung
 
 
 def booking_access(trust_level: str, without_account: bool) -> str:
-    return BOOKING_WITHOUT_ACCOUNT if without_account else BOOKING_ACCESS[trust_level]
+    return BOOKING_WITHOUT_ACCOUNT if guests_may_book(trust_level, without_account) else BOOKING_ACCESS[trust_level]
+
+
+def guests_may_book(trust_level: str, without_account: bool) -> bool:
+    """Booking without an account: switched on (the default) for counter services, i.e.
+    appointments at trust level basis; a confirmed address reaches no higher level."""
+    return without_account and trust_level == "basis"
 
 
 def german_list(items: list[str]) -> str:

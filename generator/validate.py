@@ -589,7 +589,9 @@ def _check_appointment_switches(
                     "online.appointment with the duration in content/services/"
                     f"{switch.service}.yaml, or remove this entry",
                 )
-            elif switch.without_account and appointment.trust_level != "basis":
+            elif "without_account" in switch.model_fields_set and switch.without_account and (
+                appointment.trust_level != "basis"
+            ):  # the default applies to counter services (trust level basis) only
                 problem(
                     ("features", "appointments", index, "without_account"),
                     f'service "{switch.service}" needs trust level {appointment.trust_level} for booking '

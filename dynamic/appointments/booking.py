@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from ..models import Appointment, SlotClaim
 from .claims import add_claims, taken_units, units
-from .slots import Schedule, Slot, day_window, free_slots, local_day, schedule_of
+from .slots import Schedule, Slot, bookable_days, day_window, first_free, free_slots, local_day, schedule_of, spans_on
 
 HOLD = dt.timedelta(minutes=10)  # time to confirm a chosen slot
 EMAIL_HOLD = dt.timedelta(minutes=30)  # from the hold: time to open the confirmation link (without an account)
@@ -109,6 +109,29 @@ def free_day_counts(session: Session, offer: Offer, days: list[dt.date], now: dt
     _, end = day_window(days[-1])
     taken = taken_units(session, offer.slug, offer.location_id, start, end, now)
     return {day: len(free_slots(offer.schedule, day, offer.duration, taken, now)) for day in days}
+
+
+LOOKAHEAD_DAYS = 14  # days of claims read by one query while looking for the earliest free time
+
+
+def earliest_free(session: Session, offer: Offer, now: dt.datetime, want: int = 1,
+                  first_day: dt.date | None = None) -> list[Slot]:
+    """The first `want` free times at the offer's location, from `first_day` (default today)
+    to the booking horizon. Claims are read two weeks at a time and the search stops where
+    enough are found: an office with free time tomorrow costs one query, a fully booked one
+    at most days_ahead / LOOKAHEAD_DAYS + 1 (the horizon is at most 365 days)."""
+    days = [day for day in bookable_days(offer.schedule, now)
+            if (first_day is None or day >= first_day) and spans_on(offer.schedule, day)]
+    found: list[Slot] = []
+    for index in range(0, len(days), LOOKAHEAD_DAYS):
+        chunk = days[index:index + LOOKAHEAD_DAYS]
+        start, _ = day_window(chunk[0])
+        _, end = day_window(chunk[-1])
+        taken = taken_units(session, offer.slug, offer.location_id, start, end, now)
+        found.extend(first_free(offer.schedule, chunk, offer.duration, taken, now, want - len(found)))
+        if len(found) >= want:
+            break
+    return found
 
 
 def open_count(session: Session, offer: Offer, now: dt.datetime, account_id: int | None,
@@ -325,6 +348,47 @@ def confirm_address(session: Session, appointment: Appointment, offer: Offer, em
         raise LimitReached("Für diese E-Mail-Adresse gibt es schon einen offenen Termin für diese Leistung. "
                            "Sagen Sie ihn ab, bevor Sie neu buchen.")
     session.refresh(appointment)
+
+
+def adopt(session: Session, appointment: Appointment, offer: Offer, account_id: int, now: dt.datetime) -> None:
+    """A guest's hold taken over by the account they logged in with on the way (from the
+    reservation's "mit Ihrem Konto"): it then books like any hold of that account. One
+    statement decides, under the owner's lock, that the account has fewer open appointments
+    for the service than allowed. Raises SlotGone or LimitReached."""
+    limit = int(offer.booking.get("max_open", 1))
+    _lock_owner(session, offer, f"account:{account_id}")
+    counted = _open_appointments(offer, now, account_id, None, besides=appointment.id).scalar_subquery()
+    changed = session.execute(
+        update(Appointment)
+        .where(Appointment.id == appointment.id, Appointment.status == "held", Appointment.account_id.is_(None),
+               Appointment.held_until >= now, counted < limit)
+        .values(account_id=account_id)
+        .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+    session.commit()
+    session.refresh(appointment)
+    if changed == 1 or appointment.account_id == account_id:
+        return
+    if appointment.status != "held" or appointment.held_until is None or appointment.held_until < now:
+        raise SlotGone(HOLD_EXPIRED)
+    if appointment.account_id is not None:
+        raise SlotGone(SLOT_GONE)  # taken over by another account in the meantime
+    raise _limit_reached(limit)
+
+
+def keep_for_login(session: Session, appointment: Appointment, now: dt.datetime) -> None:
+    """A guest goes to log in or register from the reservation: the hold stays as long as
+    it would while a confirmation mail is on its way (EMAIL_HOLD after the hold began, never
+    longer, however often asked). Raises SlotGone if it has expired."""
+    changed = session.execute(
+        update(Appointment)
+        .where(Appointment.id == appointment.id, Appointment.status == "held", Appointment.account_id.is_(None),
+               Appointment.held_until >= now)
+        .values(held_until=appointment.created_at + EMAIL_HOLD)
+        .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+    session.commit()
+    session.refresh(appointment)
+    if changed != 1:
+        raise SlotGone(HOLD_EXPIRED)
 
 
 def release(session: Session, appointment: Appointment) -> None:

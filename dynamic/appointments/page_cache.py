@@ -21,6 +21,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable
 from threading import Lock
+from typing import Any
 
 from flask import Flask, current_app
 from flask_wtf.csrf import generate_csrf
@@ -42,6 +43,7 @@ class SlotPages:
 
             self.redis = redis.Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self.pages: OrderedDict[tuple[str, ...], str] = OrderedDict()
+        self.values: OrderedDict[tuple[str, ...], Any] = OrderedDict()
         self.lock = Lock()
 
     def _key(self, slug: str, location_id: str, scope: str) -> str:
@@ -95,6 +97,25 @@ class SlotPages:
                 while len(self.pages) > SIZE:
                     self.pages.popitem(last=False)
         return html.replace(PLACEHOLDER, generate_csrf()) if PLACEHOLDER in html else html
+
+    def remembered(self, slug: str, location_id: str, name: str, minute: str, compute: Callable[[], Any]) -> Any:
+        """A value computed from a location's free times (such as its earliest free time), kept
+        in this process's memory for the location's current state (the version every change of
+        its claims bumps) and minute, like the pages. Without Redis: computed every time."""
+        version = self.version(slug, location_id, ALL)
+        if version is None:
+            return compute()
+        key = (slug, location_id, name, version, minute)
+        with self.lock:
+            if key in self.values:
+                self.values.move_to_end(key)
+                return self.values[key]
+        value = compute()
+        with self.lock:
+            self.values[key] = value
+            while len(self.values) > SIZE:
+                self.values.popitem(last=False)
+        return value
 
     def _shared(self, key: str) -> str | None:
         assert self.redis is not None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -101,6 +102,11 @@ def bookable_days(schedule: Schedule, now: dt.datetime) -> list[dt.date]:
     return [today + dt.timedelta(days=n) for n in range(schedule.days_ahead + 1)]
 
 
+def within_horizon(schedule: Schedule, day: dt.date, now: dt.datetime) -> bool:
+    today = local_day(now)
+    return today <= day <= today + dt.timedelta(days=schedule.days_ahead)
+
+
 @dataclass(frozen=True)
 class Slot:
     start: dt.datetime  # UTC
@@ -116,9 +122,9 @@ def free_slots(schedule: Schedule, day: dt.date, duration: dt.timedelta,
                taken: Iterable[tuple[int, dt.datetime]], now: dt.datetime) -> list[Slot]:
     """Every start time on `day` at which some counter is free for the whole `duration`,
     within an opening span, not before now + lead, within the horizon."""
-    if day not in bookable_days(schedule, now):
+    if not within_horizon(schedule, day, now):
         return []
-    claimed = set(taken)
+    claimed: AbstractSet[tuple[int, dt.datetime]] = taken if isinstance(taken, set | frozenset) else set(taken)
     earliest = now + schedule.lead
     found = []
     for opens, closes in spans_on(schedule, day):
@@ -133,8 +139,23 @@ def free_slots(schedule: Schedule, day: dt.date, duration: dt.timedelta,
     return found
 
 
+def first_free(schedule: Schedule, days: Iterable[dt.date], duration: dt.timedelta,
+               taken: Iterable[tuple[int, dt.datetime]], now: dt.datetime, want: int = 1) -> list[Slot]:
+    """The first `want` free start times on `days` (in the order given, earliest first),
+    looking at no day after the one on which the last of them was found."""
+    claimed = set(taken)
+    found: list[Slot] = []
+    for day in days:
+        if not spans_on(schedule, day):
+            continue
+        found.extend(free_slots(schedule, day, duration, claimed, now)[:want - len(found)])
+        if len(found) >= want:
+            break
+    return found
+
+
 def _free_counter(counters: int, start: dt.datetime, end: dt.datetime,
-                  claimed: set[tuple[int, dt.datetime]]) -> int | None:
+                  claimed: AbstractSet[tuple[int, dt.datetime]]) -> int | None:
     needed = list(units(start, end))
     for counter in range(1, counters + 1):
         if all((counter, unit) not in claimed for unit in needed):

@@ -21,6 +21,9 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
+from generator.models import Fee
+from generator.text import fee_text
+
 from .. import auth
 from ..catalog import katalog_or_404
 from ..db import db
@@ -34,7 +37,7 @@ from ..render import page, remember_municipality
 from . import booking
 from .calendar_file import ics_for
 from .page_cache import ALL, changed, slot_pages
-from .slots import BERLIN, bookable_days, local_day, plausible_day
+from .slots import BERLIN, Slot, bookable_days, local_day, plausible_day
 
 log = logging.getLogger(__name__)
 
@@ -141,28 +144,111 @@ def services(slug: str) -> Page:
 
 @appointments.get("/<service_id>/")
 def locations(slug: str, service_id: str) -> Page:
-    service = g.katalog["services"].get(service_id)
-    if not service or not service.get("booking"):
-        abort(404)
+    service = _bookable_service(service_id)
+    current = now()
     places = []
-    for lid in service["booking"]["locations"]:
-        location = g.katalog["locations"].get(lid)
-        if location is not None:
-            places.append({"id": lid, "name": location["name"], "address": location.get("address", {}),
-                           "town": _town_name(location)})
+    for offer in _offers(service_id):
+        earliest = _earliest(offer, current, 1)
+        places.append({"id": offer.location_id, "name": offer.location["name"],
+                       "address": offer.location.get("address", {}), "town": _town_name(offer.location),
+                       "next": earliest[0] if earliest else None})
     places.sort(key=lambda p: (p["town"] or "", p["name"]))
     return page("termine/orte.html", service["name"], crumbs=_crumbs((service["name"], request.path)),
                 service=service, service_id=service_id, places=places,
                 is_district=g.katalog["municipality"]["kind"] == "kreis",
-                level_label=LABELS[service["booking"]["trust_level"]])
+                level_label=LABELS[service["booking"]["trust_level"]], long_date=long_date, clock_text=clock_text,
+                local_day=local_day)
+
+
+def _bookable_service(service_id: str) -> Mapping[str, Any]:
+    service = g.katalog["services"].get(service_id)
+    if not service or not service.get("booking"):
+        abort(404)
+    return service  # type: ignore[no-any-return]
+
+
+def _offers(service_id: str) -> list[booking.Offer]:
+    """The service's offers at each of its locations that exist, in the order of the switch."""
+    service = g.katalog["services"][service_id]
+    found = (booking.offer_of(g.katalog, service_id, lid) for lid in service["booking"]["locations"])
+    return [offer for offer in found if offer is not None]
+
+
+def _earliest(offer: booking.Offer, current: dt.datetime, want: int,
+              first_day: dt.date | None = None) -> list[Slot]:
+    """The offer's first `want` free times, remembered per state of the location and minute."""
+    name = f"earliest:{offer.service_id}:{want}:{first_day or ''}"
+    found: list[Slot] = slot_pages().remembered(
+        offer.slug, offer.location_id, name, _minute(current),
+        lambda: booking.earliest_free(db(), offer, current, want, first_day))
+    return found
+
+
+EARLIEST_PER_LOCATION = 3  # free times looked up per location for the view across locations
+EARLIEST_SHOWN = 12
+
+
+@appointments.route("/<service_id>/frueheste-zeiten/", methods=["GET", "POST"])
+def earliest(slug: str, service_id: str) -> Page:
+    """The earliest free times across all locations of the service (in a district: of all its
+    towns), from which the citizen picks one directly. At most EARLIEST_PER_LOCATION times per
+    location are looked up, each lookup bounded by the location's horizon (see earliest_free)."""
+    service = _bookable_service(service_id)
+    offers = {offer.location_id: offer for offer in _offers(service_id)}
+    current = now()
+    today = local_day(current)
+    first_day: dt.date | None = None
+    if request.values.get("ab"):
+        last_day = today + dt.timedelta(days=max((o.schedule.days_ahead for o in offers.values()), default=0))
+        try:
+            first_day = dt.date.fromisoformat(request.values["ab"])
+        except ValueError:
+            first_day = None
+        if first_day is None or not today <= first_day <= last_day:
+            return page("konto/hinweis.html", "Datum nicht möglich", status=400,
+                        message=f"Termine gibt es vom {today:%d.%m.%Y} bis zum {last_day:%d.%m.%Y}. Wählen Sie "
+                                "einen Tag in diesem Zeitraum.",
+                        link=(f"/{slug}/termine/{service_id}/frueheste-zeiten/", "Früheste freie Zeit ab heute"))
+    error: str | None = None
+    status = 200
+    kept = auth.kept_form() if request.method == "GET" else None
+    kept_choice = (kept or {}).get("wahl") or []
+    chosen = request.form.get("wahl") or (kept_choice[0] if kept_choice else None)
+    if request.method == "POST":
+        location_id, _, zeit = request.form.get("wahl", "").partition(" ")
+        offer = offers.get(location_id)
+        start = _moment(zeit)
+        if offer is None or start is None:
+            error, status = "Wählen Sie eine Uhrzeit.", 400
+        else:
+            outcome = _choose(offer, local_day(start), zeit, moving=False)
+            if isinstance(outcome, BaseResponse):
+                return outcome
+            error, status = outcome
+    times = sorted(((slot, offer) for offer in offers.values()
+                    for slot in _earliest(offer, current, EARLIEST_PER_LOCATION, first_day)),
+                   key=lambda item: (item[0].start, _town_name(item[1].location) or "", item[1].location["name"]))
+    persons = _persons_of(service["booking"])
+    return page("termine/frueheste.html", f"{service['name']}: früheste freie Zeit", status=status,
+                errors={"wahl": error} if error else None,
+                crumbs=_crumbs((service["name"], f"/{slug}/termine/{service_id}/"),
+                               ("Früheste freie Zeit", request.path)),
+                service=service, service_id=service_id, times=times[:EARLIEST_SHOWN], chosen=chosen,
+                kept=kept is not None, first_day=first_day, persons=persons, long_date=long_date,
+                clock_text=clock_text, local_day=local_day, town_of=_town_name,
+                is_district=g.katalog["municipality"]["kind"] == "kreis")
 
 
 def _persons(offer: booking.Offer) -> int:
+    return _persons_of(offer.booking)
+
+
+def _persons_of(service_booking: Mapping[str, Any]) -> int:
     try:
         persons = int(request.values.get("personen", "1"))
     except ValueError:
         persons = 1
-    return min(max(persons, 1), int(offer.booking["max_persons"]))
+    return min(max(persons, 1), int(service_booking["max_persons"]))
 
 
 def _moving() -> dict[str, str]:
@@ -231,7 +317,7 @@ def day_view(slug: str, service_id: str, location_id: str, day: str) -> Page:
     status = 200
     kept = auth.kept_form() if request.method == "GET" else None
     if request.method == "POST":
-        outcome = _choose(offer, date)
+        outcome = _choose(offer, date, request.form.get("zeit", ""), moving=bool(_moving()))
         if isinstance(outcome, BaseResponse):
             return outcome
         error, status = outcome
@@ -269,16 +355,27 @@ def _moving_appointment(offer: booking.Offer) -> Appointment:
     return appointment
 
 
-def _choose(offer: booking.Offer, date: dt.date) -> tuple[str, int] | BaseResponse:
-    """The POST of the day page: hold the chosen time (or move a booking to it)."""
+def _moment(value: str) -> dt.datetime | None:
+    """A time with its zone from a form, or None: not a time, no zone, or at the calendar's
+    edge (9999-12-31T23:59Z has no local day)."""
     try:
-        start = dt.datetime.fromisoformat(request.form.get("zeit", ""))
-    except ValueError:
-        return "Wählen Sie eine Uhrzeit.", 400
-    if start.tzinfo is None or local_day(start) != date:
+        moment = dt.datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            return None
+        local_day(moment)
+    except (ValueError, OverflowError):
+        return None
+    return moment
+
+
+def _choose(offer: booking.Offer, date: dt.date, zeit: str, moving: bool) -> tuple[str, int] | BaseResponse:
+    """The POST of the day page and of the earliest times: hold the chosen time (or move a
+    booking to it, from the day page only)."""
+    start = _moment(zeit)
+    if start is None or local_day(start) != date:
         return "Wählen Sie eine Uhrzeit.", 400
     current = now()
-    if _moving():
+    if moving:
         appointment = _moving_appointment(offer)
         old_day = local_day(appointment.starts_at)
         try:
@@ -333,11 +430,27 @@ def held(slug: str, code: str) -> Page:
                     link=(f"/{slug}/termine/{offer.service_id}/{offer.location_id}/", "Neue Uhrzeit wählen"))
     errors: dict[str, str] = {}
     email = ""
+    login = auth.current_login()
+    if login is not None and appointment.account_id is None and (
+            code in session.get("holds", []) or _signed_for(code)):
+        # Logged in on the way from this page ("mit Ihrem Konto"): the account takes the hold over.
+        try:
+            booking.adopt(db(), appointment, offer, login.account_id, current)
+        except booking.BookingError as error:
+            return page("konto/hinweis.html", "Buchen nicht möglich", status=error.status, message=error.message,
+                        link=(f"/{slug}/termine/{offer.service_id}/{offer.location_id}/", "Neue Uhrzeit wählen"))
     if request.method == "POST":
         if request.form.get("aktion") == "freigeben":
             booking.release(db(), appointment)
             changed(slug, appointment.location_id, local_day(appointment.starts_at))
             return redirect(f"/{slug}/termine/{offer.service_id}/{offer.location_id}/", code=303)
+        if request.form.get("aktion") == "anmelden" and appointment.account_id is None:
+            try:
+                booking.keep_for_login(db(), appointment, current)
+            except booking.SlotGone as error:
+                return page("konto/hinweis.html", "Reservierung abgelaufen", status=410, message=error.message,
+                            link=(f"/{slug}/termine/{offer.service_id}/{offer.location_id}/", "Neue Uhrzeit wählen"))
+            return redirect(_login_from_reservation(appointment), code=303)
         if appointment.account_id is not None:
             try:
                 booking.confirm(db(), appointment, current)
@@ -378,7 +491,19 @@ def held(slug: str, code: str) -> Page:
     return page("termine/reservierung.html", "Termin prüfen und buchen", errors=errors,
                 crumbs=_crumbs(("Termin prüfen und buchen", request.path)), a=appointment, offer=offer,
                 long_date=long_date(local_day(appointment.starts_at)), clock_text=clock_text, email=email,
-                needs_email=appointment.account_id is None)
+                needs_email=appointment.account_id is None,
+                may_log_in=appointment.account_id is None and login is None, login_hold=booking.EMAIL_HOLD)
+
+
+def _login_from_reservation(appointment: Appointment) -> str:
+    """The login that comes back to this reservation (where the account takes the hold over;
+    the hold lasts meanwhile as long as for a confirmation mail, see booking.keep_for_login).
+    `ohne_konto` names the way back for the login page's "Ohne Konto weiter mit Ihrer
+    E-Mail-Adresse"; it is a path of this portal, checked there like `weiter`."""
+    # Signed: a login starts a new cookie session, without the holds of this browser.
+    here = f"/{appointment.slug}/termine/reservierung/{appointment.code}?" + urlencode(
+        {"s": signature(appointment.code)})
+    return auth.login_url("basis", here) + "&" + urlencode({"ohne_konto": here + "#ohne-konto"})
 
 
 @appointments.route("/bestaetigen/<code>", methods=["GET", "POST"])
@@ -416,7 +541,8 @@ def _booked(appointment: Appointment, offer: booking.Offer) -> None:
             link=manage_path(appointment), notify=False)
     address = appointment.email or _account_email(appointment.account_id)
     if address:
-        queue_mail(address, "termin-gebucht", appointment.account_id, link=link)
+        queue_mail(address, "termin-gebucht", appointment.account_id, link=link,
+                   guest="ja" if appointment.account_id is None else "")
     db().commit()
 
 
@@ -462,6 +588,23 @@ NOTICES = {
     "verschoben": "Ihr Termin wurde verschoben.",
     "abgesagt": "Ihr Termin ist abgesagt. Die Zeit ist für andere wieder frei.",
 }
+GUEST_NOTICES = {  # a booking without an account has no inbox: the mail's link is the way back
+    **NOTICES,
+    "gebucht": "Ihr Termin ist gebucht. Wir haben Ihnen eine E-Mail mit dem Link zu dieser Seite geschickt. Bitte "
+               "bewahren Sie die E-Mail auf: Nur über diesen Link können Sie den Termin ansehen, verschieben oder "
+               "absagen.",
+}
+
+
+def _fees(service: Mapping[str, Any]) -> list[tuple[str, str, str | None]]:
+    """The service's fees as (what for, amount, note), as the service page shows them."""
+    rows = []
+    for raw in service.get("fees") or []:
+        fee = Fee.model_validate(raw)
+        amount = fee_text(fee)
+        note = fee.note if fee.note and (fee.amount is not None or fee.amount_min is not None) else None
+        rows.append((fee.label, amount, note))
+    return rows
 
 
 @appointments.get("/termin/<code>")
@@ -476,7 +619,10 @@ def appointment_page(slug: str, code: str) -> Page:
                 crumbs=_crumbs(("Ihr Termin", request.path)), a=appointment, service=service, location=location,
                 long_date=long_date(local_day(appointment.starts_at)), clock_text=clock_text,
                 status_label=STATUS[appointment.status], changeable=changeable, signed=signed,
-                notice=NOTICES.get(request.args.get("hinweis", "")),
+                notice=(NOTICES if appointment.account_id is not None else GUEST_NOTICES).get(
+                    request.args.get("hinweis", "")),
+                just_booked=request.args.get("hinweis") == "gebucht" and appointment.status == "booked",
+                documents=service.get("documents") or [], fees=_fees(service),
                 cancel_hours=int(offer.schedule.cancel_before.total_seconds() // 3600) if offer else None,
                 move_link=(f"/{slug}/termine/{appointment.service_id}/{appointment.location_id}/?" + urlencode(
                     {"personen": appointment.persons, "verschieben": appointment.code, **signed})))

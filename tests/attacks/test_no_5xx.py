@@ -168,6 +168,8 @@ def test_no_route_answers_5xx_to_anything(rule: str, method: str, clients: dict[
     "/stadt/termine/personalausweis-beantragen/rathaus/0001-01-01/",
     "/stadt/termine/personalausweis-beantragen/rathaus/?monat=9999-12",
     "/stadt/termine/personalausweis-beantragen/rathaus/?monat=0001-01",
+    "/stadt/termine/personalausweis-beantragen/frueheste-zeiten/?ab=9999-12-31",
+    "/stadt/termine/personalausweis-beantragen/frueheste-zeiten/?ab=0001-01-01",
     "/postfach/99999999999999999999999",
     "/stadt/verwaltung/termine/rathaus/?tag=9999-12-31",
 ])

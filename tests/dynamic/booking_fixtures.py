@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -54,3 +56,10 @@ def with_booking(fixture_output: Path, target: Path) -> Path:
         "locations": ["rathaus-nordort"]}
     (target / "kreis" / "katalog.json").write_text(json.dumps(kreis), encoding="utf-8")
     return target
+
+
+def main_text(page: str) -> str:
+    """What a reader hears of the page's <main>: tags dropped, entities resolved, spaces joined."""
+    main = page[page.index("<main"):page.index("</main>")]
+    text = html.unescape(re.sub(r"<[^>]+>", " ", main))
+    return re.sub(r"\s+", " ", text).replace(" .", ".").replace(" ,", ",").replace(" :", ":").strip()

@@ -19,7 +19,8 @@ def test_appointments_benchmark_quick_run_prints_its_table_and_no_double_booking
     run = subprocess.run([sys.executable, str(ROOT / "bench" / "appointments.py"), "--quick"], cwd=ROOT,
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
-    for row in ("baseline   GET /healthz/live", "free slots GET day view", "booking    POST a time (hold)",
+    for row in ("baseline   GET /healthz/live", "free slots GET day view", "earliest   GET earliest times",
+                "booking    POST a time (hold)",
                 "confirm    POST the reservation", "contended round:"):
         assert row in run.stdout, run.stdout
     assert "double bookings: 0 " in run.stdout

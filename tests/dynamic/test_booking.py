@@ -17,7 +17,7 @@ from dynamic import create_app
 from dynamic.appointments.reminders import queue_reminders, remove_expired_holds
 from dynamic.db import alembic_config, db, make_engine, migrate
 from dynamic.models import Appointment, Message, OutboxItem, SlotClaim
-from tests.dynamic.booking_fixtures import MONDAY_MORNING, Clock, with_booking
+from tests.dynamic.booking_fixtures import MONDAY_MORNING, Clock, main_text, with_booking
 from tests.dynamic.browserlike import Browser
 from tests.dynamic.conftest import (
     REDIS_TEST_URL,
@@ -279,9 +279,17 @@ def test_booking_without_an_account_needs_the_mailed_link(app: Flask, mailbox: M
     other_browser.get(link)
     other_browser.submit("bestaetigen")
     assert "Ihr Termin ist gebucht." in other_browser.text
+    main = main_text(other_browser.text)
+    assert ("Ihr Termin ist gebucht. Wir haben Ihnen eine E-Mail mit dem Link zu dieser Seite geschickt. Bitte "
+            "bewahren Sie die E-Mail auf: Nur über diesen Link können Sie den Termin ansehen, verschieben oder "
+            "absagen.") in main
+    assert "Postfach" not in main
     send_mail()
     booked = mailbox.to("ohne.konto@example.org")[-1]
     assert booked["Subject"] == "Ihr Termin ist gebucht"
+    assert ("Bitte bewahren Sie diese E-Mail auf: Sie haben ohne Konto gebucht, darum führt nur dieser Link zu "
+            "Ihrem Termin.") in booked.get_content()
+    assert "Postfach" not in booked.get_content()
     with app.app_context():
         [appointment] = db().query(Appointment).all()
         assert appointment.status == "booked" and appointment.account_id is None

@@ -85,7 +85,7 @@ def test_katalog_keeps_its_version_and_every_earlier_key(built: dict[str, dict[s
     assert form["steps"][2]["when"] == {"field": "art", "equals": "erweitert"}
     assert set(city["services"]["personalausweis-beantragen"]) == {
         "name", "teaser", "leika", "synonyms", "level", "url", "online", "form_enabled", "appointment_locations",
-        "responsible", "contacts", "fees", "booking"}
+        "responsible", "contacts", "fees", "booking", "documents"}
     assert city["services"]["personalausweis-beantragen"]["appointment_locations"] == ["rathaus"]
     assert set(city["locations"]["rathaus"]) == {
         "name", "address", "geo", "opening_hours", "closed_on_public_holidays", "exceptions", "accessibility",
@@ -105,3 +105,23 @@ def test_booking_limits_and_a_higher_trust_level_reach_the_katalog(content: Path
     assert booking == {"duration": 45, "max_persons": 2, "trust_level": "substantiell", "without_account": False,
                        "max_open": 2, "locations": ["rathaus"]}
 
+
+
+def test_booking_without_an_account_is_the_default_for_counter_services(content: Path) -> None:
+    municipality = content / "municipalities" / "stadt" / "municipality.yaml"
+    municipality.write_text(municipality.read_text(encoding="utf-8").replace(
+        "      without_account: false  # the switch-off: booking only with an account\n", ""), encoding="utf-8")
+    service = content / "services" / "eheschliessung-anmelden.yaml"
+    service.write_text(service.read_text(encoding="utf-8").replace(
+        "{duration: 45, max_persons: 2}", "{duration: 45, max_persons: 2, trust_level: substantiell}"), encoding="utf-8")
+    municipality.write_text(municipality.read_text(encoding="utf-8").replace(
+        "      locations: [rathaus]\n      without_account: false", "      locations: [rathaus]"), encoding="utf-8")
+    services = katalogs(content)["stadt"]["services"]
+    assert services["personalausweis-beantragen"]["booking"]["without_account"] is True  # not set: the default
+    assert services["eheschliessung-anmelden"]["booking"]["without_account"] is False  # not a counter service
+
+
+def test_the_documents_to_bring_reach_the_katalog(built: dict[str, dict[str, Any]]) -> None:
+    assert built["stadt"]["services"]["personalausweis-beantragen"]["documents"] == [
+        "Ihr bisheriger Personalausweis oder Reisepass", "Ein biometrisches Lichtbild"]
+    assert built["stadt"]["services"]["kindergeld"]["documents"] == []

@@ -82,7 +82,8 @@ def test_service_without_appointments_has_no_appointment_box(site: Path) -> None
 def test_city_with_booking_switched_off_shows_the_offices_phone(content: Path, tmp_path: Path) -> None:
     municipality = content / "municipalities" / "stadt" / "municipality.yaml"
     text = municipality.read_text(encoding="utf-8")
-    municipality.write_text(text.replace("    - service: eheschliessung-anmelden\n      locations: [rathaus]\n", ""),
+    municipality.write_text(text.replace("    - service: eheschliessung-anmelden\n      locations: [rathaus]\n"
+                                         "      without_account: false\n", ""),
                             encoding="utf-8")
     build(content, tmp_path / "out", today=TODAY, show_progress=False)
     html = page(tmp_path / "out", "stadt/leistungen/eheschliessung-anmelden")

@@ -28,7 +28,7 @@ class Site:
     family_name: str
     town: str | None        # district: the member town the person lives in (where the form goes)
     booking_place: str      # the link to the office on the booking's choice of location
-    guest_booking: bool     # booking without an account, confirmed by e-mail
+    guest_booking: bool     # books without an account, confirmed by e-mail (the others log in on the way)
 
 
 SITES = {site.slug: site for site in (

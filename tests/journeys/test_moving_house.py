@@ -68,17 +68,10 @@ def book(tab: Any, portal: Portal, site: Site, address: str, check: Check) -> No
     tab.locator("ul.places a", has_text=re.compile(rf"^{re.escape(site.booking_place)}$")).click()
     time = choose_a_time(tab, check, "booking", day=2)
     tab.click("main button:text-is('Uhrzeit reservieren')")
-    if not site.guest_booking:
-        # Asked to log in; back at the times, the chosen one still chosen.
-        tab.wait_for_url("**/konto/anmelden**")
-        log_in_with_password(tab, address, check)
-        tab.wait_for_url(re.compile(r".*/termine/wohnsitz-anmelden/[a-z0-9-]+/\d{4}-\d{2}-\d{2}/$"))
-        chosen = tab.locator("input[name=zeit]:checked")
-        assert tab.locator(f"label[for='{chosen.get_attribute('id')}']").inner_text().strip() == time
-        check("times after login", again=True)
-        tab.click("main button:text-is('Uhrzeit reservieren')")
     assert heading(tab) == "Termin prüfen und buchen"
     check("hold")
+    # A counter service: every site offers booking without an account, beside the login.
+    assert tab.locator("main h2#ohne-konto").inner_text() == "Ohne Konto weiter mit Ihrer E-Mail-Adresse"
     if site.guest_booking:
         tab.fill("#feld-email", address)
         tab.click("main button:text-is('Bestätigungslink anfordern')")
@@ -92,9 +85,20 @@ def book(tab: Any, portal: Portal, site: Site, address: str, check: Check) -> No
         check("confirmation link")
         tab.click("main button:text-is('Termin verbindlich buchen')")
     else:
+        # Logged in from the reservation: back at the same time, still held, now without a mail.
+        tab.click("main button:text-is('Anmelden oder Konto anlegen')")
+        log_in_with_password(tab, address, check)
+        tab.wait_for_url(re.compile(r".*/termine/reservierung/[A-Z0-9]{4}-[A-Z0-9]{4}\?s=[^&#]+$"))
+        assert heading(tab) == "Termin prüfen und buchen"
+        assert time.split()[0] in appointment_facts(tab)["Uhrzeit"]
+        assert tab.locator("#feld-email").count() == 0
+        check("hold after login", again=True)
         tab.click("main button:text-is('Verbindlich buchen')")
-    assert heading(tab) == "Ihr Termin"
+    assert heading(tab) == "Termin gebucht"
     assert tab.locator(".notice").inner_text().startswith("Ihr Termin ist gebucht.")
+    assert ("Postfach" in tab.locator("main").inner_text()) is not site.guest_booking
+    bring = tab.locator("main section[aria-labelledby=mitbringen] li").all_inner_texts()
+    assert bring == portal.katalog(site.slug)["services"]["wohnsitz-anmelden"]["documents"] and bring
     facts = appointment_facts(tab)
     assert facts["Stand"] == "gebucht" and facts["Leistung"] == SERVICE
     assert time.split()[0] in facts["Uhrzeit"]
