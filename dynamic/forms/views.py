@@ -264,34 +264,61 @@ def step(slug: str, form_id: str, step_id: str) -> Page:
         abort(404)
     current = visible[position][0]
     back_to_summary = request.args.get("zurueck") == SUMMARY
+    part = _part(current)
+    if part and not F.part_fields(current, data["raw"], part):  # that question is not needed (any more)
+        return redirect(_step_url(form, current, 0, back_to_summary), code=303)
+    # With JavaScript the page asks the questions of later parts too, revealed in place; the
+    # script says so with "skript", and then the whole rest of the step is read and checked.
     errors: dict[str, str] = {}
     kept = auth.kept_form() if request.method == "GET" else None
     if kept:
-        _take(form, current, data, _multidict(kept), None)
+        _take(form, current, data, _multidict(kept), None, _parts_sent(current, part, kept.get("skript", [])))
         _store(draft, data)
         db().commit()
     if request.method == "POST":
-        errors = _take(form, current, data, request.form, request.files)
+        scripted = request.form.get("skript") == "ja"
+        errors = _take(form, current, data, request.form, request.files,
+                       _parts_sent(current, part, ["ja"] if scripted else []))
         _store(draft, data)
         db().commit()  # kept also with errors: nothing typed is lost
         if not errors:
+            following = None if scripted else F.later_part(current, data["raw"], part)
+            if following is not None:  # without JavaScript: the question that now applies, on its own page
+                return redirect(_step_url(form, current, following, back_to_summary), code=303)
             visible = F.shown(form, data["raw"])
             after = [s for s, _f in visible[[s["id"] for s, _f in visible].index(step_id) + 1:]]
             target = SUMMARY if back_to_summary or not after else after[0]["id"]
             return redirect(f"/{slug}/antrag/{form_id}/{target}/", code=303)
-    # Without JavaScript nothing can appear while the citizen types, so a field that depends on
-    # an answer on the same page is shown with a note saying when it is needed (GOV.UK's
-    # conditional reveal without script); one that depends on an earlier page only when needed.
-    here = {f["id"]: f for f in current["fields"]}
-    needed = F.step_fields(current, data["raw"])
-    shown_fields = [f for f in current["fields"] if f in needed or (f.get("when") or {}).get("field") in here]
+    # The questions of this part, and (hidden, for the script to reveal) those of later parts.
+    depth = F.depths(current)
+    asked = F.part_fields(current, data["raw"], part)
+    fields = [_dressed(f, current, depth[f["id"]] > part) for f in current["fields"]
+              if f in asked or depth[f["id"]] > part]
     base = f"/{slug}/antrag/{form_id}/"
-    previous = f"{base}{visible[position - 1][0]['id']}/" if position else base
+    previous = (_step_url(form, current, 0, back_to_summary) if part else
+                f"{base}{visible[position - 1][0]['id']}/" if position else base)
     return page("antrag/schritt.html", current["title"], status=400 if errors else 200, errors=errors,
-                crumbs=_crumbs(form, current["title"]), form=form, step=current,
-                fields=[_dressed(f, here) for f in shown_fields],
+                crumbs=_crumbs(form, current["title"]), form=form, step=current, fields=fields,
                 raw=data["raw"], proofs=_proofs(data), uploads=_uploads(data), number=position + 1,
-                total=len(visible) + 1, previous=previous, back_to_summary=back_to_summary, kept=bool(kept))
+                total=len(visible) + 1, previous=previous, back_to_summary=back_to_summary, kept=bool(kept),
+                part=part, follow_up=part > 0)
+
+
+def _part(step_def: dict[str, Any]) -> int:
+    """The part of a step asked on this page (?teil=, see fields.depths); 0 for anything else."""
+    wanted = request.args.get("teil", "")
+    deepest = max(F.depths(step_def).values())
+    return int(wanted) if wanted.isdigit() and len(wanted) < 3 and int(wanted) <= deepest else 0
+
+
+def _parts_sent(step_def: dict[str, Any], part: int, script: list[str]) -> range:
+    """The parts of a step a POST answers: its own, and with the script all later ones too."""
+    return range(part, max(F.depths(step_def).values()) + 1) if "ja" in script else range(part, part + 1)
+
+
+def _step_url(form: dict[str, Any], step_def: dict[str, Any], part: int, back_to_summary: bool) -> str:
+    query = ([f"teil={part}"] if part else []) + ([f"zurueck={SUMMARY}"] if back_to_summary else [])
+    return f"/{g.site_slug}/antrag/{form['id']}/{step_def['id']}/" + ("?" + "&".join(query) if query else "")
 
 
 def _multidict(kept: dict[str, list[str]]) -> Any:
@@ -301,12 +328,14 @@ def _multidict(kept: dict[str, list[str]]) -> Any:
 
 
 def _take(form: dict[str, Any], current: dict[str, Any], data: dict[str, Any], sent: Any,
-          files: Any) -> dict[str, str]:
-    """Store what a step's POST sent (never over a verified value) and check the shown fields."""
+          files: Any, parts: range) -> dict[str, str]:
+    """Store what a step's POST sent for the parts it answers (never over a verified value),
+    forget answers that the new answers hide, and check the shown fields of those parts."""
     verified = data["verified"]
+    depth = F.depths(current)
     for field in current["fields"]:
         name = field["id"]
-        if name in verified:
+        if name in verified or depth[name] not in parts:
             continue
         if field["type"] == "file":
             if files is None:
@@ -322,10 +351,13 @@ def _take(form: dict[str, Any], current: dict[str, Any], data: dict[str, Any], s
             data.get("upload_errors", {}).pop(name, None)
             continue
         data["raw"][name] = F.read_sent(field, sent)
+    F.prune(form, data["raw"], data["uploads"], verified)
     today = now().astimezone(BERLIN).date()
     errors = {}
     for field in F.step_fields(current, data["raw"]):
         name = field["id"]
+        if depth[name] not in parts:
+            continue
         if name in data.get("upload_errors", {}):
             errors[name] = data["upload_errors"].pop(name)
             continue
@@ -356,14 +388,12 @@ def _uploads(data: dict[str, Any]) -> dict[str, Any]:
             for name, stored in data["uploads"].items()}
 
 
-def _dressed(field: dict[str, Any], here: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """A field with what its template needs beyond the definition."""
-    condition = field.get("when") or {}
-    if condition.get("field") in here:
-        target = here[condition["field"]]
-        labels = {o["value"]: o["label"] for o in target.get("options") or []} | {"ja": "Ja", "nein": "Nein"}
-        answers = " oder ".join(f"»{labels.get(v, v)}«" for v in F.condition_values(condition))
-        field = {**field, "only_if": f"Nur nötig, wenn Sie bei »{target['label']}« {answers} gewählt haben."}
+def _dressed(field: dict[str, Any], step_def: dict[str, Any], revealed: bool) -> dict[str, Any]:
+    """A field with what its template needs beyond the definition: for a question the script
+    reveals in place, the answer it waits for (data-wenn-feld / data-wenn-werte)."""
+    if revealed:
+        condition = field["when"]
+        field = {**field, "reveal_on": condition["field"], "reveal_values": " ".join(F.condition_values(condition))}
     if field["type"] != "file":
         return field
     accept = field.get("accept") or list(F.CONTENT_TYPES)
@@ -408,8 +438,9 @@ def summary(form: dict[str, Any]) -> Page:
             proof = data["verified"].get(name)
             rows.append((field, text, proof["source"] if proof else None))
         sections.append((step_def, rows))
-    links = {name: f"/{slug}/antrag/{form['id']}/{problem_steps[name]}/?zurueck={SUMMARY}#feld-{name}"
-             for name in problems}
+    step_defs = {s["id"]: s for s in form["steps"]}
+    links = {name: _step_url(form, step_defs[problem_steps[name]], F.depths(step_defs[problem_steps[name]])[name],
+                             True) + f"#feld-{name}" for name in problems}
     return page("antrag/zusammenfassung.html", f"{form['title']}: Angaben prüfen",
                 status=400 if errors and request.method == "POST" else 200, errors=errors,
                 crumbs=_crumbs(form, "Angaben prüfen"), form=form, sections=sections, problems=problems,

@@ -80,16 +80,23 @@ def test_the_whole_way_prefill_errors_upload_send_fetch_decrypt_answer_and_reply
     assert "Mallory" not in browser.text  # a verified value cannot be changed by a POST
     send(browser, anschrift__plz="48143", telefon="0251 1234567")
     assert browser.url.endswith(f"{START}bescheinigung/")
-    # Without JavaScript a field that depends on an answer on the same page is shown with a note.
-    assert ("Nur nötig, wenn Sie bei »Sollen weitere Personen Ihres Haushalts aufgeführt werden?« »Ja« "
-            "gewählt haben.") in browser.text
-
-    # A condition inside the step: the names are needed only when other persons are listed.
+    # A question that depends on an answer on the same page is never shown to everybody: it is in
+    # a hidden block that the script reveals; without JavaScript it follows on the next page.
+    assert "Nur nötig" not in browser.text
+    assert ('<div class="conditional" id="bedingt-personen" data-wenn-feld="weitere" data-wenn-werte="ja" hidden>'
+            in browser.text)
     send(browser, art="erweitert", anzahl="2,5", weitere="ja", personen="")
     assert browser.status == 400
     assert "Geben Sie bei »Anzahl der Ausfertigungen« eine ganze Zahl an." in browser.text
+    assert "Namen der weiteren Personen« aus." not in browser.text  # not asked on this page
+    send(browser, anzahl="2")
+    assert browser.url.endswith(f"{START}bescheinigung/?teil=1")
+    assert "Nach Ihrer Antwort brauchen wir dazu noch diese Angaben." in browser.text
+    assert 'name="personen"' in browser.text and 'name="anzahl"' not in browser.text
+    send(browser, personen="")
+    assert browser.status == 400
     assert "Füllen Sie das Feld »Namen der weiteren Personen« aus." in browser.text
-    send(browser, anzahl="2", personen="Max Beispiel")
+    send(browser, personen="Max Beispiel")
     assert browser.url.endswith(f"{START}zahlung/")  # the payment step, shown for "erweitert" only
 
     send(browser, iban="DE00 1234", vollmacht=upload(b"not really a PDF", "nachweis.pdf"))
