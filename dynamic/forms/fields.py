@@ -527,13 +527,13 @@ def machine_value(kind: str, value: Any, upload: Mapping[str, Any] | None = None
 def answers_in_order(form: Mapping[str, Any],
                      clean: Mapping[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """(step, field) of every answered shown field, in the form's order."""
-    for step, fields in shown(form, _raw_like(clean)):
+    for step, fields in shown(form, raw_like(clean)):
         for field in fields:
             if field["id"] in clean:
                 yield step, field
 
 
-def _raw_like(clean: Mapping[str, Any]) -> Raw:
+def raw_like(clean: Mapping[str, Any]) -> Raw:
     """Clean answers in the raw shape that conditions compare against."""
     return {key: ("ja" if value else "nein") if isinstance(value, bool) else value for key, value in clean.items()}
 

@@ -25,7 +25,7 @@ from ..db import db
 from ..inbox import deliver_message
 from ..levels import at_least
 from ..metrics import SUBMITTED
-from ..models import Application, FormDraft, Office, utcnow
+from ..models import Account, Application, FormDraft, Office, utcnow
 from ..profile import FIELD_NAMES, prefill, save_back
 from ..render import BERLIN, page
 from . import fields as F
@@ -445,7 +445,24 @@ def summary(form: dict[str, Any]) -> Page:
                 status=400 if errors and request.method == "POST" else 200, errors=errors,
                 crumbs=_crumbs(form, "Angaben prüfen"), form=form, sections=sections, problems=problems,
                 problem_links=links, recipient=recipient, token=draft.token, base=f"/{slug}/antrag/{form['id']}/",
-                can_save_back=any(f.get("prefill") for f in _all_fields(form)))
+                can_save_back=any(f.get("prefill") for f in _all_fields(form)),
+                mandate=_mandate(form, recipient, clean))
+
+
+def _mandate(form: dict[str, Any], recipient: dict[str, Any], clean: dict[str, Any]) -> dict[str, Any] | None:
+    """The SEPA direct-debit mandate the citizen grants with these answers, naming its creditor:
+    the municipality's (in a district the town's) from the knowledge base; without one there,
+    the municipality or town by name, its creditor identifier left to the notice."""
+    mandate = form.get("sepa_mandate")
+    if not mandate or not F.condition_met(mandate["when"], F.raw_like(clean)):
+        return None
+    creditor = recipient.get("sepa_creditor") or {}
+    fields = {f["id"]: f for f in _all_fields(form)}
+    account = next((F.display(fields[name], value) for name, value in clean.items()
+                    if fields[name]["type"] == "iban"), None)
+    return {"purpose": mandate["purpose"], "account": account,
+            "creditor": creditor.get("name") or recipient.get("town_name") or g.katalog["municipality"]["name"],
+            "creditor_id": creditor.get("creditor_id"), "example": bool(creditor.get("example"))}
 
 
 def _already_sent(form: dict[str, Any]) -> BaseResponse | None:
@@ -642,8 +659,33 @@ def receipt(slug: str, form_id: str, reference: str) -> Page:
     if isinstance(found, BaseResponse):
         return found
     form, application, copy = found
+    account = db().get(Account, application.account_id) if application.account_id is not None else None
     return page("antrag/eingang.html", "Antrag eingegangen", crumbs=_crumbs(form, "Eingangsbestätigung"),
-                application=application, copy=copy)
+                application=application, copy=copy, after_sending=form.get("after_sending"),
+                duration=_usual_duration(form), notified_at=_notified_address(account))
+
+
+def _usual_duration(form: dict[str, Any]) -> str | None:
+    """How long the form's service usually takes here ("bis zu 5 Tage"), or None where unknown."""
+    from generator.models import Duration
+    from generator.text import duration_text
+
+    found = form.get("processing_time")
+    if not found:
+        return None
+    duration = Duration.model_validate(found)
+    if duration.min == 0:  # "0 bis 5 Tage" reads as "bis zu 5 Tage"
+        if duration.max is None:
+            return None
+        duration = duration.model_copy(update={"min": None})
+    return duration_text(duration)
+
+
+def _notified_address(account: Account | None) -> str | None:
+    """The address that learns of new inbox messages (a confirmed one; see inbox.deliver_message)."""
+    if account is None or not account.email or account.email_confirmed_at is None:
+        return None
+    return account.email
 
 
 @forms.get("/<form_id>/eingang/<reference>/quittung.pdf")

@@ -37,7 +37,7 @@ pytestmark = pytest.mark.browser
 SERVICE = "Hund zur Hundesteuer anmelden"
 FORM = "hundesteuer"
 CHIP = "276098106543210"
-CHIP_ERROR = "Geben Sie die Chipnummer mit genau 15 Ziffern und ohne Leerzeichen an."
+CHIP_ERROR = "Geben Sie die Chipnummer mit genau 15 Ziffern an."
 
 
 def start_path(site: Site) -> str:
