@@ -145,6 +145,25 @@ CASES = [
     pytest.param("forms/meldebescheinigung.yaml", "service: meldebescheinigung", "service: kindergeld",
                  'content/forms/meldebescheinigung.yaml:4: service: service "kindergeld" does not name this form '
                  '(its online.form must be "meldebescheinigung")', id="form-for-a-service-that-does-not-name-it"),
+    pytest.param("municipalities/stadt/municipality.yaml", "creditor_id: DE98ZZZ09999999999",
+                 "creditor_id: DE97ZZZ09999999999",
+                 'content/municipalities/stadt/municipality.yaml:31: sepa_creditor.creditor_id: "DE97ZZZ09999999999": '
+                 "the check digits 97 do not fit the rest of the number", id="creditor-id-with-wrong-check-digits"),
+    pytest.param("municipalities/stadt/municipality.yaml", "creditor_id: DE98ZZZ09999999999",
+                 'creditor_id: "DE98 ZZZ 0999 9999 999"',
+                 'content/municipalities/stadt/municipality.yaml:31: sepa_creditor.creditor_id: "DE98 ZZZ 0999 9999 999" '
+                 "is not a German creditor identifier", id="creditor-id-with-spaces"),
+    pytest.param("municipalities/stadt/municipality.yaml", "  example: true", "  example: false",
+                 "content/municipalities/stadt/municipality.yaml:29: sepa_creditor: a real creditor identifier needs its "
+                 "source and as_of date; an invented one needs example: true", id="real-creditor-id-without-source"),
+    pytest.param("forms/meldebescheinigung.yaml", "  when: {field: art, equals: erweitert}\n  purpose:",
+                 "  when: {field: zahlungsweise, equals: erweitert}\n  purpose:",
+                 'content/forms/meldebescheinigung.yaml:50: sepa_mandate.when.field: "zahlungsweise" is not a field',
+                 id="mandate-on-an-unknown-answer"),
+    pytest.param("forms/meldebescheinigung.yaml", "{id: iban, type: iban, label: IBAN für die Lastschrift}",
+                 "{id: iban, type: iban, label: IBAN für die Lastschrift, compact: true}",
+                 "content/forms/meldebescheinigung.yaml:39: steps[2].fields[0]: compact is only for text fields, not iban",
+                 id="compact-for-another-kind-of-field"),
 ]
 
 
