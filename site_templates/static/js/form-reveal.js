@@ -1,5 +1,5 @@
 // Conditional questions of an online application, revealed in place (GOV.UK's conditional
-// reveal). The server renders a question that depends on an answer on the same page inside
+// reveal: aria-controls on the answers that reveal a question, no aria-expanded). The server renders a question that depends on an answer on the same page inside
 // a hidden block (data-wenn-feld: the question it depends on, data-wenn-werte: the answers
 // that show it); without JavaScript it stays hidden and the server asks it on the following
 // page. This script shows it as soon as the answer is chosen and tells the server, with the
@@ -29,21 +29,31 @@ document.addEventListener("DOMContentLoaded", function () {
     return block !== null && block.hidden;
   }
 
+  // A screen reader hears when a question appears (radio buttons may not carry aria-expanded).
+  var news = document.createElement("p");
+  news.className = "visually-hidden";
+  news.setAttribute("aria-live", "polite");
+  form.appendChild(news);
+
   // Blocks come in the page's order, so a block that depends on a revealed question is
   // decided after the block that holds that question.
-  function update() {
+  function update(announce) {
+    var appeared = [];
     blocks.forEach(function (block) {
       var wanted = block.getAttribute("data-wenn-werte").split(" ");
       var met = inputsOf(block.getAttribute("data-wenn-feld")).some(function (input) {
         return input.checked && wanted.indexOf(input.value) !== -1 && !hiddenByBlock(input);
       });
+      if (met && block.hidden) {
+        var label = block.querySelector("label, legend");
+        appeared.push(label ? label.textContent.replace(/\s+/g, " ").trim() : "");
+      }
       block.hidden = !met;
-      inputsOf(block.getAttribute("data-wenn-feld")).forEach(function (input) {
-        if (wanted.indexOf(input.value) !== -1) {
-          input.setAttribute("aria-expanded", input.checked && met ? "true" : "false");
-        }
-      });
     });
+    if (announce && appeared.length) {
+      news.textContent = "Darunter " + (appeared.length === 1 ? "ist eine weitere Frage" : "sind weitere Fragen") +
+        " erschienen: " + appeared.join(", ");
+    }
   }
 
   blocks.forEach(function (block) {
@@ -55,6 +65,6 @@ document.addEventListener("DOMContentLoaded", function () {
       }
     });
   });
-  form.addEventListener("change", update);
-  update();
+  form.addEventListener("change", function () { update(true); });
+  update(false);
 });
