@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 import secrets
 from typing import Any
 
@@ -308,7 +309,8 @@ def _part(step_def: dict[str, Any]) -> int:
     """The part of a step asked on this page (?teil=, see fields.depths); 0 for anything else."""
     wanted = request.args.get("teil", "")
     deepest = max(F.depths(step_def).values())
-    return int(wanted) if wanted.isdigit() and len(wanted) < 3 and int(wanted) <= deepest else 0
+    # Only ASCII digits: str.isdigit() also takes "²", which int() refuses.
+    return int(wanted) if re.fullmatch(r"[0-9]{1,2}", wanted) and int(wanted) <= deepest else 0
 
 
 def _parts_sent(step_def: dict[str, Any], part: int, script: list[str]) -> range:

@@ -388,3 +388,17 @@ def test_answers_to_questions_whose_condition_is_false_are_neither_stored_nor_de
     assert set(content["data"]).isdisjoint({"personen", "iban", "kennzeichen", "vollmacht"})
     assert content["files"] == []
     assert "Mallory" not in json.dumps(content) and "untergeschoben" not in json.dumps(content)
+
+
+def test_an_odd_part_of_a_step_is_never_an_error_page(app: Flask) -> None:
+    from tests.dynamic.test_profile import log_in as log_in_directly
+
+    office(app)
+    visitor = Browser(app.test_client())
+    log_in_directly(visitor.client, app, make_account(app, email=EMAIL, password=PASSWORD))
+    begin(visitor)
+    for odd in ("²", "٣", "99", "-1", "0x1", "1" * 5000, "1"):
+        visitor.get(f"{START}bescheinigung/?teil={odd}")
+        assert visitor.status == 200, odd
+        assert 'name="art"' in visitor.text and 'name="personen"' in visitor.text  # the step's first part
+    assert visitor.url.endswith(f"{START}bescheinigung/")  # "1": its question is not needed, back to the step

@@ -223,3 +223,19 @@ def test_booking_settings_default_to_the_opening_hours(content: Path) -> None:
     assert (settings.counters, settings.days_ahead, settings.lead_minutes, settings.cancel_hours,
             settings.step_minutes) == (2, 42, 60, 24, 15)
     assert settings.hours == locations["rathaus"].opening_hours
+
+
+@pytest.mark.parametrize("creditor_id", [
+    "DE98ZZZ09999999999",  # the Bundesbank's example number
+    "DE60ZZZ00000083570", "DE22ZZZ00000283007", "DE38ZZZ00000015387",  # published by three towns
+])
+def test_creditor_ids_are_checked_like_stdnum_checks_sepa_creditor_identifiers(creditor_id: str) -> None:
+    from stdnum.eu import at_02
+
+    from generator.models import creditor_id_problem
+
+    assert at_02.is_valid(creditor_id)
+    assert creditor_id_problem(creditor_id) is None
+    wrong = creditor_id[:2] + f"{(int(creditor_id[2:4]) + 1) % 100:02d}" + creditor_id[4:]
+    assert not at_02.is_valid(wrong)
+    assert creditor_id_problem(wrong) == f'"{wrong}": the check digits {wrong[2:4]} do not fit the rest of the number'
