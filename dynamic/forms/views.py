@@ -293,7 +293,7 @@ def step(slug: str, form_id: str, step_id: str) -> Page:
     # The questions of this part, and (hidden, for the script to reveal) those of later parts.
     depth = F.depths(current)
     asked = F.part_fields(current, data["raw"], part)
-    fields = [_dressed(f, current, depth[f["id"]] > part) for f in current["fields"]
+    fields = [_dressed(f, depth[f["id"]] > part) for f in current["fields"]
               if f in asked or depth[f["id"]] > part]
     base = f"/{slug}/antrag/{form_id}/"
     previous = (_step_url(form, current, 0, back_to_summary) if part else
@@ -390,7 +390,7 @@ def _uploads(data: dict[str, Any]) -> dict[str, Any]:
             for name, stored in data["uploads"].items()}
 
 
-def _dressed(field: dict[str, Any], step_def: dict[str, Any], revealed: bool) -> dict[str, Any]:
+def _dressed(field: dict[str, Any], revealed: bool) -> dict[str, Any]:
     """A field with what its template needs beyond the definition: for a question the script
     reveals in place, the answer it waits for (data-wenn-feld / data-wenn-werte)."""
     if revealed:
@@ -504,8 +504,9 @@ def _send(form: dict[str, Any], login: auth.Login, draft: FormDraft, data: dict[
         deliver_message(login.account_id, slug, recipient["name"], f"Antrag eingegangen: {form['title']}",
                         f"Ihr Antrag »{form['title']}« ist am {current.astimezone(BERLIN):%d.%m.%Y um %H:%M} Uhr "
                         f"bei {recipient['name']} eingegangen.\n\nVorgangsnummer: {application.reference}\n\n"
-                        "Die Stelle meldet sich bei Ihnen hier im Postfach. Sie können auf ihre Nachrichten "
-                        "antworten.", link=receipt)
+                        + (f"{form['after_sending']}\n\n" if form.get("after_sending") else "")
+                        + "Schreibt Ihnen die Stelle über das Portal, finden Sie die Nachricht hier im Postfach "
+                        "und können darauf antworten.", link=receipt)
         if request.form.get("speichern") == "ja":
             save_back(login.account_id, _profile_values(form, clean, data))
         _notify_office(form, recipient, application.reference)
