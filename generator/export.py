@@ -7,6 +7,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from .catalog import Catalog, ServiceEntry
+from .models import Town
 from .text import guests_may_book
 
 KATALOG_VERSION = 1
@@ -75,9 +76,10 @@ def katalog(catalog: Catalog, base_url: str) -> dict[str, Any]:
                 "recipients": [
                     {"unit": r.unit_id, "town": r.town.id if r.town else None,
                      "town_name": r.town.name if r.town else None, "name": catalog.units[r.unit_id].name,
-                     "email": catalog.units[r.unit_id].email}
+                     "email": catalog.units[r.unit_id].email, **_creditor(catalog, r.town)}
                     for r in entry.recipients
                 ],
+                **_processing_time(catalog, entry.form.service),
             }
             for fid, entry in catalog.forms.items()
         },
@@ -90,6 +92,20 @@ def katalog(catalog: Catalog, base_url: str) -> dict[str, Any]:
             for lid, s in catalog.life_situations.items()
         },
     }
+
+
+def _creditor(catalog: Catalog, town: Town | None) -> dict[str, Any]:
+    """Who collects a SEPA direct debit for this recipient (the town in a district), where known."""
+    creditor = town.sepa_creditor if town is not None else catalog.municipality.sepa_creditor
+    return {"sepa_creditor": creditor.model_dump(mode="json", exclude_none=True)} if creditor else {}
+
+
+def _processing_time(catalog: Catalog, service_id: str) -> dict[str, Any]:
+    """How long the form's service usually takes here (for "Wie geht es weiter"), where known."""
+    entry = catalog.services.get(service_id)
+    if entry is None or entry.processing_time is None:
+        return {}
+    return {"processing_time": entry.processing_time.model_dump(mode="json", exclude_none=True)}
 
 
 def _service_booking(entry: ServiceEntry) -> dict[str, Any] | None:

@@ -334,12 +334,56 @@ def contrast_ratio(a: str, b: str) -> float:
 Offices = dict[OfficeRole, Id]
 
 
+CREDITOR_ID = re.compile(r"DE[0-9]{2}[A-Z0-9]{3}[0-9]{11}")
+
+
+def creditor_id_problem(value: str) -> str | None:
+    """Why a German SEPA creditor identifier (Gläubiger-Identifikationsnummer) is wrong, or None:
+    DE, two check digits, a three-character business code, eleven digits; the check digits
+    are ISO 13616's (mod 97) over the national part and the country, without the business code."""
+    if CREDITOR_ID.fullmatch(value) is None:
+        return (f'"{value}" is not a German creditor identifier: DE, 2 check digits, 3 letters or digits '
+                "(usually ZZZ) and 11 digits, without spaces, for example DE98ZZZ09999999999")
+    digits = "".join(str(int(c, 36)) for c in value[7:] + "DE00")
+    if 98 - int(digits) % 97 != int(value[2:4]):
+        return f'"{value}": the check digits {value[2:4]} do not fit the rest of the number'
+    return None
+
+
+class SepaCreditor(Model):
+    """Wer eine SEPA-Lastschrift einzieht: die Stadt, Gemeinde oder der Kreis mit der
+    Gläubiger-Identifikationsnummer, die das Lastschriftmandat im Online-Antrag nennt."""
+
+    name: str = Field(min_length=3, description="Zahlungsempfänger, wie im Mandat genannt, z. B. Stadt Hamm")
+    creditor_id: str = Field(description="Gläubiger-Identifikationsnummer (Bundesbank), z. B. DE98ZZZ09999999999")
+    example: bool = Field(False, description="Nur ein Beispielwert (wird im Mandat als »Beispielwert« gezeigt)")
+    source: HttpsUrl | None = Field(None, description="Wo die Nummer veröffentlicht ist (nötig ohne example)")
+    as_of: dt.date | None = Field(None, description="Wann die Nummer dort geprüft wurde (nötig ohne example)")
+
+    @field_validator("creditor_id")
+    @classmethod
+    def _valid_creditor_id(cls, value: str) -> str:
+        problem = creditor_id_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @model_validator(mode="after")
+    def _sourced_or_example(self) -> SepaCreditor:
+        if not self.example and (self.source is None or self.as_of is None):
+            raise ValueError("a real creditor identifier needs its source and as_of date; "
+                             "an invented one needs example: true")
+        return self
+
+
 class Town(Model):
     id: Id
     name: str
     ags: str | None = Field(None, pattern=r"^[0-9]{8}$", description="Amtlicher Gemeindeschlüssel")
     website: HttpsUrl | None = None
     offices: Offices = Field(description="Rolle → Organisationseinheit der Stadt oder Gemeinde")
+    sepa_creditor: SepaCreditor | None = Field(
+        None, description="Zahlungsempfänger der Lastschriften dieser Stadt oder Gemeinde (z. B. Hundesteuer)")
 
     @field_validator("offices")
     @classmethod
@@ -474,6 +518,9 @@ class Municipality(Model):
         "gehört »Termin buchen« (page: termine) unter die ersten drei, damit es auf dem Telefon ohne Blättern "
         "zu sehen ist. Ohne Angabe: »Termin buchen« und die Leistungen mit Online-Angebot",
     )
+    # SEPA direct debits of online applications (forms with sepa_mandate); in a district per town.
+    sepa_creditor: SepaCreditor | None = Field(
+        None, description="Zahlungsempfänger der Lastschriften (z. B. Hundesteuer): Name und Gläubiger-ID")
 
     @field_validator("offices")
     @classmethod
@@ -781,6 +828,8 @@ class FormField(Model):
     accept: list[FileKind] = Field(default_factory=lambda: list(FILE_KINDS),
                                    description="Erlaubte Dateiarten (Datei); geprüft wird der Inhalt")
     max_size_mb: float = Field(5, gt=0, le=10, description="Größte Datei in MB (Datei)")
+    compact: bool = Field(False, description="Leerzeichen und Bindestriche vor der Prüfung entfernen und ohne sie "
+                                             "speichern (Text; für Nummern wie die Chipnummer)")
 
     @model_validator(mode="before")
     @classmethod
@@ -806,6 +855,8 @@ class FormField(Model):
             raise ValueError(f"options and multiple are only for choice fields, not {kind}")
         if self.options and len({o.value for o in self.options}) != len(self.options):
             raise ValueError("option values must be unique")
+        if kind != "text" and self.compact:
+            raise ValueError(f"compact is only for text fields, not {kind}")
         if kind not in ("text", "textarea") and (self.min_length or self.max_length or self.pattern):
             raise ValueError(f"min_length, max_length and pattern are only for text fields, not {kind}")
         if self.pattern is not None:
@@ -834,6 +885,14 @@ class FormField(Model):
         return self
 
 
+class SepaMandate(Model):
+    """A SEPA direct-debit mandate granted with the application when an answer says so; the
+    portal writes its text with the creditor of the municipality (or, in a district, the town)."""
+
+    when: Condition = Field(description="Wann das Mandat erteilt wird, z. B. {field: zahlungsart, equals: lastschrift}")
+    purpose: str = Field(min_length=3, description="Was eingezogen wird, z. B. »die Hundesteuer«")
+
+
 class FormStep(Model):
     id: Id = Field(description="Kennung des Schritts (Teil der Adresse)")
     title: str = Field(min_length=1, description="Überschrift des Schritts")
@@ -860,6 +919,11 @@ class Form(Model):
         "Ich versichere, dass meine Angaben richtig und vollständig sind.",
         description="Erklärung, die vor dem Absenden bestätigt wird")
     steps: list[FormStep] = Field(min_length=1, description="Schritte des Antrags")
+    sepa_mandate: SepaMandate | None = Field(
+        None, description="SEPA-Lastschriftmandat, das mit dem Antrag erteilt wird (nennt den Zahlungsempfänger)")
+    after_sending: str | None = Field(
+        None, description="Was die Stelle nach dem Eingang tut, für »Wie geht es weiter« (ohne Bearbeitungsdauer: "
+                          "die kommt aus der Leistung)")
 
     def fields(self) -> list[FormField]:
         return [field for step in self.steps for field in step.fields]
@@ -885,6 +949,9 @@ def form_structure_problems(form: Form) -> list[tuple[tuple[str | int, ...], str
                 found += [(("steps", s_index, "fields", f_index, "when", *loc), message)
                           for loc, message in _condition_problems(field.when, earlier)]
             earlier[field.id] = field
+    if form.sepa_mandate is not None:
+        found += [(("sepa_mandate", "when", *loc), message)
+                  for loc, message in _condition_problems(form.sepa_mandate.when, earlier)]
     return found
 
 

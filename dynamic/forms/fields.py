@@ -32,7 +32,10 @@ ADDRESS_PARTS = ("strasse", "plz", "ort")
 CONTENT_TYPES = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}
 KIND_NAMES = {"pdf": "PDF", "jpeg": "JPEG-Bild", "png": "PNG-Bild"}
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
-PHONE = re.compile(r"\+?[0-9 /\-()]{6,30}")
+PHONE_SEPARATORS = re.compile(r"[\s/\-\u2010-\u2015().]")
+PHONE_COMPACT = re.compile(r"\+?[0-9]{6,20}")
+# Gaps people type into long numbers (chip number, IBAN, postal code): white space and dashes.
+GAPS = re.compile(r"[\s\-\u2010-\u2015]")
 POSTAL_CODE = re.compile(r"[0-9]{5}")
 TEXT_LIMIT = {"text": 200, "textarea": 2000}
 # What a field's raw answer may hold at most when it is stored in the draft: longer values are cut
@@ -102,6 +105,50 @@ def shown(form: Mapping[str, Any], raw: Raw) -> list[tuple[dict[str, Any], list[
                 effective[field["id"]] = raw.get(field["id"])
         result.append((step, fields))
     return result
+
+
+def depths(step: Mapping[str, Any]) -> dict[str, int]:
+    """Field id → how many questions of the same step it waits for: 0 for a field without a
+    condition or with one on an earlier step, 1 for a field that depends on a 0 field of this
+    step, and so on. Without JavaScript a step is asked in parts by this depth (a question that
+    depends on an answer appears on the following page); with JavaScript in one page, where
+    a question is revealed in place."""
+    found: dict[str, int] = {}
+    for field in step["fields"]:
+        controller = (field.get("when") or {}).get("field")
+        found[field["id"]] = found[controller] + 1 if controller in found else 0
+    return found
+
+
+def part_fields(step: Mapping[str, Any], raw: Raw, part: int) -> list[dict[str, Any]]:
+    """The shown fields of one part of a step (see `depths`)."""
+    depth = depths(step)
+    return [f for f in step_fields(step, raw) if depth[f["id"]] == part]
+
+
+def later_part(step: Mapping[str, Any], raw: Raw, part: int) -> int | None:
+    """The next part of a step after `part` that has a question for these answers, if any."""
+    depth = depths(step)
+    return min((depth[f["id"]] for f in step_fields(step, raw) if depth[f["id"]] > part), default=None)
+
+
+def prune(form: Mapping[str, Any], raw: Raw, uploads: dict[str, Any], keep: Mapping[str, Any]) -> None:
+    """Forget the answers (and files) to questions whose condition is false: what an earlier
+    answer hid is neither stored nor sent, whatever a request carries. A question whose
+    condition waits for an answer not given yet keeps its value (a prefilled one, say);
+    values in `keep` (confirmed by the eID) stay."""
+    visible = {f["id"] for _step, fields in shown(form, raw) for f in fields}
+    undecided: set[str] = set()
+    for step in form["steps"]:
+        for field in step["fields"]:
+            name = field["id"]
+            conditions = [c for c in (step.get("when"), field.get("when")) if c]
+            if any(c["field"] in undecided or _empty(raw.get(c["field"])) for c in conditions):
+                undecided.add(name)
+                continue
+            if name not in visible and name not in keep:
+                raw.pop(name, None)
+                uploads.pop(name, None)
 
 
 def step_fields(step: Mapping[str, Any], raw: Raw) -> list[dict[str, Any]]:
@@ -290,6 +337,8 @@ def _empty(value: Any) -> bool:
 
 def _check_text(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple[Any, str | None]:
     text, label = str(value).strip(), field["label"]
+    if field.get("compact"):  # a number such as a chip number, typed in groups: checked and kept without gaps
+        text = GAPS.sub("", text)
     longest = text_limit(field)
     if len(text) > longest:
         return None, f"Kürzen Sie »{label}« auf höchstens {longest} Zeichen."
@@ -308,18 +357,26 @@ def _check_email(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple[
 
 
 def _check_phone(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple[Any, str | None]:
-    text = str(value).strip()
-    if PHONE.fullmatch(text) is None or sum(c.isdigit() for c in text) < 6:
+    text = compact_phone(str(value))
+    if PHONE_COMPACT.fullmatch(text) is None:
         return None, "Geben Sie eine Telefonnummer nur mit Ziffern an, zum Beispiel 0251 1234567."
     return text, None
 
 
+def compact_phone(text: str) -> str:
+    """A phone number without its separators: "+49 (0) 251 / 123-45 67" → "+492511234567"."""
+    text = text.strip()
+    if text.startswith("+"):
+        text = text.replace("(0)", "")
+    return PHONE_SEPARATORS.sub("", text)
+
+
 def _check_iban(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple[Any, str | None]:
-    compact = iban_number.compact(str(value))
+    compact = GAPS.sub("", str(value)).upper()
     if not iban_number.is_valid(compact):
         return None, ("Die IBAN ist nicht gültig. Prüfen Sie sie auf Ihrer Bankkarte oder im Online-Banking: "
                       "eine deutsche IBAN hat DE und 20 Ziffern.")
-    return iban_number.format(compact), None
+    return compact, None  # kept compact; shown in groups of four (display)
 
 
 def _check_number(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple[Any, str | None]:
@@ -389,6 +446,7 @@ def _check_yesno(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple[
 
 def _check_address(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple[Any, str | None]:
     parts = {p: str((value or {}).get(p, "")).strip() for p in ADDRESS_PARTS}
+    parts["plz"] = GAPS.sub("", parts["plz"])
     label = field["label"]
     if not parts["strasse"]:
         return None, f"Geben Sie bei »{label}« Straße und Hausnummer an."
@@ -443,6 +501,8 @@ def display(field: Mapping[str, Any], value: Any) -> str:
         return number_text(value) + (f" {field['unit']}" if field.get("unit") else "")
     if kind == "file":
         return f"{value['name']} ({size_text(int(value['size']))})"
+    if kind == "iban":
+        return str(iban_number.format(str(value)))
     return str(value)
 
 
@@ -467,13 +527,13 @@ def machine_value(kind: str, value: Any, upload: Mapping[str, Any] | None = None
 def answers_in_order(form: Mapping[str, Any],
                      clean: Mapping[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """(step, field) of every answered shown field, in the form's order."""
-    for step, fields in shown(form, _raw_like(clean)):
+    for step, fields in shown(form, raw_like(clean)):
         for field in fields:
             if field["id"] in clean:
                 yield step, field
 
 
-def _raw_like(clean: Mapping[str, Any]) -> Raw:
+def raw_like(clean: Mapping[str, Any]) -> Raw:
     """Clean answers in the raw shape that conditions compare against."""
     return {key: ("ja" if value else "nein") if isinstance(value, bool) else value for key, value in clean.items()}
 

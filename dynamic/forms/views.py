@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 import secrets
 from typing import Any
 
@@ -25,7 +26,7 @@ from ..db import db
 from ..inbox import deliver_message
 from ..levels import at_least
 from ..metrics import SUBMITTED
-from ..models import Application, FormDraft, Office, utcnow
+from ..models import Account, Application, FormDraft, Office, utcnow
 from ..profile import FIELD_NAMES, prefill, save_back
 from ..render import BERLIN, page
 from . import fields as F
@@ -264,34 +265,62 @@ def step(slug: str, form_id: str, step_id: str) -> Page:
         abort(404)
     current = visible[position][0]
     back_to_summary = request.args.get("zurueck") == SUMMARY
+    part = _part(current)
+    if part and not F.part_fields(current, data["raw"], part):  # that question is not needed (any more)
+        return redirect(_step_url(form, current, 0, back_to_summary), code=303)
+    # With JavaScript the page asks the questions of later parts too, revealed in place; the
+    # script says so with "skript", and then the whole rest of the step is read and checked.
     errors: dict[str, str] = {}
     kept = auth.kept_form() if request.method == "GET" else None
     if kept:
-        _take(form, current, data, _multidict(kept), None)
+        _take(form, current, data, _multidict(kept), None, _parts_sent(current, part, kept.get("skript", [])))
         _store(draft, data)
         db().commit()
     if request.method == "POST":
-        errors = _take(form, current, data, request.form, request.files)
+        scripted = request.form.get("skript") == "ja"
+        errors = _take(form, current, data, request.form, request.files,
+                       _parts_sent(current, part, ["ja"] if scripted else []))
         _store(draft, data)
         db().commit()  # kept also with errors: nothing typed is lost
         if not errors:
+            following = None if scripted else F.later_part(current, data["raw"], part)
+            if following is not None:  # without JavaScript: the question that now applies, on its own page
+                return redirect(_step_url(form, current, following, back_to_summary), code=303)
             visible = F.shown(form, data["raw"])
             after = [s for s, _f in visible[[s["id"] for s, _f in visible].index(step_id) + 1:]]
             target = SUMMARY if back_to_summary or not after else after[0]["id"]
             return redirect(f"/{slug}/antrag/{form_id}/{target}/", code=303)
-    # Without JavaScript nothing can appear while the citizen types, so a field that depends on
-    # an answer on the same page is shown with a note saying when it is needed (GOV.UK's
-    # conditional reveal without script); one that depends on an earlier page only when needed.
-    here = {f["id"]: f for f in current["fields"]}
-    needed = F.step_fields(current, data["raw"])
-    shown_fields = [f for f in current["fields"] if f in needed or (f.get("when") or {}).get("field") in here]
+    # The questions of this part, and (hidden, for the script to reveal) those of later parts.
+    depth = F.depths(current)
+    asked = F.part_fields(current, data["raw"], part)
+    fields = [_dressed(f, depth[f["id"]] > part) for f in current["fields"]
+              if f in asked or depth[f["id"]] > part]
     base = f"/{slug}/antrag/{form_id}/"
-    previous = f"{base}{visible[position - 1][0]['id']}/" if position else base
+    previous = (_step_url(form, current, 0, back_to_summary) if part else
+                f"{base}{visible[position - 1][0]['id']}/" if position else base)
     return page("antrag/schritt.html", current["title"], status=400 if errors else 200, errors=errors,
-                crumbs=_crumbs(form, current["title"]), form=form, step=current,
-                fields=[_dressed(f, here) for f in shown_fields],
+                crumbs=_crumbs(form, current["title"]), form=form, step=current, fields=fields,
                 raw=data["raw"], proofs=_proofs(data), uploads=_uploads(data), number=position + 1,
-                total=len(visible) + 1, previous=previous, back_to_summary=back_to_summary, kept=bool(kept))
+                total=len(visible) + 1, previous=previous, back_to_summary=back_to_summary, kept=bool(kept),
+                part=part, follow_up=part > 0)
+
+
+def _part(step_def: dict[str, Any]) -> int:
+    """The part of a step asked on this page (?teil=, see fields.depths); 0 for anything else."""
+    wanted = request.args.get("teil", "")
+    deepest = max(F.depths(step_def).values())
+    # Only ASCII digits: str.isdigit() also takes "²", which int() refuses.
+    return int(wanted) if re.fullmatch(r"[0-9]{1,2}", wanted) and int(wanted) <= deepest else 0
+
+
+def _parts_sent(step_def: dict[str, Any], part: int, script: list[str]) -> range:
+    """The parts of a step a POST answers: its own, and with the script all later ones too."""
+    return range(part, max(F.depths(step_def).values()) + 1) if "ja" in script else range(part, part + 1)
+
+
+def _step_url(form: dict[str, Any], step_def: dict[str, Any], part: int, back_to_summary: bool) -> str:
+    query = ([f"teil={part}"] if part else []) + ([f"zurueck={SUMMARY}"] if back_to_summary else [])
+    return f"/{g.site_slug}/antrag/{form['id']}/{step_def['id']}/" + ("?" + "&".join(query) if query else "")
 
 
 def _multidict(kept: dict[str, list[str]]) -> Any:
@@ -301,12 +330,14 @@ def _multidict(kept: dict[str, list[str]]) -> Any:
 
 
 def _take(form: dict[str, Any], current: dict[str, Any], data: dict[str, Any], sent: Any,
-          files: Any) -> dict[str, str]:
-    """Store what a step's POST sent (never over a verified value) and check the shown fields."""
+          files: Any, parts: range) -> dict[str, str]:
+    """Store what a step's POST sent for the parts it answers (never over a verified value),
+    forget answers that the new answers hide, and check the shown fields of those parts."""
     verified = data["verified"]
+    depth = F.depths(current)
     for field in current["fields"]:
         name = field["id"]
-        if name in verified:
+        if name in verified or depth[name] not in parts:
             continue
         if field["type"] == "file":
             if files is None:
@@ -322,10 +353,13 @@ def _take(form: dict[str, Any], current: dict[str, Any], data: dict[str, Any], s
             data.get("upload_errors", {}).pop(name, None)
             continue
         data["raw"][name] = F.read_sent(field, sent)
+    F.prune(form, data["raw"], data["uploads"], verified)
     today = now().astimezone(BERLIN).date()
     errors = {}
     for field in F.step_fields(current, data["raw"]):
         name = field["id"]
+        if depth[name] not in parts:
+            continue
         if name in data.get("upload_errors", {}):
             errors[name] = data["upload_errors"].pop(name)
             continue
@@ -356,14 +390,12 @@ def _uploads(data: dict[str, Any]) -> dict[str, Any]:
             for name, stored in data["uploads"].items()}
 
 
-def _dressed(field: dict[str, Any], here: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """A field with what its template needs beyond the definition."""
-    condition = field.get("when") or {}
-    if condition.get("field") in here:
-        target = here[condition["field"]]
-        labels = {o["value"]: o["label"] for o in target.get("options") or []} | {"ja": "Ja", "nein": "Nein"}
-        answers = " oder ".join(f"»{labels.get(v, v)}«" for v in F.condition_values(condition))
-        field = {**field, "only_if": f"Nur nötig, wenn Sie bei »{target['label']}« {answers} gewählt haben."}
+def _dressed(field: dict[str, Any], revealed: bool) -> dict[str, Any]:
+    """A field with what its template needs beyond the definition: for a question the script
+    reveals in place, the answer it waits for (data-wenn-feld / data-wenn-werte)."""
+    if revealed:
+        condition = field["when"]
+        field = {**field, "reveal_on": condition["field"], "reveal_values": " ".join(F.condition_values(condition))}
     if field["type"] != "file":
         return field
     accept = field.get("accept") or list(F.CONTENT_TYPES)
@@ -408,13 +440,31 @@ def summary(form: dict[str, Any]) -> Page:
             proof = data["verified"].get(name)
             rows.append((field, text, proof["source"] if proof else None))
         sections.append((step_def, rows))
-    links = {name: f"/{slug}/antrag/{form['id']}/{problem_steps[name]}/?zurueck={SUMMARY}#feld-{name}"
-             for name in problems}
+    step_defs = {s["id"]: s for s in form["steps"]}
+    links = {name: _step_url(form, step_defs[problem_steps[name]], F.depths(step_defs[problem_steps[name]])[name],
+                             True) + f"#feld-{name}" for name in problems}
     return page("antrag/zusammenfassung.html", f"{form['title']}: Angaben prüfen",
                 status=400 if errors and request.method == "POST" else 200, errors=errors,
                 crumbs=_crumbs(form, "Angaben prüfen"), form=form, sections=sections, problems=problems,
                 problem_links=links, recipient=recipient, token=draft.token, base=f"/{slug}/antrag/{form['id']}/",
-                can_save_back=any(f.get("prefill") for f in _all_fields(form)))
+                can_save_back=any(f.get("prefill") for f in _all_fields(form)),
+                mandate=_mandate(form, recipient, clean))
+
+
+def _mandate(form: dict[str, Any], recipient: dict[str, Any], clean: dict[str, Any]) -> dict[str, Any] | None:
+    """The SEPA direct-debit mandate the citizen grants with these answers, naming its creditor:
+    the municipality's (in a district the town's) from the knowledge base; without one there,
+    the municipality or town by name, its creditor identifier left to the notice."""
+    mandate = form.get("sepa_mandate")
+    if not mandate or not F.condition_met(mandate["when"], F.raw_like(clean)):
+        return None
+    creditor = recipient.get("sepa_creditor") or {}
+    fields = {f["id"]: f for f in _all_fields(form)}
+    account = next((F.display(fields[name], value) for name, value in clean.items()
+                    if fields[name]["type"] == "iban"), None)
+    return {"purpose": mandate["purpose"], "account": account,
+            "creditor": creditor.get("name") or recipient.get("town_name") or g.katalog["municipality"]["name"],
+            "creditor_id": creditor.get("creditor_id"), "example": bool(creditor.get("example"))}
 
 
 def _already_sent(form: dict[str, Any]) -> BaseResponse | None:
@@ -454,8 +504,9 @@ def _send(form: dict[str, Any], login: auth.Login, draft: FormDraft, data: dict[
         deliver_message(login.account_id, slug, recipient["name"], f"Antrag eingegangen: {form['title']}",
                         f"Ihr Antrag »{form['title']}« ist am {current.astimezone(BERLIN):%d.%m.%Y um %H:%M} Uhr "
                         f"bei {recipient['name']} eingegangen.\n\nVorgangsnummer: {application.reference}\n\n"
-                        "Die Stelle meldet sich bei Ihnen hier im Postfach. Sie können auf ihre Nachrichten "
-                        "antworten.", link=receipt)
+                        + (f"{form['after_sending']}\n\n" if form.get("after_sending") else "")
+                        + "Schreibt Ihnen die Stelle über das Portal, finden Sie die Nachricht hier im Postfach "
+                        "und können darauf antworten.", link=receipt)
         if request.form.get("speichern") == "ja":
             save_back(login.account_id, _profile_values(form, clean, data))
         _notify_office(form, recipient, application.reference)
@@ -611,8 +662,33 @@ def receipt(slug: str, form_id: str, reference: str) -> Page:
     if isinstance(found, BaseResponse):
         return found
     form, application, copy = found
+    account = db().get(Account, application.account_id) if application.account_id is not None else None
     return page("antrag/eingang.html", "Antrag eingegangen", crumbs=_crumbs(form, "Eingangsbestätigung"),
-                application=application, copy=copy)
+                application=application, copy=copy, after_sending=form.get("after_sending"),
+                duration=_usual_duration(form), notified_at=_notified_address(account))
+
+
+def _usual_duration(form: dict[str, Any]) -> str | None:
+    """How long the form's service usually takes here ("bis zu 5 Tage"), or None where unknown."""
+    from generator.models import Duration
+    from generator.text import duration_text
+
+    found = form.get("processing_time")
+    if not found:
+        return None
+    duration = Duration.model_validate(found)
+    if duration.min == 0:  # "0 bis 5 Tage" reads as "bis zu 5 Tage"
+        if duration.max is None:
+            return None
+        duration = duration.model_copy(update={"min": None})
+    return duration_text(duration)
+
+
+def _notified_address(account: Account | None) -> str | None:
+    """The address that learns of new inbox messages (a confirmed one; see inbox.deliver_message)."""
+    if account is None or not account.email or account.email_confirmed_at is None:
+        return None
+    return account.email
 
 
 @forms.get("/<form_id>/eingang/<reference>/quittung.pdf")

@@ -318,3 +318,87 @@ def test_kept_answers_nobody_comes_back_for_are_deleted_by_the_periodic_job(
     assert auth.forget_kept_forms(app, utcnow() + auth.KEPT_FOR + dt.timedelta(minutes=1)) == 1
     with app.app_context():
         assert db().scalars(select(KeptForm)).all() == []
+
+
+# ---------------------------------------------------------------- answers to questions that do not apply
+
+
+def draft_answers(app: Flask) -> dict[str, Any]:
+    """The draft as the portal stores it (decrypted)."""
+    from dynamic.forms.crypto import unseal
+
+    with app.app_context():
+        draft = db().scalar(select(FormDraft))
+        assert draft is not None
+        return unseal(str(app.config["SECRET_KEY"]), draft.data)
+
+
+def test_answers_to_questions_whose_condition_is_false_are_neither_stored_nor_delivered(app: Flask) -> None:
+    from dynamic.forms.crypto import decrypt
+    from dynamic.models import Application
+    from tests.dynamic.forms_fixtures import PDF
+    from tests.dynamic.test_profile import log_in as log_in_directly
+
+    amt = office(app)
+    visitor = Browser(app.test_client())
+    log_in_directly(visitor.client, app, make_account(app, email=EMAIL, password=PASSWORD))
+    begin(visitor)
+    csrf = visitor.form(urlsplit(visitor.url).path).fields["csrf_token"]
+
+    # "No other persons", with names posted anyway (as if the script had shown the question).
+    send(visitor, art="erweitert", anzahl="1", weitere="nein", personen="Mallory Eingeschleust", skript="ja")
+    assert visitor.url.endswith(f"{START}zahlung/")
+    assert "personen" not in draft_answers(app)["raw"]
+    # First the names given, then "no" chosen: the names are forgotten, also where a browser
+    # without JavaScript sends the hidden text area back unchanged.
+    visitor.get(f"{START}bescheinigung/")
+    send(visitor, weitere="ja", personen="Max Beispiel", skript="ja")
+    assert draft_answers(app)["raw"]["personen"] == "Max Beispiel"
+    visitor.get(f"{START}bescheinigung/")
+    assert 'id="bedingt-personen"' in visitor.text and ">Max Beispiel</textarea>" in visitor.text
+    send(visitor, weitere="nein")
+    assert "personen" not in draft_answers(app)["raw"]
+
+    # The payment step with a file, then "einfach": step, IBAN and file are forgotten.
+    send(visitor, iban=VALID_IBAN, vollmacht=(io.BytesIO(PDF), "vollmacht.pdf"), kennzeichen="")
+    assert visitor.url.endswith(f"{START}zusammenfassung/")
+    assert "vollmacht" in draft_answers(app)["uploads"]
+    visitor.get(f"{START}bescheinigung/")
+    send(visitor, art="einfach")
+    stored = draft_answers(app)
+    assert "iban" not in stored["raw"] and "vollmacht" not in stored["uploads"]
+    # A POST straight to the step that does not apply stores nothing either.
+    answer = visitor.client.post(f"{START}zahlung/", data={
+        "csrf_token": csrf, "iban": VALID_IBAN, "kennzeichen": "999999",
+        "vollmacht": (io.BytesIO(PDF), "untergeschoben.pdf")}, content_type="multipart/form-data")
+    assert answer.status_code == 303
+    stored = draft_answers(app)
+    assert "iban" not in stored["raw"] and "kennzeichen" not in stored["raw"] and stored["uploads"] == {}
+
+    visitor.get(f"{START}zusammenfassung/")
+    for absent in ("Mallory", "Max Beispiel", "DE89", "vollmacht.pdf", "untergeschoben.pdf", "Lastschriftmandat"):
+        assert absent not in visitor.text
+    send(visitor, erklaerung="ja")
+    assert "Ihr Antrag ist eingegangen" in visitor.text
+    with app.app_context():
+        application = db().scalar(select(Application))
+        assert application is not None
+        content = decrypt(application.jwe, amt.private_jwk)
+    assert {a["id"] for a in content["answers"]}.isdisjoint({"personen", "iban", "kennzeichen", "vollmacht"})
+    assert set(content["data"]).isdisjoint({"personen", "iban", "kennzeichen", "vollmacht"})
+    assert content["files"] == []
+    assert "Mallory" not in json.dumps(content) and "untergeschoben" not in json.dumps(content)
+
+
+def test_an_odd_part_of_a_step_is_never_an_error_page(app: Flask) -> None:
+    from tests.dynamic.test_profile import log_in as log_in_directly
+
+    office(app)
+    visitor = Browser(app.test_client())
+    log_in_directly(visitor.client, app, make_account(app, email=EMAIL, password=PASSWORD))
+    begin(visitor)
+    for odd in ("²", "٣", "99", "-1", "0x1", "1" * 5000, "1"):
+        visitor.get(f"{START}bescheinigung/?teil={odd}")
+        assert visitor.status == 200, odd
+        assert 'name="art"' in visitor.text and 'name="personen"' in visitor.text  # the step's first part
+    assert visitor.url.endswith(f"{START}bescheinigung/")  # "1": its question is not needed, back to the step

@@ -80,16 +80,23 @@ def test_the_whole_way_prefill_errors_upload_send_fetch_decrypt_answer_and_reply
     assert "Mallory" not in browser.text  # a verified value cannot be changed by a POST
     send(browser, anschrift__plz="48143", telefon="0251 1234567")
     assert browser.url.endswith(f"{START}bescheinigung/")
-    # Without JavaScript a field that depends on an answer on the same page is shown with a note.
-    assert ("Nur nötig, wenn Sie bei »Sollen weitere Personen Ihres Haushalts aufgeführt werden?« »Ja« "
-            "gewählt haben.") in browser.text
-
-    # A condition inside the step: the names are needed only when other persons are listed.
+    # A question that depends on an answer on the same page is never shown to everybody: it is in
+    # a hidden block that the script reveals; without JavaScript it follows on the next page.
+    assert "Nur nötig" not in browser.text
+    assert ('<div class="conditional" id="bedingt-personen" data-wenn-feld="weitere" data-wenn-werte="ja" hidden>'
+            in browser.text)
     send(browser, art="erweitert", anzahl="2,5", weitere="ja", personen="")
     assert browser.status == 400
     assert "Geben Sie bei »Anzahl der Ausfertigungen« eine ganze Zahl an." in browser.text
+    assert "Namen der weiteren Personen« aus." not in browser.text  # not asked on this page
+    send(browser, anzahl="2")
+    assert browser.url.endswith(f"{START}bescheinigung/?teil=1")
+    assert "Nach Ihrer Antwort brauchen wir dazu noch diese Angaben." in browser.text
+    assert 'name="personen"' in browser.text and 'name="anzahl"' not in browser.text
+    send(browser, personen="")
+    assert browser.status == 400
     assert "Füllen Sie das Feld »Namen der weiteren Personen« aus." in browser.text
-    send(browser, anzahl="2", personen="Max Beispiel")
+    send(browser, personen="Max Beispiel")
     assert browser.url.endswith(f"{START}zahlung/")  # the payment step, shown for "erweitert" only
 
     send(browser, iban="DE00 1234", vollmacht=upload(b"not really a PDF", "nachweis.pdf"))
@@ -420,3 +427,105 @@ def test_the_api_answers_every_other_path_and_method_in_json_and_nul_never_break
     token = browser.form("/konto/daten").fields["csrf_token"]
     refused = browser.client.post("/konto/daten", data={"csrf_token": token, "given_name": "Le\x00na"})
     assert refused.status_code == 400
+
+
+# ---------------------------------------------------------------- issue 15: no detours
+
+
+def visible_text(html: str) -> str:
+    """The text of <main> as a person reads it: tags removed, white space collapsed."""
+    main = html[html.index("<main"):html.index("</main>")]
+    return " ".join(re.sub(r"<[^>]+>", " ", main).split())
+
+
+def test_with_javascript_the_revealed_question_is_answered_on_the_same_page(
+        app: Flask, citizen: tuple[Browser, int]) -> None:
+    office(app)
+    browser, _ = citizen
+    fill_meldebescheinigung(browser)
+    browser.get(f"{START}bescheinigung/")
+    send(browser, weitere="ja", personen="", skript="ja")  # the script says it revealed the question
+    assert browser.status == 400 and "Füllen Sie das Feld »Namen der weiteren Personen« aus." in browser.text
+    assert urlsplit(browser.url).query == ""
+    send(browser, weitere="ja", personen="Max Beispiel", skript="ja")
+    assert browser.url.endswith(f"{START}zusammenfassung/")  # no page of its own for the question
+    assert "Max Beispiel" in visible_text(browser.text)
+
+
+def test_input_is_normalised_before_it_is_checked_and_kept_compact_with_the_mandate_naming_its_creditor(
+        app: Flask, citizen: tuple[Browser, int]) -> None:
+    amt = office(app)
+    browser, _ = citizen
+    browser.get(START)
+    send(browser, aktion="neu")
+    send(browser, vorname="  Lena ", nachname="Beispiel", geburtsdatum__tag=" 3", geburtsdatum__monat="4",
+         geburtsdatum__jahr="1990", anschrift__strasse="Musterweg 5", anschrift__plz=" 48 143 ",
+         anschrift__ort="Beispielstadt", email=" lena.antrag@example.org ", telefon="+49 (0) 251 / 123-45 67")
+    assert browser.url.endswith(f"{START}bescheinigung/"), visible_text(browser.text)
+    send(browser, art="erweitert", zweck="", anzahl="1", weitere="nein")
+    send(browser, iban="de89 3704-0044 0532 0130 00", kennzeichen="12 34 56")
+    assert browser.url.endswith(f"{START}zusammenfassung/"), visible_text(browser.text)
+    summary = visible_text(browser.text)
+    for shown in ("DE89 3704 0044 0532 0130 00", "123456", "+492511234567", "Musterweg 5, 48143 Beispielstadt"):
+        assert shown in summary
+    # The SEPA mandate names the creditor from municipality.yaml, its number marked as an example.
+    assert ("SEPA-Lastschriftmandat Zahlungsempfänger Stadt Beispielstadt Gläubiger-Identifikationsnummer "
+            "DE98ZZZ09999999999 (Beispielwert, nicht die echte Nummer) Mandatsreferenz teilt Ihnen der "
+            "Zahlungsempfänger mit dem Bescheid mit Ihr Konto (IBAN) DE89 3704 0044 0532 0130 00") in summary
+    assert ("Ich ermächtige den Zahlungsempfänger Stadt Beispielstadt, die Gebühr für die Bescheinigung von meinem "
+            "Konto mittels Lastschrift einzuziehen.") in summary
+    assert "meine Stadt oder Gemeinde" not in summary
+    assert ("Ich versichere, dass meine Angaben richtig und vollständig sind. Ich erteile das oben stehende "
+            "SEPA-Lastschriftmandat.") in summary
+    send(browser, erklaerung="ja")
+    reference = reference_on(browser.text)
+    [stored] = applications(app)
+    content = decrypt(stored.jwe, amt.private_jwk)
+    answers = {a["id"]: a for a in content["answers"]}
+    assert answers["iban"]["value"] == "DE89370400440532013000"
+    assert answers["iban"]["text"] == "DE89 3704 0044 0532 0130 00"
+    assert answers["kennzeichen"]["value"] == "123456" and answers["telefon"]["value"] == "+492511234567"
+    assert answers["vorname"]["value"] == "Lena" and answers["email"]["value"] == "lena.antrag@example.org"
+    assert content["data"]["iban"] == "DE89370400440532013000" and content["data"]["kennzeichen"] == "123456"
+    assert content["data"]["anschrift"]["plz"] == "48143" and content["data"]["telefon"] == "+492511234567"
+
+    # What comes next: the office, the usual time from the service, where the answer arrives.
+    receipt = visible_text(browser.text)
+    assert reference in receipt
+    assert ("Wie geht es weiter Bürgeramt prüft Ihren Antrag. Fehlt etwas, meldet sich die Stelle bei Ihnen. "
+            "Die Bearbeitung dauert in der Regel 1 bis 5 Tage. Eine Eingangsbestätigung liegt schon in Ihrem "
+            "Postfach im Bürgerportal.") in receipt
+    assert ("Kommt eine neue Nachricht in Ihr Postfach, schicken wir Ihnen einen kurzen Hinweis per E-Mail an "
+            "lena.antrag@example.org") in receipt
+
+
+def test_without_a_confirmed_address_the_receipt_does_not_promise_a_mail(app: Flask) -> None:
+    office(app)
+    browser = Browser(app.test_client())
+    log_in(browser.client, app, make_account(app, email=None, bpk2="bpk2-ohne-adresse"), level="substantiell",
+           means="elster")
+    fill_meldebescheinigung(browser)
+    send(browser, erklaerung="ja")
+    receipt = visible_text(browser.text)
+    assert "Ihr Antrag ist eingegangen" in receipt
+    assert ("Für Ihr Konto ist keine bestätigte E-Mail-Adresse hinterlegt. Wir können Sie deshalb nicht per "
+            "E-Mail auf neue Nachrichten hinweisen: Schauen Sie bitte selbst regelmäßig in Ihr Postfach.") in receipt
+    assert "per E-Mail an" not in receipt and "Bescheid erhalten Sie" not in receipt
+
+
+def test_in_a_district_the_mandate_names_the_town(app: Flask) -> None:
+    office(app, "kreis", "buergerbuero-nordort")
+    browser = Browser(app.test_client())
+    log_in(browser.client, app, make_account(app, email="kreis@example.org"))
+    browser.get("/kreis/antrag/meldebescheinigung/")
+    assert "Stadt oder Gemeinde übermittelt" not in visible_text(browser.text)
+    assert "an die zuständige Stelle des Wohnorts übermittelt, den Sie unten auswählen" in visible_text(browser.text)
+    send(browser, aktion="neu", gemeinde="nordort")
+    send(browser, vorname="Kai", nachname="Kreis", geburtsdatum__tag="1", geburtsdatum__monat="2",
+         geburtsdatum__jahr="1980", anschrift__strasse="Dorfstraße 1", anschrift__plz="48999",
+         anschrift__ort="Nordort", email="kreis@example.org")
+    send(browser, art="erweitert", anzahl="1", weitere="nein")
+    send(browser, iban=VALID_IBAN, kennzeichen="")
+    summary = visible_text(browser.text)
+    assert ("Zahlungsempfänger Nordort Gläubiger-Identifikationsnummer steht in Ihrem Bescheid") in summary
+    assert "Beispielstadt" not in summary

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -48,8 +49,8 @@ def walk(app: Flask, browser: Browser, slug: str, form_id: str, form: dict[str, 
     send(browser, aktion="neu", **({"gemeinde": recipients[0]["town"]} if len(recipients) > 1 else {}))
     steps = {step["id"]: step for step in form["steps"]}
     today = dt.date.today()
-    for _ in range(len(steps) + 1):
-        step_id = browser.url.rstrip("/").rsplit("/", 1)[-1]
+    for _ in range(3 * len(steps) + 1):  # a step may ask a question that depends on its answers on a page of its own
+        step_id = urlsplit(browser.url).path.rstrip("/").rsplit("/", 1)[-1]
         if step_id == "zusammenfassung":
             break
         values: dict[str, Any] = {}

@@ -80,7 +80,13 @@ def test_katalog_keeps_its_version_and_every_earlier_key(built: dict[str, dict[s
     form = city["forms"]["meldebescheinigung"]
     assert form["url"] == "/stadt/antrag/meldebescheinigung/" and form["trust_level"] == "basis"
     assert form["recipients"] == [{"unit": "buergeramt", "town": None, "town_name": None, "name": "Bürgeramt",
-                                   "email": "buergeramt@example.org"}]
+                                   "email": "buergeramt@example.org",
+                                   "sepa_creditor": {"name": "Stadt Beispielstadt", "creditor_id": "DE98ZZZ09999999999",
+                                                     "example": True}}]
+    assert form["processing_time"] == {"min": 1, "max": 5, "unit": "days"}
+    assert form["sepa_mandate"] == {"when": {"field": "art", "equals": "erweitert"},
+                                    "purpose": "die Gebühr für die Bescheinigung"}
+    assert "sepa_creditor" not in built["kreis"]["forms"]["meldebescheinigung"]["recipients"][0]
     assert [step["id"] for step in form["steps"]] == ["person", "bescheinigung", "zahlung"]
     assert form["steps"][2]["when"] == {"field": "art", "equals": "erweitert"}
     assert set(city["services"]["personalausweis-beantragen"]) == {

@@ -148,6 +148,25 @@ CASES = [
     pytest.param("portal.yaml", "  contact:\n", "  contact:\n    unit: buergeramt\n",
                  "content/portal.yaml:28: accessibility.contact.unit: the operator has no units; give the contact's "
                  "email (and phone) only", id="operator-unit"),
+    pytest.param("municipalities/stadt/municipality.yaml", "creditor_id: DE98ZZZ09999999999",
+                 "creditor_id: DE97ZZZ09999999999",
+                 'content/municipalities/stadt/municipality.yaml:33: sepa_creditor.creditor_id: "DE97ZZZ09999999999": '
+                 "the check digits 97 do not fit the rest of the number", id="creditor-id-with-wrong-check-digits"),
+    pytest.param("municipalities/stadt/municipality.yaml", "creditor_id: DE98ZZZ09999999999",
+                 'creditor_id: "DE98 ZZZ 0999 9999 999"',
+                 'content/municipalities/stadt/municipality.yaml:33: sepa_creditor.creditor_id: "DE98 ZZZ 0999 9999 999" '
+                 "is not a German creditor identifier", id="creditor-id-with-spaces"),
+    pytest.param("municipalities/stadt/municipality.yaml", "  example: true", "  example: false",
+                 "content/municipalities/stadt/municipality.yaml:31: sepa_creditor: a real creditor identifier needs its "
+                 "source and as_of date; an invented one needs example: true", id="real-creditor-id-without-source"),
+    pytest.param("forms/meldebescheinigung.yaml", "  when: {field: art, equals: erweitert}\n  purpose:",
+                 "  when: {field: zahlungsweise, equals: erweitert}\n  purpose:",
+                 'content/forms/meldebescheinigung.yaml:50: sepa_mandate.when.field: "zahlungsweise" is not a field',
+                 id="mandate-on-an-unknown-answer"),
+    pytest.param("forms/meldebescheinigung.yaml", "{id: iban, type: iban, label: IBAN für die Lastschrift}",
+                 "{id: iban, type: iban, label: IBAN für die Lastschrift, compact: true}",
+                 "content/forms/meldebescheinigung.yaml:39: steps[2].fields[0]: compact is only for text fields, not iban",
+                 id="compact-for-another-kind-of-field"),
 ]
 
 
@@ -245,3 +264,17 @@ def test_a_first_level_heading_in_a_page_is_an_error(content: Path) -> None:
     edit(content / "municipalities/stadt/pages/leichte-sprache.md", "Das ist die Seite", "# Willkommen\n\nDas ist")
     assert ('content/municipalities/stadt/pages/leichte-sprache.md:4: a heading "# …" would be a second page title '
             "(the page takes its title from Title:); start the headings of the text with ##") in problems_of(content)
+@pytest.mark.parametrize("creditor_id", [
+    "DE98ZZZ09999999999",  # the Bundesbank's example number
+    "DE60ZZZ00000083570", "DE22ZZZ00000283007", "DE38ZZZ00000015387",  # published by three towns
+])
+def test_creditor_ids_are_checked_like_stdnum_checks_sepa_creditor_identifiers(creditor_id: str) -> None:
+    from stdnum.eu import at_02
+
+    from generator.models import creditor_id_problem
+
+    assert at_02.is_valid(creditor_id)
+    assert creditor_id_problem(creditor_id) is None
+    wrong = creditor_id[:2] + f"{(int(creditor_id[2:4]) + 1) % 100:02d}" + creditor_id[4:]
+    assert not at_02.is_valid(wrong)
+    assert creditor_id_problem(wrong) == f'"{wrong}": the check digits {wrong[2:4]} do not fit the rest of the number'

@@ -37,7 +37,12 @@ pytestmark = pytest.mark.browser
 SERVICE = "Hund zur Hundesteuer anmelden"
 FORM = "hundesteuer"
 CHIP = "276098106543210"
-CHIP_ERROR = "Geben Sie die Chipnummer mit genau 15 Ziffern und ohne Leerzeichen an."
+CHIP_AS_TYPED = "276 098 106 543 210"  # as the pet passport prints it; kept without the gaps
+IBAN_AS_TYPED = "de89 3704 0044 0532 0130 00"
+# Who collects the dog tax by direct debit: Hamm's creditor from municipality.yaml (an example
+# number, marked so); where none is given the municipality or town by name.
+CREDITORS = {"hamm": "Stadt Hamm", "muenster": "Stadt Münster"}
+CHIP_ERROR = "Geben Sie die Chipnummer mit genau 15 Ziffern an."
 
 
 def start_path(site: Site) -> str:
@@ -116,8 +121,10 @@ def test_new_dog(browser: Any, portal: Portal, slug: str, device: Device, tmp_pa
         assert tab.locator("#feld-chipnummer").get_attribute("aria-invalid") == "true"
         assert tab.locator("#feld-hundename").input_value() == dog  # nothing else is lost
         check("step with an error")
+        if device.javascript:  # the page opens with the focus on the error summary
+            assert tab.evaluate("document.activeElement.classList.contains('error-summary')")
         tab.click(".error-summary a[href='#feld-chipnummer']")
-        tab.fill("#feld-chipnummer", CHIP)
+        tab.fill("#feld-chipnummer", CHIP_AS_TYPED)
         tab.click("main button:text-is('Weiter')")
 
         tab.wait_for_url(f"**{start_path(site)}ermaessigung/")
@@ -125,14 +132,33 @@ def test_new_dog(browser: Any, portal: Portal, slug: str, device: Device, tmp_pa
         tab.check("#feld-ermaessigung-nein")
         tab.click("main button:text-is('Weiter')")
         tab.wait_for_url(f"**{start_path(site)}zahlung/")
-        tab.check("#feld-zahlungsart-ueberweisung")
+        assert not tab.locator("#feld-iban").is_visible()  # asked only for a direct debit
+        tab.check("#feld-zahlungsart")  # "Per SEPA-Lastschrift von meinem Konto"
+        if device.javascript:  # revealed in place below the answer
+            expect(tab.locator("#feld-iban")).to_be_visible()
+        else:  # on the following page
+            tab.click("main button:text-is('Weiter')")
+            tab.wait_for_url(f"**{start_path(site)}zahlung/?teil=1")
+        tab.fill("#feld-iban", IBAN_AS_TYPED)
+        tab.fill("#feld-kontoinhaber", f"Kim {site.family_name}")
         check("payment step")
         tab.click("main button:text-is('Weiter')")
 
         tab.wait_for_url(f"**{start_path(site)}zusammenfassung/")
         summary = tab.locator("main").inner_text()
-        for shown in (dog, CHIP, site.family_name, "Per Überweisung", "01.03.2024"):
+        for shown in (dog, CHIP, site.family_name, "Per SEPA-Lastschrift", "01.03.2024", "DE89 3704 0044 0532 0130 00"):
             assert shown in summary
+        assert "Stadt oder Gemeinde" not in summary
+        # The SEPA mandate names its creditor, never "meine Stadt oder Gemeinde".
+        mandate = tab.locator(".mandate")
+        creditor = CREDITORS.get(slug, site.town)
+        assert mandate.locator("dd").first.inner_text() == creditor
+        assert (f"Ich ermächtige den Zahlungsempfänger {creditor}, die Hundesteuer von meinem Konto mittels "
+                "Lastschrift einzuziehen.") in mandate.inner_text()
+        if slug == "hamm":
+            assert "DE98ZZZ09999999999 (Beispielwert, nicht die echte Nummer)" in mandate.inner_text()
+        else:
+            assert "steht in Ihrem Bescheid" in mandate.inner_text()
         check("summary")
         tab.check("#feld-erklaerung")
         tab.click("main button:text-is('Antrag verbindlich absenden')")
@@ -140,6 +166,11 @@ def test_new_dog(browser: Any, portal: Portal, slug: str, device: Device, tmp_pa
         assert heading(tab) == "Ihr Antrag ist eingegangen"
         reference = tab.locator(".confirmation strong.code").inner_text()
         assert REFERENCE.fullmatch(reference)
+        receipt = tab.locator("main").inner_text()
+        assert "Wie geht es weiter" in receipt
+        assert "Den Steuerbescheid und die Hundemarke erhalten Sie per Post." in receipt
+        assert "Die Bearbeitung dauert" not in receipt  # no usual time is known for the dog tax
+        assert "Eine Eingangsbestätigung liegt schon in Ihrem Postfach im Bürgerportal." in receipt
         check("receipt")
 
         subject = office_answers(portal, site, reference, dog, tmp_path)
@@ -239,8 +270,8 @@ def test_new_dog_by_keyboard_alone(browser: Any, portal: Portal, slug: str, tmp_
         keys.submit()
         expect(tab).to_have_title(re.compile(r"^Fehler: "))
         assert CHIP_ERROR in tab.locator(".error-summary").inner_text()
-        # From the error summary to the field, correct it there.
-        keys.skip_to_content()
+        # The page opens with the focus on the error summary: on to the link, then to the field.
+        assert tab.evaluate("document.activeElement.classList.contains('error-summary')")
         keys.to(".error-summary a[href='#feld-chipnummer']")
         tab.keyboard.press("Enter")
         keys.press("Tab")  # the link moved the keyboard to the field: on from there, and back

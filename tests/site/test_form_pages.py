@@ -102,9 +102,9 @@ def office_answers(portal: Portal, reference: str) -> None:
 
 @pytest.mark.parametrize("javascript", [False, True], ids=["without-js", "with-js-and-axe"])
 def test_the_form_on_a_phone_from_start_to_receipt_and_reply(browser: Any, portal: Portal, javascript: bool) -> None:
-    """The pages run no script of their own, so the same walk is made twice: without
-    JavaScript (it must work) and with it (so that axe can run in the page). Nothing may
-    scroll sideways on a 320 px wide screen, in any state."""
+    """The same walk is made twice: without JavaScript (it must work) and with it (the pages'
+    own scripts only enhance; axe runs in the page). Nothing may scroll sideways on a 320 px
+    wide screen, in any state."""
     email = portal.citizen(f"handy.{'js' if javascript else 'ohne-js'}@example.org")
     context = browser.new_context(bypass_csp=True, java_script_enabled=javascript, locale="de-DE",
                                   viewport=PHONE, accept_downloads=True)
@@ -287,7 +287,9 @@ def test_the_form_by_keyboard_alone_with_a_visible_focus(browser: Any, portal: P
     keys.submit()
     expect(tab).to_have_title(re.compile(r"^Fehler: "))
     assert "Postleitzahl mit fünf Ziffern" in tab.locator(".error-summary").inner_text()
-    keys.tour()
+    # The page opens with the focus on the error summary: the tour starts at its first link.
+    assert tab.evaluate("document.activeElement.classList.contains('error-summary')")
+    keys.tour(first=".error-summary a")
     # From the error summary to the field, then correct it (back with Shift+Tab).
     keys.skip_to_content()
     keys.to(".error-summary a")
@@ -358,3 +360,94 @@ def test_the_form_by_keyboard_alone_with_a_visible_focus(browser: Any, portal: P
     context.close()
     assert keys.problems == []
     assert keys.stops > 50
+
+
+# ---------------------------------------------------------------- issue 15: no detours
+
+
+def to_the_certificate_step(tab: Any, portal: Portal, email: str) -> None:
+    log_in_on_the_way(tab, portal, email)
+    tab.click("button:text-is('Antrag beginnen')")
+    tab.wait_for_url(f"**{START}person/")
+    for field, value in (("vorname", "Lena"), ("nachname", "Beispiel"), ("geburtsdatum", "3"),
+                         ("geburtsdatum-monat", "4"), ("geburtsdatum-jahr", "1990"), ("anschrift", "Musterweg 5"),
+                         ("anschrift-plz", "48143"), ("anschrift-ort", "Beispielstadt")):
+        tab.fill(f"#feld-{field}", value)
+    tab.click("main button:text-is('Weiter')")
+    tab.wait_for_url(f"**{START}bescheinigung/")
+
+
+def test_with_javascript_a_question_is_revealed_in_place_below_its_answer(browser: Any, portal: Portal) -> None:
+    email = portal.citizen("aufklappen.js@example.org")
+    context = browser.new_context(locale="de-DE", viewport=PHONE)
+    tab = context.new_page()
+    to_the_certificate_step(tab, portal, email)
+    names = tab.locator("#feld-personen")
+    main = tab.locator("main")
+    assert not names.is_visible() and "Namen der weiteren Personen" not in main.inner_text()
+    assert "Nur nötig" not in main.inner_text()
+    yes = tab.locator("#feld-weitere")  # "Ja"
+    assert yes.get_attribute("aria-controls") == "bedingt-personen"
+    assert tab.locator("#feld-weitere-nein").get_attribute("aria-controls") is None
+    tab.check("#feld-weitere")
+    expect(names).to_be_visible()
+    expect(tab.locator("form [aria-live=polite]")).to_have_text(
+        "Darunter ist eine weitere Frage erschienen: Namen der weiteren Personen")
+    tab.check("#feld-weitere-nein")
+    expect(names).to_be_hidden()
+    tab.check("#feld-weitere")
+    names.fill("Max Beispiel")
+    tab.check("#feld-art")  # "Einfache Meldebescheinigung": no payment step
+    tab.fill("#feld-anzahl", "1")
+    tab.click("main button:text-is('Weiter')")
+    tab.wait_for_url(f"**{START}zusammenfassung/")  # answered on the same page, no page of its own
+    assert tab.locator(".summary-row:has(dt:text-is('Namen der weiteren Personen')) dd").first.inner_text() == \
+        "Max Beispiel"
+    context.close()
+
+
+def test_without_javascript_a_question_follows_on_the_next_page_only_when_it_applies(
+        browser: Any, portal: Portal) -> None:
+    email = portal.citizen("aufklappen.ohne-js@example.org")
+    context = browser.new_context(locale="de-DE", viewport=PHONE, java_script_enabled=False)
+    tab = context.new_page()
+    to_the_certificate_step(tab, portal, email)
+    assert not tab.locator("#feld-personen").is_visible()
+    assert "Namen der weiteren Personen" not in tab.locator("main").inner_text()
+    tab.check("#feld-art")
+    tab.fill("#feld-anzahl", "1")
+    tab.check("#feld-weitere")  # "Ja": nothing appears without a script
+    assert not tab.locator("#feld-personen").is_visible()
+    tab.click("main button:text-is('Weiter')")
+    tab.wait_for_url(f"**{START}bescheinigung/?teil=1")
+    assert tab.locator("h1").inner_text() == "Art der Bescheinigung"
+    assert tab.locator("main p.lead").inner_text() == "Nach Ihrer Antwort brauchen wir dazu noch diese Angaben."
+    expect(tab.locator("#feld-personen")).to_be_visible()
+    assert not tab.locator("#feld-anzahl").is_visible()
+    tab.fill("#feld-personen", "Max Beispiel")
+    tab.click("main button:text-is('Weiter')")
+    tab.wait_for_url(f"**{START}zusammenfassung/")
+    # Back to "Nein": the follow-up page is skipped and the names are forgotten.
+    tab.click("dd.summary-change a:has-text('Sollen weitere Personen')")
+    tab.check("#feld-weitere-nein")
+    tab.click("main button:text-is('Zurück zur Zusammenfassung')")
+    tab.wait_for_url(f"**{START}zusammenfassung/")
+    assert "Max Beispiel" not in tab.locator("main").inner_text()
+    context.close()
+
+
+def test_after_a_failed_submit_the_focus_is_on_the_error_summary(browser: Any, portal: Portal) -> None:
+    email = portal.citizen("fehlerfokus@example.org")
+    context = browser.new_context(locale="de-DE", viewport={"width": 1280, "height": 800})
+    tab = context.new_page()
+    log_in_on_the_way(tab, portal, email)
+    tab.click("button:text-is('Antrag beginnen')")
+    tab.wait_for_url(f"**{START}person/")
+    assert tab.evaluate("document.activeElement === document.body")  # no error: nothing is focused
+    tab.click("main button:text-is('Weiter')")
+    expect(tab).to_have_title(re.compile(r"^Fehler: Angaben zu Ihrer Person"))
+    assert tab.evaluate("document.activeElement.classList.contains('error-summary')")
+    assert tab.evaluate("document.activeElement.querySelector('h2').textContent") == "Es gibt ein Problem"
+    tab.keyboard.press("Tab")
+    assert tab.evaluate("document.activeElement.getAttribute('href')") == "#feld-vorname"
+    context.close()
