@@ -327,6 +327,48 @@ def confirm_address(session: Session, appointment: Appointment, offer: Offer, em
     session.refresh(appointment)
 
 
+def adopt(session: Session, appointment: Appointment, offer: Offer, account_id: int, now: dt.datetime) -> None:
+    """A time held before the login that its booking needs becomes the account's, under the
+    same limit of open appointments as a new hold (one statement under the owner's lock, as
+    in confirm_address). Raises SlotGone when the hold has expired, LimitReached."""
+    if appointment.account_id == account_id:
+        return
+    limit = int(offer.booking.get("max_open", 1))
+    _lock_owner(session, offer, f"account:{account_id}")
+    counted = _open_appointments(offer, now, account_id, None, besides=appointment.id).scalar_subquery()
+    changed = session.execute(
+        update(Appointment)
+        .where(Appointment.id == appointment.id, Appointment.status == "held", Appointment.account_id.is_(None),
+               Appointment.held_until >= now, counted < limit)
+        .values(account_id=account_id, email=None)
+        .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
+    session.commit()
+    session.refresh(appointment)
+    if changed == 1 or appointment.account_id == account_id:
+        return
+    if appointment.status != "held" or appointment.held_until is None or appointment.held_until < now:
+        raise SlotGone(HOLD_EXPIRED)
+    raise _limit_reached(limit)
+
+
+def keep_for_mail(session: Session, appointment: Appointment, now: dt.datetime) -> dt.datetime | None:
+    """A citizen registers an account on the way (their confirmation mail is on its way): the
+    hold waits until EMAIL_HOLD after it began, as a guest's does for theirs; the expiry never
+    moves on. The new expiry, or None when the hold is gone or belongs to an account."""
+    session.execute(
+        update(Appointment)
+        .where(Appointment.id == appointment.id, Appointment.status == "held", Appointment.account_id.is_(None),
+               Appointment.held_until >= now)
+        .values(held_until=appointment.created_at + EMAIL_HOLD)
+        .execution_options(synchronize_session=False))
+    session.commit()
+    session.refresh(appointment)
+    if appointment.status != "held" or appointment.account_id is not None or appointment.held_until is None \
+            or appointment.held_until < now:
+        return None
+    return appointment.held_until
+
+
 def release(session: Session, appointment: Appointment) -> None:
     if appointment.status == "held":
         session.delete(appointment)
