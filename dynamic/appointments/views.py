@@ -343,7 +343,7 @@ def hold_while_registering(target: str) -> auth.KeptPlace | None:
     the return address becomes the signed link, which also works in another browser."""
     from ..catalog import katalog
 
-    found = re.fullmatch(r"/([a-z0-9-]+)/termine/reservierung/([A-Z0-9]+)", target)
+    found = re.fullmatch(r"/([a-z0-9-]+)/termine/reservierung/([A-Z0-9-]+)", target)
     if found is None or found[2] not in session.get("holds", []):
         return None
     slug, code = found[1], found[2]
