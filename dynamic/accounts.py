@@ -210,7 +210,7 @@ def login() -> Page:
     expired = bool(g.get("login_expired")) or (request.args.get("abgelaufen") == "1")
     return page("konto/anmelden.html", "Anmelden", status=status, errors=errors, parent=ACCOUNT,
                 level=level, level_label=LABELS[level], back=back, email=email, expired=expired,
-                register_link=_with_target("/konto/registrieren", back), alternative=_login_alternative(level, back))
+                register_link=_with_target("/konto/registrieren", back), alternative=_login_alternative(level))
 
 
 def _with_target(path: str, target: str | None) -> str:
@@ -220,12 +220,16 @@ def _with_target(path: str, target: str | None) -> str:
     return path + "?" + urlencode({"weiter": target})
 
 
-def _login_alternative(level: str, back: str) -> LoginAlternative | None:
-    """Another way on than a login, where a part of the portal offers one for `back`."""
-    for offer in current_app.extensions.get("login_alternatives", []):
-        if (found := offer(level, back)) is not None:
-            return found  # type: ignore[no-any-return]
-    return None
+def _login_alternative(level: str) -> LoginAlternative | None:
+    """Another way on than a login, where the page that sent the citizen here names one:
+    `ohne_konto=<path>` (booking without an account, at level basis), a path of this portal
+    checked like the return address."""
+    way = safe_return(request.values.get("ohne_konto"), "")
+    if not way or level != "basis":
+        return None
+    return LoginAlternative(href=way, label="Ohne Konto weiter mit Ihrer E-Mail-Adresse",
+                            text="Sie können auch ohne Konto buchen. Wir schicken Ihnen dann einen Link zur "
+                                 "Bestätigung an Ihre E-Mail-Adresse.")
 
 
 def _login_limits(email: str) -> list[tuple[str, tuple[str, ...]]]:

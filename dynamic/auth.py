@@ -193,9 +193,9 @@ def safe_target(value: str | None, slug: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class LoginAlternative:
-    """Another way on than logging in, offered on the login page for some return addresses
-    (booking without an account): registered in app.extensions["login_alternatives"] as a
-    function (level, return address) → LoginAlternative | None."""
+    """Another way on than logging in, offered on the login page (konto/anmelden.html, block
+    "login_alternative"): booking without an account, named by the login address's
+    `ohne_konto`."""
 
     href: str
     label: str

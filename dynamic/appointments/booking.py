@@ -328,11 +328,10 @@ def confirm_address(session: Session, appointment: Appointment, offer: Offer, em
 
 
 def adopt(session: Session, appointment: Appointment, offer: Offer, account_id: int, now: dt.datetime) -> None:
-    """A time held before the login that its booking needs becomes the account's, under the
-    same limit of open appointments as a new hold (one statement under the owner's lock, as
-    in confirm_address). Raises SlotGone when the hold has expired, LimitReached."""
-    if appointment.account_id == account_id:
-        return
+    """A guest's hold taken over by the account they logged in with on the way (from the
+    reservation's "mit Ihrem Konto"): it then books like any hold of that account. One
+    statement decides, under the owner's lock, that the account has fewer open appointments
+    for the service than allowed. Raises SlotGone or LimitReached."""
     limit = int(offer.booking.get("max_open", 1))
     _lock_owner(session, offer, f"account:{account_id}")
     counted = _open_appointments(offer, now, account_id, None, besides=appointment.id).scalar_subquery()
@@ -340,7 +339,7 @@ def adopt(session: Session, appointment: Appointment, offer: Offer, account_id: 
         update(Appointment)
         .where(Appointment.id == appointment.id, Appointment.status == "held", Appointment.account_id.is_(None),
                Appointment.held_until >= now, counted < limit)
-        .values(account_id=account_id, email=None)
+        .values(account_id=account_id)
         .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
     session.commit()
     session.refresh(appointment)
@@ -348,25 +347,25 @@ def adopt(session: Session, appointment: Appointment, offer: Offer, account_id: 
         return
     if appointment.status != "held" or appointment.held_until is None or appointment.held_until < now:
         raise SlotGone(HOLD_EXPIRED)
+    if appointment.account_id is not None:
+        raise SlotGone(SLOT_GONE)  # taken over by another account in the meantime
     raise _limit_reached(limit)
 
 
-def keep_for_mail(session: Session, appointment: Appointment, now: dt.datetime) -> dt.datetime | None:
-    """A citizen registers an account on the way (their confirmation mail is on its way): the
-    hold waits until EMAIL_HOLD after it began, as a guest's does for theirs; the expiry never
-    moves on. The new expiry, or None when the hold is gone or belongs to an account."""
-    session.execute(
+def keep_for_login(session: Session, appointment: Appointment, now: dt.datetime) -> None:
+    """A guest goes to log in or register from the reservation: the hold stays as long as
+    it would while a confirmation mail is on its way (EMAIL_HOLD after the hold began, never
+    longer, however often asked). Raises SlotGone if it has expired."""
+    changed = session.execute(
         update(Appointment)
         .where(Appointment.id == appointment.id, Appointment.status == "held", Appointment.account_id.is_(None),
                Appointment.held_until >= now)
         .values(held_until=appointment.created_at + EMAIL_HOLD)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)).rowcount  # type: ignore[attr-defined]
     session.commit()
     session.refresh(appointment)
-    if appointment.status != "held" or appointment.account_id is not None or appointment.held_until is None \
-            or appointment.held_until < now:
-        return None
-    return appointment.held_until
+    if changed != 1:
+        raise SlotGone(HOLD_EXPIRED)
 
 
 def release(session: Session, appointment: Appointment) -> None:

@@ -319,17 +319,23 @@ def _must_log_in(offer: booking.Offer, login: auth.Login | None) -> bool:
     return login is None or not at_least(login.level, offer.booking["trust_level"])
 
 
-def _held_for_login(appointment: Appointment, offer: booking.Offer) -> BaseResponse | None:
+def _held_for_login(appointment: Appointment, offer: booking.Offer) -> Page | None:
     """A time held before the login its booking needs: to the login and back here, then the
     hold becomes the account's. A guest's hold (booking without an account) stays as it is."""
     if appointment.account_id is not None:
         return None
     login = auth.current_login()
-    if not _must_log_in(offer, login):
-        if login is not None:
-            booking.adopt(db(), appointment, offer, login.account_id, now())
-        return None
-    return redirect(auth.login_url(offer.booking["trust_level"], request.path), code=303)
+    if _must_log_in(offer, login):
+        return redirect(auth.login_url(offer.booking["trust_level"], request.path), code=303)
+    if login is None:
+        return None  # a guest (booking without an account)
+    try:
+        booking.adopt(db(), appointment, offer, login.account_id, now())
+    except booking.BookingError as error:
+        title = "Reservierung abgelaufen" if isinstance(error, booking.SlotGone) else "Buchen nicht möglich"
+        return page("konto/hinweis.html", title, status=error.status, message=error.message,
+                    link=(f"/{offer.slug}/termine/{offer.service_id}/{offer.location_id}/", "Neue Uhrzeit wählen"))
+    return None
 
 
 @appointments.record_once
@@ -348,10 +354,15 @@ def hold_while_registering(target: str) -> auth.KeptPlace | None:
         return None
     slug, code = found[1], found[2]
     appointment = db().scalar(select(Appointment).where(Appointment.slug == slug, Appointment.code == code))
-    until = booking.keep_for_mail(db(), appointment, now()) if appointment is not None else None
     known = katalog(slug)
-    if appointment is None or until is None or known is None:
+    if appointment is None or known is None or appointment.account_id is not None:
         return None
+    try:
+        booking.keep_for_login(db(), appointment, now())
+    except booking.SlotGone:
+        return None
+    until = appointment.held_until
+    assert until is not None
     service = known["services"].get(appointment.service_id, {}).get("name", "")
     return auth.KeptPlace(
         target=f"{target}?" + urlencode({"s": signature(code)}),
@@ -376,16 +387,12 @@ def held(slug: str, code: str) -> Page:
     if appointment.status != "held":
         return redirect(manage_path(appointment, signed=_signed_for(code)), code=303)
     offer = _offer_of(appointment)
+    if (to_login := _held_for_login(appointment, offer)) is not None:
+        return to_login
     current = now()
     if appointment.held_until is not None and appointment.held_until < current:
         booking.release(db(), appointment)
         return page("konto/hinweis.html", "Reservierung abgelaufen", status=410, message=booking.HOLD_EXPIRED,
-                    link=(f"/{slug}/termine/{offer.service_id}/{offer.location_id}/", "Neue Uhrzeit wählen"))
-    try:
-        if (to_login := _held_for_login(appointment, offer)) is not None:
-            return to_login
-    except booking.BookingError as error:
-        return page("konto/hinweis.html", "Reservierung nicht möglich", status=error.status, message=error.message,
                     link=(f"/{slug}/termine/{offer.service_id}/{offer.location_id}/", "Neue Uhrzeit wählen"))
     errors: dict[str, str] = {}
     email = ""

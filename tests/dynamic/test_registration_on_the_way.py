@@ -208,3 +208,16 @@ def test_only_targets_of_the_same_municipality_or_the_account_are_carried(
     send_mail()
     browser.get(mailbox.link(EMAIL, "/konto/bestaetigen/"))
     assert browser.url == ("http://localhost" + target if carried else "http://localhost/konto/?hinweis=bestaetigt")
+
+
+def test_the_login_prompt_offers_the_way_on_without_an_account(app: Flask) -> None:
+    """The reservation of a guest-bookable time sends to the login with `ohne_konto`: the
+    login page offers that way back, also after a failed login."""
+    browser = citizen_from(app)
+    way = "/kreis/termine/reservierung/ABCD-EF23#ohne-konto"
+    browser.get("/konto/anmelden?" + f"weiter={quote(way.split('#')[0], safe='')}&ohne_konto={quote(way, safe='')}")
+    assert '<h2 id="ohne-konto">Ohne Konto</h2>' in browser.text
+    assert f'<a class="button" href="{way}">Ohne Konto weiter mit Ihrer E-Mail-Adresse</a>' in browser.text
+    browser.submit("/konto/anmelden", email="niemand@example.org", passwort="falsch falsch falsch")
+    assert "E-Mail-Adresse oder Passwort sind nicht richtig." in browser.text
+    assert "Ohne Konto weiter mit Ihrer E-Mail-Adresse" in browser.text
