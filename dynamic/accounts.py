@@ -311,7 +311,7 @@ def logged_out() -> Page:
 def register() -> Page:
     errors: dict[str, str] = {}
     email = ""
-    target = safe_target(request.values.get("weiter"), current_site().slug or None)
+    target = safe_target(request.values.get("weiter"), _municipality_for(request.values.get("weiter")))
     if request.method == "POST":
         email = normalise_email(request.form.get("email", ""))
         password = request.form.get("passwort", "")
@@ -331,6 +331,22 @@ def register() -> Page:
             return redirect(url_for("accounts.registered"))
     return page("konto/registrieren.html", "Konto anlegen", errors=errors, parent=ACCOUNT, email=email,
                 target=target, login_link=_with_target("/konto/anmelden", target))
+
+
+def _municipality_for(target: str | None) -> str | None:
+    """The municipality a registration belongs to: the one the citizen came from (whose look
+    the page wears); where none is known (a form opened from a search engine's link), the
+    one the target lies in, which the page then wears: no more than `?kommune=` could do."""
+    from .catalog import katalog
+
+    known = current_site().slug
+    if known:
+        return known
+    first = (target or "").lstrip("/").split("/", 1)[0]
+    if first and safe_target(target, first) and katalog(first) is not None:
+        session["kommune"] = first
+        return first
+    return None
 
 
 def _keep_place(target: str | None) -> KeptPlace | None:

@@ -221,3 +221,17 @@ def test_the_login_prompt_offers_the_way_on_without_an_account(app: Flask) -> No
     browser.submit("/konto/anmelden", email="niemand@example.org", passwort="falsch falsch falsch")
     assert "E-Mail-Adresse oder Passwort sind nicht richtig." in browser.text
     assert "Ohne Konto weiter mit Ihrer E-Mail-Adresse" in browser.text
+
+
+def test_without_a_known_municipality_the_targets_own_is_taken(app: Flask, mailbox: Mailbox,
+                                                                  send_mail: Any) -> None:
+    """A form opened from a search engine: no page of the portal came first. The target's
+    municipality is then the registration's, and its look is worn."""
+    browser = Browser(app.test_client())
+    browser.get("/konto/registrieren?weiter=" + quote("/stadt/antrag/meldebescheinigung/", safe=""))
+    assert 'name="weiter" value="/stadt/antrag/meldebescheinigung/"' in browser.text
+    assert "Stadt Beispielstadt" in browser.text
+    browser.submit("/konto/registrieren", email=EMAIL, passwort=PASSWORD, datenschutz="ja")
+    send_mail()
+    browser.get(mailbox.link(EMAIL, "/konto/bestaetigen/"))
+    assert browser.url == "http://localhost/stadt/antrag/meldebescheinigung/"
