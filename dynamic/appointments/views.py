@@ -345,7 +345,7 @@ def _keep_holds_for_registration(state: Any) -> None:
 
 def hold_while_registering(target: str) -> auth.KeptPlace | None:
     """Registration on the way (accounts.register): a hold of this browser that `target`
-    leads to waits for the confirmation mail as a guest's does (booking.keep_for_mail), and
+    leads to waits for the confirmation mail as a guest's does (booking.keep_for_login), and
     the return address becomes the signed link, which also works in another browser."""
     from ..catalog import katalog
 
