@@ -6,6 +6,13 @@ address change say the same thing either way, and the mail tells the owner the r
 does their time: every path of a login, a registration, a reset or an address change does
 exactly one argon2 operation (see passwords.py).
 
+A registration on the way (from a login that interrupted a booking or a form) keeps the
+citizen's place: the page they came from travels through the registration form, waits with
+the confirmation token (never in the mailed link), and the confirmation leads back there.
+The password is typed once: the link confirms at once in the browser that registered (it
+holds the token's hash); in any other browser it asks for the chosen password, so that
+nobody can confirm an account someone else registered with their address.
+
 Failed logins are counted per account and client address (LOGIN_LIMIT_ACCOUNT), so that
 someone guessing from elsewhere does not lock the owner out; per account over all addresses
 (LOGIN_LIMIT_ACCOUNT_TOTAL, higher), against guessing from many addresses, where the owner
@@ -16,23 +23,29 @@ passwords on the password and address pages count per account like failed logins
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import ipaddress
 import logging
 import re
 import secrets
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, g, redirect, request, url_for
+from flask import Blueprint, current_app, g, redirect, request, session, url_for
 from sqlalchemy import delete, select
 from werkzeug.wrappers import Response
 
 from .auth import (
+    KeptPlace,
+    LoginAlternative,
     current_account,
     current_login,
     end_all_logins,
     end_login,
+    keep_kept_form_longer,
     require_level,
     safe_return,
+    safe_target,
     start_login,
     token_hash,
 )
@@ -43,7 +56,7 @@ from .mail import queue_mail
 from .models import Account, Appointment, EmailToken, utcnow
 from .passwords import hash_password, needs_rehash, prepare, problem_with, same_work, verify_password
 from .ratelimit import Limiter, window
-from .render import page, remember_municipality
+from .render import current_site, page, remember_municipality
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +65,8 @@ accounts.record_once(lambda _state: prepare())  # the dummy hash at start, not i
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CONFIRM_HOURS, RESET_HOURS, CHANGE_HOURS = 24, 1, 24
+REGISTRATION_MAILS_PER_ADDRESS = "5/hour"  # confirmation mails to one address, from anywhere
+REGISTERED_HERE = "registrierung"  # session key: the hash of this browser's newest confirmation token
 
 Page = tuple[str, int] | Response
 ACCOUNT = ("Mein Konto", "/konto/")
@@ -92,13 +107,14 @@ def email_problem(value: str) -> str | None:
     return None
 
 
-def issue_token(account: Account, purpose: str, hours: int, new_email: str | None = None) -> str:
+def issue_token(account: Account, purpose: str, hours: int, new_email: str | None = None,
+                return_to: str | None = None) -> str:
     """A one-time link token; earlier unused tokens of the same purpose stop working."""
     db().execute(delete(EmailToken).where(EmailToken.account_id == account.id, EmailToken.purpose == purpose,
                                           EmailToken.used_at.is_(None)))
     token = secrets.token_urlsafe(32)
     db().add(EmailToken(token_hash=token_hash(token), purpose=purpose, account_id=account.id, new_email=new_email,
-                        expires_at=utcnow() + dt.timedelta(hours=hours)))
+                        return_to=return_to, expires_at=utcnow() + dt.timedelta(hours=hours)))
     return token
 
 
@@ -193,7 +209,27 @@ def login() -> Page:
         errors, status = outcome
     expired = bool(g.get("login_expired")) or (request.args.get("abgelaufen") == "1")
     return page("konto/anmelden.html", "Anmelden", status=status, errors=errors, parent=ACCOUNT,
-                level=level, level_label=LABELS[level], back=back, email=email, expired=expired)
+                level=level, level_label=LABELS[level], back=back, email=email, expired=expired,
+                register_link=_with_target("/konto/registrieren", back), alternative=_login_alternative(level))
+
+
+def _with_target(path: str, target: str | None) -> str:
+    """`path` carrying the page the citizen returns to (weiter=), where there is one."""
+    if not target or target == "/konto/":
+        return path
+    return path + "?" + urlencode({"weiter": target})
+
+
+def _login_alternative(level: str) -> LoginAlternative | None:
+    """Another way on than a login, where the page that sent the citizen here names one:
+    `ohne_konto=<path>` (booking without an account, at level basis), a path of this portal
+    checked like the return address."""
+    way = safe_return(request.values.get("ohne_konto"), "")
+    if not way or level != "basis":
+        return None
+    return LoginAlternative(href=way, label="Ohne Konto weiter mit Ihrer E-Mail-Adresse",
+                            text="Sie können auch ohne Konto buchen. Wir schicken Ihnen dann einen Link zur "
+                                 "Bestätigung an Ihre E-Mail-Adresse.")
 
 
 def _login_limits(email: str) -> list[tuple[str, tuple[str, ...]]]:
@@ -275,50 +311,105 @@ def logged_out() -> Page:
 def register() -> Page:
     errors: dict[str, str] = {}
     email = ""
+    target = safe_target(request.values.get("weiter"), _municipality_for(request.values.get("weiter")))
     if request.method == "POST":
         email = normalise_email(request.form.get("email", ""))
         password = request.form.get("passwort", "")
-        repeated = request.form.get("passwort_wiederholen", "")
         if problem := email_problem(email):
             errors["email"] = problem
         if problem := problem_with(password, email):
             errors["passwort"] = problem
-        elif password != repeated:
-            errors["passwort_wiederholen"] = "Geben Sie das Passwort zweimal gleich ein."
         if not request.form.get("datenschutz"):
             errors["datenschutz"] = "Bestätigen Sie, dass Sie die Datenschutzhinweise gelesen haben."
         if not errors:
             if not limiter().hit(current_app.config["PORTAL"].request_limit_address, "register", client_address()):
                 return too_many()
-            _register(email, password)
+            kept = _keep_place(target)
+            _register(email, password, kept.target if kept else target)
+            session["registriert-hinweis"] = [*([kept.message] if kept else []),
+                                              SAME_DEVICE_BACK if target else SAME_DEVICE]
             return redirect(url_for("accounts.registered"))
-    return page("konto/registrieren.html", "Konto anlegen", errors=errors, parent=ACCOUNT, email=email)
+    return page("konto/registrieren.html", "Konto anlegen", errors=errors, parent=ACCOUNT, email=email,
+                target=target, login_link=_with_target("/konto/anmelden", target))
 
 
-def _register(email: str, password: str) -> None:
+def _municipality_for(target: str | None) -> str | None:
+    """The municipality a registration belongs to: the one the citizen came from (whose look
+    the page wears); where none is known (a form opened from a search engine's link), the
+    one the target lies in, which the page then wears: no more than `?kommune=` could do."""
+    from .catalog import katalog
+
+    known = current_site().slug
+    if known:
+        return known
+    first = (target or "").lstrip("/").split("/", 1)[0]
+    if first and safe_target(target, first) and katalog(first) is not None:
+        session["kommune"] = first
+        return first
+    return None
+
+
+def _keep_place(target: str | None) -> KeptPlace | None:
+    """Let the part of the portal that `target` belongs to keep the citizen's place (a held
+    appointment time) while the confirmation mail is on its way; answers the same whether
+    or not the address has an account. Answers a form sent before the login wait too."""
+    if target is None:
+        return None
+    keep_kept_form_longer()
+    for hook in current_app.extensions.get("registration_hooks", []):
+        if (kept := hook(target)) is not None:
+            return kept  # type: ignore[no-any-return]
+    return None
+
+
+def _register(email: str, password: str, target: str | None) -> None:
+    # The browser learns the hash of a confirmation token either way, so its cookie does not
+    # tell whether the address had an account (a random one matches no token).
     existing = db().scalar(select(Account).where(Account.email == email))
     if existing is not None and existing.email_confirmed_at is not None:
         hash_password(password)  # thrown away: as long as registering a new address
-        queue_mail(email, "konto-existiert", existing.id)
+        session[REGISTERED_HERE] = token_hash(secrets.token_urlsafe(32))
+        if _may_mail(email):
+            queue_mail(email, "konto-existiert", existing.id)
         db().commit()
         return
     if existing is None:
         existing = Account(email=email)
         db().add(existing)
-    # An unconfirmed account takes the newest password; confirming asks for it, so only the
-    # person who chose it and reads the mail can complete the registration.
+    # An unconfirmed account takes the newest password; confirming in another browser asks
+    # for it, so only the person who chose it and reads the mail can complete the registration.
     existing.password_hash = hash_password(password)
     db().flush()
-    token = issue_token(existing, "confirm", CONFIRM_HOURS)
-    queue_mail(email, "konto-bestaetigen", existing.id, link=f"/konto/bestaetigen/{token}")
+    token = issue_token(existing, "confirm", CONFIRM_HOURS, return_to=target)
+    session[REGISTERED_HERE] = token_hash(token)
+    if _may_mail(email):
+        queue_mail(email, "konto-bestaetigen", existing.id, link=f"/konto/bestaetigen/{token}")
     db().commit()
+
+
+def _may_mail(email: str) -> bool:
+    """Registration mails to one address are bounded wherever they are asked for from: a
+    stranger cannot flood someone's mailbox. Over the limit the answer stays the same."""
+    allowed = limiter().hit(REGISTRATION_MAILS_PER_ADDRESS, "register-mail", email)
+    if not allowed:
+        log.info("registration mail not sent: too many for one address")
+    return allowed
+
+
+SAME_DEVICE = "Öffnen Sie den Link am besten auf diesem Gerät: Dann sind Sie gleich angemeldet."
+SAME_DEVICE_BACK = ("Öffnen Sie den Link am besten auf diesem Gerät: Dann sind Sie gleich angemeldet und kommen "
+                    "ohne neue Eingabe dorthin zurück, wo Sie waren.")
 
 
 @accounts.get("/registriert")
 def registered() -> Page:
+    notes = session.pop("registriert-hinweis", None)
+    if not isinstance(notes, list) or not all(isinstance(note, str) for note in notes):
+        notes = [SAME_DEVICE]
     return page("konto/hinweis.html", "Fast geschafft",
                 message="Wir haben Ihnen eine E-Mail geschickt. Öffnen Sie den Link darin innerhalb von 24 Stunden, "
-                        "um Ihr Konto zu bestätigen. Keine E-Mail bekommen? Sehen Sie auch im Spam-Ordner nach.")
+                        "um Ihr Konto zu bestätigen. Keine E-Mail bekommen? Sehen Sie auch im Spam-Ordner nach.",
+                more=notes)
 
 
 @accounts.route("/bestaetigen/<token>", methods=["GET", "POST"])
@@ -330,16 +421,21 @@ def confirm(token: str) -> Page:
     account = db().get(Account, row.account_id)
     assert account is not None
     errors: dict[str, str] = {}
-    if request.method == "POST":
-        if not verify_password(account.password_hash, request.form.get("passwort", "")):
-            errors["passwort"] = "Das Passwort ist nicht richtig. Geben Sie das Passwort ein, das Sie bei der " \
-                                 "Registrierung gewählt haben."
-        else:
-            row.used_at = account.email_confirmed_at = utcnow()
-            db().commit()
-            start_login(account, "basis", "konto")
-            return redirect(url_for("accounts.overview", hinweis="bestaetigt"))
-    return page("konto/bestaetigen.html", "E-Mail-Adresse bestätigen", errors=errors)
+    # In the browser that registered, the link is enough (mail scanners open links too, but
+    # without that browser's cookie); elsewhere the chosen password proves who registered.
+    here = session.get(REGISTERED_HERE)
+    same_browser = isinstance(here, str) and hmac.compare_digest(here, row.token_hash)
+    if not same_browser and request.method == "GET":
+        return page("konto/bestaetigen.html", "E-Mail-Adresse bestätigen", errors=errors)
+    if not same_browser and not verify_password(account.password_hash, request.form.get("passwort", "")):
+        errors["passwort"] = "Das Passwort ist nicht richtig. Geben Sie das Passwort ein, das Sie bei der " \
+                             "Registrierung gewählt haben."
+        return page("konto/bestaetigen.html", "E-Mail-Adresse bestätigen", errors=errors)
+    row.used_at = account.email_confirmed_at = utcnow()
+    db().commit()
+    start_login(account, "basis", "konto")
+    target = safe_return(row.return_to, "") if row.return_to else ""
+    return redirect(target or url_for("accounts.overview", hinweis="bestaetigt"))
 
 
 # ---------------------------------------------------------------- password
@@ -442,9 +538,7 @@ def _new_password_errors(account: Account) -> dict[str, str]:
     password = request.form.get("passwort", "")
     if problem := problem_with(password, account.email):
         return {"passwort": problem}
-    if password != request.form.get("passwort_wiederholen", ""):
-        return {"passwort_wiederholen": "Geben Sie das Passwort zweimal gleich ein."}
-    return {}
+    return {}  # typed once: the switch "Passwort anzeigen" lets the citizen check it
 
 
 # ---------------------------------------------------------------- e-mail address

@@ -10,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar, cast
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 from flask import Flask, Response, current_app, g, redirect, request, session
 from sqlalchemy import delete
@@ -27,8 +28,9 @@ from .models import Account, KeptForm, LoginSession, utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-# Keys of the cookie session that survive a login (everything else is dropped).
-KEPT_ACROSS_LOGIN = ("kommune", "kept_form", "login_ended_for")
+# Keys of the cookie session that survive a login (everything else is dropped). "holds" are the
+# appointment times this browser chose before the login that their booking needed.
+KEPT_ACROSS_LOGIN = ("kommune", "kept_form", "login_ended_for", "holds")
 # What a POST sent while the login had ended waits this long, encrypted in `kept_forms`.
 KEPT_FOR = dt.timedelta(hours=2)
 KEPT_VALUE_CHARS = 10_000  # more than any form field takes
@@ -165,6 +167,53 @@ def safe_return(value: str | None, default: str = "/konto/") -> str:
     return value
 
 
+# Portal-wide areas a registration may lead back to from any municipality: the citizen's own.
+PORTAL_AREAS = ("konto", "postfach")
+TARGET_CHARS = 2000
+
+
+def safe_target(value: str | None, slug: str | None) -> str | None:
+    """Where a registration on the way may lead back to after the mailed link, else None: a
+    path on this portal (safe_return), within the municipality `slug` the citizen registers
+    from, or in their own account or inbox. Stricter than a login's return address, since
+    the browser resolves what we send: no dot segments, also percent-encoded ("%2e%2e"),
+    no empty segment ("/muenster//x"), no control or format character (bidi overrides)."""
+    if not value or len(value) > TARGET_CHARS or safe_return(value, "") != value:
+        return None
+    decoded = unquote(value)
+    if "\\" in decoded or any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in decoded):
+        return None
+    segments = unquote(urlsplit(value).path).split("/")[1:]
+    if any(segment in (".", "..") for segment in segments) or "" in segments[:-1]:
+        return None
+    if segments[0] in PORTAL_AREAS or (slug is not None and segments[0] == slug):
+        return value
+    return None
+
+
+@dataclass(frozen=True)
+class LoginAlternative:
+    """Another way on than logging in, offered on the login page (konto/anmelden.html, block
+    "login_alternative"): booking without an account, named by the login address's
+    `ohne_konto`."""
+
+    href: str
+    label: str
+    heading: str = "Ohne Konto"
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class KeptPlace:
+    """What a registration on the way keeps for the citizen while the confirmation mail is on
+    its way: registered in app.extensions["registration_hooks"] as a function (target) →
+    KeptPlace | None. `target` replaces the return address (for example a signed link that
+    works in any browser); `message` is shown after registering."""
+
+    target: str
+    message: str
+
+
 def login_url(level: str, return_to: str) -> str:
     return "/konto/anmelden?" + urlencode({"stufe": level, "weiter": return_to})
 
@@ -228,6 +277,18 @@ def kept_form(path: str | None = None) -> dict[str, list[str]] | None:
         return None  # someone else logged in on this browser: they must not see it
     data = kept.get("data")
     return data if isinstance(data, dict) else None
+
+
+def keep_kept_form_longer() -> None:
+    """A registration on the way: the answers this browser sent before the login wait
+    KEPT_FOR from now, for the confirmation mail to arrive."""
+    token = session.get("kept_form")
+    if not isinstance(token, str):
+        return
+    row = db().get(KeptForm, token_hash(token))
+    if row is not None and utcnow() - row.created_at <= KEPT_FOR:
+        row.created_at = utcnow()
+        db().commit()
 
 
 def _forget_kept() -> None:

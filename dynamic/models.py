@@ -107,6 +107,9 @@ class EmailToken(Base):
     purpose: Mapped[str] = mapped_column(String(20))
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     new_email: Mapped[str | None] = mapped_column(String(254))
+    # Registration: the page the citizen was on when they registered (checked, see
+    # auth.safe_target); kept here, never in the mailed link, where it could be changed.
+    return_to: Mapped[str | None] = mapped_column(String(2048))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlencode
@@ -388,23 +389,83 @@ def _choose(offer: booking.Offer, date: dt.date, zeit: str, moving: bool) -> tup
                         ("&" if request.values.get("s") else "?") + "hinweis=verschoben", code=303)
     login = auth.current_login()
     needed = offer.booking["trust_level"]
-    anonymous_ok = bool(offer.booking.get("without_account")) and login is None
-    if not anonymous_ok and (login is None or not at_least(login.level, needed)):
-        return auth.ask_to_log_in(needed, request.path, code=303)
+    # Without the login the booking needs, the time is held for this browser first and the
+    # citizen logs in (or registers) on the way to it: nobody takes it meanwhile.
+    must_log_in = _must_log_in(offer, login)
     limiter: Limiter = current_app.extensions["limiter"]
     if not limiter.hit(current_app.config["PORTAL"].booking_limit_address, "booking", request.remote_addr or "-"):
         return ("Von Ihrem Anschluss kamen in kurzer Zeit zu viele Buchungsversuche. "
                 "Bitte warten Sie eine Stunde und versuchen Sie es dann erneut."), 429
     try:
         appointment = booking.hold(db(), offer, start, _persons(offer), current,
-                                   account_id=login.account_id if login else None)
+                                   account_id=login.account_id if login and not must_log_in else None)
     except booking.BookingError as error:
         log.info("hold refused: %s", type(error).__name__)
         return error.message, error.status
     changed(offer.slug, offer.location_id, date)
-    if login is None:
+    if login is None or must_log_in:
         session["holds"] = [*session.get("holds", [])[-4:], appointment.code]
-    return redirect(f"/{offer.slug}/termine/reservierung/{appointment.code}", code=303)
+    reservation = f"/{offer.slug}/termine/reservierung/{appointment.code}"
+    return redirect(auth.login_url(needed, reservation) if must_log_in else reservation, code=303)
+
+
+def _must_log_in(offer: booking.Offer, login: auth.Login | None) -> bool:
+    """Does booking this offer need a login (or a higher level) that the citizen has not?"""
+    if login is None and offer.booking.get("without_account"):
+        return False
+    return login is None or not at_least(login.level, offer.booking["trust_level"])
+
+
+def _held_for_login(appointment: Appointment, offer: booking.Offer) -> Page | None:
+    """A time held before the login its booking needs: to the login and back here, then the
+    hold becomes the account's. A guest's hold (booking without an account) stays as it is."""
+    if appointment.account_id is not None:
+        return None
+    login = auth.current_login()
+    if _must_log_in(offer, login):
+        return redirect(auth.login_url(offer.booking["trust_level"], request.path), code=303)
+    if login is None:
+        return None  # a guest (booking without an account)
+    try:
+        booking.adopt(db(), appointment, offer, login.account_id, now())
+    except booking.BookingError as error:
+        title = "Reservierung abgelaufen" if isinstance(error, booking.SlotGone) else "Buchen nicht möglich"
+        return page("konto/hinweis.html", title, status=error.status, message=error.message,
+                    link=(f"/{offer.slug}/termine/{offer.service_id}/{offer.location_id}/", "Neue Uhrzeit wählen"))
+    return None
+
+
+@appointments.record_once
+def _keep_holds_for_registration(state: Any) -> None:
+    state.app.extensions.setdefault("registration_hooks", []).append(hold_while_registering)
+
+
+def hold_while_registering(target: str) -> auth.KeptPlace | None:
+    """Registration on the way (accounts.register): a hold of this browser that `target`
+    leads to waits for the confirmation mail as a guest's does (booking.keep_for_login), and
+    the return address becomes the signed link, which also works in another browser."""
+    from ..catalog import katalog
+
+    found = re.fullmatch(r"/([a-z0-9-]+)/termine/reservierung/([A-Z0-9-]+)", target)
+    if found is None or found[2] not in session.get("holds", []):
+        return None
+    slug, code = found[1], found[2]
+    appointment = db().scalar(select(Appointment).where(Appointment.slug == slug, Appointment.code == code))
+    known = katalog(slug)
+    if appointment is None or known is None or appointment.account_id is not None:
+        return None
+    try:
+        booking.keep_for_login(db(), appointment, now())
+    except booking.SlotGone:
+        return None
+    until = appointment.held_until
+    assert until is not None
+    service = known["services"].get(appointment.service_id, {}).get("name", "")
+    return auth.KeptPlace(
+        target=f"{target}?" + urlencode({"s": signature(code)}),
+        message=f"Ihr Termin „{service}“ am {long_date(local_day(appointment.starts_at))} um "
+                f"{clock_text(appointment.starts_at)} bleibt bis {clock_text(until)} für Sie reserviert. "
+                "Bestätigen Sie Ihre E-Mail-Adresse bis dahin, dann buchen Sie ihn mit einem Klick.")
 
 
 # ---------------------------------------------------------------- hold and confirm
@@ -423,6 +484,8 @@ def held(slug: str, code: str) -> Page:
     if appointment.status != "held":
         return redirect(manage_path(appointment, signed=_signed_for(code)), code=303)
     offer = _offer_of(appointment)
+    if (to_login := _held_for_login(appointment, offer)) is not None:
+        return to_login
     current = now()
     if appointment.held_until is not None and appointment.held_until < current:
         booking.release(db(), appointment)

@@ -178,12 +178,20 @@ def test_without_login_the_citizen_logs_in_and_the_chosen_time_is_kept(app: Flas
     value = re.search(r'value="([^"]+)"[^>]*>\s*<label for="[^"]+">09:00 Uhr', browser.text).group(1)  # type: ignore[union-attr]
     response = browser.client.post(f"{ID_CARD}{TUESDAY}/", data={**browser.form("zeitwahl").fields, "zeit": value})
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/konto/anmelden?stufe=basis&weiter=%2Fstadt%2Ftermine%2Fpersonalausweis-beantragen%2Frathaus%2F{TUESDAY}%2F"
+    # The time is held for this browser before the login, and the login leads back to it.
+    with app.app_context():
+        [held] = db().query(Appointment).all()
+        assert held.status == "held" and held.account_id is None
+    assert response.headers["Location"] == (f"/konto/anmelden?stufe=basis&weiter=%2Fstadt%2Ftermine%2Freservierung"
+                                            f"%2F{held.code}")
     account_id = make_account(app, email="spaet@example.org")
     log_in(browser.client, app, account_id)
-    browser.get(f"{ID_CARD}{TUESDAY}/")
-    assert "Bitte bestätigen Sie die gewählte Uhrzeit noch einmal." in browser.text
-    assert browser.form("zeitwahl").fields["zeit"] == value
+    browser.get(f"/stadt/termine/reservierung/{held.code}")
+    assert "Termin prüfen und buchen" in browser.text and "09:00 Uhr bis 09:15 Uhr" in browser.text
+    with app.app_context():
+        assert db().get(Appointment, held.id).account_id == account_id  # type: ignore[union-attr]
+    browser.submit("buchen", aktion="buchen")
+    assert "Ihr Termin ist gebucht." in browser.text
 
 
 def test_one_open_appointment_per_service_and_account(app: Flask) -> None:

@@ -64,17 +64,20 @@ def test_account_pages_have_no_axe_violations_and_fit_a_phone_in_any_state(tab: 
     address = "axe.pruefung@example.org"
     tab.fill("#feld-email", address)
     tab.fill("#feld-passwort", PASSWORD)
-    tab.fill("#feld-passwort_wiederholen", PASSWORD)
     tab.check("#feld-datenschutz")
     tab.click("button:has-text('Konto anlegen')")
     assert tab.locator("h1").inner_text() == "Fast geschafft"
     check("registered")
     mail = [m for m in deliver_mail(real_output) if m["To"] == address][-1]
     link = re.search(r"(/konto/bestaetigen/\S+)", mail.get_content()).group(1)  # type: ignore[union-attr]
-    tab.goto(server + link)
-    check("confirmation")
-    tab.fill("#feld-passwort", PASSWORD)
-    tab.click("button:has-text('Bestätigen und anmelden')")
+    other = tab.context.browser.new_context(bypass_csp=True, locale="de-DE", viewport={"width": 320, "height": 640})
+    elsewhere = other.new_page()  # another browser is asked for the chosen password
+    elsewhere.goto(server + link)
+    assert elsewhere.locator("h1").inner_text() == "E-Mail-Adresse bestätigen"
+    if violations := axe_violations(elsewhere):
+        found["confirmation in another browser"] = violations
+    other.close()
+    tab.goto(server + link)  # the browser that registered: the link is enough
     assert tab.locator("h1").inner_text() == "Mein Konto"
     assert "Kreis Coesfeld" in tab.locator("header").inner_text()  # the municipality the citizen came from
     check("Mein Konto")
