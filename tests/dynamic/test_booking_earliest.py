@@ -243,8 +243,9 @@ def test_a_guest_is_never_sent_to_an_inbox(app: Flask, mailbox: Mailbox, send_ma
 
 
 def test_where_an_account_is_needed_the_earliest_time_is_kept_through_the_login(app: Flask) -> None:
-    """The city switched booking without an account off: choosing from the earliest times asks
-    to log in (with no way round it), and back there the chosen time is still chosen."""
+    """The city switched booking without an account off: choosing from the earliest times holds
+    the time and asks to log in (with no way round it); after the login the held time waits
+    for the account, ready to book."""
     earliest = "/stadt/termine/personalausweis-beantragen/frueheste-zeiten/"
     client = app.test_client()
     browser = Browser(client)
@@ -255,10 +256,12 @@ def test_where_an_account_is_needed_the_earliest_time_is_kept_through_the_login(
     assert response.status_code == 303
     target = urlsplit(response.headers["Location"])
     assert target.path == "/konto/anmelden"
-    assert parse_qs(target.query) == {"stufe": ["basis"], "weiter": [earliest]}  # no "ohne_konto"
+    query = parse_qs(target.query)
+    assert set(query) == {"stufe", "weiter"} and query["stufe"] == ["basis"]  # no "ohne_konto"
+    reservation = query["weiter"][0]
+    assert reservation.startswith("/stadt/termine/reservierung/")
     log_in(client, app, make_account(app, email="nur.mit.konto@example.org"))
-    browser.get(earliest)
-    assert "Sie sind angemeldet. Bitte bestätigen Sie die gewählte Uhrzeit noch einmal." in main_text(browser.text)
-    assert f'value="{first}" checked' in browser.text
-    browser.submit("fruehestewahl")
+    browser.get(reservation)
     assert "Termin prüfen und buchen" in browser.text and "Ihre E-Mail-Adresse" not in browser.text
+    assert first == "rathaus 2026-12-07T07:00:00+00:00"  # the earliest: Monday 8:00 in Berlin
+    assert "Datum Montag, 7. Dezember 2026 Uhrzeit 08:00 Uhr bis 08:15 Uhr Ort Rathaus" in main_text(browser.text)
