@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, render_template, request, session
 
+from generator.grammar import forms_of
 from generator.pages import SiteInfo
 from generator.text import FILTERS
 
@@ -49,7 +50,7 @@ def site_for(slug: str | None) -> SiteInfo:
     m = found["municipality"]
     return SiteInfo(slug=m["slug"], base=f"/{m['slug']}/", base_url=current_app.config["PORTAL"].base_url,
                     name=m["name"], short_name=m["short_name"], is_district=m["kind"] == "kreis",
-                    logo=m.get("logo"), email=m["email"], phone=m["phone"])
+                    logo=m.get("logo"), email=m["email"], phone=m["phone"], grammar=forms_of(m))
 
 
 def remember_municipality() -> None:

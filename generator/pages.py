@@ -16,6 +16,7 @@ from holidays.countries.germany import Germany
 
 from . import jsonld
 from .catalog import Catalog, Responsibility, ServiceEntry, source_of
+from .grammar import NameForms, forms_or_plain
 from .models import Location
 from .text import LEVEL_NAMES, TOPICS, TRUST_NAMES, booking_access, german_list
 from .xzufi import portal_links
@@ -46,6 +47,8 @@ class SiteInfo:
     logo: str | None
     email: str
     phone: str
+    # The name declined for sentences: site.grammar.genitive → „des Kreises Coesfeld“.
+    grammar: NameForms = NameForms("das Bürgerportal", "das Bürgerportal", "dem Bürgerportal", "des Bürgerportals")
 
 
 def site_info(catalog: Catalog, base_url: str) -> SiteInfo:
@@ -61,6 +64,7 @@ def site_info(catalog: Catalog, base_url: str) -> SiteInfo:
         logo=logo,
         email=m.email,
         phone=m.phone,
+        grammar=forms_or_plain(m.name, m.grammar),
     )
 
 

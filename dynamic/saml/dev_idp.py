@@ -38,7 +38,8 @@ from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 from werkzeug.wrappers import Response
 
 from ..config import Settings
-from ..levels import LABELS, LEVEL_OF_STORK, STORK, at_least
+from ..levels import LEVEL_OF_STORK, STORK, at_least
+from ..levels import TECHNICAL_LABELS as LABELS
 from ..render import page
 from . import attributes
 from .keys import KeyPair, development_pair
