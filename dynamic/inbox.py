@@ -43,7 +43,7 @@ def deliver_message(account_id: int, slug: str | None, sender: str, subject: str
     db().add(message)
     account = db().get(Account, account_id)
     if notify and account is not None and account.email and account.email_confirmed_at is not None:
-        queue_mail(account.email, "neue-nachricht", account_id)
+        queue_mail(account.email, "neue-nachricht", account_id, slug=slug)
     return message
 
 
