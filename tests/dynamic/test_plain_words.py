@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from tests.dynamic.browserlike import Browser
 from tests.dynamic.test_profile import logged_in_browser
 
 JARGON = re.compile(r"\bJSON\b|\bFeeds?\b|Basisregistrierung|Vertrauensniveau „?(basis|niedrig)\b", re.IGNORECASE)
