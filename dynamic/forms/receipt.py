@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from ..render import BERLIN
 
 log = logging.getLogger(__name__)
 
-FONT_DIR = Path(os.environ.get("PORTAL_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
+FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")  # Debian: fonts-dejavu-core
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 
 # The built-in PDF fonts know Latin-1 only; these are the characters outside it that our
