@@ -128,6 +128,8 @@ def name_forms(name: str, grammar: Grammar | None = None) -> NameForms | None:
     """The forms of a name, or None when its gender is neither set nor derivable (`check`
     reports that as a problem of the file)."""
     given = grammar.model_dump() if grammar is not None else {}
+    if all(given.get(case) for case in CASES):  # spelt out in full: no rule needed
+        return NameForms(*(given[case] for case in CASES))
     gender = given.get("gender") or derived_gender(name)
     if gender is None:
         return None

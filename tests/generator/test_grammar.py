@@ -40,7 +40,7 @@ def test_an_editor_sets_the_gender_or_a_whole_form_where_the_rule_does_not_fit()
     assert name_forms("Infothek") is None
     forms = name_forms("Infothek", Grammar(gender="f"))
     assert forms is not None and upper_first(forms.nominative) == "Die Infothek" and forms.at == "bei der Infothek"
-    given = name_forms("Wohngeld und Wohnungswesen",
+    given = name_forms("Infothek und Wohngeld",
                        Grammar(nominative="die Stelle für Wohngeld", accusative="die Stelle für Wohngeld",
                                dative="der Stelle für Wohngeld", genitive="der Stelle für Wohngeld"))
     assert given is not None and given.to == "an die Stelle für Wohngeld" and given.at == "bei der Stelle für Wohngeld"

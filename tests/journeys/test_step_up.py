@@ -80,7 +80,7 @@ def test_step_up_keeps_everything(browser: Any, portal: Portal, slug: str, devic
         # The same account: its address, now linked and at level hoch; the begun form is there.
         tab.goto(portal.url + "/konto/")
         account = tab.locator("main").inner_text()
-        assert address in account and "hoch" in account and "nicht verknüpft" not in account
+        assert address in account and "Vertrauensniveau\nOnline-Ausweis\n" in account and "nicht verknüpft" not in account
         tab.goto(portal.url + dog_tax)
         assert "Sie haben diesen Antrag schon begonnen." in tab.locator("main").inner_text()
         tab.goto(f"{portal.url}{dog_tax}halter/")

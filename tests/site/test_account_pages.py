@@ -126,5 +126,5 @@ def test_state_login_at_level_hoch_through_the_development_idp(tab: Any, server:
     assert axe_violations(tab) == []
     tab.goto(server + "/konto/")
     text = tab.locator("main").inner_text()
-    assert "Online-Ausweis (eID)" in text and "hoch" in text
+    assert "Angemeldet mit\nOnline-Ausweis (eID)\nVertrauensniveau\nOnline-Ausweis\n" in text
     assert "verknüpft" in text and "nicht verknüpft" not in text
