@@ -13,6 +13,8 @@ from flask import Blueprint, abort, current_app, redirect, request, url_for
 from sqlalchemy import func, select, update
 from werkzeug.wrappers import Response
 
+from generator.grammar import NameForms, forms_of
+
 from . import auth
 from .db import db
 from .mail import queue_mail
@@ -41,7 +43,7 @@ def deliver_message(account_id: int, slug: str | None, sender: str, subject: str
     db().add(message)
     account = db().get(Account, account_id)
     if notify and account is not None and account.email and account.email_confirmed_at is not None:
-        queue_mail(account.email, "neue-nachricht", account_id)
+        queue_mail(account.email, "neue-nachricht", account_id, slug=slug)
     return message
 
 
@@ -102,7 +104,17 @@ def _message_page(message: Message, errors: dict[str, str] | None = None, text: 
             .order_by(ApplicationMessage.id)).all()
     return page("postfach/nachricht.html", message.subject, status=status, errors=errors,
                 parent=("Postfach", "/postfach/"), message=message, replies=replies, text=text,
-                answered=request.args.get("beantwortet") == "1")
+                answered=request.args.get("beantwortet") == "1", sender=sender_forms(message.slug, message.sender))
+
+
+def sender_forms(slug: str | None, sender: str) -> NameForms:
+    """The sending office's name declined („an das Steueramt“): its unit in the municipality's
+    katalog where the name is found there, else the forms its name shows."""
+    from .catalog import katalog
+
+    units = ((katalog(slug) if slug else None) or {}).get("units", {})
+    unit = next((u for u in units.values() if u.get("name") == sender), {"name": sender})
+    return forms_of(unit)
 
 
 @inbox.get("/<int:message_id>/anhang/<int:attachment_id>")

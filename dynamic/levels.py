@@ -16,12 +16,16 @@ STORK = {
 }
 LEVEL_OF_STORK = {value: level for level, value in STORK.items()}
 
+# The levels as citizens read them: by the means that reaches each, not by the level's name.
 LABELS = {
-    "basis": "Basis",
-    "niedrig": "niedrig",
-    "substantiell": "substantiell",
-    "hoch": "hoch",
+    "basis": "Konto mit E-Mail-Adresse",
+    "niedrig": "Servicekonto mit Benutzername und Passwort",
+    "substantiell": "ELSTER-Zertifikat oder Online-Ausweis",
+    "hoch": "Online-Ausweis",
 }
+
+# The levels' own names, for the development IdP that stands in for the state's login service.
+TECHNICAL_LABELS = {level: level for level in LEVELS}
 
 # How a citizen logged in, as "Mein Konto" names it.
 MEANS = {

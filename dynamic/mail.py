@@ -14,12 +14,13 @@ import os
 import smtplib
 import threading
 import time
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, g, render_template
 from sqlalchemy import or_, select, update
 
 from .db import db, session_scope
@@ -39,14 +40,33 @@ class NotYet(Exception):  # noqa: N818 - not an error: the handler asks to be ca
         self.when = when
 
 
-def queue_mail(to: str, template: str, account_id: int | None, **context: str) -> None:
+def queue_mail(to: str, template: str, account_id: int | None, slug: str | None = None, **context: str) -> None:
     """Queue a mail from `site_templates/templates/mail/<template>.txt` (first line: subject).
-    The caller commits, so the mail goes out only if its cause was stored."""
+    The caller commits, so the mail goes out only if its cause was stored. A mail about a
+    municipality's matter (`slug`, else the site of the current page) names it as sender."""
     text = render_template(f"mail/{template}.txt", base_url=current_app.config["PORTAL"].base_url, **context)
     subject, _, body = text.strip().partition("\n")
-    db().add(OutboxItem(kind="mail", account_id=account_id,
-                        payload={"to": to, "subject": subject.strip(), "body": body.strip() + "\n",
-                                 "template": template}))
+    payload = {"to": to, "subject": subject.strip(), "body": body.strip() + "\n", "template": template}
+    sender = municipality_name(slug or g.get("site_slug"))
+    if sender:
+        payload["sender"] = sender
+    db().add(OutboxItem(kind="mail", account_id=account_id, payload=payload))
+
+
+def municipality_name(slug: str | None) -> str | None:
+    """„Stadt Münster“ for "muenster", from its published katalog; None for the portal."""
+    from .catalog import katalog
+
+    found = katalog(slug) if slug else None
+    return str(found["municipality"]["name"]) if found else None
+
+
+def sender_address(mail_from: str, municipality: str | None) -> Address:
+    """The From header: MAIL_FROM's address, shown as „Stadt Münster – Bürgerportal“ for a
+    municipality's mail. The header registry encodes the name per RFC 2047."""
+    name, address = parseaddr(mail_from)
+    display = f"{municipality} – Bürgerportal" if municipality else name
+    return Address(display_name=display, addr_spec=address)
 
 
 def process_outbox(app: Flask, limit: int = 50) -> int:
@@ -104,7 +124,7 @@ def deliver(app: Flask, item: OutboxItem) -> None:
         raise ValueError(f"unknown outbox kind {item.kind}")
     settings = app.config["PORTAL"]
     message = EmailMessage()
-    message["From"] = settings.mail_from
+    message["From"] = sender_address(settings.mail_from, item.payload.get("sender"))
     message["To"] = item.payload["to"]
     message["Subject"] = item.payload["subject"]
     message["Date"] = format_datetime(utcnow())

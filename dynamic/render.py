@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, render_template, request, session
 
+from generator.grammar import forms_of
 from generator.pages import SiteInfo
 from generator.portal import PORTAL_SITE
 from generator.text import FILTERS
@@ -50,7 +51,8 @@ def site_for(slug: str | None) -> SiteInfo:
     return SiteInfo(slug=m["slug"], base=f"/{m['slug']}/", base_url=current_app.config["PORTAL"].base_url,
                     name=m["name"], short_name=m["short_name"], is_district=m["kind"] == "kreis",
                     logo=m.get("logo"), email=m["email"], phone=m["phone"],
-                    booking=any(s.get("booking") for s in found["services"].values()))
+                    booking=any(s.get("booking") for s in found["services"].values()),
+                    grammar=forms_of(m))
 
 
 def remember_municipality() -> None:

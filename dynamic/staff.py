@@ -164,7 +164,7 @@ def login(slug: str) -> Page:
             return redirect(back, 303)
         errors, status = outcome
     other = staff_user()
-    elsewhere = site_for(other.slug).name if other is not None and other.slug != slug else None
+    elsewhere = site_for(other.slug).grammar.genitive if other is not None and other.slug != slug else None
     return staff_page("verwaltung/anmelden.html", "Anmelden für die Verwaltung", slug, status=status,
                       errors=errors, username=username, back=back, elsewhere=elsewhere,
                       logged_out=request.args.get("abgemeldet") == "1")

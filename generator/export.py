@@ -7,6 +7,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from .catalog import Catalog, ServiceEntry
+from .grammar import forms_or_plain
 from .models import Town
 from .text import guests_may_book
 
@@ -55,10 +56,12 @@ def katalog(catalog: Catalog, base_url: str) -> dict[str, Any]:
             "logo": f"/{catalog.slug}/{m.branding.logo}" if m.branding.logo else None,
             "towns": [{"id": t.id, "name": t.name, "ags": t.ags} for t in m.towns],
             "features": m.features.model_dump(mode="json"),
+            "grammar": forms_or_plain(m.name, m.grammar).as_dict(),
         },
         "services": services,
         "units": {
-            uid: {**u.model_dump(mode="json", exclude_none=True), "url": f"/{catalog.slug}/organisation/{uid}/"}
+            uid: {**u.model_dump(mode="json", exclude_none=True), "url": f"/{catalog.slug}/organisation/{uid}/",
+                  "grammar": forms_or_plain(u.name, u.grammar).as_dict()}
             for uid, u in catalog.units.items()
         },
         "locations": {
@@ -76,6 +79,8 @@ def katalog(catalog: Catalog, base_url: str) -> dict[str, Any]:
                 "recipients": [
                     {"unit": r.unit_id, "town": r.town.id if r.town else None,
                      "town_name": r.town.name if r.town else None, "name": catalog.units[r.unit_id].name,
+                     "grammar": forms_or_plain(catalog.units[r.unit_id].name,
+                                               catalog.units[r.unit_id].grammar).as_dict(),
                      "email": catalog.units[r.unit_id].email, **_creditor(catalog, r.town)}
                     for r in entry.recipients
                 ],

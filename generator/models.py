@@ -82,6 +82,20 @@ class Address(Model):
     city: str = Field(description="Ort")
 
 
+class Grammar(Model):
+    """How a name is declined. Usually empty: the gender follows from the name's first word
+    (…amt: das, …stelle: die, Stadt: die, Kreis: der). A full form only where the rule
+    does not fit the name."""
+
+    gender: Literal["f", "m", "n", "pl"] | None = Field(
+        None, description="Genus des Namens: f (die), m (der), n (das) oder pl (Mehrzahl, die); "
+        "leer lassen, wenn es aus dem ersten Wort folgt")
+    nominative: str | None = Field(None, description="Name mit Artikel im Nominativ, z. B. der Kreis Coesfeld")
+    accusative: str | None = Field(None, description="Name mit Artikel im Akkusativ, z. B. den Kreis Coesfeld")
+    dative: str | None = Field(None, description="Name mit Artikel im Dativ, z. B. dem Kreis Coesfeld")
+    genitive: str | None = Field(None, description="Name mit Artikel im Genitiv, z. B. des Kreises Coesfeld")
+
+
 # --- services -------------------------------------------------------------------------
 
 
@@ -91,6 +105,17 @@ class Fee(Model):
     amount_min: float | None = Field(None, ge=0, description="Mindestbetrag in Euro")
     amount_max: float | None = Field(None, ge=0, description="Höchstbetrag in Euro")
     note: str | None = Field(None, description="Hinweis, z. B. wenn die Höhe von einer Satzung abhängt")
+    # A local amount is a fact: where it comes from and when someone compared it, or
+    # visibly an example.
+    source: HttpsUrl | None = Field(None, description="Quelle des Betrags, z. B. die Satzung im Ortsrecht")
+    checked_on: dt.date | None = Field(None, description="Tag, an dem der Betrag mit der Quelle verglichen wurde")
+    example: bool = Field(False, description="Beispielwert, nicht geprüft (die Seite kennzeichnet ihn als Beispiel)")
+
+    @model_validator(mode="after")
+    def _source_with_date(self) -> Fee:
+        if self.source is not None and self.checked_on is None:
+            raise ValueError("checked_on: give the day the amount was compared with its source")
+        return self
 
     @model_validator(mode="after")
     def _amount_or_range_or_note(self) -> Fee:
@@ -521,6 +546,8 @@ class Municipality(Model):
     # SEPA direct debits of online applications (forms with sepa_mandate); in a district per town.
     sepa_creditor: SepaCreditor | None = Field(
         None, description="Zahlungsempfänger der Lastschriften (z. B. Hundesteuer): Name und Gläubiger-ID")
+    # How templates decline the name („des Kreises Coesfeld“, „in der Stadt Hamm“).
+    grammar: Grammar | None = Field(None, description="Grammatik des Namens (meist leer; siehe Handbuch)")
 
     @field_validator("offices")
     @classmethod
@@ -551,6 +578,8 @@ class Unit(Model):
                               description="E-Mail-Adresse; bekommt auch die Hinweise auf neue Online-Anträge")
     website: HttpsUrl | None = Field(None, description="Eigene Internetseite der Stelle")
     locations: list[Id] = Field(default_factory=list, description="Standorte, an denen die Stelle zu finden ist")
+    grammar: Grammar | None = Field(None, description="Grammatik des Namens, z. B. gender: n für das Steueramt "
+                                    "(meist leer; siehe Handbuch)")
 
 
 class Geo(Model):

@@ -16,6 +16,7 @@ from holidays.countries.germany import Germany
 
 from . import jsonld
 from .catalog import Catalog, Responsibility, ServiceEntry, source_of
+from .grammar import NameForms, forms_or_plain
 from .models import LifeSituationStep, Location, TopTask
 from .text import LEVEL_NAMES, TOPICS, TRUST_NAMES, booking_access, german_list
 from .xzufi import portal_links
@@ -47,6 +48,8 @@ class SiteInfo:
     email: str
     phone: str
     booking: bool = False  # appointments bookable online: "Termin buchen" in the main navigation
+    # The name declined for sentences: site.grammar.genitive → „des Kreises Coesfeld“.
+    grammar: NameForms = NameForms("das Bürgerportal", "das Bürgerportal", "dem Bürgerportal", "des Bürgerportals")
 
 
 def site_info(catalog: Catalog, base_url: str) -> SiteInfo:
@@ -63,6 +66,7 @@ def site_info(catalog: Catalog, base_url: str) -> SiteInfo:
         email=m.email,
         phone=m.phone,
         booking=any(entry.booking is not None for entry in catalog.services.values()),
+        grammar=forms_or_plain(m.name, m.grammar),
     )
 
 

@@ -9,8 +9,12 @@ per town; a service of level "kreis" is done by the district itself.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
+
+from pydantic import BaseModel
 
 from .catalog import Catalog, FormEntry, Responsibility, ServiceEntry, source_of
+from .grammar import NameForms, forms_or_plain, name_the_city
 from .models import LocalService, Service
 from .validate import MunicipalityContent, ValidContent
 
@@ -23,8 +27,31 @@ def _sorted_by_name(items: dict) -> dict:  # type: ignore[type-arg]
     return dict(sorted(items.items(), key=lambda pair: (pair[1].name.casefold(), pair[0])))
 
 
+def _named_for(city: NameForms | None, value: Any) -> Any:
+    """A shared text (string, list or model) with „Ihre(r) Stadt oder Gemeinde“ replaced by the
+    city's name; unchanged values are returned as they are."""
+    if city is None:
+        return value
+    if isinstance(value, str):
+        return name_the_city(value, city)
+    if isinstance(value, list):
+        changed = [_named_for(city, item) for item in value]
+        return changed if any(a is not b for a, b in zip(changed, value, strict=True)) else value
+    if isinstance(value, BaseModel):
+        update = {}
+        for name in type(value).model_fields:
+            old = getattr(value, name)
+            new = _named_for(city, old)
+            if new is not old and new != old:
+                update[name] = new
+        return value.model_copy(update=update) if update else value
+    return value
+
+
 def resolve_municipality(content: MunicipalityContent, valid: ValidContent) -> Catalog:
     m = content.municipality
+    # Shared texts speak to every town; a city's own site names the city instead.
+    city = forms_or_plain(m.name, m.grammar) if m.kind == "kreisfreie_stadt" else None
     entries: dict[str, ServiceEntry] = {}
     contacts_for: dict[str, list[str]] = defaultdict(list)
     for cid, contact in sorted(content.contacts.items()):
@@ -69,8 +96,8 @@ def resolve_municipality(content: MunicipalityContent, valid: ValidContent) -> C
         ]
         entries[sid] = ServiceEntry(
             id=sid,
-            service=service,
-            fees=tuple(local.fees if local.fees is not None else service.fees),
+            service=_named_for(city, service),
+            fees=tuple(local.fees if local.fees is not None else _named_for(city, service.fees)),
             processing_time=local.processing_time or service.processing_time,
             notes=local.notes,
             responsibilities=responsibilities,
@@ -103,7 +130,7 @@ def resolve_municipality(content: MunicipalityContent, valid: ValidContent) -> C
         slug=content.slug,
         municipality=m,
         services=entries,
-        life_situations=_sorted_by_name(dict(valid.life_situations)),
+        life_situations=_sorted_by_name({lid: _named_for(city, s) for lid, s in valid.life_situations.items()}),
         units=_sorted_by_name(dict(content.units)),
         locations=_sorted_by_name(dict(content.locations)),
         contacts=dict(sorted(content.contacts.items(), key=lambda p: (p[1].name.split()[-1], p[1].name))),

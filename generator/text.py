@@ -10,6 +10,7 @@ import markdown as md
 import nh3
 from markupsafe import Markup
 
+from .grammar import upper_first
 from .models import Duration, Fee
 
 WEEKDAY_NAMES = {
@@ -82,20 +83,20 @@ TOPICS = {
     "disability": "Menschen mit Behinderung",
     "general": "Allgemeine Verwaltung",
 }
+# What a citizen needs to log in at each trust level, in words a citizen knows.
 TRUST_NAMES = {
-    "basis": "Basisregistrierung (Nutzerkonto mit bestätigter E-Mail-Adresse)",
-    "niedrig": "Vertrauensniveau niedrig",
-    "substantiell": "Vertrauensniveau substantiell (z. B. ELSTER-Zertifikat)",
-    "hoch": "Vertrauensniveau hoch (Online-Ausweis)",
+    "basis": "ein Konto im Bürgerportal mit bestätigter E-Mail-Adresse",
+    "niedrig": "ein Servicekonto mit Benutzername und Passwort",
+    "substantiell": "ein ELSTER-Zertifikat oder den Online-Ausweis",
+    "hoch": "den Online-Ausweis (Personalausweis mit PIN)",
 }
 
 # What a citizen needs to book an appointment, by the level booking asks for.
 BOOKING_ACCESS = {
     "basis": "Zum Buchen brauchen Sie ein Konto im Bürgerportal.",
-    "niedrig": "Zum Buchen melden Sie sich mit dem Vertrauensniveau niedrig an.",
-    "substantiell": "Zum Buchen melden Sie sich mit dem Vertrauensniveau substantiell an, zum Beispiel mit Ihrem "
-    "ELSTER-Zertifikat.",
-    "hoch": "Zum Buchen melden Sie sich mit dem Online-Ausweis an (Vertrauensniveau hoch).",
+    "niedrig": "Zum Buchen melden Sie sich mit Ihrem Servicekonto an (Benutzername und Passwort).",
+    "substantiell": "Zum Buchen melden Sie sich mit Ihrem ELSTER-Zertifikat oder dem Online-Ausweis an.",
+    "hoch": "Zum Buchen melden Sie sich mit dem Online-Ausweis an.",
 }
 BOOKING_WITHOUT_ACCOUNT = "Buchen ist auch ohne Konto möglich, mit Bestätigung Ihrer E-Mail-Adresse."
 
@@ -210,4 +211,5 @@ FILTERS = {
     "markdown": markdown,
     "safe_html": safe_html,
     "amount_of": amount_of,
+    "upper_first": upper_first,
 }

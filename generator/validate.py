@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from .errors import Problem
 from .formschema import compatibility_problems, snapshot_folder
+from .grammar import head_word, name_forms
 from .load import Document, Loc, MarkdownFile, RawContent, _dotted
 from .models import (
     ID_PATTERN,
@@ -27,6 +28,7 @@ from .models import (
     Contact,
     EverydayWordList,
     Form,
+    Grammar,
     LifeSituation,
     LocalService,
     Location,
@@ -471,6 +473,15 @@ class Known:
     contacts: list[str]
 
 
+def _check_grammar(doc: Document, name: str, grammar: Grammar | None, problems: list[Problem]) -> None:
+    """Pages and mails decline the name („beim Steueramt“); its gender must be known."""
+    if name_forms(name, grammar) is None:
+        problems.append(Problem(
+            doc.rel, doc.line_of(("name",)), "name",
+            f'the article of "{name}" does not follow from its first word "{head_word(name)}"; add '
+            '"grammar: {gender: f}" (die), m (der), n (das) or pl (plural)'))
+
+
 def _check_municipality(
     content: MunicipalityContent, valid: ValidContent, known: Known, ref: RefCheck, problems: list[Problem]
 ) -> None:
@@ -528,9 +539,11 @@ def _check_municipality(
                 )
     _check_appointment_switches(content, valid, known, ref, problems)
     _check_top_tasks(content, known, ref, problems)
+    _check_grammar(doc, m.name, m.grammar, problems)
 
     for uid, unit_model in content.units.items():
         udoc = content.docs[("units", uid)]
+        _check_grammar(udoc, unit_model.name, unit_model.grammar, problems)
         ref(udoc, ("parent",), unit_model.parent, units, "unit")
         _town_ref(ref, udoc, unit_model.town, town_ids, m, problems)
         ref.each(udoc, ("locations",), unit_model.locations, locations, "location")

@@ -34,12 +34,15 @@ def queue_reminders(app: Flask, now: dt.datetime | None = None) -> int:
                 continue
             from flask import render_template
 
+            from ..mail import municipality_name
+
             link = f"/{appointment.slug}/termine/termin/{appointment.code}?s={signer.dumps(appointment.code)}"
             text = render_template("mail/termin-erinnerung.txt", base_url=app.config["PORTAL"].base_url, link=link)
             subject, _, body = text.strip().partition("\n")
             session.add(OutboxItem(kind="mail", account_id=appointment.account_id, payload={
                 "to": address, "subject": subject.strip(), "body": body.strip() + "\n",
-                "template": "termin-erinnerung"}))
+                "template": "termin-erinnerung",
+                **({"sender": sender} if (sender := municipality_name(appointment.slug)) else {})}))
             queued += 1
     return queued
 

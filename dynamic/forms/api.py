@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from generator import formschema
+from generator.grammar import NameForms, forms_of, upper_first
 
 from ..db import db
 from ..errors import BUSY_SECONDS
@@ -708,6 +709,7 @@ def forward(reference: str) -> Response:
         files[file.id].jwe = file.jwe
     _forward_replies(found, sent.messages, kid)
     old_name, new_name = _office_name(g.office), _office_name(target)
+    old_named, new_named = _office_forms(g.office), _office_forms(target)
     secret_key = str(current_app.config["SECRET_KEY"])
     try:
         copy = unseal(secret_key, found.citizen_copy)
@@ -720,9 +722,10 @@ def forward(reference: str) -> Response:
     if found.account_id is not None:
         message = deliver_message(
             found.account_id, found.slug, old_name, f"Ihr Antrag wurde weitergeleitet: {title}"[:200],
-            f"Für Ihren Antrag »{title}« ist nicht {old_name} zuständig, sondern {new_name}. Wir haben ihn "
-            f"deshalb an {new_name} weitergeleitet; Sie müssen nichts weiter tun.\n\nVorgangsnummer: "
-            f"{found.reference} (bleibt gleich)\n\n{new_name} meldet sich bei Ihnen hier im Postfach.")
+            f"Für Ihren Antrag »{title}« ist nicht {old_named.nominative} zuständig, sondern "
+            f"{new_named.nominative}. Wir haben ihn deshalb {new_named.to} weitergeleitet; Sie müssen nichts weiter "
+            f"tun.\n\nVorgangsnummer: {found.reference} (bleibt gleich)\n\n{upper_first(new_named.nominative)} "
+            "meldet sich bei Ihnen hier im Postfach.")
         message.application_id = found.id
     db().flush()
     if target.webhook_url:
@@ -801,6 +804,14 @@ def _attachment(sent: Attachment) -> tuple[str, str, bytes]:
     if guessed is None or guessed.mime != sent.content_type:
         raise ApiError(422, "invalid", f"attachments: der Inhalt von {sent.name} ist kein {sent.content_type}.")
     return sent.name, sent.content_type, data
+
+
+def _office_forms(office: Office) -> NameForms:
+    """The office's name declined („an das Steueramt“), from the published katalog."""
+    from ..catalog import katalog
+
+    unit = (katalog(office.slug) or {}).get("units", {}).get(office.unit_id) or {"name": office.unit_id}
+    return forms_of(unit)
 
 
 def _office_name(office: Office) -> str:

@@ -20,6 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response as BaseResponse
 
+from generator.grammar import forms_of, upper_first
+
 from .. import auth
 from ..catalog import katalog_or_404
 from ..db import db
@@ -503,7 +505,7 @@ def _send(form: dict[str, Any], login: auth.Login, draft: FormDraft, data: dict[
         receipt = f"/{slug}/antrag/{form['id']}/eingang/{application.reference}/"
         deliver_message(login.account_id, slug, recipient["name"], f"Antrag eingegangen: {form['title']}",
                         f"Ihr Antrag »{form['title']}« ist am {current.astimezone(BERLIN):%d.%m.%Y um %H:%M} Uhr "
-                        f"bei {recipient['name']} eingegangen.\n\nVorgangsnummer: {application.reference}\n\n"
+                        f"{forms_of(recipient).at} eingegangen.\n\nVorgangsnummer: {application.reference}\n\n"
                         + (f"{form['after_sending']}\n\n" if form.get("after_sending") else "")
                         + "Schreibt Ihnen die Stelle über das Portal, finden Sie die Nachricht hier im Postfach "
                         "und können darauf antworten.", link=receipt)
@@ -525,8 +527,9 @@ def _send(form: dict[str, Any], login: auth.Login, draft: FormDraft, data: dict[
 
 def _no_office(form: dict[str, Any], recipient: dict[str, Any]) -> BaseResponse:
     html, _status = page("konto/hinweis.html", "Antrag kann nicht gesendet werden", status=503,
-                         message=(f"{recipient['name']} kann Anträge zurzeit nicht online empfangen. Ihre Eingaben "
-                                  "bleiben gespeichert. Bitte versuchen Sie es später noch einmal."),
+                         message=(f"{upper_first(forms_of(recipient).nominative)} kann Anträge zurzeit nicht online "
+                                  "empfangen. Ihre Eingaben bleiben gespeichert. Bitte versuchen Sie es später noch "
+                                  "einmal."),
                          link=(f"/{g.site_slug}/antrag/{form['id']}/{SUMMARY}/", "Zurück zur Zusammenfassung"))
     return Response(html, status=503)
 

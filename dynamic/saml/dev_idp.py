@@ -40,7 +40,8 @@ from werkzeug.wrappers import Response
 from generator.text import date_de
 
 from ..config import Settings
-from ..levels import LABELS, LEVEL_OF_STORK, STORK, at_least
+from ..levels import LEVEL_OF_STORK, STORK, at_least
+from ..levels import TECHNICAL_LABELS as LABELS
 from ..render import page
 from . import attributes
 from .keys import KeyPair, development_pair

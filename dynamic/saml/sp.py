@@ -145,8 +145,8 @@ OTHER_ACCOUNT = "Mit diesem Servicekonto ist schon ein anderes Konto im Bürgerp
 
 
 def too_low(reached: str, needed: str) -> str:
-    return (f"Sie haben sich mit dem Vertrauensniveau „{LABELS[reached]}“ angemeldet. Für diesen Schritt ist "
-            f"„{LABELS[needed]}“ nötig. {HOW_TO_REACH[needed]}")
+    return (f"Sie haben sich mit „{LABELS[reached]}“ angemeldet. Für diesen Schritt brauchen Sie "
+            f"„{LABELS[needed]}“. {HOW_TO_REACH[needed]}")
 
 
 # ---------------------------------------------------------------- configuration

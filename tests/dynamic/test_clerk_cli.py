@@ -188,7 +188,7 @@ def test_a_clerk_fetches_answers_and_reads_the_reply_on_the_command_line(
         [attachment] = re.findall(r'href="(/postfach/\d+/anhang/\d+)"', browser.text)
         assert browser.client.get(attachment).data == PDF
         browser.submit(f"{link.group(1)}/antworten", antwort="Vielen Dank, erhalten.\nLena Beispiel")
-        assert "Ihre Antwort wurde verschlüsselt an Bürgeramt übermittelt." in browser.text
+        assert "Ihre Antwort wurde verschlüsselt an das Bürgeramt übermittelt." in browser.text
 
         shown = ok(clerk("messages", reference))
         assert "office: Ihr Bescheid\n" in shown

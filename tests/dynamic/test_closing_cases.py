@@ -177,7 +177,7 @@ def test_a_misrouted_application_goes_to_the_responsible_office_which_decrypts_i
 
     newest = messages_in_inbox(app, sent.citizen.account_id)[-1]
     assert newest.subject == "Ihr Antrag wurde weitergeleitet: Meldebescheinigung beantragen"
-    assert "an Bürgerservice weitergeleitet" in newest.body and sent.reference in newest.body
+    assert "an den Bürgerservice weitergeleitet" in newest.body and sent.reference in newest.body
     assert newest.sender == "Bürgeramt"
     # The receipt names the office that has it now.
     browser = sent.citizen.browser

@@ -161,7 +161,7 @@ def test_the_whole_way_prefill_errors_upload_send_fetch_decrypt_answer_and_reply
         attachment = re.search(r'href="(/postfach/\d+/anhang/\d+)"', browser.text)
         assert attachment and browser.client.get(attachment.group(1)).data == PDF
         browser.submit("/" + message_link.group(1).strip("/") + "/antworten", antwort="Vielen Dank, erhalten.")
-        assert "Ihre Antwort wurde verschlüsselt an Bürgeramt übermittelt." in browser.text
+        assert "Ihre Antwort wurde verschlüsselt an das Bürgeramt übermittelt." in browser.text
         replies = [m for m in clerk.messages(reference) if m["direction"] == "citizen"]
         assert replies[0]["content"]["body"] == "Vielen Dank, erhalten."
 

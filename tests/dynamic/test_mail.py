@@ -61,3 +61,32 @@ def test_without_smtp_mail_lands_in_a_folder_under_var(app_settings: dict[str, A
     assert b"To: c.d@example.org" in mail.read_bytes()
     assert b"Auto-Submitted: auto-generated" in mail.read_bytes()
     app.extensions["db_engine"].dispose()
+
+
+def _raw_from(raw: bytes) -> str:
+    """The From header exactly as it crossed SMTP (folded lines joined)."""
+    head = raw.split(b"\r\n\r\n", 1)[0].replace(b"\r\n ", b" ").replace(b"\r\n\t", b" ")
+    [line] = [h for h in head.split(b"\r\n") if h.lower().startswith(b"from:")]
+    return line.decode("ascii")
+
+
+def test_a_municipalitys_mail_names_it_as_sender_encoded_per_rfc_2047(app: Flask, mailbox: Mailbox) -> None:
+    from email.header import decode_header, make_header
+    from email.utils import parseaddr
+
+    from flask import g
+
+    with app.test_request_context("/stadt/termine/"):
+        g.site_slug = "stadt"
+        queue_mail("a.b@example.org", "termin-gebucht", None, link="/stadt/termine/termin/X")
+        db().commit()
+    _queue(app, "c.d@example.org")  # a portal-wide mail (the account)
+    assert process_outbox(app) == 2
+
+    [city, portal] = mailbox.raw
+    header = _raw_from(city)
+    assert header.isascii() and "=?utf-8?" in header.lower()  # the umlauts and the dash are encoded
+    name, address = parseaddr(str(make_header(decode_header(header[len("From:"):].strip()))))
+    assert (name, address) == ("Stadt Beispielstadt – Bürgerportal", "noreply@buergerportal.invalid")
+    assert mailbox.messages[0]["From"].addresses[0].display_name == "Stadt Beispielstadt – Bürgerportal"
+    assert _raw_from(portal) == "From: Buergerportal <noreply@buergerportal.invalid>"

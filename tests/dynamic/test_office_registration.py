@@ -141,7 +141,7 @@ def citizen_replies(app: Flask, citizen: Citizen, token: str, reference: str) ->
     assert link, "the office's message is not in the inbox"
     browser.get(link.group(1))
     browser.submit(f"{link.group(1)}/antworten", antwort="Musterweg 5, 48143 Beispielstadt")
-    assert "Ihre Antwort wurde verschlüsselt an Bürgeramt übermittelt." in browser.text
+    assert "Ihre Antwort wurde verschlüsselt an das Bürgeramt übermittelt." in browser.text
 
 
 # ---------------------------------------------------------------- a new office

@@ -243,7 +243,7 @@ def test_the_page_shows_the_email_address_read_only_with_a_link_to_change_it(app
     assert f"Bestätigt am {today_de()}." in browser.text
     assert '<a href="/konto/email">E-Mail-Adresse ändern</a>' in browser.text
     assert 'name="email"' not in browser.text
-    assert '<a href="/konto/daten/export" download>Alle meine Daten herunterladen (JSON)</a>' in browser.text
+    assert '<a href="/konto/daten/export" download>Alle meine Daten herunterladen (maschinenlesbare Datei)</a>' in browser.text
     assert '<a href="/konto/loeschen">Konto und alle Daten löschen</a>' in browser.text
 
 

@@ -51,11 +51,11 @@ NO_PSEUDONYM = ("Das Servicekonto hat keine dauerhafte Kennung für Sie übermit
 NO_LEVEL = "Das Servicekonto hat nicht mitgeteilt, mit welchem Vertrauensniveau Sie sich angemeldet haben. " + AGAIN
 OTHER_BROWSER = ("Diese Anmeldung wurde in einem anderen Browser oder Fenster begonnen, oder sie ist schon "
                  "abgeschlossen. " + AGAIN)
-TOO_LOW_FOR_HOCH = ("Sie haben sich mit dem Vertrauensniveau „substantiell“ angemeldet. Für diesen Schritt ist „hoch“ "
-                    "nötig. Bitte melden Sie sich mit dem Online-Ausweis an.")
-TOO_LOW_FOR_SUBSTANTIELL = ("Sie haben sich mit dem Vertrauensniveau „niedrig“ angemeldet. Für diesen Schritt ist "
-                            "„substantiell“ nötig. Bitte melden Sie sich mit einem ELSTER-Zertifikat oder dem "
-                            "Online-Ausweis an.")
+TOO_LOW_FOR_HOCH = ("Sie haben sich mit „ELSTER-Zertifikat oder Online-Ausweis“ angemeldet. Für diesen Schritt "
+                    "brauchen Sie „Online-Ausweis“. Bitte melden Sie sich mit dem Online-Ausweis an.")
+TOO_LOW_FOR_SUBSTANTIELL = ("Sie haben sich mit „Servicekonto mit Benutzername und Passwort“ angemeldet. Für diesen "
+                            "Schritt brauchen Sie „ELSTER-Zertifikat oder Online-Ausweis“. Bitte melden Sie sich mit "
+                            "einem ELSTER-Zertifikat oder dem Online-Ausweis an.")
 
 ERIKA = dev_idp.persona("erika")
 

@@ -506,7 +506,7 @@ def test_staff_of_one_municipality_never_reach_anothers_rows(browser: Browser, a
 
     browser.get(day_path(day, slug="kreis", location="rathaus-nordort"))
     assert browser.url.startswith("http://localhost/kreis/verwaltung/anmelden?weiter=")
-    assert ("Sie sind bei der Verwaltung von Stadt Beispielstadt angemeldet. Für Kreis Beispiel melden Sie sich "
+    assert ("Sie sind bei der Verwaltung der Stadt Beispielstadt angemeldet. Für den Kreis Beispiel melden Sie sich "
             "hier mit einem Zugang dieser Verwaltung an.") in notices(browser.text)
     assert "KRS0900" not in browser.text
     assert browser.get(day_path(day, location="rathaus-nordort")).status_code == 404  # not a stadt location

@@ -63,7 +63,7 @@ def test_step_up_keeps_everything(browser: Any, portal: Portal, slug: str, devic
         tab.goto(portal.url + certificate)
         tab.wait_for_url(re.compile(r".*/konto/anmelden\?.*stufe=hoch.*"))
         lead = tab.locator("main").inner_text()
-        assert "Vertrauensniveau „hoch“" in lead and "Was Sie bisher eingegeben haben, bleibt erhalten." in lead
+        assert "Vertrauensniveau „Online-Ausweis“" in lead and "Was Sie bisher eingegeben haben, bleibt erhalten." in lead
         log_in_with_state_account(tab, site, device, check, person=PERSON)
         tab.wait_for_url(f"**{certificate}")
         assert heading(tab) == "Meldebescheinigung beantragen"
@@ -80,7 +80,7 @@ def test_step_up_keeps_everything(browser: Any, portal: Portal, slug: str, devic
         # The same account: its address, now linked and at level hoch; the begun form is there.
         tab.goto(portal.url + "/konto/")
         account = tab.locator("main").inner_text()
-        assert address in account and "hoch" in account and "nicht verknüpft" not in account
+        assert address in account and "Vertrauensniveau\nOnline-Ausweis\n" in account and "nicht verknüpft" not in account
         tab.goto(portal.url + dog_tax)
         assert "Sie haben diesen Antrag schon begonnen." in tab.locator("main").inner_text()
         tab.goto(f"{portal.url}{dog_tax}halter/")

@@ -224,7 +224,7 @@ def test_the_form_on_a_phone_from_start_to_receipt_and_reply(browser: Any, porta
     check("reply form with an error")
     tab.fill("#feld-antwort", "Vielen Dank, erhalten.")
     tab.click("button:text-is('Antwort senden')")
-    assert "Ihre Antwort wurde verschlüsselt an Bürgeramt übermittelt." in tab.locator("#antworten").inner_text()
+    assert "Ihre Antwort wurde verschlüsselt an das Bürgeramt übermittelt." in tab.locator("#antworten").inner_text()
     check("reply sent")
     context.close()
     assert too_wide == {}
