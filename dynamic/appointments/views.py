@@ -446,9 +446,12 @@ def hold_while_registering(target: str) -> auth.KeptPlace | None:
     the return address becomes the signed link, which also works in another browser."""
     from ..catalog import katalog
 
-    found = re.fullmatch(r"/([a-z0-9-]+)/termine/reservierung/([A-Z0-9-]+)", target)
+    # The reservation itself, or its signed link (the reservation page's "Anmelden oder Konto
+    # anlegen" sends that one); either way the hold must be this browser's.
+    found = re.fullmatch(r"/([a-z0-9-]+)/termine/reservierung/([A-Z0-9-]+)", target.split("?", 1)[0])
     if found is None or found[2] not in session.get("holds", []):
         return None
+    target = found[0]
     slug, code = found[1], found[2]
     appointment = db().scalar(select(Appointment).where(Appointment.slug == slug, Appointment.code == code))
     known = katalog(slug)
