@@ -52,7 +52,7 @@ def test_register_confirm_and_log_in(browser: Browser, mailbox: Mailbox, send_ma
     assert browser.url.endswith("/konto/?hinweis=bestaetigt")
     assert "Ihre E-Mail-Adresse ist bestätigt. Willkommen im Bürgerportal." in browser.text
     assert "Portalkonto mit E-Mail-Adresse und Passwort" in browser.text
-    assert re.search(r"<dt>Vertrauensniveau</dt><dd>Basis</dd>", browser.text)
+    assert re.search(r"<dt>Vertrauensniveau</dt><dd>Konto mit E-Mail-Adresse</dd>", browser.text)
 
     browser.submit("/konto/abmelden")
     assert "Sie sind abgemeldet." in browser.text

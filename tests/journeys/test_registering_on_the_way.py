@@ -79,6 +79,9 @@ def test_registering_while_booking_keeps_the_time(browser: Any, portal: Portal, 
         time = choose_a_time(tab, check, "booking", day=2)
         day = str(tab.locator("main p.lead").inner_text()).split(" – ")[0]
         tab.click("main button:text-is('Uhrzeit reservieren')")
+        # Counter services are bookable without an account; the citizen chooses the account.
+        assert heading(tab) == "Termin prüfen und buchen"
+        tab.click("main button:text-is('Anmelden oder Konto anlegen')")
         tab.wait_for_url("**/konto/anmelden**")
 
         register_once(tab, address, device, check)
@@ -97,10 +100,9 @@ def test_registering_while_booking_keeps_the_time(browser: Any, portal: Portal, 
         assert tab.locator("main input:not([type=hidden])").count() == 0  # nothing to type again
         check("back at the held time")
         tab.click("main button:text-is('Verbindlich buchen')")
-        assert heading(tab) == "Ihr Termin"
-        assert tab.locator(".notice").inner_text().startswith("Ihr Termin ist gebucht.")
-        booked = appointment_facts(tab)
-        assert booked["Stand"] == "gebucht" and booked["Datum"] == day
+        assert heading(tab) == "Termin gebucht"  # the confirmation panel
+        assert main_text(tab).startswith(f"Termin gebucht {day}")
+        assert "Bitte mitbringen" in main_text(tab)
         check("booked")
 
         # The account exists, is confirmed and holds the appointment.
