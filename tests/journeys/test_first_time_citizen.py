@@ -57,6 +57,7 @@ def test_a_first_time_citizen_books_a_personalausweis_appointment_in_muenster(br
         check("reservation: with or without an account")
         tab.click("main button:text-is('Anmelden oder Konto anlegen')")
         tab.wait_for_url("**/konto/anmelden**")
+        assert "Ohne Konto weiter mit Ihrer E-Mail-Adresse" in main_text(tab)  # the way back stays offered
         register_once(tab, address, PHONE_390, check)
         assert f"Ihr Termin „{service}“ am {day} um {time} bleibt bis " in main_text(tab)
 

@@ -63,7 +63,7 @@ def test_step_up_keeps_everything(browser: Any, portal: Portal, slug: str, devic
         tab.goto(portal.url + certificate)
         tab.wait_for_url(re.compile(r".*/konto/anmelden\?.*stufe=hoch.*"))
         lead = tab.locator("main").inner_text()
-        assert "Vertrauensniveau „Online-Ausweis“" in lead and "Was Sie bisher eingegeben haben, bleibt erhalten." in lead
+        assert "brauchen Sie eine Anmeldung mit „Online-Ausweis“" in lead and "Was Sie bisher eingegeben haben, bleibt erhalten." in lead
         log_in_with_state_account(tab, site, device, check, person=PERSON)
         tab.wait_for_url(f"**{certificate}")
         assert heading(tab) == "Meldebescheinigung beantragen"

@@ -117,7 +117,7 @@ def test_state_login_at_level_hoch_through_the_development_idp(tab: Any, server:
     """With JavaScript the identity provider's answer is posted on by itself; Mein Konto
     then names the level and the means, and Meine Daten shows the eID values as verified."""
     tab.goto(server + "/konto/anmelden?stufe=hoch&weiter=/konto/daten&kommune=hamm")
-    assert "Vertrauensniveau „Online-Ausweis“" in tab.locator("main").inner_text()
+    assert "brauchen Sie eine Anmeldung mit „Online-Ausweis“" in tab.locator("main").inner_text()
     tab.click("button:has-text('Beim Servicekonto anmelden')")
     tab.wait_for_url("**/dev-idp/**")
     assert axe_violations(tab) == []
