@@ -235,3 +235,35 @@ def test_without_a_known_municipality_the_targets_own_is_taken(app: Flask, mailb
     send_mail()
     browser.get(mailbox.link(EMAIL, "/konto/bestaetigen/"))
     assert browser.url == "http://localhost/stadt/antrag/meldebescheinigung/"
+
+
+def test_migration_0010_keeps_waiting_tokens_and_goes_down_and_up_again(tmp_path: Path) -> None:
+    """A confirmation link mailed before the upgrade still works after it (no target kept)."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from dynamic.db import alembic_config, make_engine, migrate
+    from tests.dynamic.conftest import fresh_postgres_database, need_service, postgres_reachable
+
+    def check(engine: Any) -> None:
+        command.upgrade(alembic_config(engine), "0009")
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO accounts (id, email, password_hash, created_at) "
+                "VALUES (1, 'alt@example.org', 'x', '2026-12-01 07:00:00')"))
+            connection.execute(text(
+                "INSERT INTO email_tokens (token_hash, purpose, account_id, created_at, expires_at) "
+                "VALUES ('" + "a" * 64 + "', 'confirm', 1, '2026-12-01 07:00:00', '2026-12-02 07:00:00')"))
+        migrate(engine)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT purpose, return_to FROM email_tokens")).one() == ("confirm", None)
+        command.downgrade(alembic_config(engine), "0009")
+        assert "return_to" not in {c["name"] for c in inspect(engine).get_columns("email_tokens")}
+        migrate(engine)
+        assert "return_to" in {c["name"] for c in inspect(engine).get_columns("email_tokens")}
+        engine.dispose()
+
+    check(make_engine(f"sqlite:///{tmp_path / 'down-up.sqlite3'}"))
+    need_service(postgres_reachable(), "PostgreSQL")
+    with fresh_postgres_database("portal_migration_0010") as url:
+        check(make_engine(url))
