@@ -487,35 +487,29 @@ def held(slug: str, code: str) -> Page:
     if appointment.status != "held":
         return redirect(manage_path(appointment, signed=_signed_for(code)), code=303)
     offer = _offer_of(appointment)
+    choose_again = (f"/{slug}/termine/{offer.service_id}/{offer.location_id}/", "Neue Uhrzeit wählen")
     if (to_login := _held_for_login(appointment, offer)) is not None:
         return to_login
     current = now()
     if appointment.held_until is not None and appointment.held_until < current:
         booking.release(db(), appointment)
         return page("konto/hinweis.html", "Reservierung abgelaufen", status=410, message=booking.HOLD_EXPIRED,
-                    link=(f"/{slug}/termine/{offer.service_id}/{offer.location_id}/", "Neue Uhrzeit wählen"))
+                    link=choose_again)
     errors: dict[str, str] = {}
     email = ""
+    # Logged in on the way from this page, the account has taken the hold over (_held_for_login).
     login = auth.current_login()
-    if login is not None and appointment.account_id is None and (
-            code in session.get("holds", []) or _signed_for(code)):
-        # Logged in on the way from this page ("mit Ihrem Konto"): the account takes the hold over.
-        try:
-            booking.adopt(db(), appointment, offer, login.account_id, current)
-        except booking.BookingError as error:
-            return page("konto/hinweis.html", "Buchen nicht möglich", status=error.status, message=error.message,
-                        link=(f"/{slug}/termine/{offer.service_id}/{offer.location_id}/", "Neue Uhrzeit wählen"))
     if request.method == "POST":
         if request.form.get("aktion") == "freigeben":
             booking.release(db(), appointment)
             changed(slug, appointment.location_id, local_day(appointment.starts_at))
-            return redirect(f"/{slug}/termine/{offer.service_id}/{offer.location_id}/", code=303)
+            return redirect(choose_again[0], code=303)
         if request.form.get("aktion") == "anmelden" and appointment.account_id is None:
             try:
                 booking.keep_for_login(db(), appointment, current)
             except booking.SlotGone as error:
                 return page("konto/hinweis.html", "Reservierung abgelaufen", status=410, message=error.message,
-                            link=(f"/{slug}/termine/{offer.service_id}/{offer.location_id}/", "Neue Uhrzeit wählen"))
+                            link=choose_again)
             return redirect(_login_from_reservation(appointment), code=303)
         if appointment.account_id is not None:
             try:
@@ -523,7 +517,7 @@ def held(slug: str, code: str) -> Page:
             except booking.BookingError as error:
                 return page("konto/hinweis.html", "Reservierung abgelaufen", status=error.status,
                             message=error.message,
-                            link=(f"/{slug}/termine/{offer.service_id}/{offer.location_id}/", "Neue Uhrzeit wählen"))
+                            link=choose_again)
             _booked(appointment, offer)
             return redirect(manage_path(appointment) + "?hinweis=gebucht", code=303)
         email = booking.normal_email(request.form.get("email", ""))
@@ -540,7 +534,7 @@ def held(slug: str, code: str) -> Page:
                 booking.confirm_address(db(), appointment, offer, email, current)
             except booking.SlotGone as error:
                 return page("konto/hinweis.html", "Reservierung abgelaufen", status=410, message=error.message,
-                            link=(f"/{slug}/termine/{offer.service_id}/{offer.location_id}/", "Neue Uhrzeit wählen"))
+                            link=choose_again)
             except booking.BookingError as error:
                 errors["email"] = error.message
             else:

@@ -18,7 +18,12 @@ import pytest
 from tests.journeys.conftest import Portal
 from tests.journeys.steps import REFERENCE, Device, citizen_tab, heading
 from tests.journeys.test_moving_house import appointment_facts, choose_a_time
-from tests.journeys.test_registering_on_the_way import main_text, open_confirmation_link, register_once
+from tests.journeys.test_registering_on_the_way import (
+    cancel_from_the_account,
+    main_text,
+    open_confirmation_link,
+    register_once,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -76,12 +81,7 @@ def test_a_first_time_citizen_books_a_personalausweis_appointment_in_muenster(br
         assert "Personalausweis" in booked
         check("booked")
 
-        tab.goto(portal.url + "/konto/")  # the account holds it; free the time again for other runs
-        tab.locator("main a", has_text=service).first.click()
-        tab.click("main a:text-is('Termin absagen')")
-        tab.click("main button:text-is('Ja, Termin absagen')")
-        tab.wait_for_load_state()
-        assert appointment_facts(tab)["Stand"] == "abgesagt"
+        cancel_from_the_account(tab, portal, service)  # the account holds it; free the time for other runs
     check.assert_clean()
 
 
@@ -95,6 +95,7 @@ def test_a_first_time_citizen_registers_a_dog_in_hamm(browser: Any, portal: Port
         tab.click("main a.button:text-is('Antrag online stellen')")
         tab.wait_for_url("**/konto/anmelden**")
         register_once(tab, address, PHONE_390, check)
+        assert "dorthin zurück, wo Sie waren." in main_text(tab)
         open_confirmation_link(tab, portal, address)
         tab.wait_for_url("**/hamm/antrag/hundesteuer/")
         assert heading(tab) == "Hund zur Hundesteuer anmelden"
