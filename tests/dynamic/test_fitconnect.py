@@ -32,7 +32,7 @@ from dynamic.mail import process_outbox
 from dynamic.models import Application, FitConnectAttachment, FitConnectSubmission, Message, OutboxItem
 from generator.formschema import schema_url
 from tests.dynamic.conftest import fresh_postgres_database, make_settings
-from tests.dynamic.fitconnect_double import METADATA_VALIDATOR, FitConnectDouble
+from tests.dynamic.fitconnect_double import METADATA_VALIDATOR, SSP_JWKS_PATH, FitConnectDouble
 from tests.dynamic.forms_fixtures import PDF, served
 from tests.dynamic.test_clerk_cli import citizen_sends_with_proof
 from tests.dynamic.test_foundation import _production_files
@@ -57,10 +57,13 @@ class Setup:
 
 
 def start(app_settings: dict[str, Any], double: FitConnectDouble, url: str, public_jwk: dict[str, Any],
-          destination: str) -> Flask:
+          destination: str, **settings: Any) -> Flask:
+    """The portal against the double (its self-service portal's key set included), the office
+    registered with `public_jwk` and switched to `destination` (an id, or ROUTING)."""
     app_settings.update(fitconnect_token_url=f"{url}/token", fitconnect_submission_url=url,
                         fitconnect_routing_url=url, fitconnect_client_id=double.client_id,
-                        fitconnect_client_secret=double.client_secret)
+                        fitconnect_client_secret=double.client_secret,
+                        fitconnect_ssp_jwks_url=f"{url}{SSP_JWKS_PATH}", **settings)
     app = create_app(make_settings(**app_settings))
     app.config["TESTING"] = True
     with session_scope(app) as session:
