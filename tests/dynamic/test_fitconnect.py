@@ -24,6 +24,7 @@ from flask import Flask
 from sqlalchemy import inspect, select, update
 
 from dynamic import create_app
+from dynamic.config import ConfigError, settings_from_env
 from dynamic.db import alembic_config, make_engine, migrate, session_scope
 from dynamic.forms.crypto import new_office_key
 from dynamic.forms.delivery import office_of, register_office
@@ -32,7 +33,7 @@ from dynamic.mail import process_outbox
 from dynamic.models import Application, FitConnectAttachment, FitConnectSubmission, Message, OutboxItem
 from generator.formschema import schema_url
 from tests.dynamic.conftest import fresh_postgres_database, make_settings
-from tests.dynamic.fitconnect_double import METADATA_VALIDATOR, SSP_JWKS_PATH, FitConnectDouble
+from tests.dynamic.fitconnect_double import METADATA_VALIDATOR, SSP_JWKS_PATH, FitConnectDouble, new_ca
 from tests.dynamic.forms_fixtures import PDF, served
 from tests.dynamic.test_clerk_cli import citizen_sends_with_proof
 from tests.dynamic.test_foundation import _production_files
@@ -60,10 +61,10 @@ def start(app_settings: dict[str, Any], double: FitConnectDouble, url: str, publ
           destination: str, **settings: Any) -> Flask:
     """The portal against the double (its self-service portal's key set included), the office
     registered with `public_jwk` and switched to `destination` (an id, or ROUTING)."""
-    app_settings.update(fitconnect_token_url=f"{url}/token", fitconnect_submission_url=url,
-                        fitconnect_routing_url=url, fitconnect_client_id=double.client_id,
-                        fitconnect_client_secret=double.client_secret,
-                        fitconnect_ssp_jwks_url=f"{url}{SSP_JWKS_PATH}", **settings)
+    app_settings.update({"fitconnect_token_url": f"{url}/token", "fitconnect_submission_url": url,
+                         "fitconnect_routing_url": url, "fitconnect_client_id": double.client_id,
+                         "fitconnect_client_secret": double.client_secret,
+                         "fitconnect_ssp_jwks_url": f"{url}{SSP_JWKS_PATH}"} | settings)
     app = create_app(make_settings(**app_settings))
     app.config["TESTING"] = True
     with session_scope(app) as session:
@@ -363,3 +364,39 @@ def test_in_production_build_py_office_refuses_fit_connect_without_the_sender_cl
 
     assert refused.code != 0 and "nothing was changed" in refused.err and "FITCONNECT_CLIENT_ID" in refused.err
     assert stored(app).channel is None
+
+
+# ---------------------------------------------------------------- the routing's trust anchors (settings)
+
+
+PRODUCTION_CLIENT = {"fitconnect_client_id": "portal-sender", "fitconnect_client_secret": "s" * 40,
+                     "fitconnect_token_url": "https://auth.example/token",
+                     "fitconnect_submission_url": "https://submission.example",
+                     "fitconnect_routing_url": "https://routing.example"}
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({}, r"FITCONNECT_SSP_JWKS_URL must name the production self-service portal's key set"),
+    ({"fitconnect_ssp_jwks_url": "http://portal.example/.well-known/jwks.json"},
+     "FITCONNECT_SSP_JWKS_URL must be an https:// address in production"),
+])
+def test_production_refuses_the_test_self_service_portal_as_trust_anchor_for_routes(
+        overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        make_settings(env="production", secret_key="k" * 40, dev_idp=False, base_url="https://portal.example",
+                      **PRODUCTION_CLIENT, **overrides)
+
+
+def test_root_certificates_that_are_not_a_pem_file_are_refused_at_start(tmp_path: Path) -> None:
+    broken = tmp_path / "roots.pem"
+    broken.write_text("keine Zertifikate", encoding="utf-8")
+    with pytest.raises(ConfigError, match="FITCONNECT_ROOT_CERTS must name a readable PEM file"):
+        settings_from_env({"FITCONNECT_ROOT_CERTS": str(broken), "PORTAL_VAR_DIR": str(tmp_path)})
+    with pytest.raises(ConfigError, match="FITCONNECT_ROOT_CERTS must name a readable PEM file"):
+        settings_from_env({"FITCONNECT_ROOT_CERTS": str(tmp_path / "fehlt.pem"), "PORTAL_VAR_DIR": str(tmp_path)})
+    root = tmp_path / "root.pem"
+    root.write_bytes(new_ca("Test-Wurzel").pem())
+    settings = settings_from_env({"FITCONNECT_ROOT_CERTS": str(root), "PORTAL_VAR_DIR": str(tmp_path),
+                                  "FITCONNECT_SSP_JWKS_URL": "https://ssp.example/.well-known/jwks.json"})
+    assert (settings.fitconnect_root_certs, settings.fitconnect_ssp_jwks_url) == (
+        str(root), "https://ssp.example/.well-known/jwks.json")
