@@ -400,3 +400,66 @@ def test_root_certificates_that_are_not_a_pem_file_are_refused_at_start(tmp_path
                                   "FITCONNECT_SSP_JWKS_URL": "https://ssp.example/.well-known/jwks.json"})
     assert (settings.fitconnect_root_certs, settings.fitconnect_ssp_jwks_url) == (
         str(root), "https://ssp.example/.well-known/jwks.json")
+
+
+# ---------------------------------------------------------------- a routed destination across attempts
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_routed_submission_resumes_after_a_failure_at_the_same_verified_destination(fc: Setup) -> None:
+    app, double = fc.app, fc.double
+    with session_scope(app) as session:
+        office = office_of(session, "stadt", "buergeramt")
+        assert office is not None
+        switch_channel(office, ROUTING)
+    double.fail_once_after_first_attachment = True
+    citizen_sends_with_proof(new_citizen(app))
+
+    process_outbox(app)
+    assert row_of(app).submission_id is not None and row_of(app).status == "queued"
+    make_due(app)
+    process_outbox(app)
+
+    # The route was looked up and verified again before going on; still one submission.
+    assert [r[1] for r in double.requests].count("/v1/routes") == 2
+    assert double.created() == 1 and double.problems == [] and row_of(app).status == "submitted"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_route_that_names_another_destination_after_the_submission_was_created_is_refused(fc: Setup) -> None:
+    app, double = fc.app, fc.double
+    with session_scope(app) as session:
+        office = office_of(session, "stadt", "buergeramt")
+        assert office is not None
+        switch_channel(office, ROUTING)
+    double.fail_once_after_first_attachment = True
+    citizen_sends_with_proof(new_citizen(app))
+    process_outbox(app)
+    first = row_of(app).destination_id
+
+    double.destination_id = "0c438057-ec3e-4ce0-b154-1683b5d3c2e8"  # the routing now answers with another one
+    make_due(app)
+    process_outbox(app)
+
+    assert row_of(app).destination_id == first and row_of(app).status == "queued"
+    with session_scope(app) as session:
+        item = session.scalar(select(OutboxItem).where(OutboxItem.kind == "fitconnect"))
+        assert item is not None and item.last_error == "Refused"
+    assert double.created() == 1
+
+
+@pytest.mark.parametrize(("area", "region", "covered"), [
+    ("05", "05515000", True),  # the Land
+    ("055", "05515000", True),  # the Regierungsbezirk
+    ("05515", "05515000", True),  # the Kreis (here a kreisfreie Stadt)
+    ("055150000000", "05515000", True),  # the Gemeinde, its ARS against its AGS
+    ("055150000000", "055150000000", True),
+    ("09162", "05515000", False),
+    ("055150000001", "05515000", False),
+    ("055150001", "05515000", False),  # a Gemeindeverband cannot be told from an AGS
+    ("055150001", "055150001003", True),  # but from an ARS
+])
+def test_a_signed_area_covers_a_town_by_its_regional_keys(area: str, region: str, covered: bool) -> None:
+    from dynamic.forms.fitconnect import _region_covered
+
+    assert _region_covered(area, region) is covered
