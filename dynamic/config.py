@@ -23,6 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_TOKEN_URL = "https://auth-testing.fit-connect.fitko.dev/token"
 TEST_SUBMISSION_URL = "https://submission-api-testing.fit-connect.fitko.dev"
 TEST_ROUTING_URL = "https://routing-api-testing.fit-connect.fitko.dev"
+# The self-service portal signs every destination's addressing information (destinationSignature)
+# with the keys it publishes here; the issuer of those tokens is this URL's origin.
+TEST_SSP_JWKS_URL = "https://portal.auth-testing.fit-connect.fitko.dev/.well-known/jwks.json"
 
 
 class ConfigError(Exception):
@@ -65,6 +68,8 @@ class Settings:
     fitconnect_routing_url: str = TEST_ROUTING_URL  # FITCONNECT_ROUTING_URL: the Routing API (no /v1)
     fitconnect_client_id: str = ""  # FITCONNECT_CLIENT_ID: the sender client's id
     fitconnect_client_secret: str = ""  # FITCONNECT_CLIENT_SECRET: its secret
+    fitconnect_ssp_jwks_url: str = TEST_SSP_JWKS_URL  # FITCONNECT_SSP_JWKS_URL: the self-service portal's JWKS
+    fitconnect_root_certs: str = ""  # FITCONNECT_ROOT_CERTS: PEM file, roots for the delivery services' signing keys
     extra: dict[str, Any] = field(default_factory=dict)  # test-only overrides of Flask settings
 
     @property
@@ -109,6 +114,8 @@ ENVIRONMENT = {
     "FITCONNECT_ROUTING_URL": "fitconnect_routing_url",
     "FITCONNECT_CLIENT_ID": "fitconnect_client_id",
     "FITCONNECT_CLIENT_SECRET": "fitconnect_client_secret",
+    "FITCONNECT_SSP_JWKS_URL": "fitconnect_ssp_jwks_url",
+    "FITCONNECT_ROOT_CERTS": "fitconnect_root_certs",
 }
 
 
@@ -151,6 +158,7 @@ def complete(settings: Settings) -> Settings:
             variable = next(key for key, value in ENVIRONMENT.items() if value == name)
             problems.append(f"{variable} must be a rate like '5/15 minutes' or '10/hour', not "
                             f"{getattr(settings, name)!r}")
+    problems += _root_certificate_problems(settings.fitconnect_root_certs)
     if settings.production:
         if len(settings.secret_key) < 32:
             problems.append("SECRET_KEY must be set to a random value of at least 32 characters in production")
@@ -186,9 +194,11 @@ def complete(settings: Settings) -> Settings:
 
 def _fit_connect_problems(settings: Settings) -> list[str]:
     """In production the sender client comes whole, with the endpoints that belong to it: the
-    defaults are FITKO's test environment, where no real office receives."""
+    defaults are FITKO's test environment, where no real office receives. The same holds for
+    the self-service portal's key set that routes are checked against."""
+    problems: list[str] = []
     if not (settings.fitconnect_client_id or settings.fitconnect_client_secret):
-        return []
+        return problems
     if not (settings.fitconnect_client_id and settings.fitconnect_client_secret):
         return ["FITCONNECT_CLIENT_ID and FITCONNECT_CLIENT_SECRET must be set together"]
     endpoints = {"FITCONNECT_TOKEN_URL": settings.fitconnect_token_url,
@@ -197,8 +207,25 @@ def _fit_connect_problems(settings: Settings) -> list[str]:
     if set(endpoints.values()) & {TEST_TOKEN_URL, TEST_SUBMISSION_URL, TEST_ROUTING_URL}:
         return ["FITCONNECT_TOKEN_URL, FITCONNECT_SUBMISSION_URL and FITCONNECT_ROUTING_URL must name "
                 "FIT-Connect's production endpoints in production; these are FITKO's test environment"]
-    return [f"{name} must be an https:// address in production"
-            for name, url in endpoints.items() if not url.startswith("https://")]
+    if settings.fitconnect_ssp_jwks_url == TEST_SSP_JWKS_URL:
+        problems.append("FITCONNECT_SSP_JWKS_URL must name the production self-service portal's key set "
+                        "(…/.well-known/jwks.json) in production; the default is FITKO's test environment")
+    endpoints["FITCONNECT_SSP_JWKS_URL"] = settings.fitconnect_ssp_jwks_url
+    return problems + [f"{name} must be an https:// address in production"
+                       for name, url in endpoints.items() if not url.startswith("https://")]
+
+
+def _root_certificate_problems(path: str) -> list[str]:
+    """FITCONNECT_ROOT_CERTS, when set, must be a readable PEM file with at least one certificate."""
+    if not path:
+        return []
+    from cryptography import x509
+
+    try:
+        certificates = x509.load_pem_x509_certificates(Path(path).read_bytes())
+    except (OSError, ValueError):
+        return [f"FITCONNECT_ROOT_CERTS must name a readable PEM file of root certificates, not {path!r}"]
+    return [] if certificates else [f"FITCONNECT_ROOT_CERTS names no certificate: {path!r}"]
 
 
 def _private_folder(folder: Path) -> None:

@@ -5,22 +5,40 @@ destination's kid, every announced attachment uploaded once, the metadata decryp
 checked against FITKO's published metadata schema, the data's and each attachment's
 SHA-512. A successful submission gets the service's submit-submission event and the
 destination's accept-submission (or, with problems, reject-submission), both as signed
-security event tokens (PS512)."""
+security event tokens (PS512).
+
+Its Routing API answers as FITKO's does: each route carries the addressing information as a
+JWT signed by the self-service portal (`destinationSignature`: destination id, the services
+and regions, the delivery service's host; the portal's JWKS under /ssp/.well-known/jwks.json,
+its issuer this server's origin) and the destination's parameters with a detached JWS by the
+delivery service (`destinationParametersSignature`, over the parameters' JSON without
+whitespace and with sorted members; the delivery service's JWKS under /.well-known/jwks.json,
+its key with the certificate chain a test gives in `delivery_x5c`). Tests forge and alter
+routes through `sign_destination_with`, `sign_parameters_with` and `tamper`.
+
+`new_ca` and `certify` make throwaway certificates (cryptography) for those chains."""
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 import secrets
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from flask import Flask, Response, jsonify, request
 from joserfc import jwe, jws
 from joserfc.errors import JoseError
@@ -30,6 +48,8 @@ from dynamic.forms.crypto import REGISTRY
 
 EVENTS = "https://schema.fitko.de/fit-connect/events/"
 LEIKA_URN = "urn:de:fim:leika:leistung:"
+RS_URN = "urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:rs:"
+SSP_JWKS_PATH = "/ssp/.well-known/jwks.json"  # the self-service portal's key set, on the double's host
 
 # FITKO's published metadata schema 1.0.0, as published (tests/fixtures/fitconnect/README.md):
 # a subscriber validates the decrypted metadata against it, formats included.
@@ -68,6 +88,15 @@ class FitConnectDouble:
         self.signing = RSAKey.generate_key(2048)  # the destination's (subscriber's) SET key
         self.signing_kid = self.signing.thumbprint()
         self.service_key = RSAKey.generate_key(2048)  # the Submission Service's own SET key
+        self.ssp_key = RSAKey.generate_key(2048)  # the self-service portal's: signs destinationSignature
+        self.ssp_kid = self.ssp_key.thumbprint()
+        self.delivery_key = RSAKey.generate_key(2048)  # the delivery service's: signs destinationParameters
+        self.delivery_kid = self.delivery_key.thumbprint()
+        self.delivery_x5c: list[str] | None = None  # its certificate chain, when a test gives one
+        self.sign_destination_with: RSAKey | None = None  # another key under the portal's kid (forgery)
+        self.sign_parameters_with: RSAKey | None = None  # another key under the delivery service's kid
+        self.signed_areas: list[str] | None = None  # regional keys signed instead of the destination's own
+        self.tamper: Callable[[dict[str, Any]], None] | None = None  # alters a route after it was signed
         self.tokens: set[str] = set()
         self.submissions: dict[str, Submission] = {}
         self.events: dict[str, list[str]] = {}
@@ -174,16 +203,21 @@ class FitConnectDouble:
             region = request.args.get("ars") or request.args.get("ags") or request.args.get("areaId")
             if not leika or not region:
                 return self._problem(400, "missing-parameter", "leikaKey und ars, ags oder areaId fehlen")
-            found = [] if (leika, region) != (self.leika, self.region) else [{
-                "destinationId": self.destination_id, "destinationName": "Bürgeramt (Testdouble)",
-                "destinationSignature": "not-checked-by-the-double",
-                "destinationParameters": {
-                    "encryptionKid": self.public_jwk["kid"], "status": self.status, "metadataVersions": ["1.0.0"],
-                    "publicKeys": {"keys": [self.public_jwk]}, "replyChannels": {},
-                    "submissionSchemas": [{"schemaUri": u, "mimeType": "application/json"} for u in self.schema_uris],
-                    "submissionUrl": request.host_url.rstrip("/")},
-                "destinationParametersSignature": "not-checked-by-the-double"}]
+            found = [] if (leika, region) != (self.leika, self.region) else [self.route(request.host_url)]
             return jsonify({"count": len(found), "offset": 0, "totalCount": len(found), "routes": found})
+
+        @app.get(SSP_JWKS_PATH)
+        def ssp_keys() -> Any:
+            return jsonify({"keys": [{**self.ssp_key.as_dict(private=False), "kid": self.ssp_kid, "alg": "PS512",
+                                      "use": "sig", "key_ops": ["verify"]}]})
+
+        @app.get("/.well-known/jwks.json")
+        def delivery_keys() -> Any:
+            key = {**self.delivery_key.as_dict(private=False), "kid": self.delivery_kid, "alg": "PS512",
+                   "key_ops": ["verify"]}
+            if self.delivery_x5c is not None:
+                key["x5c"] = self.delivery_x5c
+            return jsonify({"keys": [key]})
 
         @app.get("/v1/destinations/<destination_id>")
         def destination(destination_id: str) -> Any:
@@ -302,6 +336,34 @@ class FitConnectDouble:
 
         return app
 
+    def route(self, host_url: str) -> dict[str, Any]:
+        """The destination's route as the Routing API gives it, signed by the self-service portal
+        (destinationSignature) and the delivery service (destinationParametersSignature)."""
+        base = host_url.rstrip("/")
+        ars = self.region if len(self.region) == 12 else self.region[:5] + "0000" + self.region[5:]
+        parameters = {
+            "encryptionKid": self.public_jwk["kid"], "status": self.status, "metadataVersions": ["1.0.0"],
+            "publicKeys": {"keys": [self.public_jwk]}, "replyChannels": {},
+            "submissionSchemas": [{"schemaUri": u, "mimeType": "application/json"} for u in self.schema_uris],
+            "submissionUrl": base}
+        claims = {"submissionHost": urlsplit(base).netloc, "iss": base, "destinationId": self.destination_id,
+                  "services": [{"gebietIDs": [RS_URN + a for a in (self.signed_areas or [ars])],
+                                "leistungIDs": [LEIKA_URN + self.leika]}],
+                  "iat": int(time.time()), "jti": str(uuid.uuid4())}
+        destination_signature = jws.serialize_compact(
+            {"alg": "PS512", "kid": self.ssp_kid, "typ": "JWT"}, json.dumps(claims).encode(),
+            self.sign_destination_with or self.ssp_key, algorithms=["PS512"])
+        canonical = json.dumps(parameters, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        header, _payload, signature = jws.serialize_compact(
+            {"alg": "PS512", "kid": self.delivery_kid}, canonical, self.sign_parameters_with or self.delivery_key,
+            algorithms=["PS512"]).split(".")
+        route = {"destinationId": self.destination_id, "destinationName": "Bürgeramt (Testdouble)",
+                 "destinationSignature": destination_signature, "destinationParameters": parameters,
+                 "destinationParametersSignature": f"{header}..{signature}"}
+        if self.tamper is not None:
+            self.tamper(route)
+        return route
+
     def created(self) -> int:
         """How many submissions were created (POST /v1/submissions answered 201)."""
         return sum(1 for method, path, status in self.requests
@@ -313,3 +375,49 @@ def _b64json(part: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError("not an object")
     return value
+
+
+# ---------------------------------------------------------------- throwaway certificates
+
+
+@dataclass
+class Authority:
+    certificate: x509.Certificate
+    key: rsa.RSAPrivateKey
+
+    def pem(self) -> bytes:
+        return self.certificate.public_bytes(serialization.Encoding.PEM)
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Testdouble")])
+
+
+def new_ca(common_name: str, issuer: Authority | None = None) -> Authority:
+    """A CA: self-signed (a root), or issued by `issuer` (an intermediate)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    certificate = certify(key.public_key(), common_name, issuer, ca=True, self_key=key)
+    return Authority(certificate, key)
+
+
+def certify(public_key: Any, common_name: str, issuer: Authority | None, *, ca: bool = False,
+            self_key: rsa.RSAPrivateKey | None = None, not_before: dt.datetime | None = None,
+            not_after: dt.datetime | None = None) -> x509.Certificate:
+    """A certificate for `public_key`, issued by `issuer` (or self-signed with `self_key`),
+    valid from a day ago for a year unless told otherwise."""
+    now = dt.datetime.now(dt.UTC)
+    builder = (x509.CertificateBuilder().subject_name(_name(common_name))
+               .issuer_name(issuer.certificate.subject if issuer else _name(common_name))
+               .public_key(public_key).serial_number(x509.random_serial_number())
+               .not_valid_before(not_before or now - dt.timedelta(days=1))
+               .not_valid_after(not_after or now + dt.timedelta(days=365))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    signer = issuer.key if issuer else self_key
+    assert signer is not None
+    return builder.sign(signer, hashes.SHA256())
+
+
+def x5c(*certificates: x509.Certificate) -> list[str]:
+    """A JWK's x5c: base64 (not URL-safe) DER, the key's own certificate first."""
+    return [base64.b64encode(c.public_bytes(serialization.Encoding.DER)).decode() for c in certificates]

@@ -24,6 +24,7 @@ from flask import Flask
 from sqlalchemy import inspect, select, update
 
 from dynamic import create_app
+from dynamic.config import ConfigError, settings_from_env
 from dynamic.db import alembic_config, make_engine, migrate, session_scope
 from dynamic.forms.crypto import new_office_key
 from dynamic.forms.delivery import office_of, register_office
@@ -32,7 +33,7 @@ from dynamic.mail import process_outbox
 from dynamic.models import Application, FitConnectAttachment, FitConnectSubmission, Message, OutboxItem
 from generator.formschema import schema_url
 from tests.dynamic.conftest import fresh_postgres_database, make_settings
-from tests.dynamic.fitconnect_double import METADATA_VALIDATOR, FitConnectDouble
+from tests.dynamic.fitconnect_double import METADATA_VALIDATOR, SSP_JWKS_PATH, FitConnectDouble, new_ca
 from tests.dynamic.forms_fixtures import PDF, served
 from tests.dynamic.test_clerk_cli import citizen_sends_with_proof
 from tests.dynamic.test_foundation import _production_files
@@ -57,10 +58,13 @@ class Setup:
 
 
 def start(app_settings: dict[str, Any], double: FitConnectDouble, url: str, public_jwk: dict[str, Any],
-          destination: str) -> Flask:
-    app_settings.update(fitconnect_token_url=f"{url}/token", fitconnect_submission_url=url,
-                        fitconnect_routing_url=url, fitconnect_client_id=double.client_id,
-                        fitconnect_client_secret=double.client_secret)
+          destination: str, **settings: Any) -> Flask:
+    """The portal against the double (its self-service portal's key set included), the office
+    registered with `public_jwk` and switched to `destination` (an id, or ROUTING)."""
+    app_settings.update({"fitconnect_token_url": f"{url}/token", "fitconnect_submission_url": url,
+                         "fitconnect_routing_url": url, "fitconnect_client_id": double.client_id,
+                         "fitconnect_client_secret": double.client_secret,
+                         "fitconnect_ssp_jwks_url": f"{url}{SSP_JWKS_PATH}"} | settings)
     app = create_app(make_settings(**app_settings))
     app.config["TESTING"] = True
     with session_scope(app) as session:
@@ -360,3 +364,102 @@ def test_in_production_build_py_office_refuses_fit_connect_without_the_sender_cl
 
     assert refused.code != 0 and "nothing was changed" in refused.err and "FITCONNECT_CLIENT_ID" in refused.err
     assert stored(app).channel is None
+
+
+# ---------------------------------------------------------------- the routing's trust anchors (settings)
+
+
+PRODUCTION_CLIENT = {"fitconnect_client_id": "portal-sender", "fitconnect_client_secret": "s" * 40,
+                     "fitconnect_token_url": "https://auth.example/token",
+                     "fitconnect_submission_url": "https://submission.example",
+                     "fitconnect_routing_url": "https://routing.example"}
+
+
+@pytest.mark.parametrize(("overrides", "message"), [
+    ({}, r"FITCONNECT_SSP_JWKS_URL must name the production self-service portal's key set"),
+    ({"fitconnect_ssp_jwks_url": "http://portal.example/.well-known/jwks.json"},
+     "FITCONNECT_SSP_JWKS_URL must be an https:// address in production"),
+])
+def test_production_refuses_the_test_self_service_portal_as_trust_anchor_for_routes(
+        overrides: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        make_settings(env="production", secret_key="k" * 40, dev_idp=False, base_url="https://portal.example",
+                      **PRODUCTION_CLIENT, **overrides)
+
+
+def test_root_certificates_that_are_not_a_pem_file_are_refused_at_start(tmp_path: Path) -> None:
+    broken = tmp_path / "roots.pem"
+    broken.write_text("keine Zertifikate", encoding="utf-8")
+    with pytest.raises(ConfigError, match="FITCONNECT_ROOT_CERTS must name a readable PEM file"):
+        settings_from_env({"FITCONNECT_ROOT_CERTS": str(broken), "PORTAL_VAR_DIR": str(tmp_path)})
+    with pytest.raises(ConfigError, match="FITCONNECT_ROOT_CERTS must name a readable PEM file"):
+        settings_from_env({"FITCONNECT_ROOT_CERTS": str(tmp_path / "fehlt.pem"), "PORTAL_VAR_DIR": str(tmp_path)})
+    root = tmp_path / "root.pem"
+    root.write_bytes(new_ca("Test-Wurzel").pem())
+    settings = settings_from_env({"FITCONNECT_ROOT_CERTS": str(root), "PORTAL_VAR_DIR": str(tmp_path),
+                                  "FITCONNECT_SSP_JWKS_URL": "https://ssp.example/.well-known/jwks.json"})
+    assert (settings.fitconnect_root_certs, settings.fitconnect_ssp_jwks_url) == (
+        str(root), "https://ssp.example/.well-known/jwks.json")
+
+
+# ---------------------------------------------------------------- a routed destination across attempts
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_routed_submission_resumes_after_a_failure_at_the_same_verified_destination(fc: Setup) -> None:
+    app, double = fc.app, fc.double
+    with session_scope(app) as session:
+        office = office_of(session, "stadt", "buergeramt")
+        assert office is not None
+        switch_channel(office, ROUTING)
+    double.fail_once_after_first_attachment = True
+    citizen_sends_with_proof(new_citizen(app))
+
+    process_outbox(app)
+    assert row_of(app).submission_id is not None and row_of(app).status == "queued"
+    make_due(app)
+    process_outbox(app)
+
+    # The route was looked up and verified again before going on; still one submission.
+    assert [r[1] for r in double.requests].count("/v1/routes") == 2
+    assert double.created() == 1 and double.problems == [] and row_of(app).status == "submitted"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_route_that_names_another_destination_after_the_submission_was_created_is_refused(fc: Setup) -> None:
+    app, double = fc.app, fc.double
+    with session_scope(app) as session:
+        office = office_of(session, "stadt", "buergeramt")
+        assert office is not None
+        switch_channel(office, ROUTING)
+    double.fail_once_after_first_attachment = True
+    citizen_sends_with_proof(new_citizen(app))
+    process_outbox(app)
+    first = row_of(app).destination_id
+
+    double.destination_id = "0c438057-ec3e-4ce0-b154-1683b5d3c2e8"  # the routing now answers with another one
+    make_due(app)
+    process_outbox(app)
+
+    assert row_of(app).destination_id == first and row_of(app).status == "queued"
+    with session_scope(app) as session:
+        item = session.scalar(select(OutboxItem).where(OutboxItem.kind == "fitconnect"))
+        assert item is not None and item.last_error == "Refused"
+    assert double.created() == 1
+
+
+@pytest.mark.parametrize(("area", "region", "covered"), [
+    ("05", "05515000", True),  # the Land
+    ("055", "05515000", True),  # the Regierungsbezirk
+    ("05515", "05515000", True),  # the Kreis (here a kreisfreie Stadt)
+    ("055150000000", "05515000", True),  # the Gemeinde, its ARS against its AGS
+    ("055150000000", "055150000000", True),
+    ("09162", "05515000", False),
+    ("055150000001", "05515000", False),
+    ("055150001", "05515000", False),  # a Gemeindeverband cannot be told from an AGS
+    ("055150001", "055150001003", True),  # but from an ARS
+])
+def test_a_signed_area_covers_a_town_by_its_regional_keys(area: str, region: str, covered: bool) -> None:
+    from dynamic.forms.fitconnect import _region_covered
+
+    assert _region_covered(area, region) is covered
