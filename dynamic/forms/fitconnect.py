@@ -326,6 +326,10 @@ class Client:
             raise RouteRefused(f"destinationSignature does not sign {leika} in region {region} for destination "
                                f"{destination_id}")
         parameters = route.get("destinationParameters")
+        if parameters is None and not route.get("destinationParametersSignature"):
+            # The Routing API 2.x may name only the destination and its signed delivery service:
+            # the parameters are then read from that service (`check_destination`), not the route.
+            return Route(destination_id, self._signed_host(str(claims.get("submissionHost") or "")), {})
         if not isinstance(parameters, dict):
             raise RouteRefused("the route has no destinationParameters")
         submission_url = self._parameters(parameters, str(route.get("destinationParametersSignature") or ""),
@@ -358,6 +362,14 @@ class Client:
         if not isinstance(issued, int) or issued > time.time() + CLOCK_SKEW:
             raise RouteRefused("destinationSignature has no issue time (iat) or one in the future")
         return claims
+
+    def _signed_host(self, submission_host: str) -> str:
+        """The delivery service the self-service portal signed, reached as the Routing API is
+        (https://, or the test double's http:// outside production)."""
+        if not submission_host or not re.fullmatch(r"[A-Za-z0-9.-]+(:\d{1,5})?", submission_host):
+            raise RouteRefused(f"destinationSignature names no usable submissionHost ({submission_host!r})")
+        scheme = urlsplit(self.endpoints.routing_url).scheme if self.endpoints.allow_http else "https"
+        return f"{scheme if scheme in ('http', 'https') else 'https'}://{submission_host}"
 
     def _parameters(self, parameters: Mapping[str, Any], signature: str, submission_host: str) -> str:
         """The verified parameters' submissionUrl: on the host the self-service portal signed,
@@ -413,6 +425,8 @@ class Client:
         """What the verified parameters say must fit what was prepared: active, our metadata
         version and form schema (where listed), and the office's key as encryption key."""
         parameters, destination = route.parameters, route.destination_id
+        if not parameters:
+            return  # a route without parameters: the destination itself is checked (check_destination)
         if parameters.get("status") != "active":
             raise Refused(f"destination {destination} is {parameters.get('status')!r}, not active")
         versions = parameters.get("metadataVersions") or []

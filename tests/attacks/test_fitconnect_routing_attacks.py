@@ -165,6 +165,38 @@ def test_an_unsigned_route_is_refused(routed: Routed, caplog: pytest.LogCaptureF
     assert "is not a detached JWS" in refused(routed, caplog)
 
 
+def without_parameters(route: dict[str, Any]) -> None:
+    """A route as the Routing API 2.x may give it: the destination and its signature only."""
+    del route["destinationParameters"], route["destinationParametersSignature"]
+
+
+def test_a_route_without_parameters_is_sent_to_the_signed_delivery_service(routed: Routed) -> None:
+    routed.double.tamper = without_parameters
+    app, double = routed.app, routed.double
+    citizen_sends_with_proof(new_citizen(app))
+    process_outbox(app)
+    assert double.problems == [] and double.created() == 1
+    # The destination is read from the delivery service the self-service portal signed.
+    assert ("GET", f"/v1/destinations/{double.destination_id}", 200) in double.requests
+    assert row_of(app).status == "submitted"
+
+
+def test_a_route_without_parameters_to_an_inactive_destination_sends_nothing(routed: Routed) -> None:
+    routed.double.tamper = without_parameters
+    routed.double.status = "inactive"
+    citizen_sends_with_proof(new_citizen(routed.app))
+    process_outbox(routed.app)
+    assert routed.double.created() == 0 and row_of(routed.app).status == "queued"
+
+
+def test_parameters_without_their_signature_are_refused(routed: Routed, caplog: pytest.LogCaptureFixture) -> None:
+    def unsigned(route: dict[str, Any]) -> None:
+        del route["destinationParametersSignature"]
+
+    routed.double.tamper = unsigned
+    assert "is not a detached JWS" in refused(routed, caplog)
+
+
 # ---------------------------------------------------------------- the signing key's certificate
 
 
