@@ -3,7 +3,7 @@
 Registered in mkdocs.yml (`hooks:`). When the handbook is built, this module
 
 - writes one reference page per kind of content file from the JSON Schema of
-  generator/models.py (`json_schemas()`, `KINDS`), with the defaults of the same models;
+  generator/models/ (`json_schemas()`, `KINDS`), with the defaults of the same models;
 - renders docs/fehlermeldungen.yaml (every message of the validator, with an example and
   its fix) and docs/katalog.yaml (the keys of katalog.json) into their pages;
 - builds the table of environment variables from the Settings dataclass of
@@ -51,7 +51,7 @@ KATALOG_FILE = HERE / "katalog.yaml"
 CONFIG_SOURCE = ROOT / "dynamic" / "config.py"
 
 # How the handbook names each kind of content file: (page name, title). A new kind in
-# generator/models.py KINDS needs an entry here, or the build stops.
+# generator/models/ KINDS needs an entry here, or the build stops.
 KIND_PAGES: dict[str, tuple[str, str]] = {
     "service": ("leistung", "Leistung"),
     "local-service": ("lokale-leistung", "Örtliche Ergänzung einer Leistung"),
@@ -400,7 +400,7 @@ def reference_page(kind: str, schema: dict[str, Any], model: type[Any]) -> str:
         f"Dateien: {code(FILE_PATTERNS.get(kind, '?'))}. Editoren prüfen beim Tippen mit "
         f"{code(f'schema/{kind}.schema.json')}.",
         "",
-        "Diese Seite ist aus dem Schema der Inhalte erzeugt (`generator/models.py`), "
+        "Diese Seite ist aus dem Schema der Inhalte erzeugt (`generator/models/`), "
         "aus dem auch der Prüfer arbeitet. Regeln, die mehrere Felder oder Dateien betreffen, stehen bei den "
         "[Fehlermeldungen](../fehlermeldungen.md).",
         "",
@@ -501,7 +501,8 @@ def load_messages() -> list[dict[str, Any]]:
 
 
 KIND_NOTES = {
-    "warnung": "*Warnung beim Bauen: Die Websites werden trotzdem gebaut.*",
+    "warnung": "*Warnung beim Bauen: Die Websites werden trotzdem gebaut; `build.py check --strict` meldet sie "
+               "als Fehler.*",
     "link": "*Warnung von `build.py check --links`; mit `--strict-links` ein Fehler.*",
 }
 

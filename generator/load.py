@@ -1,6 +1,6 @@
 """Read content files into plain data, remembering the line of every value.
 
-Nothing here checks meaning; that is validate.py's job. A syntax error becomes a
+Nothing here checks meaning; that is the validator's job (generator/validation/). A syntax error becomes a
 Problem with file and line instead of an exception.
 """
 
@@ -128,8 +128,11 @@ def code_version() -> str:
     """Changes with the loader, the schema and the validator: cached models then expire."""
     here = Path(__file__).resolve().parent
     digest = hashlib.sha1()
-    for name in ("load.py", "models.py", "validate.py"):
-        digest.update((here / name).read_bytes())
+    files = [here / "load.py", here / "validate.py", *sorted((here / "models").glob("*.py")),
+             *sorted((here / "validation").glob("*.py"))]
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 

@@ -1,0 +1,93 @@
+"""The one walker for references: every field marked `Ref(kind)` (generator/models/base.py)
+is looked up among the ids of its kind.
+
+Ids are those of every file that exists, valid or not, so that one broken file does not
+cause a cascade of "unknown …" errors elsewhere. A kind missing from `known` (None) is not
+checked in that place: units, locations, contacts and towns exist only within a
+municipality, towns only in a district; the rules of the model say why such a value is
+wrong there (generator/validation/rules.py).
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from typing import Annotated, Any, Union
+
+from pydantic import BaseModel
+
+from ..errors import Problem
+from ..load import Document, Loc, _dotted
+from ..models import Ref
+from .parse import did_you_mean
+
+# How a message names what a reference points at.
+WORDS: dict[str, str] = {
+    "services": "service",
+    "life_situations": "life situation",
+    "forms": "form (a file in content/forms/)",
+    "units": "unit",
+    "locations": "location",
+    "contacts": "contact",
+    "towns": "town",
+}
+
+Known = Mapping[str, Collection[str] | None]
+
+
+def unknown(what: str, value: str, known: Iterable[str]) -> str:
+    return f'unknown {what} "{value}"' + did_you_mean(value, known)
+
+
+def _kind(metadata: Iterable[Any]) -> str | None:
+    return next((item.kind for item in metadata if isinstance(item, Ref)), None)
+
+
+def references(model: BaseModel, loc: Loc = ()) -> Iterator[tuple[Loc, str, str]]:
+    """(location in the file, kind, value) for every marked value inside model."""
+    for name, info in type(model).model_fields.items():
+        value = getattr(model, name)
+        kind = _kind(info.metadata)
+        if kind is not None:
+            if value is not None:
+                yield (*loc, name), kind, value
+            continue
+        yield from _walk(info.annotation, value, (*loc, name))
+
+
+def _walk(annotation: Any, value: Any, loc: Loc) -> Iterator[tuple[Loc, str, str]]:
+    if value is None:
+        return
+    if isinstance(value, BaseModel):
+        yield from references(value, loc)
+        return
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is Annotated:
+        kind = _kind(annotation.__metadata__)
+        if kind is not None:
+            yield loc, kind, value
+        else:
+            yield from _walk(args[0], value, loc)
+    elif origin in (Union, types.UnionType):
+        members = [arg for arg in args if arg is not type(None)]
+        if len(members) == 1:
+            yield from _walk(members[0], value, loc)
+    elif origin in (list, tuple) and args:
+        for index, item in enumerate(value):
+            yield from _walk(args[0], item, (*loc, index))
+    elif origin is dict and len(args) == 2:
+        for key, item in value.items():
+            yield from _walk(args[0], key, (*loc, key))
+            yield from _walk(args[1], item, (*loc, key))
+
+
+def check_references(doc: Document, model: BaseModel, known: Known, problems: list[Problem],
+                     skipped: Collection[Loc] = ()) -> None:
+    """A problem for every marked value that names nothing known. Values at or below a
+    location in `skipped` were already reported by a rule (a service listed twice)."""
+    for loc, kind, value in references(model):
+        ids = known.get(kind)
+        if ids is None or value in ids or any(loc[:len(skip)] == skip for skip in skipped):
+            continue
+        problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc), unknown(WORDS[kind], value, ids)))
