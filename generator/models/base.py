@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
+from ..messages import say
+
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, description="Kennung: Kleinbuchstaben, Ziffern, Bindestriche")]
 HttpsUrl = Annotated[
@@ -121,7 +123,7 @@ class Grammar(Model):
 def _five_minute_grid(minutes: int, what: str) -> int:
     """Appointment times lie on a grid of 5 minutes (the booking's slot claims, DOMAIN: Termine)."""
     if minutes % 5:
-        raise ValueError(f"{what} must be a multiple of 5 minutes, got {minutes}")
+        raise ValueError(say("nicht-im-fuenf-minuten-raster", feld=what, wert=minutes))
     return minutes
 
 

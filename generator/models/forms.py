@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from ..messages import say
 from .base import Id, Markdown, Model, OfficeRole, ServiceId, TrustLevel
 
 # --- online forms -----------------------------------------------------------------------
@@ -39,7 +40,7 @@ class Condition(Model):
     @model_validator(mode="after")
     def _one_rule(self) -> Condition:
         if (self.equals is None) == (self.one_of is None):
-            raise ValueError("give either equals or one_of")
+            raise ValueError(say("bedingung-ohne-wert"))
         return self
 
     def values(self) -> list[str]:
@@ -98,38 +99,39 @@ class FormField(Model):
     def _rules_fit_type(self) -> FormField:
         kind = self.type
         if kind == "choice" and len(self.options) < 2:
-            raise ValueError("a choice needs at least two options")
+            raise ValueError(say("auswahl-mit-einer-moeglichkeit"))
         if kind != "choice" and (self.options or self.multiple):
-            raise ValueError(f"options and multiple are only for choice fields, not {kind}")
+            raise ValueError(say("auswahl-nur-bei-auswahlfeld", art=kind))
         if self.options and len({o.value for o in self.options}) != len(self.options):
-            raise ValueError("option values must be unique")
+            raise ValueError(say("auswahl-doppelter-wert"))
         if kind != "text" and self.compact:
-            raise ValueError(f"compact is only for text fields, not {kind}")
+            raise ValueError(say("kompakt-bei-anderem-feld", art=kind))
         if kind not in ("text", "textarea") and (self.min_length or self.max_length or self.pattern):
-            raise ValueError(f"min_length, max_length and pattern are only for text fields, not {kind}")
+            raise ValueError(say("textregel-bei-anderem-feld", art=kind))
         if self.pattern is not None:
             try:
                 re.compile(self.pattern)
             except re.error as error:
-                raise ValueError(f"pattern is not a regular expression: {error}") from None
+                raise ValueError(say("muster-ungueltig", grund=error)) from None
             if not self.pattern_message:
-                raise ValueError("a pattern needs a pattern_message that tells citizens what to enter")
+                raise ValueError(say("muster-ohne-meldung"))
             if self.example is None:
-                raise ValueError("a pattern needs an example of a valid answer (example), which is checked against it")
+                raise ValueError(say("muster-ohne-beispiel"))
             if re.fullmatch(self.pattern, self.example) is None:
-                raise ValueError(f'the example "{self.example}" does not match the pattern')
+                raise ValueError(say("beispiel-passt-nicht-zum-muster", beispiel=self.example))
         if kind != "number" and (self.min is not None or self.max is not None or self.decimals or self.unit):
-            raise ValueError(f"min, max, decimals and unit are only for number fields, not {kind}")
+            raise ValueError(say("zahlregel-bei-anderem-feld", art=kind))
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"min {self.min} is greater than max {self.max}")
+            raise ValueError(say("zahlregel-verkehrt", min=self.min, max=self.max))
         if kind != "date" and (self.past or self.future):
-            raise ValueError(f"past and future are only for date fields, not {kind}")
+            raise ValueError(say("datumsregel-bei-anderem-feld", art=kind))
         if self.past and self.future:
-            raise ValueError("a date cannot be both past and future")
+            raise ValueError(say("datum-vergangen-und-kuenftig"))
         if self.prefill is not None:
             fitting = PREFILL_TYPES.get(self.prefill, ("text", "choice"))
             if kind not in fitting:
-                raise ValueError(f"prefill {self.prefill} cannot fill a {kind} field (only {', '.join(fitting)})")
+                raise ValueError(say("vorbelegung-passt-nicht", angabe=self.prefill, art=kind,
+                                     arten=", ".join(fitting)))
         return self
 
 
@@ -185,14 +187,14 @@ def form_structure_problems(form: Form) -> list[tuple[tuple[str | int, ...], str
     steps: set[str] = set()
     for s_index, step in enumerate(form.steps):
         if step.id in steps or step.id == "zusammenfassung":
-            found.append((("steps", s_index, "id"), f'step id "{step.id}" is used twice or reserved'))
+            found.append((("steps", s_index, "id"), say("schritt-doppelt", kennung=step.id)))
         steps.add(step.id)
         if step.when is not None:
             found += [(("steps", s_index, "when", *loc), message)
                       for loc, message in _condition_problems(step.when, earlier)]
         for f_index, field in enumerate(step.fields):
             if field.id in earlier:
-                found.append((("steps", s_index, "fields", f_index, "id"), f'field id "{field.id}" is used twice'))
+                found.append((("steps", s_index, "fields", f_index, "id"), say("feld-doppelt", kennung=field.id)))
             if field.when is not None:
                 found += [(("steps", s_index, "fields", f_index, "when", *loc), message)
                           for loc, message in _condition_problems(field.when, earlier)]
@@ -206,18 +208,17 @@ def form_structure_problems(form: Form) -> list[tuple[tuple[str | int, ...], str
 def _condition_problems(condition: Condition, earlier: dict[str, FormField]) -> list[tuple[tuple[str, ...], str]]:
     target = earlier.get(condition.field)
     if target is None:
-        return [(("field",), f'"{condition.field}" is not a field before this one; a condition can only '
-                             "depend on an earlier answer")]
+        return [(("field",), say("bedingung-auf-spaeteres-feld", feld=condition.field))]
     if target.type == "yesno":
         allowed = ["ja", "nein"]
     elif target.type == "choice":
         allowed = [o.value for o in target.options]
     else:
-        return [(("field",), f'"{condition.field}" is a {target.type} field; a condition needs a choice or yesno '
-                             "field")]
+        return [(("field",), say("bedingung-auf-freitext", feld=condition.field, art=target.type))]
     wrong = [v for v in condition.values() if v not in allowed]
     if wrong:
         key = "one_of" if condition.one_of is not None else "equals"
         shown = "true or false" if target.type == "yesno" else ", ".join(allowed)
-        return [((key,), f'"{wrong[0]}" is not an answer of "{condition.field}" ({shown})')]
+        return [((key,), say("bedingung-mit-unmoeglicher-antwort", wert=wrong[0], feld=condition.field,
+                             erlaubt=shown))]
     return []

@@ -6,6 +6,7 @@ import datetime as dt
 
 from pydantic import Field, field_validator, model_validator
 
+from ..messages import say
 from .base import WEEKDAYS, Address, Clock, Model, TownId, Weekday, _clock, _five_minute_grid
 
 
@@ -24,7 +25,7 @@ class OpeningHours(Model):
     @model_validator(mode="after")
     def _opens_before_closes(self) -> OpeningHours:
         if self.opens >= self.closes:
-            raise ValueError(f"opens {self.opens} is not before closes {self.closes}")
+            raise ValueError(say("oeffnet-nach-schluss", beginn=self.opens, ende=self.closes))
         return self
 
 
@@ -33,7 +34,8 @@ def _without_overlaps(hours: list[OpeningHours]) -> list[OpeningHours]:
         spans = sorted((h.opens, h.closes) for h in hours if day in h.days)
         for (_, first_end), (second_start, _) in zip(spans, spans[1:], strict=False):
             if second_start < first_end:
-                raise ValueError(f"opening hours overlap on {day}: {second_start} is before {first_end}")
+                raise ValueError(say("oeffnungszeiten-ueberschneiden-sich", tag=day, beginn=second_start,
+                                     ende=first_end))
     return hours
 
 
@@ -58,11 +60,11 @@ class Exception_(Model):
     @model_validator(mode="after")
     def _closed_or_hours(self) -> Exception_:
         if self.closed and (self.opens or self.closes):
-            raise ValueError("a closed day has no opening times")
+            raise ValueError(say("geschlossen-mit-zeiten"))
         if not self.closed and not (self.opens and self.closes):
-            raise ValueError("give closed: true, or opens and closes")
+            raise ValueError(say("ausnahme-ohne-zeiten"))
         if self.opens and self.closes and self.opens >= self.closes:
-            raise ValueError(f"opens {self.opens} is not before closes {self.closes}")
+            raise ValueError(say("oeffnet-nach-schluss", beginn=self.opens, ende=self.closes))
         return self
 
 
@@ -139,6 +141,6 @@ class Location(Model):
         seen: set[dt.date] = set()
         for exc in exceptions:
             if exc.date in seen:
-                raise ValueError(f"exception for {exc.date} is given twice")
+                raise ValueError(say("ausnahme-doppelt", datum=exc.date))
             seen.add(exc.date)
         return exceptions

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from ..messages import say
 from .base import (
     Address,
     Colour,
@@ -37,9 +38,7 @@ class Branding(Model):
     def _readable_with_white(cls, value: str) -> str:
         ratio = contrast_ratio(value, "#ffffff")
         if ratio < 4.5:
-            raise ValueError(
-                f"white text on {value} has contrast {ratio:.2f}:1, WCAG AA needs 4.5:1; choose a darker colour"
-            )
+            raise ValueError(say("farbe-zu-hell", farbe=value, kontrast=f"{ratio:.2f}"))
         return value
 
 
@@ -63,11 +62,10 @@ def creditor_id_problem(value: str) -> str | None:
     DE, two check digits, a three-character business code, eleven digits; the check digits
     are ISO 13616's (mod 97) over the national part and the country, without the business code."""
     if CREDITOR_ID.fullmatch(value) is None:
-        return (f'"{value}" is not a German creditor identifier: DE, 2 check digits, 3 letters or digits '
-                "(usually ZZZ) and 11 digits, without spaces, for example DE98ZZZ09999999999")
+        return say("glaeubiger-id-aufbau", nummer=value)
     digits = "".join(str(int(c, 36)) for c in value[7:] + "DE00")
     if 98 - int(digits) % 97 != int(value[2:4]):
-        return f'"{value}": the check digits {value[2:4]} do not fit the rest of the number'
+        return say("glaeubiger-id-pruefziffer", nummer=value, ziffern=value[2:4])
     return None
 
 
@@ -92,8 +90,7 @@ class SepaCreditor(Model):
     @model_validator(mode="after")
     def _sourced_or_example(self) -> SepaCreditor:
         if not self.example and (self.source is None or self.as_of is None):
-            raise ValueError("a real creditor identifier needs its source and as_of date; "
-                             "an invented one needs example: true")
+            raise ValueError(say("glaeubiger-id-ohne-quelle"))
         return self
 
 
@@ -110,7 +107,7 @@ class Town(Model):
     @classmethod
     def _has_general(cls, value: dict[str, str]) -> dict[str, str]:
         if "general" not in value:
-            raise ValueError("offices needs a 'general' unit (the fallback for every other role)")
+            raise ValueError(say("keine-allgemeine-stelle"))
         return value
 
 
@@ -214,7 +211,7 @@ class TopTask(Model):
     @model_validator(mode="after")
     def _service_or_page(self) -> TopTask:
         if (self.service is None) == (self.page is None):
-            raise ValueError("give either service or page")
+            raise ValueError(say("anliegen-leistung-oder-seite"))
         return self
 
 
@@ -251,15 +248,15 @@ class Municipality(Model):
     @classmethod
     def _has_general(cls, value: dict[str, str]) -> dict[str, str]:
         if "general" not in value:
-            raise ValueError("offices needs a 'general' unit (the fallback for every other role)")
+            raise ValueError(say("keine-allgemeine-stelle"))
         return value
 
     @model_validator(mode="after")
     def _towns_only_in_districts(self) -> Municipality:
         if self.kind == "kreis" and not self.towns:
-            raise ValueError("a kreis needs its member towns (towns)")
+            raise ValueError(say("kreis-ohne-orte"))
         if self.kind == "kreisfreie_stadt" and self.towns:
-            raise ValueError("a kreisfreie_stadt has no member towns; remove towns")
+            raise ValueError(say("stadt-mit-orten"))
         return self
 
 

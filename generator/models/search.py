@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from ..messages import say
 from .base import LifeSituationId, Model, ServiceId
 
 
@@ -38,7 +39,7 @@ class BestBetPage(Model):
     @model_validator(mode="after")
     def _exactly_one(self) -> BestBetPage:
         if sum(value is not None for value in (self.service, self.life_situation, self.page)) != 1:
-            raise ValueError("give exactly one of service, life_situation or page")
+            raise ValueError(say("treffer-genau-eine-seite"))
         return self
 
 

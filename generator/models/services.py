@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from ..messages import say
 from .base import (
     FormId,
     HttpsUrl,
@@ -37,20 +38,20 @@ class Fee(Model):
     @model_validator(mode="after")
     def _source_with_date(self) -> Fee:
         if self.source is not None and self.checked_on is None:
-            raise ValueError("checked_on: give the day the amount was compared with its source")
+            raise ValueError(say("quelle-ohne-datum"))
         return self
 
     @model_validator(mode="after")
     def _amount_or_range_or_note(self) -> Fee:
         has_range = self.amount_min is not None or self.amount_max is not None
         if self.amount is not None and has_range:
-            raise ValueError("give either amount or amount_min/amount_max, not both")
+            raise ValueError(say("gebuehr-betrag-und-spanne"))
         if has_range and (self.amount_min is None or self.amount_max is None):
-            raise ValueError("a range needs both amount_min and amount_max")
+            raise ValueError(say("gebuehr-halbe-spanne"))
         if has_range and self.amount_min > self.amount_max:  # type: ignore[operator]
-            raise ValueError("amount_min is larger than amount_max")
+            raise ValueError(say("gebuehr-spanne-verkehrt"))
         if self.amount is None and not has_range and not self.note:
-            raise ValueError("give amount, amount_min/amount_max, or a note that says why there is no amount")
+            raise ValueError(say("gebuehr-ohne-betrag"))
         return self
 
 
@@ -63,9 +64,9 @@ class Duration(Model):
     @model_validator(mode="after")
     def _ordered(self) -> Duration:
         if self.min is None and self.max is None:
-            raise ValueError("give min, max or both")
+            raise ValueError(say("dauer-ohne-wert"))
         if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError("min is larger than max")
+            raise ValueError(say("dauer-verkehrt"))
         return self
 
 
@@ -77,7 +78,7 @@ class Deadline(Model):
     @model_validator(mode="after")
     def _value_with_unit(self) -> Deadline:
         if (self.value is None) != (self.unit is None):
-            raise ValueError("value and unit go together")
+            raise ValueError(say("frist-ohne-einheit"))
         return self
 
 
@@ -116,9 +117,9 @@ class OnlineService(Model):
     @model_validator(mode="after")
     def _label_with_url(self) -> OnlineService:
         if self.url and not self.label:
-            raise ValueError("an online url needs a label (the link text)")
+            raise ValueError(say("online-adresse-ohne-linktext"))
         if not (self.url or self.form or self.appointment):
-            raise ValueError("give url, form or appointment")
+            raise ValueError(say("online-ohne-angebot"))
         return self
 
 
@@ -196,15 +197,14 @@ class Service(Model):
     @model_validator(mode="after")
     def _responsibility_fits_level(self) -> Service:
         if self.level in ("kommune", "kreis") and self.office is None:
-            raise ValueError(f"level {self.level} needs an office role (who does it)")
+            raise ValueError(say("ebene-ohne-stelle", ebene=self.level))
         if self.level in ("land", "bund") and self.authority is None:
-            raise ValueError(f"level {self.level} needs an authority (who does it)")
+            raise ValueError(say("ebene-ohne-behoerde", ebene=self.level))
         levels = TYPISIERUNG_LEVELS.get(self.typisierung or "")
         if levels is not None and self.level not in levels:
-            raise ValueError(
-                f'typisierung "{self.typisierung}" ({TYPISIERUNG[self.typisierung or ""]}) does not fit level '
-                f"{self.level}: that type fits {', '.join(levels)}"
-            )
+            raise ValueError(say("typisierung-passt-nicht", typ=self.typisierung,
+                                 bedeutung=TYPISIERUNG[self.typisierung or ""], ebene=self.level,
+                                 passend=", ".join(levels)))
         return self
 
 
@@ -225,7 +225,7 @@ class LifeSituationStep(Model):
     @model_validator(mode="after")
     def _services_or_note(self) -> LifeSituationStep:
         if not (self.required or self.optional or self.note):
-            raise ValueError("a step needs services (required or optional) or a note")
+            raise ValueError(say("schritt-ohne-inhalt"))
         return self
 
 

@@ -19,6 +19,7 @@ from collections.abc import Collection
 from ..errors import Problem
 from ..formschema import snapshot_folder
 from ..load import Document, RawContent
+from ..messages import say
 from ..models import (
     ID_PATTERN,
     BestBetList,
@@ -37,7 +38,7 @@ from . import municipality as _municipality_rules  # noqa: F401  (registers the 
 from .content import MunicipalityContent, ValidContent
 from .markdown import check_markdown
 from .municipality import check_file_names
-from .parse import did_you_mean, parse_model
+from .parse import parse_model
 from .rules import Scope, check_model
 from .warnings import content_warnings
 
@@ -99,10 +100,10 @@ def validate(raw: RawContent) -> tuple[ValidContent, list[Problem]]:
 
     for files in raw.municipalities:
         if re.fullmatch(ID_PATTERN, files.slug) is None:
-            problems.append(Problem(f"{files.folder}", 1, "", f'folder name "{files.slug}" is not a valid slug'))
+            problems.append(Problem(f"{files.folder}", 1, "", say("ungueltiger-ordnername", ordner=files.slug)))
         elif files.slug in RESERVED_SLUGS:
-            problems.append(Problem(f"{files.folder}", 1, "", f'folder name "{files.slug}" is taken by the '
-                                                              f"portal's own address /{files.slug}/"))
+            problems.append(Problem(f"{files.folder}", 1, "", say("ordnername-vergeben", ordner=files.slug,
+                                                                  adresse=files.slug)))
         if files.municipality is None:
             continue
         municipality = parse_model(files.municipality, Municipality, problems, memo)
@@ -121,8 +122,7 @@ def validate(raw: RawContent) -> tuple[ValidContent, list[Problem]]:
                     content.docs[(attr, doc.id)] = doc
         check_file_names(files.services, known["services"] or (), problems)
         if not any(md.path.stem == "leichte-sprache" for md in files.pages):
-            problems.append(Problem(files.municipality.rel, 1, "", "pages/leichte-sprache.md is missing (every site "
-                                    "needs its page in Leichte Sprache)"))
+            problems.append(Problem(files.municipality.rel, 1, "", say("leichte-sprache-fehlt")))
         check_markdown(files.news, True, problems)
         check_markdown(files.pages, False, problems)
         if municipality is not None:
@@ -145,4 +145,4 @@ def validate(raw: RawContent) -> tuple[ValidContent, list[Problem]]:
     return valid, problems
 
 
-__all__ = ["RESERVED_SLUGS", "MunicipalityContent", "ValidContent", "did_you_mean", "parse_model", "validate"]
+__all__ = ["RESERVED_SLUGS", "MunicipalityContent", "ValidContent", "parse_model", "validate"]

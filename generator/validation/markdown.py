@@ -7,6 +7,7 @@ import re
 
 from ..errors import Problem
 from ..load import MarkdownFile
+from ..messages import say
 
 # An HTML tag or comment. Markdown's own angle brackets (<https://…>, <post@…>) and a lone
 # "<" in text do not match: a tag name is followed by a space, "/" or ">".
@@ -25,13 +26,10 @@ def _raw_html(md: MarkdownFile, lines: list[str], problems: list[Problem]) -> No
             fenced = not fenced
             continue
         if not fenced and FIRST_HEADING.match(line):
-            problems.append(Problem(md.rel, number, "", 'a heading "# …" would be a second page title (the page '
-                                    "takes its title from Title:); start the headings of the text with ##"))
+            problems.append(Problem(md.rel, number, "", say("ueberschrift-erster-ebene")))
         found = None if fenced else RAW_HTML.search(CODE_SPAN.sub("", line))
         if found:
-            problems.append(Problem(md.rel, number, "", f'raw HTML "{found.group(0)}" is not allowed in news and '
-                                    "pages; write Markdown instead (## for a heading, - for a list, [text](address) "
-                                    "for a link)"))
+            problems.append(Problem(md.rel, number, "", say("html-in-markdown", html=found.group(0))))
 
 
 def check_markdown(files: list[MarkdownFile], need_date: bool, problems: list[Problem]) -> None:
@@ -46,15 +44,15 @@ def check_markdown(files: list[MarkdownFile], need_date: bool, problems: list[Pr
             if sep:
                 header[key.strip().lower()] = (number, value.strip())
         if "title" not in header:
-            problems.append(Problem(md.rel, 1, "Title", "required field is missing (first lines: 'Title: …')"))
+            problems.append(Problem(md.rel, 1, "Title", say("seite-ohne-titel")))
         if need_date:
             if "date" not in header:
-                problems.append(Problem(md.rel, 1, "Date", "required field is missing ('Date: YYYY-MM-DD')"))
+                problems.append(Problem(md.rel, 1, "Date", say("meldung-ohne-datum")))
             else:
                 number, value = header["date"]
                 try:
                     dt.date.fromisoformat(value[:10])
                 except ValueError:
-                    problems.append(Problem(md.rel, number, "Date", f'expected a date as YYYY-MM-DD, got "{value}"'))
+                    problems.append(Problem(md.rel, number, "Date", say("datum-erwartet", wert=f'"{value}"')))
 
 

@@ -11,9 +11,10 @@ from collections.abc import Collection
 from ..errors import Problem
 from ..grammar import head_word, name_forms
 from ..load import Document, Loc
+from ..messages import say
 from ..models import Grammar, LocalService, Location, Municipality, Unit, outside_hours
 from .content import MunicipalityContent
-from .refs import unknown
+from .parse import closest
 from .rules import Check, rule
 
 
@@ -25,8 +26,7 @@ def _content(check: Check) -> MunicipalityContent:
 def _grammar(check: Check, name: str, grammar: Grammar | None) -> None:
     """Pages and mails decline the name („beim Steueramt“); its gender must be known."""
     if name_forms(name, grammar) is None:
-        check.problem(("name",), f'the article of "{name}" does not follow from its first word "{head_word(name)}"; '
-                                 'add "grammar: {gender: f}" (die), m (der), n (das) or pl (plural)')
+        check.problem(("name",), say("artikel-unbekannt", name=name, wort=head_word(name)))
 
 
 @rule(Municipality)
@@ -36,19 +36,19 @@ def _towns(m: Municipality, check: Check) -> None:
     seen: dict[str, int] = {}
     for index, town in enumerate(m.towns):
         if town.id in seen:
-            check.problem(("towns", index, "id"), f'duplicate town id "{town.id}" (also towns[{seen[town.id]}])')
+            check.problem(("towns", index, "id"), say("doppelter-ort", kennung=town.id, nummer=seen[town.id]))
         seen.setdefault(town.id, index)
         for role, unit in town.offices.items():
             owner = units[unit].town if unit in units else town.id
             if owner != town.id:
-                check.problem(("towns", index, "offices", role),
-                              f'unit "{unit}" belongs to {owner or "the district"}, not to {town.id}')
+                check.problem(("towns", index, "offices", role), say(
+                    "stelle-eines-anderen-orts", einheit=unit, gehoert_zu=owner or "the district", ort=town.id))
 
 
 @rule(Municipality)
 def _logo_exists(m: Municipality, check: Check) -> None:
     if m.branding.logo and check.doc.path.parent.joinpath(m.branding.logo).is_file() is False:
-        check.problem(("branding", "logo"), f'file "{m.branding.logo}" not found next to municipality.yaml')
+        check.problem(("branding", "logo"), say("logo-fehlt", datei=m.branding.logo))
 
 
 @rule(Municipality)
@@ -57,8 +57,7 @@ def _online_forms_exist(m: Municipality, check: Check) -> None:
     for index, sid in enumerate(m.features.online_forms):
         online = services[sid].online if sid in services else None
         if sid in services and (online is None or online.form is None):
-            check.problem(("features", "online_forms", index),
-                          f'service "{sid}" has no online form (online.form) to switch on')
+            check.problem(("features", "online_forms", index), say("formular-ohne-formular", leistung=sid))
 
 
 @rule(Municipality)
@@ -70,34 +69,29 @@ def _appointment_switches(m: Municipality, check: Check) -> None:
     for index, switch in enumerate(m.features.appointments):
         switch_loc: Loc = ("features", "appointments", index, "service")
         if switch.service in first_switch:
-            check.problem(switch_loc, f'service "{switch.service}" is switched on twice (also features.appointments'
-                                      f"[{first_switch[switch.service]}]); list all its locations in one entry")
+            check.problem(switch_loc, say("termin-doppelt-freigeschaltet", leistung=switch.service,
+                                          nummer=first_switch[switch.service]))
         first_switch.setdefault(switch.service, index)
         if switch.service in services:
             online = services[switch.service].online
             appointment = online.appointment if online else None
             if appointment is None:
-                check.problem(switch_loc, f'service "{switch.service}" has no appointment type to switch on; give it '
-                                          "online.appointment with the duration in content/services/"
-                                          f"{switch.service}.yaml, or remove this entry")
+                check.problem(switch_loc, say("termin-ohne-termindauer", leistung=switch.service,
+                                              datei=switch.service))
             elif "without_account" in switch.model_fields_set and switch.without_account and (
                 appointment.trust_level != "basis"
             ):  # the default applies to counter services (trust level basis) only
-                check.problem(("features", "appointments", index, "without_account"),
-                              f'service "{switch.service}" needs trust level {appointment.trust_level} for booking '
-                              "(online.appointment.trust_level), which a booking without an account cannot reach")
+                check.problem(("features", "appointments", index, "without_account"), say(
+                    "ohne-konto-zu-hohes-niveau", leistung=switch.service, niveau=appointment.trust_level))
         for lid in switch.locations:
             location = content.locations.get(lid)
             if location is None:
                 continue  # unknown (the reference walk says so) or with errors in its own file
             ldoc = content.docs[("locations", lid)]
             if m.kind == "kreis" and location.town is None:
-                check.problem(("town",), f'location "{lid}" takes appointments (features.appointments[{index}]), so '
-                                         "in a district it needs its town: citizens choose where to book by town",
-                              ldoc)
+                check.problem(("town",), say("terminstandort-ohne-ort", standort=lid, nummer=index), ldoc)
             if not location.booking_settings.hours:
-                check.problem(("opening_hours",), f'location "{lid}" takes appointments (features.appointments'
-                                                  f"[{index}]) but has no opening hours and no booking.hours", ldoc)
+                check.problem(("opening_hours",), say("terminstandort-ohne-zeiten", standort=lid, nummer=index), ldoc)
 
 
 @rule(Municipality)
@@ -111,19 +105,16 @@ def _top_tasks(m: Municipality, check: Check) -> None:
         target = task.service or task.page or ""
         loc: Loc = ("top_tasks", index, key)
         if target in first:
-            check.problem(loc, f'"{target}" is listed twice (also top_tasks[{first[target]}])')
+            check.problem(loc, say("anliegen-doppelt", ziel=target, nummer=first[target]))
             check.skip(loc)
             continue
         first[target] = index
         if task.service is None and not bookable:
-            check.problem(loc, 'page "termine" lists the services bookable online, but no appointments are switched '
-                               "on (features.appointments); remove this entry or switch appointments on")
+            check.problem(loc, say("anliegen-termine-ohne-buchung"))
     if bookable and m.top_tasks and first.get("termine", 3) >= 3:
         at = first.get("termine")
         check.problem(("top_tasks", at, "page") if at is not None else ("top_tasks",),
-                      "appointments are bookable online (features.appointments), so the booking page "
-                      "(page: termine) belongs among the first three top tasks, where citizens see it on a "
-                      "phone without scrolling")
+                      say("anliegen-termine-zu-weit-unten"))
 
 
 @rule(Municipality)
@@ -133,7 +124,7 @@ def _municipality_name(m: Municipality, check: Check) -> None:
 
 def _town_only_in_a_district(check: Check, town: str | None) -> None:
     if town is not None and _content(check).municipality.kind != "kreis":
-        check.problem(("town",), "town is only for units and locations of a kreis")
+        check.problem(("town",), say("ort-nur-im-kreis"))
 
 
 @rule(Unit)
@@ -141,7 +132,7 @@ def _unit(unit: Unit, check: Check) -> None:
     _grammar(check, unit.name, unit.grammar)
     _town_only_in_a_district(check, unit.town)
     if _has_cycle(check.doc.id, _content(check).units):
-        check.problem(("parent",), "units form a cycle through parent")
+        check.problem(("parent",), say("einheiten-im-kreis"))
 
 
 @rule(Location)
@@ -154,14 +145,13 @@ def _location(location: Location, check: Check) -> None:
         days = outside_hours(span, location.opening_hours)
         if days:
             check.problem(("booking", "hours", index),
-                          f"{span.opens} to {span.closes} on {', '.join(days)} lies outside the opening hours; "
-                          "booking hours must lie within them")
+                          say("buchungszeiten-ausserhalb", beginn=span.opens, ende=span.closes, tage=", ".join(days)))
 
 
 @rule(LocalService)
 def _town_units_only_in_a_district(local: LocalService, check: Check) -> None:
     if local.town_units and _content(check).municipality.kind != "kreis":
-        check.problem(("town_units",), "town_units is only for a kreis")
+        check.problem(("town_units",), say("ortsstellen-nur-im-kreis"))
         check.skip(("town_units",))
 
 
@@ -180,5 +170,5 @@ def check_file_names(docs: list[Document], services: Collection[str], problems: 
     """A local addition's file name is the id of the shared service it adds to."""
     for doc in docs:
         if doc.id not in services:
-            problems.append(Problem(doc.rel, doc.line_of(()), "",
-                                    unknown("service (the file name must be a service id)", doc.id, services)))
+            problems.append(Problem(doc.rel, doc.line_of(()), "", say(
+                "oertliche-leistung-ohne-leistung", kennung=doc.id, vorschlag=closest(doc.id, services))))

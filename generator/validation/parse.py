@@ -1,7 +1,8 @@
 """Pydantic's errors as sentences an editor understands, with file, line and field.
 
 `parse_model` validates one document against one model; every error becomes a Problem
-("expected a number, got "zwei"", "unknown key; did you mean "teaser"?").
+("expected a number, got "zwei"", "unknown key; did you mean "teaser"?"), worded by the
+catalogue of messages (generator/messages.yaml).
 """
 
 from __future__ import annotations
@@ -15,24 +16,26 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem
 from ..load import Document, Loc, _dotted
+from ..messages import say
 from ..models import ID_PATTERN, Model
 
-TYPE_WORDS = {
-    "float_parsing": "expected a number",
-    "float_type": "expected a number",
-    "int_parsing": "expected a whole number",
-    "int_type": "expected a whole number",
-    "int_from_float": "expected a whole number",
-    "bool_parsing": "expected true or false",
-    "bool_type": "expected true or false",
-    "string_type": "expected text",
-    "list_type": "expected a list (lines starting with '- ')",
-    "dict_type": "expected a mapping (key: value)",
-    "model_type": "expected a mapping (key: value)",
-    "model_attributes_type": "expected a mapping (key: value)",
-    "date_parsing": "expected a date as YYYY-MM-DD",
-    "date_type": "expected a date as YYYY-MM-DD",
-    "date_from_datetime_parsing": "expected a date as YYYY-MM-DD",
+# Pydantic's error types and the message of the catalogue (generator/messages.yaml) for each.
+TYPE_MESSAGES = {
+    "float_parsing": "zahl-erwartet",
+    "float_type": "zahl-erwartet",
+    "int_parsing": "ganze-zahl-erwartet",
+    "int_type": "ganze-zahl-erwartet",
+    "int_from_float": "ganze-zahl-erwartet",
+    "bool_parsing": "ja-nein-erwartet",
+    "bool_type": "ja-nein-erwartet",
+    "string_type": "text-erwartet",
+    "list_type": "liste-erwartet",
+    "dict_type": "zuordnung-erwartet",
+    "model_type": "zuordnung-erwartet",
+    "model_attributes_type": "zuordnung-erwartet",
+    "date_parsing": "datum-erwartet",
+    "date_type": "datum-erwartet",
+    "date_from_datetime_parsing": "datum-erwartet",
 }
 
 BOUND_WORDS = {
@@ -76,55 +79,61 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
-def did_you_mean(value: str, candidates: Iterable[str]) -> str:
+def closest(value: str, candidates: Iterable[str]) -> str | None:
+    """The candidate an editor probably meant, for "did you mean"."""
     match = difflib.get_close_matches(value, list(candidates), n=1, cutoff=0.6)
-    return f'; did you mean "{match[0]}"?' if match else ""
+    return match[0] if match else None
 
 
 def _message(error: dict[str, Any], model: type[BaseModel], loc: Loc) -> str:
     kind = error["type"]
     value = error.get("input")
     if kind == "extra_forbidden":
-        return "unknown key" + did_you_mean(str(loc[-1]), _field_names(model, loc))
+        return say("unbekannter-schluessel", vorschlag=closest(str(loc[-1]), _field_names(model, loc)))
     if kind == "missing":
-        return "required field is missing"
-    if kind in TYPE_WORDS:
-        return f"{TYPE_WORDS[kind]}, got {_show(value)}"
+        return say("pflichtfeld-fehlt")
+    if kind in TYPE_MESSAGES:
+        return say(TYPE_MESSAGES[kind], wert=_show(value))
     if kind == "literal_error":
         expected = error.get("ctx", {}).get("expected", "")
         allowed = re.findall(r"'([^']*)'", expected)
-        return f"expected one of {', '.join(allowed)}; got {_show(value)}" + did_you_mean(str(value), allowed)
+        return say("wert-nicht-erlaubt", erlaubt=", ".join(allowed), wert=_show(value),
+                   vorschlag=closest(str(value), allowed))
     if kind == "string_pattern_mismatch":
-        return f"{_pattern_hint(error['ctx']['pattern'])}, got {_show(value)}"
+        pattern = error["ctx"]["pattern"]
+        message_id = _pattern_message(pattern)
+        if message_id is None:
+            return f"expected text matching {pattern}, got {_show(value)}"
+        return say(message_id, wert=_show(value))
     if kind in BOUND_WORDS:
         words, key = BOUND_WORDS[kind]
-        return f"expected {words} {error['ctx'][key]}, got {_show(value)}"
+        return say("grenze", grenze=words, schranke=error["ctx"][key], wert=_show(value))
     if kind == "value_error":
         return str(error["ctx"]["error"])
     if kind in ("too_short", "string_too_short"):
-        return f"must not be empty, got {_show(value)}"
+        return say("nicht-leer", wert=_show(value))
     return f"{error['msg']}, got {_show(value)}"
 
 
-PATTERN_HINTS = {
-    ID_PATTERN: "expected an id of lowercase letters, digits and hyphens",
-    r"^99[0-9]{12}$": "expected a LeiKa key of exactly 14 digits starting with 99",
-    r"^[0-9]{5}$": "expected a postal code of 5 digits",
-    r"^[0-9]{8}$": "expected an official municipality key (AGS) of 8 digits",
-    r"^#[0-9a-fA-F]{6}$": "expected a colour as #rrggbb",
-    r"^([01][0-9]|2[0-3]):[0-5][0-9]$": "expected a time as HH:MM",
-    r"^DE[0-9]{9}$": "expected a VAT id as DE and 9 digits",
+PATTERN_MESSAGES = {
+    ID_PATTERN: "kennung-ungueltig",
+    r"^99[0-9]{12}$": "leika-ungueltig",
+    r"^[0-9]{5}$": "postleitzahl-ungueltig",
+    r"^[0-9]{8}$": "gemeindeschluessel-ungueltig",
+    r"^#[0-9a-fA-F]{6}$": "farbe-ungueltig",
+    r"^([01][0-9]|2[0-3]):[0-5][0-9]$": "uhrzeit-ungueltig",
+    r"^DE[0-9]{9}$": "ust-id-ungueltig",
 }
 
 
-def _pattern_hint(pattern: str) -> str:
-    if pattern in PATTERN_HINTS:
-        return PATTERN_HINTS[pattern]
+def _pattern_message(pattern: str) -> str | None:
+    if pattern in PATTERN_MESSAGES:
+        return PATTERN_MESSAGES[pattern]
     if pattern.startswith("^https://"):
-        return "expected a full https:// URL"
+        return "adresse-ungueltig"
     if "@" in pattern:
-        return "expected an e-mail address"
-    return f"expected text matching {pattern}"
+        return "email-ungueltig"
+    return None
 
 
 def parse_model(
@@ -136,7 +145,7 @@ def parse_model(
         return memo[key]
     if not isinstance(doc.data, dict):
         problems.append(
-            Problem(doc.rel, 1, "", f"expected a mapping of keys at the top of the file, got {_show(doc.data)}")
+            Problem(doc.rel, 1, "", say("keine-zuordnung-oben", wert=_show(doc.data)))
         )
         return None
     try:

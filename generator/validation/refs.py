@@ -19,25 +19,27 @@ from pydantic import BaseModel
 
 from ..errors import Problem
 from ..load import Document, Loc, _dotted
+from ..messages import say
 from ..models import Ref
-from .parse import did_you_mean
+from .parse import closest
 
-# How a message names what a reference points at.
-WORDS: dict[str, str] = {
-    "services": "service",
-    "life_situations": "life situation",
-    "forms": "form (a file in content/forms/)",
-    "units": "unit",
-    "locations": "location",
-    "contacts": "contact",
-    "towns": "town",
+# The message for an unknown reference of each kind, and how it names what is referred to.
+WORDS: dict[str, tuple[str, str]] = {
+    "services": ("unbekannte-kennung", "service"),
+    "life_situations": ("unbekannte-kennung", "life situation"),
+    "forms": ("unbekannte-kennung", "form (a file in content/forms/)"),
+    "units": ("unbekannte-kennung-der-kommune", "unit"),
+    "locations": ("unbekannte-kennung-der-kommune", "location"),
+    "contacts": ("unbekannte-kennung-der-kommune", "contact"),
+    "towns": ("unbekannte-kennung-der-kommune", "town"),
 }
 
 Known = Mapping[str, Collection[str] | None]
 
 
-def unknown(what: str, value: str, known: Iterable[str]) -> str:
-    return f'unknown {what} "{value}"' + did_you_mean(value, known)
+def unknown(kind: str, value: str, known: Iterable[str]) -> str:
+    message_id, what = WORDS[kind]
+    return say(message_id, art=what, kennung=value, vorschlag=closest(value, known))
 
 
 def _kind(metadata: Iterable[Any]) -> str | None:
@@ -90,4 +92,4 @@ def check_references(doc: Document, model: BaseModel, known: Known, problems: li
         ids = known.get(kind)
         if ids is None or value in ids or any(loc[:len(skip)] == skip for skip in skipped):
             continue
-        problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc), unknown(WORDS[kind], value, ids)))
+        problems.append(Problem(doc.rel, doc.line_of(loc), _dotted(loc), unknown(kind, value, ids)))

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from ..errors import Problem
 from ..formschema import compatibility_problems
 from ..load import Document, Loc, _dotted
+from ..messages import say
 from ..models import BestBetList, Form, LifeSituation, Operator, form_structure_problems
 from .content import MunicipalityContent, ValidContent
 from .refs import check_references
@@ -89,15 +90,12 @@ def _steps(situation: LifeSituation, check: Check) -> None:
             for position, sid in enumerate(getattr(step, kind)):
                 loc: Loc = ("steps", index, kind, position)
                 if sid in first:
-                    check.problem(loc, f'service "{sid}" is listed twice (also {_dotted(first[sid])}); '
-                                       "list each service in one step only")
+                    check.problem(loc, say("schritt-leistung-doppelt", leistung=sid, stelle=_dotted(first[sid])))
                     check.skip(loc)
                     continue
                 first[sid] = loc
         if step.required and optional_only is not None:
-            check.problem(("steps", index, "required"),
-                          f"this step has duties (required) but comes after steps[{optional_only}], which "
-                          "has only optional services; put the steps with duties first")
+            check.problem(("steps", index, "required"), say("schritt-pflicht-nach-optional", nummer=optional_only))
         if step.optional and not step.required and optional_only is None:
             optional_only = index
 
@@ -134,11 +132,10 @@ def _named_by_its_service(form: Form, check: Check) -> None:
         return  # unknown (reported by the reference walk) or invalid (reported in its file)
     online, own_id = service.online, check.doc.id
     if online is None or online.form != own_id:
-        check.problem(("service",), f'service "{form.service}" does not name this form (its online.form must be '
-                                    f'"{own_id}")')
+        check.problem(("service",), say("leistung-nennt-formular-nicht", leistung=form.service, formular=own_id))
     elif online.trust_level != form.trust_level:
-        check.problem(("trust_level",), f'the form needs "{form.trust_level}" but service "{form.service}" says '
-                                        f'online.trust_level "{online.trust_level}"; give both the same level')
+        check.problem(("trust_level",), say("formular-und-leistung-uneinig", formularniveau=form.trust_level,
+                                            leistung=form.service, leistungsniveau=online.trust_level))
 
 
 # --- the search's best bets and the operator --------------------------------------------
@@ -156,11 +153,10 @@ def _queries_once(bets: BestBetList, check: Check) -> None:
             loc: Loc = ("bets", number, "queries", index)
             key = query_key(query)
             if not key:
-                check.problem(loc, f'"{query}" has only words the search ignores (such as "und", "ich", '
-                                   '"beantragen"); add a word that says what is meant')
+                check.problem(loc, say("suchwort-nur-fuellwoerter", suchwort=query))
             elif key in first:
                 shown, line = first[key]
-                check.problem(loc, f'"{query}" is searched like "{shown}" (line {line}); give each query once')
+                check.problem(loc, say("suchwort-doppelt", suchwort=query, erstes=shown, zeile=line))
             else:
                 first[key] = (query, check.doc.line_of(loc))
 
@@ -168,5 +164,4 @@ def _queries_once(bets: BestBetList, check: Check) -> None:
 @rule(Operator)
 def _operator_without_units(operator: Operator, check: Check) -> None:
     if operator.accessibility.contact.unit is not None:
-        check.problem(("accessibility", "contact", "unit"),
-                      "the operator has no units; give the contact's email (and phone) only")
+        check.problem(("accessibility", "contact", "unit"), say("betreiber-ohne-organisationseinheiten"))

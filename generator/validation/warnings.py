@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..errors import Problem
 from ..load import Document, Loc, _dotted
+from ..messages import say
 from .content import MunicipalityContent, ValidContent
 from .responsibility import all_responsibilities
 
@@ -21,31 +22,25 @@ def content_warnings(content: MunicipalityContent, valid: ValidContent) -> list[
     roles = {(s.level, s.office) for s in valid.services.values() if s.office}
     own_roles = sorted({role for level, role in roles if level == "kreis" or m.kind != "kreis"} - set(m.offices))
     if own_roles:
-        warn(content.doc, ("offices",),
-             f"no office named for {', '.join(own_roles)}: those services show the general office")
+        warn(content.doc, ("offices",), say("rolle-ohne-stelle", rollen=", ".join(own_roles)))
     if m.kind == "kreis":
         town_roles = sorted({role for level, role in roles if level == "kommune"})
         for role in town_roles:
             missing = [t.name for t in m.towns if role not in t.offices]
             if missing:
-                warn(content.doc, ("towns",),
-                     f"towns without an office for {role} (their general office is shown): {', '.join(missing)}")
+                warn(content.doc, ("towns",), say("orte-ohne-stelle", rolle=role, orte=", ".join(missing)))
     for lid, location in sorted(content.locations.items()):
         if not location.opening_hours:
-            warn(content.docs[("locations", lid)], (),
-                 f'location "{lid}" has no opening hours: its page says "nur nach Vereinbarung"')
+            warn(content.docs[("locations", lid)], (), say("standort-ohne-oeffnungszeiten", standort=lid))
     booked = {lid for switch in m.features.appointments for lid in switch.locations}
     for lid, location in sorted(content.locations.items()):
         ldoc = content.docs[("locations", lid)]
         if lid in booked and location.booking is None:
-            warn(ldoc, (), f'location "{lid}" takes appointments but has no booking block: one counter and the '
-                           "default times apply")
+            warn(ldoc, (), say("terminstandort-ohne-buchungsblock", standort=lid))
         if lid not in booked and location.booking is not None:
-            warn(ldoc, ("booking",),
-                 f'location "{lid}" has a booking block, but no service is bookable there (features.appointments)')
+            warn(ldoc, ("booking",), say("buchungsblock-ohne-termine", standort=lid))
     used = {r.unit_id for r in all_responsibilities(content, valid)}
     for uid in sorted(used):
         if not content.units[uid].locations:
-            warn(content.docs[("units", uid)], (),
-                 f'unit "{uid}" is responsible for services but has no location: citizens do not see where to go')
+            warn(content.docs[("units", uid)], (), say("stelle-ohne-standort", einheit=uid))
     return warnings
