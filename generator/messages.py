@@ -69,7 +69,7 @@ class Message:
 
     def pattern(self) -> re.Pattern[str]:
         """A regular expression that matches every message made from the template."""
-        return re.compile(_regex(self.template))
+        return _compiled(self.template)
 
     def readable(self) -> str:
         """The template as the handbook shows it: values as ‹name›, optional parts in [ ]."""
@@ -83,6 +83,11 @@ class Message:
 
 def _names(template: str) -> list[str]:
     return [found.group(1) for piece in _PIECES.split(template) if (found := _PLACEHOLDER.fullmatch(piece))]
+
+
+@functools.cache
+def _compiled(template: str) -> re.Pattern[str]:
+    return re.compile(_regex(template))
 
 
 def _regex(template: str) -> str:
@@ -106,7 +111,8 @@ def _regex(template: str) -> str:
 
 @functools.cache
 def catalogue() -> dict[str, Message]:
-    entries = yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    entries = yaml.load(CATALOGUE.read_text(encoding="utf-8"), Loader=loader)
     if not isinstance(entries, list):
         raise CatalogueError(f"{CATALOGUE.name}: expected a list of entries")
     found: dict[str, Message] = {}
@@ -119,13 +125,8 @@ def catalogue() -> dict[str, Message]:
         kind = entry.get("art", "fehler")
         if kind not in KINDS:
             raise CatalogueError(f"{CATALOGUE.name}: {entry['id']}: art is one of {', '.join(KINDS)}, got {kind}")
-        message = Message(entry["id"], entry["gruppe"], kind, str(entry["vorlage"]), str(entry["loesung"]).strip(),
-                          entry)
-        try:
-            message.pattern()
-        except re.error as error:
-            raise CatalogueError(f"{CATALOGUE.name}: {entry['id']}: vorlage does not read: {error}") from None
-        found[message.id] = message
+        found[entry["id"]] = Message(entry["id"], entry["gruppe"], kind, str(entry["vorlage"]),
+                                     str(entry["loesung"]).strip(), entry)
     return found
 
 

@@ -10,6 +10,7 @@ wrong there (generator/validation/rules.py).
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
 from collections.abc import Collection, Iterable, Iterator, Mapping
@@ -48,14 +49,37 @@ def _kind(metadata: Iterable[Any]) -> str | None:
 
 def references(model: BaseModel, loc: Loc = ()) -> Iterator[tuple[Loc, str, str]]:
     """(location in the file, kind, value) for every marked value inside model."""
-    for name, info in type(model).model_fields.items():
+    for name, kind, annotation in _plan(type(model)):
         value = getattr(model, name)
-        kind = _kind(info.metadata)
         if kind is not None:
             if value is not None:
                 yield (*loc, name), kind, value
             continue
-        yield from _walk(info.annotation, value, (*loc, name))
+        yield from _walk(annotation, value, (*loc, name))
+
+
+@functools.cache
+def _plan(model: type[BaseModel]) -> tuple[tuple[str, str | None, Any], ...]:
+    """The fields of model that can hold a reference (most hold text): name, kind when the field
+    itself is marked, and its annotation to walk otherwise."""
+    plan = []
+    for name, info in model.model_fields.items():
+        kind = _kind(info.metadata)
+        if kind is not None or _may_refer(info.annotation, set()):
+            plan.append((name, kind, info.annotation))
+    return tuple(plan)
+
+
+def _may_refer(annotation: Any, seen: set[type]) -> bool:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if annotation in seen:
+            return False
+        seen.add(annotation)
+        return any(_kind(info.metadata) is not None or _may_refer(info.annotation, seen)
+                   for info in annotation.model_fields.values())
+    if typing.get_origin(annotation) is Annotated and _kind(annotation.__metadata__) is not None:
+        return True
+    return any(_may_refer(arg, seen) for arg in typing.get_args(annotation))
 
 
 def _walk(annotation: Any, value: Any, loc: Loc) -> Iterator[tuple[Loc, str, str]]:

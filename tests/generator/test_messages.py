@@ -53,3 +53,9 @@ def test_each_message_fits_its_own_template_and_no_other_kind() -> None:
     assert documented(say("stelle-ohne-standort", einheit="amt"), "warnung")
     assert not documented(say("stelle-ohne-standort", einheit="amt"), "fehler")
     assert documented(say("unbekannte-kennung-der-kommune", art="location", kennung="x", vorschlag="y"))
+
+
+def test_every_template_of_the_catalogue_reads() -> None:
+    for entry in catalogue().values():
+        assert entry.pattern().pattern, entry.id
+        assert entry.kind in ("fehler", "warnung", "link") and entry.fix, entry.id
