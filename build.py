@@ -4,6 +4,7 @@
 python build.py                   validate, then build every municipality into output/
 python build.py check             validate only; exit 1 with every error listed
         [--format text|github]    github: each problem as a GitHub Actions annotation
+        [--strict]                warnings (valid, but probably not meant) fail the check like errors
         [--links]                 also ask every external https link (dead links are warnings)
         [--strict-links]          dead or unreachable links fail the check (implies --links)
         [--links-cache-hours H]   answers kept in OUT/.cache/links.json for H hours (default 24)
@@ -67,6 +68,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     check = commands.add_parser("check", parents=[common], help="validate the content only")
     check.add_argument("--format", choices=["text", "github"], default="text",
                        help="text: path:line: field: message (default); github: GitHub Actions annotations")
+    check.add_argument("--strict", action="store_true",
+                       help="warnings (valid, but probably not meant: a unit without a location) are errors, "
+                            "each at its file and line; exit 1")
     check.add_argument("--links", action="store_true",
                        help="also check every external https link; dead links are warnings")
     check.add_argument("--strict-links", action="store_true",
@@ -154,13 +158,16 @@ def github_annotation(level: str, problem: Problem) -> str:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """Validate; with --links also ask the external links. Problems in the chosen format."""
+    """Validate; with --strict warnings count as errors; with --links also ask the external links.
+    Problems in the chosen format."""
     from generator.build import check
 
     github = args.format == "github"
     status = EXIT_OK
     try:
         valid = check(args.content)
+        if args.strict and valid.warnings():
+            raise ContentError(valid.warnings())
         print(f"content OK: {len(valid.services)} services, {len(valid.municipalities)} municipalities")
     except ContentError as error:
         status = EXIT_CONTENT

@@ -3,9 +3,9 @@
 Registered in mkdocs.yml (`hooks:`). When the handbook is built, this module
 
 - writes one reference page per kind of content file from the JSON Schema of
-  generator/models.py (`json_schemas()`, `KINDS`), with the defaults of the same models;
-- renders docs/fehlermeldungen.yaml (every message of the validator, with an example and
-  its fix) and docs/katalog.yaml (the keys of katalog.json) into their pages;
+  generator/models/ (`json_schemas()`, `KINDS`), with the defaults of the same models;
+- renders the catalogue of messages (generator/messages.yaml: every message of the checker,
+  with an example and its fix) and docs/katalog.yaml (the keys of katalog.json) into their pages;
 - builds the table of environment variables from the Settings dataclass of
   dynamic/config.py (each field's trailing comment `# NAME: meaning`, the ENVIRONMENT map);
 - includes real files (deploy/…, docs/beispiele/…) into pages, so that they are written once;
@@ -46,12 +46,11 @@ if str(ROOT) not in sys.path:
 
 REFERENCE_DIR = "redaktion/referenz"
 REFERENCE_INDEX = f"{REFERENCE_DIR}/index.md"
-ERROR_FILE = HERE / "fehlermeldungen.yaml"
 KATALOG_FILE = HERE / "katalog.yaml"
 CONFIG_SOURCE = ROOT / "dynamic" / "config.py"
 
 # How the handbook names each kind of content file: (page name, title). A new kind in
-# generator/models.py KINDS needs an entry here, or the build stops.
+# generator/models/ KINDS needs an entry here, or the build stops.
 KIND_PAGES: dict[str, tuple[str, str]] = {
     "service": ("leistung", "Leistung"),
     "local-service": ("lokale-leistung", "Örtliche Ergänzung einer Leistung"),
@@ -400,7 +399,7 @@ def reference_page(kind: str, schema: dict[str, Any], model: type[Any]) -> str:
         f"Dateien: {code(FILE_PATTERNS.get(kind, '?'))}. Editoren prüfen beim Tippen mit "
         f"{code(f'schema/{kind}.schema.json')}.",
         "",
-        "Diese Seite ist aus dem Schema der Inhalte erzeugt (`generator/models.py`), "
+        "Diese Seite ist aus dem Schema der Inhalte erzeugt (`generator/models/`), "
         "aus dem auch der Prüfer arbeitet. Regeln, die mehrere Felder oder Dateien betreffen, stehen bei den "
         "[Fehlermeldungen](../fehlermeldungen.md).",
         "",
@@ -480,100 +479,36 @@ def reference_overview(here: str) -> str:
 # ---------------------------------------------------------------- validation messages
 
 
-def load_messages() -> list[dict[str, Any]]:
-    entries = yaml.safe_load(ERROR_FILE.read_text(encoding="utf-8"))
-    if not isinstance(entries, list):
-        raise PluginError("docs/fehlermeldungen.yaml: expected a list of entries")
-    seen: set[str] = set()
-    for number, entry in enumerate(entries, 1):
-        missing = [key for key in ("id", "gruppe", "meldung", "beispiel", "loesung") if key not in entry]
-        if missing:
-            raise PluginError(f"docs/fehlermeldungen.yaml: entry {number} lacks {', '.join(missing)}")
-        if entry["id"] in seen:
-            raise PluginError(f"docs/fehlermeldungen.yaml: id {entry['id']} is used twice")
-        seen.add(entry["id"])
-        try:
-            re.compile(entry["meldung"])
-        except re.error as error:
-            raise PluginError(f"docs/fehlermeldungen.yaml: {entry['id']}: meldung is no regular expression: "
-                              f"{error}") from None
-    return list(entries)
+def load_messages() -> list[Any]:
+    """The catalogue of messages (generator/messages.yaml), as the checker reads it."""
+    from generator.messages import CatalogueError, catalogue
+
+    try:
+        return list(catalogue().values())
+    except CatalogueError as error:
+        raise PluginError(str(error)) from None
 
 
 KIND_NOTES = {
-    "warnung": "*Warnung beim Bauen: Die Websites werden trotzdem gebaut.*",
+    "warnung": "*Warnung beim Bauen: Die Websites werden trotzdem gebaut; `build.py check --strict` meldet sie "
+               "als Fehler.*",
     "link": "*Warnung von `build.py check --links`; mit `--strict-links` ein Fehler.*",
 }
 
 
-def readable(pattern: str) -> str:
-    """A message pattern as a reader sees it: placeholders as ‹name›, optional parts in [ ]."""
-    out: list[str] = []
-    stack: list[str] = []
-    index = 0
-    while index < len(pattern):
-        char = pattern[index]
-        if char == "\\" and index + 1 < len(pattern):
-            nxt = pattern[index + 1]
-            out.append({"d": "‹Zahl›", "S": "‹Wert›", "s": " "}.get(nxt, nxt))
-            index += 2
-            continue
-        if pattern.startswith("(?P<", index):
-            end = pattern.index(">", index)
-            name = pattern[index + 4:end]
-            depth, cursor, in_class = 1, end + 1, False
-            while depth:
-                char = pattern[cursor]
-                if char == "\\":
-                    cursor += 2
-                    continue
-                if in_class:
-                    in_class = char != "]"
-                elif char == "[":
-                    in_class = True
-                else:
-                    depth += {"(": 1, ")": -1}.get(char, 0)
-                cursor += 1
-            out.append(f"‹{name}›")
-            index = cursor
-            continue
-        if pattern.startswith("(?:", index):
-            stack.append("group")
-            out.append("\x00")
-            index += 3
-            continue
-        if char == ")" and stack:
-            stack.pop()
-            optional = pattern.startswith("?", index + 1)
-            start = max(i for i, part in enumerate(out) if part == "\x00")
-            inner = "".join(out[start + 1:])
-            del out[start:]
-            out.append(f"[{inner}]" if optional else inner.replace("|", " oder "))
-            index += 2 if optional else 1
-            continue
-        if char in "^$":
-            index += 1
-            continue
-        out.append(char)
-        index += 1
-    return "".join(out)
-
-
 def message_page(here: str) -> str:
-    entries = load_messages()
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for entry in entries:
-        groups.setdefault(entry["gruppe"], []).append(entry)
+    groups: dict[str, list[Any]] = {}
+    for message in load_messages():
+        groups.setdefault(message.group, []).append(message)
     lines: list[str] = []
     for group, members in groups.items():
         lines += [f"## {group}", ""]
-        for entry in members:
-            shown = readable(entry["meldung"])
-            lines += [f"### {code(shown)} {{#{entry['id']}}}", ""]
-            if entry.get("art") in KIND_NOTES:
-                lines += [KIND_NOTES[entry["art"]], ""]
-            lines += _example_lines(entry)
-            lines += ["**Lösung:** " + str(entry["loesung"]).strip(), ""]
+        for message in members:
+            lines += [f"### {code(message.readable())} {{#{message.id}}}", ""]
+            if message.kind in KIND_NOTES:
+                lines += [KIND_NOTES[message.kind], ""]
+            lines += _example_lines(message.entry)
+            lines += ["**Lösung:** " + message.fix, ""]
     return "\n".join(lines)
 
 

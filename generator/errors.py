@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from portal.errors import PortalError
+
+__all__ = ["BuildError", "ContentError", "PortalError", "Problem"]
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -17,10 +21,6 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}"
         return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
-
-
-class PortalError(Exception):
-    """Base class of every error the build reports to a person."""
 
 
 class ContentError(PortalError):

@@ -1,6 +1,6 @@
 """Read content files into plain data, remembering the line of every value.
 
-Nothing here checks meaning; that is validate.py's job. A syntax error becomes a
+Nothing here checks meaning; that is the validator's job (generator/validation/). A syntax error becomes a
 Problem with file and line instead of an exception.
 """
 
@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from .errors import Problem
+from .messages import say
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Loc = tuple[str | int, ...]
@@ -80,7 +81,7 @@ def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int], rel: str, problems: 
             line = key_node.start_mark.line + 1
             if key in seen:
                 problems.append(
-                    Problem(rel, line, _dotted(loc + (key,)), f"duplicate key (first given on line {seen[key]})")
+                    Problem(rel, line, _dotted(loc + (key,)), say("doppelter-schluessel", zeile=seen[key]))
                 )
                 continue
             seen[key] = line
@@ -112,9 +113,9 @@ def parse_yaml(text: str, path: Path, rel: str) -> tuple[Document | None, list[P
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         reason = exc.problem or str(exc)
-        return None, [Problem(rel, line, "", f"YAML syntax error: {reason}")]
+        return None, [Problem(rel, line, "", say("yaml-syntaxfehler", grund=reason))]
     except yaml.YAMLError as exc:
-        return None, [Problem(rel, 1, "", f"YAML syntax error: {exc}")]
+        return None, [Problem(rel, 1, "", say("yaml-syntaxfehler", grund=exc))]
     finally:
         loader.dispose()
     lines: dict[Loc, int] = {}
@@ -125,11 +126,15 @@ def parse_yaml(text: str, path: Path, rel: str) -> tuple[Document | None, list[P
 
 @functools.cache
 def code_version() -> str:
-    """Changes with the loader, the schema and the validator: cached models then expire."""
+    """Changes with the loader, the schema, the validator and its messages: cached models then expire."""
     here = Path(__file__).resolve().parent
     digest = hashlib.sha1()
-    for name in ("load.py", "models.py", "validate.py"):
-        digest.update((here / name).read_bytes())
+    files = [here / "load.py", here / "validate.py", here / "messages.py", here / "messages.yaml",
+             *sorted((here / "models").glob("*.py")),
+             *sorted((here / "validation").glob("*.py"))]
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -186,7 +191,7 @@ def load_file(path: Path, root: Path) -> tuple[Document | None, list[Problem]]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        return None, [Problem(rel, 1, "", f"file is not UTF-8 ({exc.reason} at byte {exc.start})")]
+        return None, [Problem(rel, 1, "", say("keine-utf8-datei", grund=exc.reason, stelle=exc.start))]
     return parse_yaml(text, path, rel)
 
 
@@ -250,7 +255,7 @@ def _load_folder(folder: Path, root: Path, problems: list[Problem], cache: Parse
         if doc is None:
             continue
         if doc.id in first_by_id:
-            problems.append(Problem(doc.rel, 1, "", f'duplicate id "{doc.id}" (also {first_by_id[doc.id]})'))
+            problems.append(Problem(doc.rel, 1, "", say("doppelte-kennung", kennung=doc.id, datei=first_by_id[doc.id])))
             continue
         first_by_id[doc.id] = doc.rel
         docs.append(doc)
@@ -278,8 +283,7 @@ def load_content(root: Path, cache: ParseCache | None = None) -> tuple[RawConten
         raw.portal, found = cache.load(portal, root)
         problems.extend(found)
     else:
-        problems.append(Problem(_relative(portal, root), 1, "", "portal.yaml is missing (the operator's imprint, "
-                                "privacy notice and accessibility statement come from it)"))
+        problems.append(Problem(_relative(portal, root), 1, "", say("betreiberdatei-fehlt")))
     best_bets = root / "search" / "best-bets.yaml"
     if best_bets.is_file():
         raw.best_bets, found = cache.load(best_bets, root)
@@ -293,7 +297,7 @@ def load_content(root: Path, cache: ParseCache | None = None) -> tuple[RawConten
             doc, found = cache.load(main, root)
             problems.extend(found)
         else:
-            problems.append(Problem(_relative(folder, root), 1, "", "municipality.yaml is missing"))
+            problems.append(Problem(_relative(folder, root), 1, "", say("kommunendatei-fehlt")))
         files = MunicipalityFiles(slug=folder.name, municipality=doc, folder=folder)
         files.units = _load_folder(folder / "units", root, problems, cache)
         files.locations = _load_folder(folder / "locations", root, problems, cache)

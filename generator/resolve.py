@@ -15,8 +15,9 @@ from pydantic import BaseModel
 
 from .catalog import Catalog, FormEntry, Responsibility, ServiceEntry, source_of
 from .grammar import NameForms, forms_or_plain, name_the_city
-from .models import LocalService, Service
+from .models import LocalService
 from .validate import MunicipalityContent, ValidContent
+from .validation.responsibility import responsibilities as _responsibilities
 
 
 def resolve(valid: ValidContent) -> dict[str, Catalog]:
@@ -135,7 +136,7 @@ def resolve_municipality(content: MunicipalityContent, valid: ValidContent) -> C
         locations=_sorted_by_name(dict(content.locations)),
         contacts=dict(sorted(content.contacts.items(), key=lambda p: (p[1].name.split()[-1], p[1].name))),
         folder=folder,
-        warnings=tuple(content_warnings(content, valid)),
+        warnings=tuple(problem.message for problem in content.warnings),
         everyday_words=tuple(valid.everyday_words.groups),
         best_bets=valid.best_bets,
         services_by_unit={k: tuple(v) for k, v in by_unit.items()},
@@ -160,73 +161,3 @@ def _forms(entries: dict[str, ServiceEntry], content: MunicipalityContent, valid
                                            content.local_services.get(sid, LocalService()), content)
         found[online.form] = FormEntry(online.form, form, recipients)
     return found
-
-
-def _responsibilities(
-    service: Service, local: LocalService, content: MunicipalityContent
-) -> tuple[Responsibility, ...]:
-    if service.level in ("land", "bund") or service.office is None:
-        return ()
-    m, units = content.municipality, content.units
-    role = service.office
-    per_town = m.kind == "kreis" and service.level == "kommune" and local.unit is None
-    if not per_town:
-        unit_id = local.unit or m.offices.get(role) or m.offices["general"]
-        locations = tuple(local.locations) or tuple(units[unit_id].locations)
-        return (Responsibility(unit_id=unit_id, location_ids=locations),)
-    result = []
-    for town in m.towns:
-        unit_id = local.town_units.get(town.id) or town.offices.get(role) or town.offices["general"]
-        chosen = [lid for lid in local.locations if content.locations[lid].town == town.id]
-        result.append(
-            Responsibility(unit_id=unit_id, town=town, location_ids=tuple(chosen) or tuple(units[unit_id].locations))
-        )
-    return tuple(result)
-
-
-def content_warnings(content: MunicipalityContent, valid: ValidContent) -> list[str]:
-    """What is valid but probably not meant: an office role nobody was named for, a place
-    without opening hours. Builds go on; the editors read these in the build's output."""
-    m = content.municipality
-    warnings = []
-    roles = {(s.level, s.office) for s in valid.services.values() if s.office}
-    own_roles = sorted({role for level, role in roles if level == "kreis" or m.kind != "kreis"} - set(m.offices))
-    if own_roles:
-        warnings.append(f"no office named for {', '.join(own_roles)}: those services show the general office")
-    if m.kind == "kreis":
-        town_roles = sorted({role for level, role in roles if level == "kommune"})
-        for role in town_roles:
-            missing = [t.name for t in m.towns if role not in t.offices]
-            if missing:
-                warnings.append(
-                    f"towns without an office for {role} (their general office is shown): {', '.join(missing)}"
-                )
-    for lid, location in sorted(content.locations.items()):
-        if not location.opening_hours:
-            warnings.append(f'location "{lid}" has no opening hours: its page says "nur nach Vereinbarung"')
-    booked = {lid for switch in m.features.appointments for lid in switch.locations}
-    for lid, location in sorted(content.locations.items()):
-        if lid in booked and location.booking is None:
-            warnings.append(
-                f'location "{lid}" takes appointments but has no booking block: one counter and the default times apply'
-            )
-        if lid not in booked and location.booking is not None:
-            warnings.append(
-                f'location "{lid}" has a booking block, but no service is bookable there (features.appointments)'
-            )
-    used = {r.unit_id for r in _all_responsibilities(content, valid)}
-    for uid in sorted(used):
-        if not content.units[uid].locations:
-            warnings.append(
-                f'unit "{uid}" is responsible for services but has no location: citizens do not see where to go'
-            )
-    return warnings
-
-
-def _all_responsibilities(content: MunicipalityContent, valid: ValidContent) -> list[Responsibility]:
-    no_local = LocalService()
-    return [
-        r
-        for sid, service in valid.services.items()
-        for r in _responsibilities(service, content.local_services.get(sid, no_local), content)
-    ]

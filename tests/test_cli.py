@@ -66,3 +66,20 @@ def test_options_mean_the_same_before_and_after_the_command(content: Path) -> No
     after = run("check", "--content", str(content))
     assert before.returncode == after.returncode == 1
     assert "kindergeld.yaml:2: YAML syntax error" in before.stderr and before.stderr == after.stderr
+
+
+def test_check_strict_reports_warnings_as_errors_at_their_file(content: Path) -> None:
+    unit = content / "municipalities/stadt/units/buergeramt.yaml"
+    unit.write_text(unit.read_text(encoding="utf-8").replace("locations: [rathaus]\n", ""), encoding="utf-8")
+    relaxed = run("check", "--content", str(content))
+    assert relaxed.returncode == 0, relaxed.stderr
+    assert relaxed.stdout.strip() == "content OK: 5 services, 2 municipalities"
+    strict = run("check", "--strict", "--content", str(content))
+    assert strict.returncode == 1
+    lines = strict.stderr.strip().splitlines()
+    assert ("content/municipalities/stadt/municipality.yaml:10: offices: no office named for registry_office, "
+            "road_traffic: those services show the general office") in lines
+    assert ('content/municipalities/stadt/units/buergeramt.yaml:1: unit "buergeramt" is responsible for services '
+            "but has no location: citizens do not see where to go") in lines
+    assert lines[-1] == f"{len(lines) - 1} error(s); nothing was built."
+

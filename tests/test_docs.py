@@ -26,13 +26,14 @@ import yaml
 
 from generator.build import check
 from generator.errors import ContentError
+from generator.messages import catalogue
 from generator.resolve import resolve
 from tests.conftest import FIXTURE_CONTENT, REAL_CONTENT, TODAY
 from tests.generator.test_validate import CASES, edit
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-MESSAGES = yaml.safe_load((DOCS / "fehlermeldungen.yaml").read_text(encoding="utf-8"))
+MESSAGES = [message.entry for message in catalogue().values()]  # generator/messages.yaml
 EXAMPLES = DOCS / "beispiele" / "inhalte"
 NGINX = ROOT / "deploy" / "nginx" / "buergerportal.conf"
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the loader of generator/load.py
@@ -89,7 +90,7 @@ def test_reference_has_one_page_per_kind_with_every_field(site: Path) -> None:
 
 
 def _patterns(kind: str = "fehler") -> list[re.Pattern[str]]:
-    return [re.compile(entry["meldung"]) for entry in MESSAGES if entry.get("art", "fehler") == kind]
+    return [message.pattern() for message in catalogue().values() if message.kind == kind]
 
 
 def _undocumented(messages: list[str], kind: str = "fehler") -> list[str]:
@@ -115,7 +116,7 @@ def test_every_message_of_the_validator_cases_is_documented(content: Path, file:
     edit(content / file, old, new)
     found = _errors(content)
     assert found, "the case produced no message"
-    assert not _undocumented(found), "add these messages to docs/fehlermeldungen.yaml:\n" + "\n".join(
+    assert not _undocumented(found), "add these messages to generator/messages.yaml:\n" + "\n".join(
         _undocumented(found))
 
 
@@ -151,13 +152,13 @@ def test_each_documented_example_produces_its_message(content: Path, entry: dict
     apply_example(content, entry)
     kind = entry.get("art", "fehler")
     found = _errors(content) if kind == "fehler" else _warnings(content)
-    pattern = re.compile(entry["meldung"])
+    pattern = catalogue()[entry["id"]].pattern()
     assert any(pattern.fullmatch(message) for message in found), "\n".join(found)
     assert not _undocumented(found, kind), "\n".join(_undocumented(found, kind))
 
 
 class _Website(BaseHTTPRequestHandler):
-    """Answers as the example links of docs/fehlermeldungen.yaml describe their websites."""
+    """Answers as the example links of generator/messages.yaml describe their websites."""
 
     def do_HEAD(self) -> None:  # noqa: N802 - the name http.server calls
         if self.path == "/langsam":
@@ -199,7 +200,7 @@ def test_each_documented_link_example_produces_its_warning(tmp_path: Path, websi
     target.write_text(text, encoding="utf-8")
     report = check_links(tmp_path / "content", timeout=0.3, pause=0, allow_local_http=True)
     found = [problem.message for problem in report.dead + report.flaky]
-    assert any(re.fullmatch(entry["meldung"], message) for message in found), found
+    assert any(catalogue()[entry["id"]].pattern().fullmatch(message) for message in found), found
     assert not _undocumented(found, "link"), found
 
 
@@ -208,7 +209,7 @@ def test_every_message_entry_has_an_example_and_reads_without_regex_syntax() -> 
     assert len(ids) == len(set(ids))
     for entry in MESSAGES:
         assert entry.get("datei"), f"{entry['id']}: no example file (datei)"
-        shown = hooks.readable(entry["meldung"])
+        shown = catalogue()[entry["id"]].readable()
         assert not re.search(r"\\|\(\?|[+*]", shown), f"{entry['id']}: {shown}"
 
 

@@ -278,3 +278,17 @@ def test_creditor_ids_are_checked_like_stdnum_checks_sepa_creditor_identifiers(c
     wrong = creditor_id[:2] + f"{(int(creditor_id[2:4]) + 1) % 100:02d}" + creditor_id[4:]
     assert not at_02.is_valid(wrong)
     assert creditor_id_problem(wrong) == f'"{wrong}": the check digits {wrong[2:4]} do not fit the rest of the number'
+
+
+def test_every_field_that_names_a_file_is_marked_and_walked() -> None:
+    """The reference walker finds marked values at any depth: lists, optional fields, dict keys and values."""
+    from generator.models import LocalService, Town
+    from generator.validation.refs import references
+
+    local = LocalService(unit="amt", town_units={"dorf": "dorfamt"}, contacts=["erika"], locations=["rathaus"])
+    assert sorted(references(local), key=str) == sorted([
+        (("unit",), "units", "amt"), (("town_units", "dorf"), "towns", "dorf"),
+        (("town_units", "dorf"), "units", "dorfamt"), (("contacts", 0), "contacts", "erika"),
+        (("locations", 0), "locations", "rathaus")], key=str)
+    town = Town(id="dorf", name="Dorf", offices={"general": "amt"})
+    assert list(references(town, ("towns", 0))) == [(("towns", 0, "offices", "general"), "units", "amt")]

@@ -1,0 +1,1 @@
+"""Vocabulary shared by the build (generator/) and the app (dynamic/)."""
