@@ -1,8 +1,12 @@
-"""Orchestrate a build: load, validate, resolve, then one Pelican run per municipality.
+"""The build, stage by stage: resolve → render → export → index → swap.
 
-Each municipality is built into a fresh folder next to its live folder and swapped in
-only when the whole run succeeded, so a failed build never leaves a half-written site.
-Municipalities are built in parallel processes (one per core).
+`check` loads and validates all content once. Then, per municipality, `build_site`
+resolves its Catalog, renders the pages into the site's staging folder (one Pelican run,
+generator/render.py), exports katalog.json, xzufi.xml and the sitemap, builds the search
+index (search_index), and only when all of that succeeded swaps the staging folder in, so
+a failed build never leaves a half-written site. Every file goes through one SiteWriter
+per site (generator/write.py). Municipalities are built in parallel processes (one per
+core); last comes the portal's root (generator/portal.py).
 """
 
 from __future__ import annotations
@@ -12,28 +16,27 @@ import hashlib
 import logging
 import multiprocessing as mp
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemBytecodeCache
-
-from .catalog import Catalog
+from . import export, xzufi
+from .catalog import Catalog, source_of
 from .errors import BuildError, ContentError
 from .load import ParseCache, load_content
+from .render import ROOT, THEME, Rendered, render, static_files
 from .resolve import resolve_municipality
+from .search_documents import documents, search_extras
 from .validate import ValidContent, validate
-from .write import SiteWriter
+from .write import SiteWriter, digest, site_folders, swap
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parent.parent
-THEME = ROOT / "site_templates"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
@@ -45,19 +48,6 @@ class SiteResult:
     reused: int
     seconds: float
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class BuildJob:
-    """What the Pelican generator needs; travels through Pelican's settings."""
-
-    catalog: Catalog
-    writer: SiteWriter
-    base_url: str
-    today: dt.date
-    theme_print: str
-    progress: Callable[[int], None] = field(default=lambda n: None)
-    search_cache: Path | None = None  # where the site's Whoosh index is kept between builds
 
 
 def check(content_dir: Path, cache: ParseCache | None = None) -> ValidContent:
@@ -73,98 +63,13 @@ def check(content_dir: Path, cache: ParseCache | None = None) -> ValidContent:
 
 def theme_fingerprint() -> str:
     """Changes whenever a template, a static file, or the generator or search index code changes."""
-    digest = hashlib.sha1()
+    fingerprint = hashlib.sha1()
     for folder in (THEME, ROOT / "generator", ROOT / "search_index"):
         for path in sorted(folder.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(str(path.relative_to(ROOT)).encode())
-                digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def pelican_settings(catalog: Catalog, output: Path, job: BuildJob) -> dict[str, Any]:
-    from pelican.settings import DEFAULT_CONFIG, configure_settings
-
-    from .pages import site_info
-    from .plugin import SETTING
-    from .text import FILTERS
-
-    m = catalog.municipality
-    settings = dict(DEFAULT_CONFIG)
-    static = [m.branding.logo] if m.branding.logo else []
-    settings.update(
-        {
-            "PATH": str(catalog.folder),
-            "OUTPUT_PATH": str(output),
-            "THEME": str(THEME),
-            "THEME_STATIC_DIR": "theme",
-            "SITENAME": m.name,
-            "SITEURL": f"/{catalog.slug}",
-            "DEFAULT_LANG": "de",
-            "TIMEZONE": "Europe/Berlin",
-            "LOCALE": ("C.UTF-8", ""),
-            "DEFAULT_DATE_FORMAT": "%d.%m.%Y",
-            "DEFAULT_PAGINATION": False,
-            "RELATIVE_URLS": False,
-            "ARTICLE_PATHS": ["news"],
-            "PAGE_PATHS": ["pages"],
-            "STATIC_PATHS": static,
-            "ARTICLE_EXCLUDES": [],
-            "PAGE_EXCLUDES": [],
-            "SLUGIFY_SOURCE": "basename",
-            "ARTICLE_URL": "aktuelles/{slug}/",
-            "ARTICLE_SAVE_AS": "aktuelles/{slug}/index.html",
-            "PAGE_URL": "{slug}/",
-            "PAGE_SAVE_AS": "{slug}/index.html",
-            "DIRECT_TEMPLATES": [],
-            "PAGINATED_TEMPLATES": {},
-            "CATEGORY_SAVE_AS": "",
-            "CATEGORIES_SAVE_AS": "",
-            "TAG_SAVE_AS": "",
-            "TAGS_SAVE_AS": "",
-            "AUTHOR_SAVE_AS": "",
-            "AUTHORS_SAVE_AS": "",
-            "ARCHIVES_SAVE_AS": "",
-            "YEAR_ARCHIVE_SAVE_AS": "",
-            "MONTH_ARCHIVE_SAVE_AS": "",
-            "DAY_ARCHIVE_SAVE_AS": "",
-            "DRAFT_SAVE_AS": "",
-            "DRAFT_PAGE_SAVE_AS": "",
-            "FEED_DOMAIN": f"{job.base_url}/{catalog.slug}",
-            "FEED_ALL_ATOM": "aktuelles/feed.xml",
-            "FEED_ATOM": None,
-            "CATEGORY_FEED_ATOM": None,
-            "TRANSLATION_FEED_ATOM": None,
-            "AUTHOR_FEED_ATOM": None,
-            "AUTHOR_FEED_RSS": None,
-            "FEED_ALL_RSS": None,
-            "TAG_FEED_ATOM": None,
-            "CACHE_CONTENT": False,
-            "LOAD_CONTENT_CACHE": False,
-            "DELETE_OUTPUT_DIRECTORY": False,
-            "PLUGINS": ["generator.plugin"],
-            "PLUGIN_PATHS": [],
-            "JINJA_FILTERS": FILTERS,
-            "JINJA_ENVIRONMENT": {
-                "trim_blocks": True,
-                "lstrip_blocks": True,
-                "extensions": [],
-                "autoescape": True,
-                # Compiled templates are kept between builds (a rebuild renders few pages).
-                "bytecode_cache": FileSystemBytecodeCache(str(_folder(output.parent / ".cache" / "templates"))),
-            },
-            "TYPOGRIFY": False,
-            "SUMMARY_MAX_LENGTH": 40,
-            "PORTAL_SITE": site_info(catalog, job.base_url),
-            SETTING: job,
-        }
-    )
-    return configure_settings(settings)
-
-
-def _folder(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+                fingerprint.update(str(path.relative_to(ROOT)).encode())
+                fingerprint.update(path.read_bytes())
+    return fingerprint.hexdigest()
 
 
 def build_site(
@@ -176,65 +81,63 @@ def build_site(
     progress: Callable[[int], None] = lambda n: None,
 ) -> SiteResult:
     """Bring the staging folder of one municipality up to date, then swap it in."""
-    from pelican import Pelican, signals
-    from pelican.log import console
-
-    console.quiet = True
-    logging.getLogger("pelican").setLevel(logging.ERROR)
     started = time.perf_counter()
-    link = out_root / catalog.slug
-    live, staging = _buffers(out_root, catalog.slug)
+    live, staging = site_folders(out_root, catalog.slug)
     staging.mkdir(parents=True, exist_ok=True)
     writer = SiteWriter(staging, live)
-    job = BuildJob(catalog, writer, base_url, today, theme_print, progress,
-                   search_cache=out_root / ".cache" / "search" / catalog.slug)
-    written_by_pelican: list[str] = []
-
-    def remember(path: str, **_: Any) -> None:
-        if Path(path).is_relative_to(staging):
-            written_by_pelican.append(str(Path(path).relative_to(staging)))
-
-    signals.content_written.connect(remember)
-    signals.feed_written.connect(remember)
     try:
-        pelican = Pelican(pelican_settings(catalog, staging, job))
-        pelican.run()
-        static = [catalog.municipality.branding.logo] if catalog.municipality.branding.logo else []
-        theme = [f"theme/{p.relative_to(THEME / 'static')}" for p in (THEME / "static").rglob("*") if p.is_file()]
-        writer.remove_stale(written_by_pelican + static + theme)
+        rendered = render(catalog, writer, base_url, today, theme_print, progress)
+        export_site(catalog, writer, rendered, base_url)
+        index_site(catalog, writer, rendered, out_root / ".cache" / "search" / catalog.slug)
+        writer.remove_stale(static_files(catalog))
         writer.save_manifest()
     except BuildError:
         raise
     except Exception as exc:  # Pelican and templates raise anything; report it as a failed build
         raise BuildError(f"{catalog.slug}: build failed: {exc.__class__.__name__}: {exc}") from exc
-    finally:
-        signals.content_written.disconnect(remember)
-        signals.feed_written.disconnect(remember)
-    _point(link, staging)
+    swap(out_root / catalog.slug, staging)
     return SiteResult(catalog.slug, len(writer.manifest), writer.rendered, writer.reused, time.perf_counter() - started)
 
 
-def _buffers(out_root: Path, slug: str) -> tuple[Path | None, Path]:
-    """The live folder (None before the first build) and the staging folder of a site."""
-    link = out_root / slug
-    first, second = out_root / f".{slug}.a", out_root / f".{slug}.b"
-    if link.is_symlink():
-        live = (out_root / os.readlink(link)).resolve()
-        return live, (second if live == first.resolve() else first)
-    if link.is_dir():  # a plain folder from elsewhere: adopt it as the live buffer
-        shutil.rmtree(first, ignore_errors=True)
-        link.rename(first)
-        link.symlink_to(first.name)
-        return first.resolve(), second
-    return None, first
+def export_site(catalog: Catalog, writer: SiteWriter, rendered: Rendered, base_url: str) -> None:
+    """katalog.json and xzufi.xml from the Catalog, sitemap.xml from the rendered pages."""
+    katalog_print = digest(
+        rendered.site_print,
+        "katalog",
+        *(s for e in catalog.services.values() for s in e.sources),
+        *catalog.digests("units", catalog.units),
+        *catalog.digests("locations", catalog.locations),
+        *(source_of(f.form) for f in catalog.forms.values()),
+    )
+    writer.write("katalog.json", "catalog", katalog_print, lambda: export.katalog_json(catalog, base_url))
+    writer.write("xzufi.xml", "catalog", digest(katalog_print, "xzufi"), lambda: xzufi.xzufi_xml(catalog, base_url))
+    paths = rendered.html_paths
+    writer.write("sitemap.xml", "site", digest("sitemap", *paths, base_url),
+                 lambda: export.sitemap_xml(base_url, paths))
 
 
-def _point(link: Path, target: Path) -> None:
-    """Atomically make link point to target (a sibling folder)."""
-    temporary = link.with_name(f".{link.name}.link")
-    temporary.unlink(missing_ok=True)
-    temporary.symlink_to(target.name)
-    os.replace(temporary, link)
+def index_site(catalog: Catalog, writer: SiteWriter, rendered: Rendered, cache: Path) -> None:
+    """The exported search index under suche/, made again only when what it indexes
+    changed; then each file is fingerprinted by its bytes, so that files which came out
+    the same are linked, not written. cache: where the site's Whoosh index is kept."""
+    from search_index.index import export as export_index
+
+    docs = documents(catalog, rendered.news)
+    meta = search_extras(catalog, docs)
+    search_print = digest(rendered.site_print, "search", *(repr(d) for d in docs), repr(meta))
+    marker = "suche/.quelle"  # a hidden file (not served) that records what was indexed
+    previous = writer.previous_prints(("suche/t/", "suche/d/", "suche/meta.json", marker), marker, search_print)
+    if previous is not None:
+        for path, print_ in previous.items():
+            writer.write(path, "search index", print_, _never)
+        return
+    for path, data in export_index(docs, cache, meta).items():
+        writer.write(f"suche/{path}", "search index", hashlib.sha1(data).hexdigest(), partial(bytes, data))
+    writer.write(marker, "search index", search_print, lambda: search_print.encode())
+
+
+def _never() -> bytes:
+    raise BuildError("a search index file to be reused was missing; run the build again")
 
 
 # --- parallel build with one progress line ---------------------------------------------
@@ -366,7 +269,7 @@ def _page_estimate(valid: ValidContent, slug: str) -> int:
 
 def write_portal_index(out_root: Path, municipalities: list[tuple[str, Any]], operator: Any = None) -> None:
     """The portal's root page lists every municipality; beside it the operator's legal pages
-    (generator/portal.py)."""
+    and the theme (generator/portal.py, through a SiteWriter of its own)."""
     from .portal import write_portal_pages
 
     write_portal_pages(out_root, THEME, municipalities, operator)
