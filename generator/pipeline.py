@@ -50,6 +50,53 @@ class SiteResult:
     warnings: list[str] = field(default_factory=list)
 
 
+def build(
+    content_dir: Path,
+    out_root: Path,
+    only: str | None = None,
+    base_url: str = DEFAULT_BASE_URL,
+    today: dt.date | None = None,
+    workers: int | None = None,
+    show_progress: bool | None = None,
+    cache: ParseCache | None = None,
+    first: str | None = None,
+    site_built: Callable[[str], None] | None = None,
+) -> list[SiteResult]:
+    """Validate everything, then build every municipality (or only one).
+
+    A long-running caller (build.py serve) passes its own cache and so keeps parsed and
+    validated files in memory between builds; otherwise the cache lives in out_root. With
+    `site_built`, the sites are built one after the other in this process (`first` first,
+    the one an editor is looking at) and the callback hears of each as soon as it is live.
+    """
+    valid = check(content_dir, cache or ParseCache(out_root / ".cache" / "parsed-content.pickle"))
+    slugs = sorted(valid.municipalities)
+    if only is not None:
+        if only not in valid.municipalities:
+            raise BuildError(f'unknown municipality "{only}"; known: {", ".join(slugs)}')
+        slugs = [only]
+    out_root.mkdir(parents=True, exist_ok=True)
+    today = today or dt.date.today()
+    theme_print = theme_fingerprint()
+    if first in slugs:
+        slugs = [first, *(slug for slug in slugs if slug != first)]
+    workers = 1 if site_built is not None else workers or min(len(slugs), os.cpu_count() or 1)
+    show = sys.stderr.isatty() if show_progress is None else show_progress
+    _preload()
+    if workers <= 1:
+        results = []
+        for slug in slugs:
+            results.append(build_site(valid, slug, out_root, base_url, today, theme_print))
+            if site_built is not None:
+                site_built(slug)
+    else:
+        results = _build_parallel(valid, slugs, out_root, base_url, today, theme_print, workers, show)
+    if only is None:
+        write_portal_index(out_root, [(slug, valid.municipalities[slug].municipality) for slug in sorted(slugs)],
+                           valid.portal)
+    return sorted(results, key=lambda result: result.slug)
+
+
 def check(content_dir: Path, cache: ParseCache | None = None) -> ValidContent:
     """Load and validate all content; raise ContentError listing every problem."""
     raw, problems = load_content(content_dir, cache)
@@ -73,30 +120,33 @@ def theme_fingerprint() -> str:
 
 
 def build_site(
-    catalog: Catalog,
+    valid: ValidContent,
+    slug: str,
     out_root: Path,
     base_url: str,
     today: dt.date,
     theme_print: str,
     progress: Callable[[int], None] = lambda n: None,
 ) -> SiteResult:
-    """Bring the staging folder of one municipality up to date, then swap it in."""
+    """One municipality, stage by stage. Every stage writes through one SiteWriter into the
+    site's staging folder, which is swapped in only when all of them succeeded."""
+    catalog = resolve_municipality(valid.municipalities[slug], valid)
     started = time.perf_counter()
-    live, staging = site_folders(out_root, catalog.slug)
+    live, staging = site_folders(out_root, slug)
     staging.mkdir(parents=True, exist_ok=True)
     writer = SiteWriter(staging, live)
     try:
         rendered = render(catalog, writer, base_url, today, theme_print, progress)
         export_site(catalog, writer, rendered, base_url)
-        index_site(catalog, writer, rendered, out_root / ".cache" / "search" / catalog.slug)
+        index_site(catalog, writer, rendered, out_root / ".cache" / "search" / slug)
         writer.remove_stale(static_files(catalog))
         writer.save_manifest()
     except BuildError:
         raise
     except Exception as exc:  # Pelican and templates raise anything; report it as a failed build
-        raise BuildError(f"{catalog.slug}: build failed: {exc.__class__.__name__}: {exc}") from exc
-    swap(out_root / catalog.slug, staging)
-    return SiteResult(catalog.slug, len(writer.manifest), writer.rendered, writer.reused, time.perf_counter() - started)
+        raise BuildError(f"{slug}: build failed: {exc.__class__.__name__}: {exc}") from exc
+    swap(out_root / slug, staging)
+    return SiteResult(slug, len(writer.manifest), writer.rendered, writer.reused, time.perf_counter() - started)
 
 
 def export_site(catalog: Catalog, writer: SiteWriter, rendered: Rendered, base_url: str) -> None:
@@ -140,6 +190,14 @@ def _never() -> bytes:
     raise BuildError("a search index file to be reused was missing; run the build again")
 
 
+def write_portal_index(out_root: Path, municipalities: list[tuple[str, Any]], operator: Any = None) -> None:
+    """The portal's root page lists every municipality; beside it the operator's legal pages
+    and the theme (generator/portal.py, through a SiteWriter of its own)."""
+    from .portal import write_portal_pages
+
+    write_portal_pages(out_root, THEME, municipalities, operator)
+
+
 # --- parallel build with one progress line ---------------------------------------------
 
 _worker_state: dict[str, Any] = {}
@@ -160,9 +218,7 @@ def _build_in_worker(
         with slots.get_lock():
             slots[index] += n
 
-    valid: ValidContent = _worker_state["valid"]
-    catalog = resolve_municipality(valid.municipalities[slug], valid)
-    return build_site(catalog, out_root, base_url, today, theme_print, progress)
+    return build_site(_worker_state["valid"], slug, out_root, base_url, today, theme_print, progress)
 
 
 def _preload() -> None:
@@ -172,54 +228,6 @@ def _preload() -> None:
     from .pages import public_holidays
 
     public_holidays(dt.date.today())
-
-
-def build(
-    content_dir: Path,
-    out_root: Path,
-    only: str | None = None,
-    base_url: str = DEFAULT_BASE_URL,
-    today: dt.date | None = None,
-    workers: int | None = None,
-    show_progress: bool | None = None,
-    cache: ParseCache | None = None,
-    first: str | None = None,
-    site_built: Callable[[str], None] | None = None,
-) -> list[SiteResult]:
-    """Validate everything, then build every municipality (or only one).
-
-    A long-running caller (build.py serve) passes its own cache and so keeps parsed and
-    validated files in memory between builds; otherwise the cache lives in out_root. With
-    `site_built`, the sites are built one after the other in this process (`first` first,
-    the one an editor is looking at) and the callback hears of each as soon as it is live.
-    """
-    valid = check(content_dir, cache or ParseCache(out_root / ".cache" / "parsed-content.pickle"))
-    slugs = sorted(valid.municipalities)
-    if only is not None:
-        if only not in valid.municipalities:
-            raise BuildError(f'unknown municipality "{only}"; known: {", ".join(slugs)}')
-        slugs = [only]
-    out_root.mkdir(parents=True, exist_ok=True)
-    today = today or dt.date.today()
-    theme_print = theme_fingerprint()
-    if first in slugs:
-        slugs = [first, *(slug for slug in slugs if slug != first)]
-    workers = 1 if site_built is not None else workers or min(len(slugs), os.cpu_count() or 1)
-    show = sys.stderr.isatty() if show_progress is None else show_progress
-    _preload()
-    if workers <= 1:
-        results = []
-        for slug in slugs:
-            catalog = resolve_municipality(valid.municipalities[slug], valid)
-            results.append(build_site(catalog, out_root, base_url, today, theme_print))
-            if site_built is not None:
-                site_built(slug)
-    else:
-        results = _build_parallel(valid, slugs, out_root, base_url, today, theme_print, workers, show)
-    if only is None:
-        write_portal_index(out_root, [(slug, valid.municipalities[slug].municipality) for slug in sorted(slugs)],
-                           valid.portal)
-    return sorted(results, key=lambda result: result.slug)
 
 
 def _build_parallel(
@@ -265,11 +273,3 @@ def _page_estimate(valid: ValidContent, slug: str) -> int:
         + len(content.contacts)
         + 12
     )
-
-
-def write_portal_index(out_root: Path, municipalities: list[tuple[str, Any]], operator: Any = None) -> None:
-    """The portal's root page lists every municipality; beside it the operator's legal pages
-    and the theme (generator/portal.py, through a SiteWriter of its own)."""
-    from .portal import write_portal_pages
-
-    write_portal_pages(out_root, THEME, municipalities, operator)
