@@ -16,6 +16,7 @@ import html
 import io
 import os
 import re
+from collections.abc import Callable
 from functools import partial
 from types import TracebackType
 from typing import Any
@@ -86,6 +87,8 @@ class PortalWriter(Writer):
     bytes and writes it only when it changed. A feed may carry its time of writing, so it
     is written every time."""
 
+    _feed = False  # True while Pelican writes a feed
+
     def write_feed(self, *args: Any, **kwargs: Any) -> Any:
         self._feed = True
         try:
@@ -98,7 +101,7 @@ class PortalWriter(Writer):
         job: RenderJob = self.settings[SETTING]
         path = os.path.relpath(filename, os.path.abspath(self.output_path))
         source = job.sources.get(path, f"Pelican ({path})")
-        feed = getattr(self, "_feed", False)
+        feed = self._feed
 
         def commit(text: str) -> None:
             data = text.encode(encoding)
@@ -113,7 +116,7 @@ class PortalWriter(Writer):
 class _Captured(io.StringIO):
     """A file that hands its text on when it is closed after a successful write."""
 
-    def __init__(self, commit: Any) -> None:
+    def __init__(self, commit: Callable[[str], None]) -> None:
         super().__init__()
         self._commit = commit
 
