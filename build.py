@@ -160,7 +160,7 @@ def github_annotation(level: str, problem: Problem) -> str:
 def run_check(args: argparse.Namespace) -> int:
     """Validate; with --strict warnings count as errors; with --links also ask the external links.
     Problems in the chosen format."""
-    from generator.build import check
+    from generator.pipeline import check
 
     github = args.format == "github"
     status = EXIT_OK
@@ -214,7 +214,7 @@ def run_new(args: argparse.Namespace) -> int:
 
 
 def run_build(args: argparse.Namespace, cache: object = None) -> None:
-    from generator.build import DEFAULT_BASE_URL, build
+    from generator.pipeline import DEFAULT_BASE_URL, build
 
     started = time.perf_counter()
     results = build(args.content, args.out, only=args.only, base_url=args.base_url or DEFAULT_BASE_URL, cache=cache)  # type: ignore[arg-type]
@@ -247,8 +247,8 @@ def run_search(args: argparse.Namespace) -> int:
 def serve_and_rebuild(args: argparse.Namespace) -> None:
     """Build, serve, and rebuild whenever content or templates change."""
     from dynamic.serve import serve
-    from generator.build import THEME, build
     from generator.load import ParseCache
+    from generator.pipeline import THEME, build
     from generator.watch import start_watching
 
     cache = ParseCache(None)

@@ -159,7 +159,7 @@ def fire(port: int, requests: list[Request], threads: int) -> Run:
 def katalog_with_booking(out: Path, days_ahead: int) -> Path:
     """The fixture sites, built, with booking switched on (tests/dynamic/booking_fixtures.py),
     the town hall raised to COUNTERS counters and a horizon of `days_ahead` days."""
-    from generator.build import build
+    from generator.pipeline import build
     from tests.conftest import FIXTURE_CONTENT
     from tests.dynamic.booking_fixtures import with_booking
 

@@ -49,9 +49,9 @@ def bare_loop(content: Path, out: Path) -> None:
 
     from jinja2 import Environment, FileSystemLoader
 
-    from generator.build import THEME
     from generator.load import load_content
     from generator.pages import build_pages, site_info
+    from generator.pipeline import THEME
     from generator.resolve import resolve
     from generator.text import FILTERS
     from generator.validate import validate
@@ -74,8 +74,8 @@ def bare_loop(content: Path, out: Path) -> None:
 def warm_rebuilds(content: Path, out: Path) -> None:
     """In one process, as `build.py serve` does: print the median time of three rebuilds
     after one service file changed."""
-    from generator.build import build
     from generator.load import ParseCache
+    from generator.pipeline import build
 
     cache = ParseCache(None)
     for _ in range(2):
@@ -129,7 +129,7 @@ def hugo_project(content: Path, dest: Path) -> Path:
     """An equivalent Hugo site: every service page of every municipality, with its offices."""
     import json
 
-    from generator.build import check
+    from generator.pipeline import check
     from generator.resolve import resolve
 
     shutil.rmtree(dest, ignore_errors=True)

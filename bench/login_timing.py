@@ -43,7 +43,7 @@ def main() -> None:
     from dynamic.models import Account, utcnow
     from dynamic.passwords import hash_password
     from dynamic.serve import migrate_database
-    from generator.build import build
+    from generator.pipeline import build
     from tests.conftest import FIXTURE_CONTENT
 
     with tempfile.TemporaryDirectory(prefix="login-timing-") as folder:

@@ -98,7 +98,7 @@ def main() -> None:
     args = parser.parse_args()
     out = args.out
     if out is None:
-        from generator.build import build
+        from generator.pipeline import build
 
         out = Path(tempfile.mkdtemp(prefix="pages-")) / "output"
         build(ROOT / "content", out, show_progress=False)

@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from dynamic.security import CONTENT_SECURITY_POLICY  # noqa: E402
-from generator.build import build, check  # noqa: E402
+from generator.pipeline import build, check  # noqa: E402
 from generator.resolve import resolve  # noqa: E402
-from search_index.documents import documents  # noqa: E402
+from generator.search_documents import documents  # noqa: E402
 from search_index.index import export  # noqa: E402
 from search_index.query import Index  # noqa: E402
 

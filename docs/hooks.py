@@ -588,8 +588,8 @@ def katalog_example(here: str) -> str:
     """An excerpt of a real katalog.json, made from the test data when the handbook is built."""
     import json
 
-    from generator.build import check
     from generator.export import katalog
+    from generator.pipeline import check
     from generator.resolve import resolve
 
     catalog = resolve(check(ROOT / "tests" / "fixtures" / "content"))["stadt"]

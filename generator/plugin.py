@@ -1,16 +1,24 @@
-"""The knowledge base as a Pelican generator.
+"""The Pelican plugin: the knowledge base as a Pelican generator, and our writer for Pelican.
 
-Pelican reads and writes news articles and Markdown pages, copies the theme's static
-files and writes the news feed; this generator renders everything that comes from the
-Catalog (services, life situations, A–Z, units, locations, contacts, legal pages) with the
-same theme, plus katalog.json, xzufi.xml and sitemap.xml.
+Pelican reads and renders news articles and Markdown pages, writes the news feed and
+copies the theme's static files; `KnowledgeBaseGenerator` renders the Catalog's pages
+(services, life situations, A–Z, units, locations, contacts, legal pages, the news list)
+with the same theme. Pelican asks for a writer through its `get_writer` signal and gets
+`PortalWriter`, which hands every file Pelican renders to our SiteWriter, so Pelican's
+files are claimed, fingerprinted and kept in the manifest like our pages. The run is set
+up by the render stage (generator/render.py), which passes a RenderJob in the settings.
 """
 
 from __future__ import annotations
 
 import hashlib
 import html
+import io
+import os
 import re
+from collections.abc import Callable
+from functools import partial
+from types import TracebackType
 from typing import Any
 from urllib.parse import urljoin
 
@@ -19,15 +27,14 @@ from pelican import signals
 from pelican.contents import Article, Content
 from pelican.contents import Page as MarkdownPage
 from pelican.generators import Generator
+from pelican.writers import Writer
 
-from . import export, xzufi
 from .catalog import source_of
 from .errors import BuildError
 from .pages import Page, build_pages, site_info
+from .render import SETTING, Rendered, RenderJob
 from .text import safe_html
 from .write import digest
-
-SETTING = "PORTAL_BUILD"
 
 
 class KnowledgeBaseGenerator(Generator):
@@ -36,7 +43,7 @@ class KnowledgeBaseGenerator(Generator):
     def generate_context(self) -> None:
         # Runs after Pelican has read the Markdown and before anything is written, so a
         # Markdown page that would overwrite a generated page stops the build here.
-        job = self.settings[SETTING]
+        job: RenderJob = self.settings[SETTING]
         self.site = site_info(job.catalog, job.base_url)
         self.news = _news(self.context, self.site.base)
         self.pages = build_pages(job.catalog, job.base_url, job.today)
@@ -45,10 +52,10 @@ class KnowledgeBaseGenerator(Generator):
         for item in self.context.get("articles", []) + self.context.get("pages", []):
             if item.save_as in ours:
                 raise BuildError(f"two sources write {item.save_as}: {ours[item.save_as]} and {item.source_path}")
-            job.writer.claim(item.save_as, item.source_path)
+            job.sources[item.save_as] = item.source_path
 
     def generate_output(self, writer: Any) -> None:
-        job = self.settings[SETTING]
+        job: RenderJob = self.settings[SETTING]
         catalog, out, site = job.catalog, job.writer, self.site
         news_print = [(n["title"], n["url"], n["date"], n["summary"]) for n in self.news]
         site_print = digest(job.theme_print, source_of(catalog.municipality), site, news_print[:3], job.base_url)
@@ -58,63 +65,14 @@ class KnowledgeBaseGenerator(Generator):
                 page.path,
                 page.source,
                 digest(site_print, page.template, *page.deps, *extra),
-                lambda page=page: self._render(page),
+                partial(self._render, page),
             )
             job.progress(1)
         html_paths = [f"{site.base}{p.path.removesuffix('index.html')}" for p in self.pages if p.path != "404.html"]
         html_paths += [
             f"{site.base}{item.url}" for item in self.context.get("articles", []) + self.context.get("pages", [])
         ]
-        katalog_print = digest(
-            site_print,
-            "katalog",
-            *(s for e in catalog.services.values() for s in e.sources),
-            *catalog.digests("units", catalog.units),
-            *catalog.digests("locations", catalog.locations),
-            *(source_of(f.form) for f in catalog.forms.values()),
-        )
-        out.write("katalog.json", "catalog", katalog_print, lambda: export.katalog_json(catalog, job.base_url))
-        xzufi_print = digest(katalog_print, "xzufi")
-        out.write("xzufi.xml", "catalog", xzufi_print, lambda: xzufi.xzufi_xml(catalog, job.base_url))
-        out.write(
-            "sitemap.xml",
-            "site",
-            digest("sitemap", *html_paths, job.base_url),
-            lambda: export.sitemap_xml(job.base_url, html_paths),
-        )
-        self._write_search_index(job, site_print)
-        out.write(
-            "theme/brand.css",
-            "branding",
-            digest("brand", site_print),
-            lambda: _brand_css(catalog.municipality.branding),
-        )
-        out.write(
-            "theme/icon.svg",
-            "branding",
-            digest("icon", site_print),
-            lambda: _brand_icon(catalog.municipality.short_name, catalog.municipality.branding),
-        )
-
-    def _write_search_index(self, job: Any, site_print: str) -> None:
-        """The exported search index under suche/, made again only when what it indexes
-        changed; then each file is fingerprinted by its bytes, so that files which came
-        out the same are linked, not written."""
-        from search_index.documents import documents, extras
-        from search_index.index import export
-
-        docs = documents(job.catalog, self.news)
-        meta = extras(job.catalog, docs)
-        search_print = digest(site_print, "search", *(repr(d) for d in docs), repr(meta))
-        marker = "suche/.quelle"  # a hidden file (not served) that records what was indexed
-        previous = job.writer.previous_prints(("suche/t/", "suche/d/", "suche/meta.json", marker), marker, search_print)
-        if previous is not None:
-            for path, print_ in previous.items():
-                job.writer.write(path, "search index", print_, _never)
-            return
-        for path, data in export(docs, job.search_cache, meta).items():
-            job.writer.write(f"suche/{path}", "search index", hashlib.sha1(data).hexdigest(), lambda data=data: data)
-        job.writer.write(marker, "search index", search_print, lambda: search_print.encode())
+        job.rendered = Rendered(site_print, html_paths, self.news)
 
     def _render(self, page: Page) -> str:
         context = {**self.context, **page.build(), "page_path": page.path}
@@ -123,8 +81,50 @@ class KnowledgeBaseGenerator(Generator):
         return self.get_template(page.template).render(context)
 
 
-def _never() -> bytes:
-    raise BuildError("a search index file to be reused was missing; run the build again")
+class PortalWriter(Writer):
+    """Pelican's writer, writing through the site's SiteWriter: Pelican renders, ours claims
+    the path (a second source of one path is a build error), fingerprints the file by its
+    bytes and writes it only when it changed. A feed may carry its time of writing, so it
+    is written every time."""
+
+    _feed = False  # True while Pelican writes a feed
+
+    def write_feed(self, *args: Any, **kwargs: Any) -> Any:
+        self._feed = True
+        try:
+            return super().write_feed(*args, **kwargs)
+        finally:
+            self._feed = False
+
+    def _open_w(self, filename: str, encoding: str, override: bool = False) -> Any:
+        # Pelican opens every file it writes here (pages, articles, feeds; pinned Pelican 4.12).
+        job: RenderJob = self.settings[SETTING]
+        path = os.path.relpath(filename, os.path.abspath(self.output_path))
+        source = job.sources.get(path, f"Pelican ({path})")
+        feed = self._feed
+
+        def commit(text: str) -> None:
+            data = text.encode(encoding)
+            if feed:
+                job.writer.write_other(path, source, data)
+            else:
+                job.writer.write(path, source, hashlib.sha1(data).hexdigest(), lambda: data)
+
+        return _Captured(commit)
+
+
+class _Captured(io.StringIO):
+    """A file that hands its text on when it is closed after a successful write."""
+
+    def __init__(self, commit: Callable[[str], None]) -> None:
+        super().__init__()
+        self._commit = commit
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if kind is None:
+            self._commit(self.getvalue())
+        self.close()
 
 
 def _news(context: dict[str, Any], base: str) -> list[dict[str, Any]]:
@@ -163,25 +163,12 @@ def _news_index(site: Any, news: list[dict[str, Any]]) -> Page:
     )
 
 
-def _brand_css(branding: Any) -> str:
-    accent = branding.accent or branding.primary
-    return f":root {{\n  --brand: {branding.primary};\n  --brand-accent: {accent};\n}}\n"
-
-
-def _brand_icon(short_name: str, branding: Any) -> str:
-    """The site's favicon: the first letter of its name, white on its colour (a logo is
-    usually too wide to read at 16 pixels)."""
-    letter = html.escape(short_name[:1].upper())
-    return (
-        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
-        f'<rect width="32" height="32" rx="6" fill="{branding.primary}"/>'
-        f'<text x="16" y="23" font-size="20" font-weight="bold" text-anchor="middle" fill="#fff" '
-        f'font-family="Arial, Helvetica, sans-serif">{letter}</text></svg>\n'
-    )
-
-
 def get_generators(_pelican: Any) -> type[Generator]:
     return KnowledgeBaseGenerator
+
+
+def get_writer(_pelican: Any) -> type[Writer]:
+    return PortalWriter
 
 
 def sanitise_content(content: Content) -> None:
@@ -198,7 +185,7 @@ def sanitise_content(content: Content) -> None:
 def absolute_feed(context: dict[str, Any], feed: Any) -> None:
     """Pelican links the feed relative to SITEURL (a path); a feed reader needs full
     addresses, and a tag URI needs the host. The municipality is the author of its news."""
-    job = context[SETTING]
+    job: RenderJob = context[SETTING]
     site = f"{job.base_url}/{job.catalog.slug}/"
     feed.feed.update(link=site, id=site, author_name=job.catalog.municipality.name)
     for item in feed.items:
@@ -209,5 +196,6 @@ def absolute_feed(context: dict[str, Any], feed: Any) -> None:
 
 def register() -> None:
     signals.get_generators.connect(get_generators)
+    signals.get_writer.connect(get_writer)
     signals.content_object_init.connect(sanitise_content)
     signals.feed_generated.connect(absolute_feed)

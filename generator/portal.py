@@ -2,16 +2,18 @@
 municipality, the operator's imprint, privacy notice and accessibility statement
 (content/portal.yaml), and the root "page not found". They wear the portal's neutral look
 (PORTAL_SITE) with the same templates as the sites, and the theme is copied to /theme/.
+A SiteWriter writes them in place (the root has no second folder), each file whole.
 """
 
 from __future__ import annotations
 
-import shutil
+import hashlib
 from pathlib import Path
 from typing import Any
 
 from .models import Operator
 from .pages import SiteInfo
+from .write import SiteWriter
 
 PORTAL_SITE = SiteInfo(slug="", base="/", base_url="", name="Bürgerportal", short_name="Bürgerportal",
                        is_district=False, logo=None, email="", phone="")
@@ -43,6 +45,8 @@ def write_portal_pages(out_root: Path, theme: Path, municipalities: list[tuple[s
                       trim_blocks=True, lstrip_blocks=True)
     env.filters.update(FILTERS)
     listed = [(slug, m.name, m.kind) for slug, m in municipalities]
+    out_root.mkdir(parents=True, exist_ok=True)
+    writer = SiteWriter(out_root, None, shared=True)
     for path, (template, title) in portal_pages(municipalities, operator).items():
         url = "/" + path.removesuffix("index.html")
         crumbs = [("Startseite", "/"), (title, url)] if path in OPERATOR_PAGES else []
@@ -50,11 +54,13 @@ def write_portal_pages(out_root: Path, theme: Path, municipalities: list[tuple[s
             PORTAL_SITE=PORTAL_SITE, title=title, crumbs=crumbs, jsonld=None, page_path=path,
             municipalities=listed, operator=operator,
         )
-        target = out_root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staged = target.with_name(f".{target.name}.neu")
-        staged.write_text(html, encoding="utf-8")
-        staged.replace(target)  # a reader sees the old page or the new one, never half of one
-    target = out_root / "theme"
-    shutil.rmtree(target, ignore_errors=True)
-    shutil.copytree(theme / "static", target)
+        _write(writer, path, "portal", html.encode("utf-8"))
+    for file in sorted((theme / "static").rglob("*")):
+        if file.is_file():
+            _write(writer, f"theme/{file.relative_to(theme / 'static')}", "theme", file.read_bytes())
+    writer.remove_stale([])
+    writer.save_manifest()
+
+
+def _write(writer: SiteWriter, path: str, source: str, data: bytes) -> None:
+    writer.write(path, source, hashlib.sha1(data).hexdigest(), lambda: data)

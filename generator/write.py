@@ -9,6 +9,9 @@ not rendered. Files are always replaced (never written in place), so a file shar
 both folders through a hard link is never changed under the live site.
 
 The writer also refuses to write one path twice, naming both sources.
+
+The portal's root folder has no second folder: it is written in place (`shared`), holds
+the sites besides the writer's own files, and is served while it is written.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -44,10 +48,37 @@ def read_manifest(site_dir: Path | None) -> tuple[dict[str, str], list[str]]:
     return data, others
 
 
+def site_folders(out_root: Path, slug: str) -> tuple[Path | None, Path]:
+    """The live folder (None before the first build) and the staging folder of a site."""
+    link = out_root / slug
+    first, second = out_root / f".{slug}.a", out_root / f".{slug}.b"
+    if link.is_symlink():
+        live = (out_root / os.readlink(link)).resolve()
+        return live, (second if live == first.resolve() else first)
+    if link.is_dir():  # a plain folder from elsewhere: adopt it as the live buffer
+        shutil.rmtree(first, ignore_errors=True)
+        link.rename(first)
+        link.symlink_to(first.name)
+        return first.resolve(), second
+    return None, first
+
+
+def swap(link: Path, target: Path) -> None:
+    """Atomically make link point to target (a sibling folder)."""
+    temporary = link.with_name(f".{link.name}.link")
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(target.name)
+    os.replace(temporary, link)
+
+
 class SiteWriter:
-    def __init__(self, staging: Path, live: Path | None):
+    def __init__(self, staging: Path, live: Path | None, shared: bool = False):
+        """shared: the folder is served while it is written and holds more than this
+        writer's files, so every file appears whole and only files this writer wrote
+        before are ever removed."""
         self.out_dir = staging
         self.live = live
+        self.shared = shared
         self.live_manifest, _ = read_manifest(live)
         self.staged_manifest, self.staged_others = read_manifest(staging)
         self.others: list[str] = []
@@ -82,6 +113,17 @@ class SiteWriter:
         self._put(target, data.encode("utf-8") if isinstance(data, str) else data, exists)
         self.rendered += 1
 
+    def write_other(self, path: str, source: str, data: bytes) -> None:
+        """A file without a fingerprint (it changes with every build, as a feed that carries
+        its time of writing does): claimed, always written, listed among the other files."""
+        self.claim(path, source)
+        target = self.out_dir / path
+        exists = os.path.lexists(target)
+        if not exists:
+            self._make_folder(target.parent)
+        self._put(target, data, exists)
+        self.others.append(path)
+
     def previous_prints(self, prefixes: tuple[str, ...], marker: str, print_: str) -> dict[str, str] | None:
         """The files that start with prefixes, with their fingerprints, from the live or
         staging folder whose marker file was written with print_ (so all of them can be
@@ -110,11 +152,10 @@ class SiteWriter:
         except OSError:
             return False
 
-    @staticmethod
-    def _put(target: Path, data: bytes, exists: bool) -> None:
+    def _put(self, target: Path, data: bytes, exists: bool) -> None:
         # An existing file may be a hard link shared with the live folder: replace it,
         # never write into it.
-        if not exists:
+        if not exists and not self.shared:
             target.write_bytes(data)
             return
         temporary = target.with_name(f".{target.name}.tmp")
@@ -125,13 +166,16 @@ class SiteWriter:
         """Delete what the staging folder held last time but this build did not write
         (a removed service, a deleted news article). others: files written besides pages.
 
-        Without a manifest (the folder's last build failed) every file is looked at.
+        Without a manifest (the folder's last build failed) every file is looked at, but
+        in a shared folder none.
         """
-        self.others = sorted(set(others))
+        self.others = sorted(set(others) | set(self.others))
         wanted = set(self.manifest) | set(self.others) | {MANIFEST}
         if self.staged_manifest:
             before = set(self.staged_manifest) | set(self.staged_others)
             candidates = [path for path in before if path not in wanted]
+        elif self.shared:
+            candidates = []
         else:
             candidates = [
                 str(p.relative_to(self.out_dir))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import build
+from generator.pipeline import build
 
 ROOT = Path(__file__).resolve().parent.parent
 JOURNEYS = ROOT / "tests" / "journeys"

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from generator.build import check
+from generator.pipeline import check
 from generator.resolve import resolve
 from generator.validate import ValidContent
 

@@ -24,9 +24,9 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.build import check
 from generator.errors import ContentError
 from generator.messages import catalogue
+from generator.pipeline import check
 from generator.resolve import resolve
 from tests.conftest import FIXTURE_CONTENT, REAL_CONTENT, TODAY
 from tests.generator.test_validate import CASES, edit
@@ -229,7 +229,7 @@ def test_handbook_examples_are_valid_content(content: Path) -> None:
 
 
 def test_a_fifth_municipality_is_a_folder_of_content_and_a_build(content: Path, tmp_path: Path) -> None:
-    from generator.build import build
+    from generator.pipeline import build
 
     out = tmp_path / "output"
     build(_with_examples(content), out, today=TODAY, show_progress=False)

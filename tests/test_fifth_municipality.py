@@ -13,7 +13,7 @@ import pytest
 from dynamic import create_app
 from dynamic.config import settings_from_env
 from dynamic.serve import migrate_database
-from generator.build import build
+from generator.pipeline import build
 from tests.conftest import REAL_CONTENT, TODAY
 
 FIFTH = Path(__file__).resolve().parent / "fixtures" / "fifth" / "musterhausen"

@@ -26,7 +26,7 @@ from dynamic.config import settings_from_env
 from dynamic.db import make_engine, migrate
 from dynamic.mail import process_outbox
 from dynamic.models import Base
-from generator.build import build
+from generator.pipeline import build
 from tests.conftest import FIXTURE_CONTENT, TODAY
 from tests.dynamic.browserlike import Browser
 

@@ -23,8 +23,8 @@ from dynamic.forms.crypto import decrypt, new_office_key
 from dynamic.forms.delivery import register_office
 from dynamic.models import Application
 from generator import formschema
-from generator.build import check
 from generator.errors import ContentError
+from generator.pipeline import check
 from generator.schema import write_schemas
 from tests.dynamic.browserlike import Browser
 from tests.dynamic.conftest import make_settings

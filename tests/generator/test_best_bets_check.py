@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import check
 from generator.errors import ContentError
+from generator.pipeline import check
 from generator.resolve import resolve
 
 ROOT = Path(__file__).resolve().parent.parent.parent

@@ -9,8 +9,8 @@ from xml.etree import ElementTree
 
 import pytest
 
-from generator.build import build
 from generator.errors import BuildError
+from generator.pipeline import build
 
 from ..conftest import TODAY
 from ..site import readable

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from generator.build import check
 from generator.export import KATALOG_VERSION, katalog_json
+from generator.pipeline import check
 from generator.resolve import resolve
 
 RATHAUS_HOURS = [

@@ -12,15 +12,16 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from generator import xzufi
-from generator.build import build, check
 from generator.catalog import Catalog
 from generator.errors import ContentError
 from generator.export import katalog
 from generator.models import TYPISIERUNG, TYPISIERUNG_LEVELS, Typisierung
+from generator.pipeline import build, check
 from generator.resolve import resolve
-from generator.xzufi import XZUFI_NS, Portal, portal_links, xzufi_problems, xzufi_xml
+from generator.xzufi import XZUFI_NS, Portal, portal_links, xzufi_xml
 
 from ..conftest import FIXTURE_CONTENT, REAL_CONTENT, TODAY
+from .xzufi_rules import xzufi_problems
 
 BASE = "https://portal.example.org"
 NS = {"x": XZUFI_NS}

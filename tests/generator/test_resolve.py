@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import check
 from generator.catalog import Catalog
+from generator.pipeline import check
 from generator.resolve import resolve
 
 

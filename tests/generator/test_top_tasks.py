@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import check
+from generator.pipeline import check
 
 from .test_validate import problems_of
 

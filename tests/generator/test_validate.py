@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.build import check
 from generator.errors import ContentError
+from generator.pipeline import check
 
 
 def problems_of(content: Path) -> list[str]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from generator.build import check
+from generator.pipeline import check
 from search_index.query import Index
 from tests.conftest import REAL_CONTENT
 

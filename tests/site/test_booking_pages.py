@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from playwright.sync_api import expect
 
-from generator.build import build
+from generator.pipeline import build
 from tests.conftest import FIXTURE_CONTENT, TODAY, _free_port
 from tests.dynamic.test_booking_earliest import two_towns
 from tests.site.test_browser import axe_violations

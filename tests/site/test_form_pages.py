@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from generator.build import build
+from generator.pipeline import build
 from tests.conftest import FIXTURE_CONTENT, TODAY, _free_port
 from tests.dynamic.forms_fixtures import PDF, VALID_IBAN
 from tests.dynamic.test_profile import make_account

@@ -14,7 +14,7 @@ from xml.etree.ElementTree import Element
 import html5lib
 import pytest
 
-from generator.build import build
+from generator.pipeline import build
 
 from ..conftest import FIXTURE_CONTENT, TODAY
 

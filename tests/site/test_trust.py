@@ -16,7 +16,7 @@ from xml.etree.ElementTree import Element
 import html5lib
 import pytest
 
-from generator.build import check
+from generator.pipeline import check
 from generator.portal import write_portal_pages
 
 from ..conftest import ROOT
