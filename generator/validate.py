@@ -1,5 +1,5 @@
 """The validator's entry point, kept where the build and the tools import it from
-(generator/build.py, generator/resolve.py, bench/). The validator lives in generator/validation/."""
+(generator/pipeline.py, generator/resolve.py, bench/). The validator lives in generator/validation/."""
 
 from __future__ import annotations
 
