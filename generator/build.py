@@ -87,7 +87,6 @@ def pelican_settings(catalog: Catalog, output: Path, job: BuildJob) -> dict[str,
 
     from .pages import site_info
     from .plugin import SETTING
-    from .text import FILTERS
 
     m = catalog.municipality
     settings = dict(DEFAULT_CONFIG)
@@ -144,12 +143,7 @@ def pelican_settings(catalog: Catalog, output: Path, job: BuildJob) -> dict[str,
             "DELETE_OUTPUT_DIRECTORY": False,
             "PLUGINS": ["generator.plugin"],
             "PLUGIN_PATHS": [],
-            "JINJA_FILTERS": FILTERS,
-            "JINJA_ENVIRONMENT": {
-                "trim_blocks": True,
-                "lstrip_blocks": True,
-                "extensions": [],
-                "autoescape": True,
+            "JINJA_ENVIRONMENT": {  # the plugin makes the theme's environment with this cache
                 # Compiled templates are kept between builds (a rebuild renders few pages).
                 "bytecode_cache": FileSystemBytecodeCache(str(_folder(output.parent / ".cache" / "templates"))),
             },

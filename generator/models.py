@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from portal.levels import LEVELS
+from portal.profile_fields import PREFILL_SOURCES
 
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, description="Kennung: Kleinbuchstaben, Ziffern, Bindestriche")]
@@ -21,7 +24,11 @@ HttpsUrl = Annotated[
 Markdown = Annotated[str, Field(min_length=1, description="Text, Markdown erlaubt")]
 Colour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="Farbe als #rrggbb")]
 
-TrustLevel = Literal["basis", "niedrig", "substantiell", "hoch"]
+# A trust level's name (portal.levels.TrustLevel), as a Literal so that the schema lists them.
+if TYPE_CHECKING:
+    TrustLevel = str
+else:
+    TrustLevel = Literal[LEVELS]
 Level = Literal["kommune", "kreis", "land", "bund"]
 TimeUnit = Literal["minutes", "hours", "days", "weeks", "months", "years"]
 Weekday = Literal["mo", "tu", "we", "th", "fr", "sa", "su"]
@@ -795,8 +802,11 @@ class BestBetList(Model):
 FieldType = Literal["text", "textarea", "number", "date", "choice", "yesno", "address", "iban", "email", "phone",
                     "file"]
 # Stored profile values that can fill a field ("address" fills street, postal code and town at once).
-ProfileField = Literal["given_name", "family_name", "birth_name", "birthdate", "place_of_birth", "nationality",
-                       "street", "postal_code", "city", "country", "phone", "email", "address"]
+# Where a form's field may take its value from (portal.profile_fields), listed in the schema.
+if TYPE_CHECKING:
+    ProfileField = str
+else:
+    ProfileField = Literal[PREFILL_SOURCES]
 FileKind = Literal["pdf", "jpeg", "png"]
 NUMBER_MIN, NUMBER_MAX = 0, 999_999  # the bounds of a number field that names none
 FILE_KINDS: tuple[FileKind, ...] = ("pdf", "jpeg", "png")

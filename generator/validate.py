@@ -17,9 +17,10 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from portal.grammar import head_word, name_forms
+
 from .errors import Problem
 from .formschema import compatibility_problems, snapshot_folder
-from .grammar import head_word, name_forms
 from .load import Document, Loc, MarkdownFile, RawContent, _dotted
 from .models import (
     ID_PATTERN,

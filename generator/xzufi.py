@@ -31,9 +31,11 @@ from html import escape
 from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
+from portal.levels import LEVELS
+from portal.text import markdown
+
 from .catalog import Catalog, ServiceEntry
 from .models import TYPISIERUNG, WEEKDAYS, Address, Duration, Fee, Location, Service, Town, Unit
-from .text import markdown
 
 XZUFI_NS = "http://xoev.de/schemata/xzufi/2_2_0"
 XZUFI_VERSION = "2.2.0"
@@ -61,8 +63,8 @@ TEXTMODULE: dict[str, str] = {
     "25": "Rechtsbehelf",
 }
 REQUIRED_TEXTMODULE = "02"
-# Trust levels (ARCHITECTURE.md); "basis" is the portal account, which is no eIDAS level.
-VERTRAUENSNIVEAU: tuple[str, ...] = ("basis", "niedrig", "substantiell", "hoch")
+# Trust levels (portal.levels); "basis" is the portal account, which is no eIDAS level.
+VERTRAUENSNIVEAU: tuple[str, ...] = LEVELS
 # The role of an office in a Zuständigkeit, named after the text modules 22 and 23.
 ROLLE: dict[str, str] = {"zustaendige_stelle": "Zuständige Stelle", "ansprechpunkt": "Ansprechpunkt"}
 # Weekdays as in ISO 8601: 1 Monday … 7 Sunday.

@@ -1,0 +1,1 @@
+"""The vocabulary both tiers share: trust levels, profile fields, German text and the theme."""
