@@ -151,15 +151,16 @@ BOOKING_WITHOUT_ACCOUNT = "Buchen ist auch ohne Konto möglich, mit Bestätigung
 
 
 def booking_access(trust_level: str, without_account: bool) -> str:
-    return BOOKING_WITHOUT_ACCOUNT if guests_may_book(trust_level, without_account) else \
-        TrustLevel(trust_level).row.booking
-
+    """What a citizen needs to book an appointment that asks for `trust_level`."""
+    if guests_may_book(trust_level, without_account):
+        return BOOKING_WITHOUT_ACCOUNT
+    return TrustLevel(trust_level).row.booking
 
 
 def guests_may_book(trust_level: str, without_account: bool) -> bool:
     """Booking without an account: switched on (the default) for counter services, i.e.
     appointments at trust level basis; a confirmed address reaches no higher level."""
-    return without_account and trust_level == "basis"
+    return without_account and trust_level == TrustLevel.BASIS
 
 
 def means_label(means: str) -> str:

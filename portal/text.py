@@ -35,6 +35,7 @@ class Duration(Protocol):
     @property
     def max(self) -> float | None: ...
 
+
 WEEKDAY_NAMES = {
     "mo": "Montag",
     "tu": "Dienstag",
