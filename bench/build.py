@@ -47,20 +47,18 @@ def bare_loop(content: Path, out: Path) -> None:
     """Baseline A: the same pages and templates, rendered by plain Jinja2 in one process."""
     import datetime as dt
 
-    from jinja2 import Environment, FileSystemLoader
+    from jinja2 import FileSystemLoader
 
     from generator.load import load_content
     from generator.pages import build_pages, site_info
     from generator.pipeline import THEME
     from generator.resolve import resolve
-    from generator.text import FILTERS
     from generator.validate import validate
+    from portal.theme import make_environment
 
     raw, _ = load_content(content)
     valid, _ = validate(raw)
-    env = Environment(loader=FileSystemLoader(str(THEME / "templates")), autoescape=True,
-                      trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(FILTERS)
+    env = make_environment(FileSystemLoader(str(THEME / "templates")))
     for slug, catalog in resolve(valid).items():
         site = site_info(catalog, "http://127.0.0.1:8000")
         for page in build_pages(catalog, "http://127.0.0.1:8000", dt.date.today()):

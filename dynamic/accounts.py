@@ -35,6 +35,8 @@ from flask import Blueprint, current_app, g, redirect, request, session, url_for
 from sqlalchemy import delete, select
 from werkzeug.wrappers import Response
 
+from portal.levels import LEVELS, TrustLevel, at_least, is_level, means_label
+
 from .auth import (
     KeptPlace,
     LoginAlternative,
@@ -51,7 +53,6 @@ from .auth import (
 )
 from .db import db
 from .inbox import unread_count
-from .levels import LABELS, LEVELS, MEANS, is_level
 from .mail import queue_mail
 from .models import Account, Appointment, EmailToken, utcnow
 from .passwords import hash_password, needs_rehash, prepare, problem_with, same_work, verify_password
@@ -146,9 +147,9 @@ def overview() -> Page:
     account = current_account()
     login = current_login()
     assert account is not None and login is not None
-    return page("konto/index.html", "Mein Konto", account=account, login=login, level_label=LABELS[login.level],
-                means_label=MEANS.get(login.means, login.means), levels=LEVELS, notice=_notice(),
-                unread=unread_count(account.id), appointments=upcoming_appointments(account.id))
+    return page("konto/index.html", "Mein Konto", account=account, login=login,
+                level_label=TrustLevel(login.level).label, means_label=means_label(login.means), levels=LEVELS,
+                notice=_notice(), unread=unread_count(account.id), appointments=upcoming_appointments(account.id))
 
 
 def upcoming_appointments(account_id: int) -> list[dict[str, Any]]:
@@ -195,7 +196,7 @@ def login() -> Page:
         level = "basis"
     back = safe_return(request.values.get("weiter"))
     current = current_login()
-    if current is not None and LEVELS.index(current.level) >= LEVELS.index(level) and request.method == "GET":
+    if current is not None and at_least(current.level, level) and request.method == "GET":
         return redirect(back)
     errors: dict[str, str] = {}
     email = ""
@@ -209,7 +210,7 @@ def login() -> Page:
         errors, status = outcome
     expired = bool(g.get("login_expired")) or (request.args.get("abgelaufen") == "1")
     return page("konto/anmelden.html", "Anmelden", status=status, errors=errors, parent=ACCOUNT,
-                level=level, level_label=LABELS[level], back=back, email=email, expired=expired,
+                level=level, level_label=TrustLevel(level).label, back=back, email=email, expired=expired,
                 register_link=_with_target("/konto/registrieren", back), alternative=_login_alternative(level))
 
 

@@ -21,9 +21,10 @@ from flask import Flask, Response, current_app, g, redirect, request, session
 from sqlalchemy import delete
 from werkzeug.wrappers import Response as BaseResponse
 
+from portal.levels import TrustLevel, at_least, rank
+
 from .db import db, session_scope
 from .forms.crypto import Unreadable, seal, unseal
-from .levels import LIFETIMES, MEANS, at_least, rank
 from .models import Account, KeptForm, LoginSession, utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -50,10 +51,6 @@ class Login:
     level: str
     means: str
     since: dt.datetime
-
-    @property
-    def means_label(self) -> str:
-        return MEANS.get(self.means, self.means)
 
 
 def token_hash(token: str) -> str:
@@ -104,7 +101,7 @@ def commit_touch(response: Response) -> Response:
 
 
 def _expired(level: str, since: dt.datetime, last_seen: dt.datetime, now: dt.datetime) -> bool:
-    lifetime = LIFETIMES[level]
+    lifetime = TrustLevel(level).lifetime
     return now - since > lifetime.absolute or now - last_seen > lifetime.idle
 
 

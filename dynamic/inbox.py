@@ -13,7 +13,7 @@ from flask import Blueprint, abort, current_app, redirect, request, url_for
 from sqlalchemy import func, select, update
 from werkzeug.wrappers import Response
 
-from generator.grammar import NameForms, forms_of
+from portal.grammar import NameForms, forms_of
 
 from . import auth
 from .db import db

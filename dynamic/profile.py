@@ -17,9 +17,11 @@ from flask import Blueprint, Response, current_app, flash, get_flashed_messages,
 from sqlalchemy import delete, select
 from werkzeug.wrappers import Response as BaseResponse
 
+from portal.levels import means_label
+from portal.profile_fields import FIELD_BY_NAME, FIELD_NAMES, FIELDS
+
 from . import auth
 from .db import db
-from .levels import MEANS
 from .models import (
     Account,
     Application,
@@ -38,31 +40,6 @@ from .render import current_site, page, remember_municipality
 profile = Blueprint("profile", __name__, url_prefix="/konto")
 
 
-
-@dataclass(frozen=True)
-class Field:
-    name: str
-    label: str
-    autocomplete: str
-    kind: str = "text"  # text | date | tel | choice
-
-
-FIELDS = (
-    Field("given_name", "Vorname(n)", "given-name"),
-    Field("family_name", "Familienname", "family-name"),
-    Field("birth_name", "Geburtsname", "off"),
-    Field("birthdate", "Geburtsdatum", "bday", "date"),
-    Field("place_of_birth", "Geburtsort", "off"),
-    Field("nationality", "Staatsangehörigkeit", "off"),
-    Field("street", "Straße und Hausnummer", "street-address"),
-    Field("postal_code", "Postleitzahl", "postal-code"),
-    Field("city", "Ort", "address-level2"),
-    Field("country", "Staat", "country-name"),
-    Field("phone", "Telefon", "tel", "tel"),
-    Field("preferred_contact", "Bevorzugter Kontaktweg", "off", "choice"),
-)
-FIELD_NAMES = tuple(f.name for f in FIELDS)
-FIELD_BY_NAME = {f.name: f for f in FIELDS}
 
 CONTACT_CHOICES = {
     "postfach": "Nachricht in das Postfach im Bürgerportal",
@@ -450,7 +427,7 @@ def export_data(account: Account, now: dt.datetime) -> dict[str, Any]:
             "zuletzt_aktiv_am": _when(row.last_seen_at),
             "vertrauensniveau": row.level,
             "vertrauensniveau_seit": _when(row.level_since),
-            "anmeldeweg": MEANS.get(row.means, row.means),
+            "anmeldeweg": means_label(row.means),
             "rueckfall_vertrauensniveau": row.fallback_level,
         } for row in sessions],
         "e_mail_links": [{

@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, render_template, request, session
 
-from generator.grammar import forms_of
-from generator.pages import SiteInfo
-from generator.portal import PORTAL_SITE
-from generator.text import FILTERS
+from portal.grammar import forms_of
+from portal.theme import PORTAL_SITE, TEMPLATES, SiteInfo, use_theme
 
 BERLIN = ZoneInfo("Europe/Berlin")
-TEMPLATES = Path(__file__).resolve().parent.parent / "site_templates" / "templates"
 
 PORTAL = PORTAL_SITE  # the portal's neutral look, as on its root pages
 
@@ -31,7 +27,9 @@ def init_app(app: Flask) -> None:
     from jinja2 import FileSystemLoader
 
     app.jinja_loader = FileSystemLoader(str(TEMPLATES))
-    app.jinja_env.filters.update(FILTERS)
+    # Flask's own environment (its loader and globals) with the theme's options and filters. Mails
+    # (.txt) are laid out for Jinja's own whitespace rules, so blocks keep their lines here.
+    use_theme(app.jinja_env, trim_blocks=False, lstrip_blocks=False)
     app.jinja_env.filters["localtime"] = localtime
     app.context_processor(_page_globals)
 
@@ -48,11 +46,10 @@ def site_for(slug: str | None) -> SiteInfo:
     if found is None:
         return PORTAL
     m = found["municipality"]
-    return SiteInfo(slug=m["slug"], base=f"/{m['slug']}/", base_url=current_app.config["PORTAL"].base_url,
-                    name=m["name"], short_name=m["short_name"], is_district=m["kind"] == "kreis",
-                    logo=m.get("logo"), email=m["email"], phone=m["phone"],
-                    booking=any(s.get("booking") for s in found["services"].values()),
-                    grammar=forms_of(m))
+    return SiteInfo.of(slug=m["slug"], base_url=current_app.config["PORTAL"].base_url, name=m["name"],
+                       short_name=m["short_name"], kind=m["kind"], logo=m.get("logo"), email=m["email"],
+                       phone=m["phone"], booking=any(s.get("booking") for s in found["services"].values()),
+                       grammar=forms_of(m))
 
 
 def remember_municipality() -> None:

@@ -6,10 +6,11 @@ import json
 from typing import Any
 from xml.sax.saxutils import escape
 
+from portal.grammar import forms_or_plain
+from portal.levels import guests_may_book
+
 from .catalog import Catalog, ServiceEntry
-from .grammar import forms_or_plain
 from .models import Town
-from .text import guests_may_book
 
 KATALOG_VERSION = 1
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from portal.text import SCHEMA_DAYS, fee_text
+
 from .catalog import Catalog, ServiceEntry
 from .models import Address, Contact, Location, Service, Unit
-from .text import SCHEMA_DAYS, fee_text
 from .xzufi import portal_links
 
 

@@ -14,12 +14,15 @@ from typing import Any
 
 from holidays.countries.germany import Germany
 
+from portal.grammar import forms_or_plain
+from portal.levels import TrustLevel, booking_access
+from portal.text import LEVEL_NAMES, TOPICS, german_list
+from portal.theme import SiteInfo
+
 from . import jsonld
 from .catalog import Catalog, Responsibility, ServiceEntry, source_of
-from .grammar import NameForms, forms_or_plain
 from .models import LifeSituationStep, TopTask
 from .place_pages import PlacePages
-from .text import LEVEL_NAMES, TOPICS, TRUST_NAMES, booking_access, german_list
 from .xzufi import portal_links
 
 Crumbs = list[tuple[str, str]]
@@ -35,34 +38,15 @@ class Page:
     build: Callable[[], Context]  # the template context, with "title", "crumbs", "jsonld"
 
 
-@dataclass(frozen=True)
-class SiteInfo:
-    """Everything every page shows (header, navigation, footer)."""
-
-    slug: str
-    base: str  # "/muenster/"
-    base_url: str  # "https://portal.example" (no trailing slash)
-    name: str
-    short_name: str
-    is_district: bool
-    logo: str | None
-    email: str
-    phone: str
-    booking: bool = False  # appointments bookable online: "Termin buchen" in the main navigation
-    # The name declined for sentences: site.grammar.genitive → „des Kreises Coesfeld“.
-    grammar: NameForms = NameForms("das Bürgerportal", "das Bürgerportal", "dem Bürgerportal", "des Bürgerportals")
-
-
 def site_info(catalog: Catalog, base_url: str) -> SiteInfo:
     m = catalog.municipality
     logo = f"/{catalog.slug}/{m.branding.logo}" if m.branding.logo else None
-    return SiteInfo(
+    return SiteInfo.of(
         slug=catalog.slug,
-        base=f"/{catalog.slug}/",
-        base_url=base_url.rstrip("/"),
+        base_url=base_url,
         name=m.name,
         short_name=m.short_name,
-        is_district=m.kind == "kreis",
+        kind=m.kind,
         logo=logo,
         email=m.email,
         phone=m.phone,
@@ -265,7 +249,7 @@ class SiteBuilder(PlacePages):
                 "entry": entry,
                 "service": s,
                 "level_name": LEVEL_NAMES[s.level],
-                "trust_name": TRUST_NAMES[s.online.trust_level] if s.online else None,
+                "trust_name": TrustLevel(s.online.trust_level).row.needs if s.online else None,
                 "responsible": responsible,
                 "appointment": entry.appointment,
                 "booking": self.booking_box(entry, responsible),

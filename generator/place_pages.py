@@ -13,7 +13,9 @@ from .catalog import Catalog, ServiceEntry, source_of
 from .models import Location
 
 if TYPE_CHECKING:
-    from .pages import Context, Crumbs, Page, SiteInfo
+    from portal.theme import SiteInfo
+
+    from .pages import Context, Crumbs, Page
 
 
 class _Builder(Protocol):

@@ -29,11 +29,13 @@ from pelican.contents import Page as MarkdownPage
 from pelican.generators import Generator
 from pelican.writers import Writer
 
+from portal.text import safe_html
+from portal.theme import make_environment
+
 from .catalog import source_of
 from .errors import BuildError
 from .pages import Page, build_pages, site_info
 from .render import SETTING, Rendered, RenderJob
-from .text import safe_html
 from .write import digest
 
 
@@ -194,7 +196,13 @@ def absolute_feed(context: dict[str, Any], feed: Any) -> None:
         item["author_name"] = None
 
 
+def theme_environment(generator: Generator) -> None:
+    """Pelican's generators render with the theme's environment (its loader and cache kept)."""
+    generator.env = make_environment(generator.env.loader, bytecode_cache=generator.env.bytecode_cache)
+
+
 def register() -> None:
+    signals.generator_init.connect(theme_environment)
     signals.get_generators.connect(get_generators)
     signals.get_writer.connect(get_writer)
     signals.content_object_init.connect(sanitise_content)

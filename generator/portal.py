@@ -11,12 +11,10 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from .models import Operator
-from .pages import SiteInfo
-from .write import SiteWriter
+from portal.theme import PORTAL_SITE, make_environment
 
-PORTAL_SITE = SiteInfo(slug="", base="/", base_url="", name="Bürgerportal", short_name="Bürgerportal",
-                       is_district=False, logo=None, email="", phone="")
+from .models import Operator
+from .write import SiteWriter
 
 # output path → (template, title); the operator's pages only when content/portal.yaml exists
 OPERATOR_PAGES = {
@@ -37,13 +35,9 @@ def portal_pages(municipalities: list[tuple[str, Any]], operator: Operator | Non
 def write_portal_pages(out_root: Path, theme: Path, municipalities: list[tuple[str, Any]],
                        operator: Operator | None) -> None:
     """Render the portal's root pages into out_root and copy the theme to out_root/theme."""
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
+    from jinja2 import FileSystemLoader
 
-    from .text import FILTERS
-
-    env = Environment(loader=FileSystemLoader(theme / "templates"), autoescape=select_autoescape(),
-                      trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(FILTERS)
+    env = make_environment(FileSystemLoader(theme / "templates"))
     listed = [(slug, m.name, m.kind) for slug, m in municipalities]
     out_root.mkdir(parents=True, exist_ok=True)
     writer = SiteWriter(out_root, None, shared=True)

@@ -85,7 +85,6 @@ def pelican_settings(catalog: Catalog, output: Path, job: RenderJob) -> dict[str
     from pelican.settings import DEFAULT_CONFIG, configure_settings
 
     from .pages import site_info
-    from .text import FILTERS
 
     m = catalog.municipality
     settings = dict(DEFAULT_CONFIG)
@@ -142,12 +141,7 @@ def pelican_settings(catalog: Catalog, output: Path, job: RenderJob) -> dict[str
             "DELETE_OUTPUT_DIRECTORY": False,
             "PLUGINS": ["generator.plugin"],
             "PLUGIN_PATHS": [],
-            "JINJA_FILTERS": FILTERS,
-            "JINJA_ENVIRONMENT": {
-                "trim_blocks": True,
-                "lstrip_blocks": True,
-                "extensions": [],
-                "autoescape": True,
+            "JINJA_ENVIRONMENT": {  # the plugin makes the theme's environment with this cache
                 # Compiled templates are kept between builds (a rebuild renders few pages).
                 "bytecode_cache": FileSystemBytecodeCache(str(_folder(output.parent / ".cache" / "templates"))),
             },

@@ -13,8 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from portal.grammar import NameForms, forms_or_plain, name_the_city
+
 from .catalog import Catalog, FormEntry, Responsibility, ServiceEntry, source_of
-from .grammar import NameForms, forms_or_plain, name_the_city
 from .models import LocalService
 from .validate import MunicipalityContent, ValidContent
 from .validation.responsibility import responsibilities as _responsibilities

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from html import escape
 from xml.etree import ElementTree as ET
 
+from portal.text import markdown
+
 from .catalog import Catalog, ServiceEntry
 from .models import WEEKDAYS, Address, Duration, Fee, Location, Service, Town, Unit
-from .text import markdown
 
 XZUFI_NS = "http://xoev.de/schemata/xzufi/2_2_0"
 XZUFI_VERSION = "2.2.0"

@@ -1,1 +1,1 @@
-"""Vocabulary shared by the build (generator/) and the app (dynamic/)."""
+"""The vocabulary both tiers share: trust levels, profile fields, German text and the theme; the root exception."""

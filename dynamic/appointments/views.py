@@ -23,13 +23,13 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from generator.models import Fee
-from generator.text import fee_text
+from portal.levels import TrustLevel, at_least
+from portal.text import fee_text
 
 from .. import auth
 from ..catalog import katalog_or_404
 from ..db import db
 from ..inbox import deliver_message
-from ..levels import LABELS, at_least
 from ..mail import queue_mail
 from ..metrics import BOOKED
 from ..models import Account, Appointment, utcnow
@@ -157,8 +157,8 @@ def locations(slug: str, service_id: str) -> Page:
     return page("termine/orte.html", service["name"], crumbs=_crumbs((service["name"], request.path)),
                 service=service, service_id=service_id, places=places,
                 is_district=g.katalog["municipality"]["kind"] == "kreis",
-                level_label=LABELS[service["booking"]["trust_level"]], long_date=long_date, clock_text=clock_text,
-                local_day=local_day)
+                level_label=TrustLevel(service["booking"]["trust_level"]).label, long_date=long_date,
+                clock_text=clock_text, local_day=local_day)
 
 
 def _bookable_service(service_id: str) -> Mapping[str, Any]:

@@ -31,7 +31,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from generator import formschema
-from generator.grammar import NameForms, forms_of, upper_first
+from portal.grammar import NameForms, forms_of, upper_first
+from portal.levels import LEVELS
 
 from ..db import db
 from ..errors import BUSY_SECONDS
@@ -935,7 +936,7 @@ def _payload_schema() -> dict[str, Any]:
         "form": obj({"id": text, "title": text, "service": text, "version": {"type": "integer", "minimum": 1},
                      "schema": {"type": "string", "format": "uri",
                                 "description": "Adresse des JSON Schemas, das data beschreibt"}}),
-        "identification": obj({"trust_level": {"enum": ["basis", "niedrig", "substantiell", "hoch"]},
+        "identification": obj({"trust_level": {"enum": list(LEVELS)},
                                "means": text}),
         "data": {"type": "object", "description": "Maschinenwerte: Kennung des Feldes → Wert, nach form.schema"},
         "answers": {"type": "array", "description": "Die Angaben zum Lesen: Beschriftung, Schritt, Text",

@@ -13,6 +13,8 @@ from typing import Any
 
 from fpdf import FPDF
 
+from portal.levels import level_of
+
 from ..render import BERLIN
 
 log = logging.getLogger(__name__)
@@ -84,10 +86,6 @@ def receipt_pdf(municipality: str, reference: str, submitted_at: dt.datetime, co
     return bytes(pdf.output())
 
 
-TRUST_LEVELS = {"basis": "basis (Benutzername und Passwort)", "niedrig": "niedrig", "substantiell": "substantiell",
-                "hoch": "hoch (Online-Ausweisfunktion)"}
-
-
 def application_pdf(payload: dict[str, Any]) -> bytes:
     """The whole application for the office's e-file (the payload as `delivery.send` builds
     it): form title and version, reference, office, time, trust level, then every answer by
@@ -108,7 +106,8 @@ def application_pdf(payload: dict[str, Any]) -> bytes:
     pdf.ln(2)
     when = dt.datetime.fromisoformat(payload["submitted_at"]).astimezone(BERLIN).strftime("%d.%m.%Y um %H:%M Uhr")
     identification = payload["identification"]
-    level = TRUST_LEVELS.get(identification["trust_level"], identification["trust_level"])
+    named = level_of(identification["trust_level"])
+    level = named.row.record if named is not None else identification["trust_level"]
     for line in (f"Vorgangsnummer: {reference}", f"Formular: {form['id']}, Version {form['version']}",
                  f"Empfangende Stelle: {office['name']}, {place}", f"Eingegangen am {when}",
                  f"Identifiziert mit Vertrauensniveau {level} ({identification['means']})"):

@@ -20,13 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response as BaseResponse
 
-from generator.grammar import forms_of, upper_first
+from portal.grammar import forms_of, upper_first
+from portal.levels import at_least
 
 from .. import auth
 from ..catalog import katalog_or_404
 from ..db import db
 from ..inbox import deliver_message
-from ..levels import at_least
 from ..metrics import SUBMITTED
 from ..models import Account, Application, FormDraft, Office, utcnow
 from ..profile import FIELD_NAMES, prefill, save_back
@@ -674,7 +674,7 @@ def receipt(slug: str, form_id: str, reference: str) -> Page:
 def _usual_duration(form: dict[str, Any]) -> str | None:
     """How long the form's service usually takes here ("bis zu 5 Tage"), or None where unknown."""
     from generator.models import Duration
-    from generator.text import duration_text
+    from portal.text import duration_text
 
     found = form.get("processing_time")
     if not found:

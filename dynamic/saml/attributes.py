@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from portal.profile_fields import FIELDS
+
 URI_FORMAT = "urn:oasis:names:tc:SAML:2.0:attrname-format:uri"
 
 QAA_LEVEL = "urn:oid:1.2.40.0.10.2.1.1.261.94"  # EID-CITIZEN-QAA-LEVEL: the level reached, a STORK class
@@ -13,19 +15,8 @@ INTERFACE_VERSION = "urn:oid:1.3.6.1.4.1.25484.494450.1"
 MAIL = "urn:oid:0.9.2342.19200300.100.1.3"
 GENDER = "urn:oid:1.3.6.1.4.1.33592.1.3.5"
 
-# URN → profile field (dynamic/profile.py FIELDS).
-PROFILE_FIELDS = {
-    "urn:oid:2.5.4.42": "given_name",
-    "urn:oid:2.5.4.4": "family_name",
-    "urn:oid:1.2.40.0.10.2.1.1.225566": "birth_name",
-    "urn:oid:1.2.40.0.10.2.1.1.55": "birthdate",
-    "urn:oid:1.3.6.1.5.5.7.9.2": "place_of_birth",
-    "urn:oid:1.2.40.0.10.2.1.1.225577": "nationality",
-    "urn:oid:2.5.4.16": "street",
-    "urn:oid:2.5.4.17": "postal_code",
-    "urn:oid:2.5.4.7": "city",
-    "urn:oid:1.2.40.0.10.2.1.1.225599": "country",
-}
+# URN → profile field (portal.profile_fields).
+PROFILE_FIELDS = {field.urn: field.name for field in FIELDS if field.urn is not None}
 URN_OF_FIELD = {field: urn for urn, field in PROFILE_FIELDS.items()}
 
 FRIENDLY_NAMES = {
@@ -34,16 +25,7 @@ FRIENDLY_NAMES = {
     INTERFACE_VERSION: "InterfaceVersion",
     MAIL: "mail",
     GENDER: "gender",
-    "urn:oid:2.5.4.42": "givenName",
-    "urn:oid:2.5.4.4": "surname",
-    "urn:oid:1.2.40.0.10.2.1.1.225566": "birthName",
-    "urn:oid:1.2.40.0.10.2.1.1.55": "birthdate",
-    "urn:oid:1.3.6.1.5.5.7.9.2": "placeOfBirth",
-    "urn:oid:1.2.40.0.10.2.1.1.225577": "nationality",
-    "urn:oid:2.5.4.16": "postalAddress",
-    "urn:oid:2.5.4.17": "postalCode",
-    "urn:oid:2.5.4.7": "localityName",
-    "urn:oid:1.2.40.0.10.2.1.1.225599": "countryCodeAddress",
+    **{field.urn: field.friendly_name for field in FIELDS if field.urn is not None and field.friendly_name},
 }
 
 

@@ -37,11 +37,10 @@ from saml2.sigver import ASSERT_XPATH, pre_encrypt_assertion, pre_encryption_par
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 from werkzeug.wrappers import Response
 
-from generator.text import date_de
+from portal.levels import Means, TrustLevel, at_least, level_of_stork
+from portal.text import date_de
 
 from ..config import Settings
-from ..levels import LEVEL_OF_STORK, STORK, at_least
-from ..levels import TECHNICAL_LABELS as LABELS
 from ..render import page
 from . import attributes
 from .keys import KeyPair, development_pair
@@ -56,6 +55,11 @@ AES256_GCM = "http://www.w3.org/2009/xmlenc11#aes256-gcm"
 RSA_OAEP = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
 
 
+# The levels by their own names: this IdP stands in for the state's login service, which
+# speaks of levels by name.
+LEVEL_NAMES = {level.value: level.value for level in TrustLevel}
+
+
 @dataclass(frozen=True)
 class LoginMeans:
     label: str
@@ -63,11 +67,11 @@ class LoginMeans:
 
 
 # Form value → what the tester chooses and the level it reaches. The keys are the same as
-# the service provider's names for the means (levels.MEANS).
+# the service provider's names for the means (portal.levels.Means).
 LOGIN_MEANS = {
-    "passwort": LoginMeans("Benutzername und Passwort", "niedrig"),
-    "zertifikat": LoginMeans("Softwarezertifikat (ELSTER)", "substantiell"),
-    "eid": LoginMeans("Online-Ausweis (eID)", "hoch"),
+    Means.PASSWORT.value: LoginMeans("Benutzername und Passwort", TrustLevel.NIEDRIG.value),
+    Means.ZERTIFIKAT.value: LoginMeans("Softwarezertifikat (ELSTER)", TrustLevel.SUBSTANTIELL.value),
+    Means.EID.value: LoginMeans("Online-Ausweis (eID)", TrustLevel.HOCH.value),
 }
 
 
@@ -272,7 +276,7 @@ def _assertion(answer: Answer) -> assertion_types.Assertion:
         authn_statement=[assertion_types.AuthnStatement(
             authn_instant=_instant(answer.issued_at), session_index=sid(),
             authn_context=assertion_types.AuthnContext(
-                authn_context_class_ref=assertion_types.AuthnContextClassRef(text=STORK[answer.level])))],
+                authn_context_class_ref=assertion_types.AuthnContextClassRef(text=TrustLevel(answer.level).stork)))],
         attribute_statement=[assertion_types.AttributeStatement(attribute=[
             _attribute(urn, value) for urn, value in _attribute_values(answer).items()
             if urn not in answer.leave_out])],
@@ -283,7 +287,7 @@ def _attribute_values(answer: Answer) -> dict[str, str]:
     chosen = answer.persona
     values = {attributes.URN_OF_FIELD[name]: value for name, value in chosen.values.items()}
     values[attributes.BPK2] = chosen.bpk2
-    values[attributes.QAA_LEVEL] = answer.qaa_level or STORK[answer.level]
+    values[attributes.QAA_LEVEL] = answer.qaa_level or TrustLevel(answer.level).stork
     values[attributes.INTERFACE_VERSION] = "2.0"
     if chosen.mail:
         values[attributes.MAIL] = chosen.mail
@@ -343,7 +347,7 @@ def start() -> tuple[str, int]:
     people = [(p.label, _address(p), date_de(dt.date.fromisoformat(p.values["birthdate"])) if "birthdate" in p.values
                else "", p.mail or "keine") for p in personas()]
     return page("saml/dev_idp_start.html", "Entwicklungs-Identitätsanbieter", people=people,
-                means=LOGIN_MEANS, labels=LABELS,
+                means=LOGIN_MEANS, labels=LEVEL_NAMES,
                 crumbs=[("Startseite", "/"), ("Entwicklungs-Identitätsanbieter", "/dev-idp/")])
 
 
@@ -431,14 +435,14 @@ def _asked_level(authn_request: samlp.AuthnRequest) -> str:
     context = authn_request.requested_authn_context
     if context is None or not context.authn_context_class_ref:
         return "basis"
-    return LEVEL_OF_STORK.get((context.authn_context_class_ref[0].text or "").strip(), "basis")
+    return (level_of_stork((context.authn_context_class_ref[0].text or "").strip()) or TrustLevel.BASIS).value
 
 
 def _choice_page(signed: dict[str, str], asked: str, errors: dict[str, str]) -> tuple[str, int]:
     title = "Entwicklungs-Identitätsanbieter – nur für Tests"
     return page("saml/dev_idp.html", ("Fehler: " if errors else "") + title, status=400 if errors else 200,
-                heading=title, signed=signed, asked=asked, asked_label=LABELS[asked], personas=personas(),
-                means=LOGIN_MEANS, labels=LABELS, errors=errors, chosen_person=request.form.get("person", ""),
+                heading=title, signed=signed, asked=asked, asked_label=asked, personas=personas(),
+                means=LOGIN_MEANS, labels=LEVEL_NAMES, errors=errors, chosen_person=request.form.get("person", ""),
                 chosen_means=request.form.get("mittel", "") or _means_for(asked),
                 crumbs=[("Startseite", "/"), ("Entwicklungs-Identitätsanbieter", "/dev-idp/"),
                         ("Testperson wählen", request.path)])

@@ -50,10 +50,11 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
+from portal.levels import TrustLevel, at_least, is_level, level_of_stork
+
 from .. import auth
 from ..config import Settings
 from ..db import db, session_scope
-from ..levels import LABELS, LEVEL_OF_STORK, STORK, at_least, is_level
 from ..models import Account, SamlRequest, SeenAssertion, utcnow
 from ..profile import store_identity
 from ..render import page
@@ -79,21 +80,6 @@ STRONG_SIGNATURE_ALGORITHMS = frozenset({
     "http://www.w3.org/2007/05/xmldsig-more#sha512-rsa-MGF1",
 })
 STRONG_DIGEST_ALGORITHMS = frozenset({DIGEST_SHA256, DIGEST_SHA384, DIGEST_SHA512})
-
-# The level reached → how "Mein Konto" names the means, and the source of stored values.
-MEANS_OF_LEVEL = {"basis": "passwort", "niedrig": "passwort", "substantiell": "zertifikat", "hoch": "eid"}
-SOURCE_OF_LEVEL = {"hoch": "Online-Ausweis (eID)", "substantiell": "ELSTER-Zertifikat"}
-DEFAULT_SOURCE = "Servicekonto"
-VERIFIED_LEVELS = ("substantiell", "hoch")
-
-# What the citizen needs for a level, in the refusal of a lower one.
-HOW_TO_REACH = {
-    "hoch": "Bitte melden Sie sich mit dem Online-Ausweis an.",
-    "substantiell": "Bitte melden Sie sich mit einem ELSTER-Zertifikat oder dem Online-Ausweis an.",
-    "niedrig": "Bitte melden Sie sich mit einem Verfahren an, das mindestens dieses Vertrauensniveau erreicht, "
-               "zum Beispiel mit dem Online-Ausweis.",
-    "basis": "Bitte melden Sie sich noch einmal an.",
-}
 
 AGAIN = "Bitte melden Sie sich noch einmal an."
 
@@ -145,8 +131,8 @@ OTHER_ACCOUNT = "Mit diesem Servicekonto ist schon ein anderes Konto im Bürgerp
 
 
 def too_low(reached: str, needed: str) -> str:
-    return (f"Sie haben sich mit „{LABELS[reached]}“ angemeldet. Für diesen Schritt brauchen Sie "
-            f"„{LABELS[needed]}“. {HOW_TO_REACH[needed]}")
+    return (f"Sie haben sich mit „{TrustLevel(reached).label}“ angemeldet. Für diesen Schritt brauchen Sie "
+            f"„{TrustLevel(needed).label}“. {TrustLevel(needed).row.how_to_reach}")
 
 
 # ---------------------------------------------------------------- configuration
@@ -285,7 +271,7 @@ def login() -> Response:
         level = "basis"
     return_to = auth.safe_return(request.form.get("weiter"))
     sp = service_provider()
-    wanted = RequestedAuthnContext(authn_context_class_ref=[AuthnContextClassRef(text=STORK[level])],
+    wanted = RequestedAuthnContext(authn_context_class_ref=[AuthnContextClassRef(text=TrustLevel(level).stork)],
                                    comparison="minimum")
     request_id, info = sp.client.prepare_for_authenticate(
         entityid=sp.idp_entity_id, relay_state="", binding=BINDING_HTTP_REDIRECT, sign=True,
@@ -558,9 +544,10 @@ def _attribute_values(response: AuthnResponse) -> dict[str, list[str]]:
 
 def _level_reached(found: Mapping[str, list[str]], asked: str) -> str:
     value = attributes.first(found, attributes.QAA_LEVEL)
-    if value is None or value not in LEVEL_OF_STORK:
+    found_level = level_of_stork(value)
+    if found_level is None:
         raise Refused("no or unknown EID-CITIZEN-QAA-LEVEL", NO_LEVEL, status=403)
-    reached = LEVEL_OF_STORK[value]
+    reached = found_level.value
     if not at_least(reached, asked):
         raise Refused(f"level {reached} below the {asked} asked for", too_low(reached, asked), status=403,
                       title="Vertrauensniveau nicht ausreichend")
@@ -638,12 +625,12 @@ def complete() -> Response | tuple[str, int]:
             account.bpk2 = bpk2
             log.info("account linked to the state login")
         db().flush()
-    store_identity(account.id, dict(result.get("values") or {}), SOURCE_OF_LEVEL.get(level, DEFAULT_SOURCE),
-                   verified=level in VERIFIED_LEVELS)
+    reached = TrustLevel(level)  # the level reached → the source of stored values, the means "Mein Konto" names
+    store_identity(account.id, dict(result.get("values") or {}), reached.row.source, verified=reached.verified)
     return_to = row.return_to
     db().delete(row)
     db().commit()
-    auth.start_login(account, level, MEANS_OF_LEVEL[level])
+    auth.start_login(account, level, reached.row.means.value)
     # After start_login, which clears the session: what a later logout at the IdP needs.
     session["saml_login"] = {"name_id": result.get("name_id"), "session_index": result.get("session_index")}
     log.info("SAML login completed at level %s", level)

@@ -8,9 +8,11 @@ handbook.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+
+from portal.levels import LEVELS
 
 from ..messages import say
 
@@ -22,7 +24,11 @@ HttpsUrl = Annotated[
 Markdown = Annotated[str, Field(min_length=1, description="Text, Markdown erlaubt")]
 Colour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="Farbe als #rrggbb")]
 
-TrustLevel = Literal["basis", "niedrig", "substantiell", "hoch"]
+# A trust level's name (portal.levels.TrustLevel), as a Literal so that the schema lists them.
+if TYPE_CHECKING:
+    TrustLevel = str
+else:
+    TrustLevel = Literal[LEVELS]
 Level = Literal["kommune", "kreis", "land", "bund"]
 TimeUnit = Literal["minutes", "hours", "days", "weeks", "months", "years"]
 Weekday = Literal["mo", "tu", "we", "th", "fr", "sa", "su"]

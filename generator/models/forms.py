@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
+
+from portal.profile_fields import PREFILL_SOURCES
 
 from ..messages import say
 from .base import Id, Markdown, Model, OfficeRole, ServiceId, TrustLevel
@@ -15,8 +17,11 @@ from .base import Id, Markdown, Model, OfficeRole, ServiceId, TrustLevel
 FieldType = Literal["text", "textarea", "number", "date", "choice", "yesno", "address", "iban", "email", "phone",
                     "file"]
 # Stored profile values that can fill a field ("address" fills street, postal code and town at once).
-ProfileField = Literal["given_name", "family_name", "birth_name", "birthdate", "place_of_birth", "nationality",
-                       "street", "postal_code", "city", "country", "phone", "email", "address"]
+# Where a form's field may take its value from (portal.profile_fields), listed in the schema.
+if TYPE_CHECKING:
+    ProfileField = str
+else:
+    ProfileField = Literal[PREFILL_SOURCES]
 FileKind = Literal["pdf", "jpeg", "png"]
 NUMBER_MIN, NUMBER_MAX = 0, 999_999  # the bounds of a number field that names none
 FILE_KINDS: tuple[FileKind, ...] = ("pdf", "jpeg", "png")

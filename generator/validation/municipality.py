@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from portal.grammar import head_word, name_forms
+
 from ..errors import Problem
-from ..grammar import head_word, name_forms
 from ..load import Document, Loc
 from ..messages import say
 from ..models import Grammar, LocalService, Location, Municipality, Unit, outside_hours

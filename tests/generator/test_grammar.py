@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.grammar import name_forms, name_the_city, upper_first
 from generator.models import Grammar
 from generator.pipeline import build
+from portal.grammar import name_forms, name_the_city, upper_first
 
 from ..conftest import FIXTURE_CONTENT, TODAY
 from .test_pages import page, text_of

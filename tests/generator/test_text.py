@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from generator.text import markdown, safe_html
+from portal.text import markdown, safe_html
 
 
 def test_markdown_gives_the_elements_editors_write() -> None:

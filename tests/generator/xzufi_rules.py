@@ -17,13 +17,14 @@ from xml.etree import ElementTree as ET
 
 from generator.models import TYPISIERUNG
 from generator.xzufi import LEIKA_LIST_URI, ROLLE, TEXTMODULE, WOCHENTAG, XZUFI_NS, XZUFI_VERSION
+from portal.levels import LEVELS
 
 LEIKA_PATTERN = re.compile(r"99[0-9]{12}")
 # Area keys (gebietID): the official municipality key AGS (8 digits) or the regional key ARS (12).
 GEBIET_PATTERN = re.compile(r"[0-9]{8}|[0-9]{12}")
 REQUIRED_TEXTMODULE = "02"
 # Trust levels (ARCHITECTURE.md); "basis" is the portal account, which is no eIDAS level.
-VERTRAUENSNIVEAU: tuple[str, ...] = ("basis", "niedrig", "substantiell", "hoch")
+VERTRAUENSNIVEAU: tuple[str, ...] = LEVELS  # portal.levels: "basis" is the portal account, no eIDAS level
 WAEHRUNG: tuple[str, ...] = ("EUR",)
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")  # development builds; never published
 

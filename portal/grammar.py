@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from .models import Grammar
+
+class Grammar(Protocol):
+    """What an editor set in a name's `grammar:` block (generator.models.Grammar)."""
+
+    def model_dump(self) -> dict[str, Any]: ...
 
 # The last part of a name's first word → its gender. Longest endings are tried first.
 GENDER_BY_ENDING: dict[str, str] = {

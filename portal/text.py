@@ -1,17 +1,40 @@
-"""German formatting of values for pages: money, durations, weekdays, Markdown."""
+"""German formatting of values for pages and mails: money, durations, dates, weekdays, Markdown."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 from functools import lru_cache
+from typing import Protocol
 
 import markdown as md
 import nh3
 from markupsafe import Markup
 
-from .grammar import upper_first
-from .models import Duration, Fee
+
+class Fee(Protocol):
+    """A fee as content and the katalog describe it."""
+
+    @property
+    def amount(self) -> float | None: ...
+    @property
+    def amount_min(self) -> float | None: ...
+    @property
+    def amount_max(self) -> float | None: ...
+    @property
+    def note(self) -> str | None: ...
+
+
+class Duration(Protocol):
+    """A span of time as content and the katalog describe it."""
+
+    @property
+    def unit(self) -> str: ...
+    @property
+    def min(self) -> float | None: ...
+    @property
+    def max(self) -> float | None: ...
+
 
 WEEKDAY_NAMES = {
     "mo": "Montag",
@@ -83,32 +106,9 @@ TOPICS = {
     "disability": "Menschen mit Behinderung",
     "general": "Allgemeine Verwaltung",
 }
-# What a citizen needs to log in at each trust level, in words a citizen knows.
-TRUST_NAMES = {
-    "basis": "ein Konto im Bürgerportal mit bestätigter E-Mail-Adresse",
-    "niedrig": "ein Servicekonto mit Benutzername und Passwort",
-    "substantiell": "ein ELSTER-Zertifikat oder den Online-Ausweis",
-    "hoch": "den Online-Ausweis (Personalausweis mit PIN)",
-}
-
-# What a citizen needs to book an appointment, by the level booking asks for.
-BOOKING_ACCESS = {
-    "basis": "Zum Buchen brauchen Sie ein Konto im Bürgerportal.",
-    "niedrig": "Zum Buchen melden Sie sich mit Ihrem Servicekonto an (Benutzername und Passwort).",
-    "substantiell": "Zum Buchen melden Sie sich mit Ihrem ELSTER-Zertifikat oder dem Online-Ausweis an.",
-    "hoch": "Zum Buchen melden Sie sich mit dem Online-Ausweis an.",
-}
-BOOKING_WITHOUT_ACCOUNT = "Buchen ist auch ohne Konto möglich, mit Bestätigung Ihrer E-Mail-Adresse."
-
-
-def booking_access(trust_level: str, without_account: bool) -> str:
-    return BOOKING_WITHOUT_ACCOUNT if guests_may_book(trust_level, without_account) else BOOKING_ACCESS[trust_level]
-
-
-def guests_may_book(trust_level: str, without_account: bool) -> bool:
-    """Booking without an account: switched on (the default) for counter services, i.e.
-    appointments at trust level basis; a confirmed address reaches no higher level."""
-    return without_account and trust_level == "basis"
+def weekday(day: str) -> str | None:
+    """'mo' → 'Montag'."""
+    return WEEKDAY_NAMES.get(day)
 
 
 def german_list(items: list[str]) -> str:
@@ -198,18 +198,3 @@ def ld_json(data: object) -> Markup:
         data = {"@context": "https://schema.org", "@graph": data}
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
     return Markup(text)
-
-
-FILTERS = {
-    "weekday": WEEKDAY_NAMES.get,
-    "ld_json": ld_json,
-    "euro": euro,
-    "fee_text": fee_text,
-    "duration_text": duration_text,
-    "date_de": date_de,
-    "days_text": days_text,
-    "markdown": markdown,
-    "safe_html": safe_html,
-    "amount_of": amount_of,
-    "upper_first": upper_first,
-}
