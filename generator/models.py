@@ -13,17 +13,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+# Parts of the content that katalog.json carries as they are (katalog is their one definition).
+from katalog.models import NUMBER_MAX, NUMBER_MIN, Duration, Fee, HttpsUrl, TimeUnit
+
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, description="Kennung: Kleinbuchstaben, Ziffern, Bindestriche")]
-HttpsUrl = Annotated[
-    str, Field(pattern=r"^https://[^\s/$.?#][^\s]*\.[^\s]{2,}$", description="Vollständige Adresse mit https://")
-]
 Markdown = Annotated[str, Field(min_length=1, description="Text, Markdown erlaubt")]
 Colour = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="Farbe als #rrggbb")]
 
 TrustLevel = Literal["basis", "niedrig", "substantiell", "hoch"]
 Level = Literal["kommune", "kreis", "land", "bund"]
-TimeUnit = Literal["minutes", "hours", "days", "weeks", "months", "years"]
 Weekday = Literal["mo", "tu", "we", "th", "fr", "sa", "su"]
 WEEKDAYS: tuple[str, ...] = ("mo", "tu", "we", "th", "fr", "sa", "su")
 OfficeRole = Literal[
@@ -97,53 +96,6 @@ class Grammar(Model):
 
 
 # --- services -------------------------------------------------------------------------
-
-
-class Fee(Model):
-    label: str = Field(description="Wofür die Gebühr anfällt")
-    amount: float | None = Field(None, ge=0, description="Betrag in Euro")
-    amount_min: float | None = Field(None, ge=0, description="Mindestbetrag in Euro")
-    amount_max: float | None = Field(None, ge=0, description="Höchstbetrag in Euro")
-    note: str | None = Field(None, description="Hinweis, z. B. wenn die Höhe von einer Satzung abhängt")
-    # A local amount is a fact: where it comes from and when someone compared it, or
-    # visibly an example.
-    source: HttpsUrl | None = Field(None, description="Quelle des Betrags, z. B. die Satzung im Ortsrecht")
-    checked_on: dt.date | None = Field(None, description="Tag, an dem der Betrag mit der Quelle verglichen wurde")
-    example: bool = Field(False, description="Beispielwert, nicht geprüft (die Seite kennzeichnet ihn als Beispiel)")
-
-    @model_validator(mode="after")
-    def _source_with_date(self) -> Fee:
-        if self.source is not None and self.checked_on is None:
-            raise ValueError("checked_on: give the day the amount was compared with its source")
-        return self
-
-    @model_validator(mode="after")
-    def _amount_or_range_or_note(self) -> Fee:
-        has_range = self.amount_min is not None or self.amount_max is not None
-        if self.amount is not None and has_range:
-            raise ValueError("give either amount or amount_min/amount_max, not both")
-        if has_range and (self.amount_min is None or self.amount_max is None):
-            raise ValueError("a range needs both amount_min and amount_max")
-        if has_range and self.amount_min > self.amount_max:  # type: ignore[operator]
-            raise ValueError("amount_min is larger than amount_max")
-        if self.amount is None and not has_range and not self.note:
-            raise ValueError("give amount, amount_min/amount_max, or a note that says why there is no amount")
-        return self
-
-
-class Duration(Model):
-    min: float | None = Field(None, ge=0, description="Mindestdauer")
-    max: float | None = Field(None, ge=0, description="Höchstdauer")
-    unit: TimeUnit = Field(description="Einheit")
-    note: str | None = None
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Duration:
-        if self.min is None and self.max is None:
-            raise ValueError("give min, max or both")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError("min is larger than max")
-        return self
 
 
 class Deadline(Model):
@@ -798,7 +750,6 @@ FieldType = Literal["text", "textarea", "number", "date", "choice", "yesno", "ad
 ProfileField = Literal["given_name", "family_name", "birth_name", "birthdate", "place_of_birth", "nationality",
                        "street", "postal_code", "city", "country", "phone", "email", "address"]
 FileKind = Literal["pdf", "jpeg", "png"]
-NUMBER_MIN, NUMBER_MAX = 0, 999_999  # the bounds of a number field that names none
 FILE_KINDS: tuple[FileKind, ...] = ("pdf", "jpeg", "png")
 PREFILL_TYPES: dict[str, tuple[str, ...]] = {
     "birthdate": ("date",), "email": ("email",), "phone": ("phone",), "address": ("address",),

@@ -17,8 +17,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from katalog.formschema import compatibility_problems, snapshot_folder
+
 from .errors import Problem
-from .formschema import compatibility_problems, snapshot_folder
 from .grammar import head_word, name_forms
 from .load import Document, Loc, MarkdownFile, RawContent, _dotted
 from .models import (
