@@ -15,7 +15,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 VERSION = 1
 
@@ -39,6 +49,14 @@ class Record(BaseModel):
 
     # Keys written as null when they have no value (every other empty key is left out).
     _null: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        """The schema says which keys stay as null (`x-null`), for the handbook's table of keys."""
+        json_schema = handler(core_schema)
+        if cls._null:
+            handler.resolve_ref_schema(json_schema)["x-null"] = sorted(cls._null)
+        return json_schema
 
     @model_serializer(mode="wrap")
     def _leave_out_empty(self, handler: SerializerFunctionWrapHandler) -> Any:

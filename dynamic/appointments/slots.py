@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -45,10 +44,8 @@ def _clock(value: str) -> dt.time:
     return dt.time.fromisoformat(value)
 
 
-def schedule_of(location: Location | Mapping[str, Any]) -> Schedule:
+def schedule_of(location: Location) -> Schedule:
     """The Schedule of a katalog.json location (its `booking` block, defaults where absent)."""
-    if not isinstance(location, Location):
-        location = Location.model_validate({"name": "", **location})
     booking = location.booking or BookingSettings()
     hours: dict[str, list[Span]] = {day: [] for day in WEEKDAYS}
     for row in location.booking_hours:
