@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 # Parts of the content that katalog.json carries as they are (katalog is their one definition).
-from katalog.models import NUMBER_MAX, NUMBER_MIN, Duration, Fee, HttpsUrl, TimeUnit
+from katalog.models import BOOKING_DEFAULTS, FILE_SIZE_MB, NUMBER_MAX, NUMBER_MIN, Duration, Fee, HttpsUrl, TimeUnit
 
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 Id = Annotated[str, Field(pattern=ID_PATTERN, description="Kennung: Kleinbuchstaben, Ziffern, Bindestriche")]
@@ -594,19 +594,23 @@ class Exception_(Model):
 class Booking(Model):
     """Wie ein Standort Termine vergibt. Was fehlt, gilt mit dem genannten Standardwert."""
 
-    counters: int = Field(default=1, ge=1, le=50, description="Schalter, die gleichzeitig Termine annehmen")
-    days_ahead: int = Field(default=42, ge=1, le=365, description="So viele Tage im Voraus sind Termine buchbar")
+    counters: int = Field(default=BOOKING_DEFAULTS.counters, ge=1, le=50,
+                          description="Schalter, die gleichzeitig Termine annehmen")
+    days_ahead: int = Field(default=BOOKING_DEFAULTS.days_ahead, ge=1, le=365,
+                            description="So viele Tage im Voraus sind Termine buchbar")
     lead_minutes: int = Field(
-        default=60, ge=0, le=7 * 24 * 60, description="Bis so viele Minuten vor Beginn ist ein Termin noch buchbar"
+        default=BOOKING_DEFAULTS.lead_minutes, ge=0, le=7 * 24 * 60,
+        description="Bis so viele Minuten vor Beginn ist ein Termin noch buchbar"
     )
     cancel_hours: int = Field(
-        default=24,
+        default=BOOKING_DEFAULTS.cancel_hours,
         ge=0,
         le=14 * 24,
         description="Bis so viele Stunden vor Beginn lässt sich ein Termin absagen oder verschieben",
     )
     step_minutes: int = Field(
-        default=15, ge=5, le=240, description="Termine beginnen in diesem Takt, in Minuten (ein Vielfaches von 5)"
+        default=BOOKING_DEFAULTS.step_minutes, ge=5, le=240,
+        description="Termine beginnen in diesem Takt, in Minuten (ein Vielfaches von 5)"
     )
     hours: list[OpeningHours] | None = Field(
         default=None,
@@ -807,7 +811,7 @@ class FormField(Model):
     multiple: bool = Field(False, description="Mehrere Auswahlmöglichkeiten zugleich (Auswahl)")
     accept: list[FileKind] = Field(default_factory=lambda: list(FILE_KINDS),
                                    description="Erlaubte Dateiarten (Datei); geprüft wird der Inhalt")
-    max_size_mb: float = Field(5, gt=0, le=10, description="Größte Datei in MB (Datei)")
+    max_size_mb: float = Field(FILE_SIZE_MB, gt=0, le=10, description="Größte Datei in MB (Datei)")
     compact: bool = Field(False, description="Leerzeichen und Bindestriche vor der Prüfung entfernen und ohne sie "
                                              "speichern (Text; für Nummern wie die Chipnummer)")
 

@@ -358,6 +358,10 @@ class BookingSettings(Record):
         "seine Öffnungszeiten.")
 
 
+# The booking settings of a location that names none (the content schema's defaults too).
+BOOKING_DEFAULTS = BookingSettings()
+
+
 class Location(Record):
     model_config = _part("location", "url", "booking")
     _null = frozenset({"booking"})
