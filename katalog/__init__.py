@@ -1,7 +1,8 @@
 """katalog.json, the contract between the build (`generator`) and the app (`dynamic`).
 
-No Flask, Pelican or YAML here: the models (`katalog.models`), reading and writing the file,
-and the JSON Schema of a form's data (`katalog.formschema`).
+No Flask, Pelican or YAML here: the models (`katalog.models`, with `katalog.base` and
+`katalog.forms`), reading and writing the file, and the JSON Schema of a form's data
+(`katalog.formschema`).
 """
 
 from __future__ import annotations

@@ -5,152 +5,45 @@ the file back into them. Both sides therefore agree on every key, on what is lef
 is empty and on every default; the handbook renders its table of keys from the JSON Schema of
 these models (descriptions are German because the handbook is).
 
+The record base and the parts shared with the content files live in `katalog.base`, the forms in
+`katalog.forms`; this module names them all.
+
 Two rules shape the file: a key that has no value is left out, except where a model lists it in
 `_null` (those stay as null, because readers outside this repository rely on seeing them); and
 readers ignore keys they do not know, so the build may add keys without a version bump.
 """
-
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    GetJsonSchemaHandler,
-    SerializerFunctionWrapHandler,
-    model_serializer,
-    model_validator,
+from pydantic import Field, model_validator
+
+from .base import (
+    FILE_KINDS,
+    FILE_SIZE_MB,
+    GRAMMAR,
+    NUMBER_MAX,
+    NUMBER_MIN,
+    TEXT_LIMIT,
+    VERSION,
+    Declension,
+    Duration,
+    Fee,
+    HttpsUrl,
+    Record,
+    TimeUnit,
+    _part,
 )
-from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema
+from .forms import Condition, Form, FormField, FormStep, Option, Recipient, SepaCreditor, SepaMandate
 
-VERSION = 1
-
-HttpsUrl = Annotated[
-    str, Field(pattern=r"^https://[^\s/$.?#][^\s]*\.[^\s]{2,}$", description="Vollständige Adresse mit https://")
+__all__ = [
+    "BOOKING_DEFAULTS", "FILE_KINDS", "FILE_SIZE_MB", "NUMBER_MAX", "NUMBER_MIN", "TEXT_LIMIT", "VERSION", "Address",
+    "AppointmentSwitch", "AppointmentType", "BookingSettings", "BuildingAccess", "Condition", "Declension", "Duration",
+    "ExceptionDay", "Features", "Fee", "Form", "FormField", "FormStep", "Geo", "Hours", "HttpsUrl", "Katalog",
+    "LifeSituation", "Location", "Municipality", "OnlineService", "Option", "Recipient", "Record", "Responsibility",
+    "SepaCreditor", "SepaMandate", "Service", "ServiceBooking", "TimeUnit", "Town", "Unit",
 ]
-TimeUnit = Literal["minutes", "hours", "days", "weeks", "months", "years"]
-
-# Form fields: the limits of a field that names none. The editors' schema, the form JSON Schema
-# and the app's checks all read them from here.
-TEXT_LIMIT = {"text": 200, "textarea": 2000}
-NUMBER_MIN, NUMBER_MAX = 0, 999_999
-FILE_KINDS: tuple[str, ...] = ("pdf", "jpeg", "png")
-FILE_SIZE_MB = 5
-
-
-class Record(BaseModel):
-    """A part of katalog.json: frozen, unknown keys ignored, empty keys left out when dumped."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
-
-    # Keys written as null when they have no value (every other empty key is left out).
-    _null: ClassVar[frozenset[str]] = frozenset()
-
-    @classmethod
-    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
-        """The schema says which keys stay as null (`x-null`), for the handbook's table of keys."""
-        json_schema = handler(core_schema)
-        if cls._null:
-            handler.resolve_ref_schema(json_schema)["x-null"] = sorted(cls._null)
-        return json_schema
-
-    @model_serializer(mode="wrap")
-    def _leave_out_empty(self, handler: SerializerFunctionWrapHandler) -> Any:
-        data = handler(self)
-        if isinstance(data, dict):
-            return {key: value for key, value in data.items() if value is not None or key in self._null}
-        return data
-
-
-def _part(kind: str, *own: str) -> ConfigDict:
-    """The handbook's note on a part that has the fields of a content file (`kind`, as in the
-    reference), and which of its keys katalog.json adds (`own`, described here)."""
-    return ConfigDict(frozen=True, extra="ignore", populate_by_name=True,
-                      json_schema_extra={"x-wie": kind, "x-eigene": list(own)})
-
-
-# ---------------------------------------------------------------- shared with the content files
-
-
-class Fee(Record):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-    label: str = Field(description="Wofür die Gebühr anfällt")
-    amount: float | None = Field(default=None, ge=0, description="Betrag in Euro")
-    amount_min: float | None = Field(default=None, ge=0, description="Mindestbetrag in Euro")
-    amount_max: float | None = Field(default=None, ge=0, description="Höchstbetrag in Euro")
-    note: str | None = Field(default=None, description="Hinweis, z. B. wenn die Höhe von einer Satzung abhängt")
-    # A local amount is a fact: where it comes from and when someone compared it, or
-    # visibly an example.
-    source: HttpsUrl | None = Field(default=None, description="Quelle des Betrags, z. B. die Satzung im Ortsrecht")
-    checked_on: dt.date | None = Field(
-        default=None,
-        description="Tag, an dem der Betrag mit der Quelle verglichen wurde")
-    example: bool = Field(
-        default=False,
-        description="Beispielwert, nicht geprüft (die Seite kennzeichnet ihn als Beispiel)")
-
-    @model_validator(mode="after")
-    def _source_with_date(self) -> Fee:
-        if self.source is not None and self.checked_on is None:
-            raise ValueError("checked_on: give the day the amount was compared with its source")
-        return self
-
-    @model_validator(mode="after")
-    def _amount_or_range_or_note(self) -> Fee:
-        has_range = self.amount_min is not None or self.amount_max is not None
-        if self.amount is not None and has_range:
-            raise ValueError("give either amount or amount_min/amount_max, not both")
-        if has_range and (self.amount_min is None or self.amount_max is None):
-            raise ValueError("a range needs both amount_min and amount_max")
-        if has_range and self.amount_min > self.amount_max:  # type: ignore[operator]
-            raise ValueError("amount_min is larger than amount_max")
-        if self.amount is None and not has_range and not self.note:
-            raise ValueError("give amount, amount_min/amount_max, or a note that says why there is no amount")
-        return self
-
-
-class Duration(Record):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
-
-    min: float | None = Field(default=None, ge=0, description="Mindestdauer")
-    max: float | None = Field(default=None, ge=0, description="Höchstdauer")
-    unit: TimeUnit = Field(description="Einheit")
-    note: str | None = None
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Duration:
-        if self.min is None and self.max is None:
-            raise ValueError("give min, max or both")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError("min is larger than max")
-        return self
-
-
-# ---------------------------------------------------------------- names
-
-
-class Declension(Record):
-    """A name with its article in each case and the phrases made from them."""
-
-    model_config = ConfigDict(serialize_by_alias=True)
-
-    nominative: str = Field(description="Nominativ, zum Beispiel „der Kreis Coesfeld“, „das Steueramt“.")
-    accusative: str = Field(description="Akkusativ, zum Beispiel „den Kreis Coesfeld“.")
-    dative: str = Field(description="Dativ, zum Beispiel „dem Kreis Coesfeld“.")
-    genitive: str = Field(description="Genitiv, zum Beispiel „des Kreises Coesfeld“.")
-    in_: str = Field(alias="in", description="Mit „in“, zum Beispiel „im Kreis Coesfeld“, „in der Stadt Hamm“.")
-    at: str = Field(description="Mit „bei“, zum Beispiel „beim Steueramt“, „bei der Stadt Hamm“.")
-    from_: str = Field(alias="from", description="Mit „von“, zum Beispiel „vom Steueramt“.")
-    to: str = Field(description="Mit „an“, zum Beispiel „an das Steueramt“.")
-
-
-GRAMMAR = ("Der Name {} mit Artikel in den Fällen, die Seiten und Nachrichten brauchen; aus dem Namen und dem "
-           "Block grammar abgeleitet (siehe Handbuch, Grammatik der Namen).")
 
 
 # ---------------------------------------------------------------- the municipality
@@ -387,147 +280,6 @@ class Location(Record):
     def booking_hours(self) -> list[Hours]:
         """When appointments can be booked: the booking hours, else the opening hours."""
         return (self.booking.hours if self.booking is not None else None) or self.opening_hours
-
-
-# ---------------------------------------------------------------- forms
-
-
-class Option(Record):
-    value: str
-    label: str
-
-
-class Condition(Record):
-    """Shows a step or field only when an earlier answer says so."""
-
-    field: str
-    equals: bool | str | None = None
-    one_of: list[str] | None = None
-
-    def values(self) -> list[str]:
-        """The answers (as the form posts them) that meet the condition."""
-        if self.one_of is not None:
-            return [str(v) for v in self.one_of]
-        if isinstance(self.equals, bool):
-            return ["ja" if self.equals else "nein"]
-        return [str(self.equals)]
-
-
-class FormField(Record):
-    id: str
-    type: str
-    label: str
-    hint: str | None = None
-    required: bool = True
-    when: Condition | None = None
-    prefill: str | None = None
-    min_length: int | None = None
-    max_length: int | None = None
-    pattern: str | None = None
-    pattern_message: str | None = None
-    example: str | None = None
-    min: float | None = None
-    max: float | None = None
-    decimals: int = 0
-    unit: str | None = None
-    past: bool = False
-    future: bool = False
-    options: list[Option] = Field(default_factory=list)
-    multiple: bool = False
-    accept: list[str] = Field(default_factory=lambda: list(FILE_KINDS))
-    max_size_mb: float = FILE_SIZE_MB
-    compact: bool = False
-
-    @property
-    def text_limit(self) -> int:
-        """The longest answer a text field takes (its own limit, else the kind's)."""
-        return int(self.max_length or TEXT_LIMIT.get(self.type, TEXT_LIMIT["text"]))
-
-    @property
-    def number_bounds(self) -> tuple[float, float]:
-        """The smallest and largest value of a number field; a field that names none (a
-        catalogue built before the bounds were filled in) gets the defaults."""
-        low = NUMBER_MIN if self.min is None else self.min
-        high = max(NUMBER_MAX, low) if self.max is None else self.max
-        return low, high
-
-    @property
-    def max_bytes(self) -> int:
-        return int(float(self.max_size_mb) * 1024 * 1024)
-
-
-class FormStep(Record):
-    id: str
-    title: str
-    intro: str | None = None
-    when: Condition | None = None
-    fields: list[FormField]
-
-
-class SepaMandate(Record):
-    when: Condition
-    purpose: str
-
-
-class SepaCreditor(Record):
-    model_config = _part("municipality/sepa_creditor")
-
-    name: str
-    creditor_id: str
-    example: bool = False
-    source: str | None = None
-    as_of: dt.date | None = None
-
-
-class Recipient(Record):
-    """An office that receives applications of a form (in a district, one per town)."""
-
-    _null = frozenset({"town", "town_name", "email"})
-
-    unit: str = Field(description="Kennung der Organisationseinheit; unter dieser Kennung registriert der Betrieb "
-                                  "ihren Schlüssel.")
-    town: str | None = Field(
-        default=None,
-        description="Kennung des Orts, für den sie empfängt; null in einer kreisfreien "
-                                               "Stadt.")
-    town_name: str | None = Field(default=None, description="Name dieses Orts.")
-    name: str = Field(description="Name der Organisationseinheit.")
-    grammar: Declension | None = Field(default=None, description=GRAMMAR.format("der Organisationseinheit"))
-    email: str | None = Field(
-        default=None,
-        description="E-Mail-Adresse der Einheit, an die der Hinweis auf einen neuen "
-                                                "Antrag geht.")
-    sepa_creditor: SepaCreditor | None = Field(
-        default=None,
-        description="Zahlungsempfänger der Lastschriften für diese Stelle (im Kreis der des Orts), wie in "
-        "municipality.yaml; fehlt, wo keiner eingetragen ist.")
-
-
-class Form(Record):
-    model_config = _part("form", "url", "recipients", "processing_time")
-
-    id: str = Field(default="", exclude=True)  # the key it has in `forms` (not written into the entry)
-    title: str
-    version: int = 1  # a catalogue built before forms had versions: version 1
-    service: str
-    trust_level: str = "basis"
-    recipient: str | None = None
-    intro: str | None = None
-    declaration: str
-    steps: list[FormStep]
-    sepa_mandate: SepaMandate | None = None
-    after_sending: str | None = None
-    url: str = Field(description="Adresse des Antrags ohne Rechnernamen.")
-    recipients: list[Recipient] = Field(
-        default_factory=list, description="Die Stellen, die den Antrag empfangen können; im Kreis eine je Ort.")
-    processing_time: Duration | None = Field(
-        default=None,
-        description="Übliche Bearbeitungsdauer der Leistung des Formulars in dieser Kommune; fehlt, wo keine "
-        "bekannt ist.", json_schema_extra={"x-wie": "service/processing_time"})
-
-    def fields(self) -> list[FormField]:
-        return [field for step in self.steps for field in step.fields]
-
 
 # ---------------------------------------------------------------- life situations and the whole
 
