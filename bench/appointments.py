@@ -178,11 +178,12 @@ def katalog_with_booking(out: Path, days_ahead: int) -> Path:
 def slot_times(output: Path) -> dict[dt.date, list[dt.datetime]]:
     """Every bookable start time (UTC) of the ID card at the town hall, by local day, from
     tomorrow to the horizon (today's times run out during the run)."""
+    import katalog
     from dynamic.appointments.booking import offer_of
     from dynamic.appointments.slots import bookable_days, free_slots
     from dynamic.models import utcnow
 
-    offer = offer_of(json.loads((output / SLUG / "katalog.json").read_text(encoding="utf-8")), SERVICE, LOCATION)
+    offer = offer_of(katalog.read(output / SLUG / katalog.FILE_NAME), SERVICE, LOCATION)
     assert offer is not None
     now = utcnow()
     days = bookable_days(offer.schedule, now)[1:]

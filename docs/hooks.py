@@ -5,7 +5,8 @@ Registered in mkdocs.yml (`hooks:`). When the handbook is built, this module
 - writes one reference page per kind of content file from the JSON Schema of
   generator/models/ (`json_schemas()`, `KINDS`), with the defaults of the same models;
 - renders the catalogue of messages (generator/messages.yaml: every message of the checker,
-  with an example and its fix) and docs/katalog.yaml (the keys of katalog.json) into their pages;
+  with an example and its fix) into its page, and the keys of katalog.json from the JSON Schema
+  of the models in katalog/ (with the history of its versions from docs/katalog.yaml);
 - builds the table of environment variables from the Settings dataclass of
   dynamic/config.py (each field's trailing comment `# NAME: meaning`, the ENVIRONMENT map);
 - includes real files (deploy/…, docs/beispiele/…) into pages, so that they are written once;
@@ -534,20 +535,94 @@ def _example_lines(entry: dict[str, Any]) -> list[str]:
 
 
 def load_katalog() -> dict[str, Any]:
+    """The versions of katalog.json (docs/katalog.yaml) and its keys (`schluessel`, from the models:
+    each with pfad, typ, bedeutung and, for a part built like a content file, wie)."""
     data = yaml.safe_load(KATALOG_FILE.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or "schluessel" not in data or "versionen" not in data:
-        raise PluginError("docs/katalog.yaml: expected the keys versionen and schluessel")
-    return data
+    if not isinstance(data, dict) or "versionen" not in data:
+        raise PluginError("docs/katalog.yaml: expected the key versionen")
+    return {**data, "schluessel": katalog_key_rows()}
+
+
+# How the table of keys names a JSON type.
+JSON_TYPES = {"string": "Text", "integer": "ganze Zahl", "number": "Zahl", "boolean": "ja/nein"}
+
+
+def katalog_key_rows() -> list[dict[str, str]]:
+    """Every key of katalog.json as the models in katalog/models.py describe it. A part that has
+    the fields of a content file (x-wie in the schema) is described by that file's reference; only
+    the keys katalog.json adds to it (x-eigene) are listed. Keys listed in x-null stay as null."""
+    from katalog.models import Katalog
+
+    schema = Katalog.model_json_schema()
+    defs = schema.get("$defs", {})
+    rows: list[dict[str, str]] = []
+
+    def model_of(spec: dict[str, Any]) -> dict[str, Any] | None:
+        ref = spec.get("$ref")
+        return defs[ref.rsplit("/", 1)[-1]] if ref else (spec if spec.get("type") == "object"
+                                                           and "properties" in spec else None)
+
+    def walk(model: dict[str, Any], prefix: str) -> None:
+        wie = model.get("x-wie")
+        nullable = set(model.get("x-null", []))
+        for name, spec in model.get("properties", {}).items():
+            if wie is not None and name not in model.get("x-eigene", []):
+                continue
+            key(f"{prefix}.{name}" if prefix else name, spec, name in nullable)
+
+    def key(path: str, spec: dict[str, Any], nullable: bool) -> None:
+        meaning = spec.get("description")
+        if not meaning:
+            raise PluginError(f"katalog/models.py: the key {path} of katalog.json has no description")
+        inner = next((s for s in spec.get("anyOf", []) if s.get("type") != "null"), spec)
+        row = {"pfad": path, "typ": _json_type(inner, defs) + (" oder null" if nullable else ""), "bedeutung": meaning}
+        if spec.get("x-wie"):
+            rows.append({**row, "wie": spec["x-wie"]})
+            return
+        entries = inner.get("additionalProperties")
+        if isinstance(entries, dict):  # a map id → part
+            rows.append(row)
+            part = model_of(entries) or {}
+            entry = {"pfad": f"{path}.<id>", "typ": "Abschnitt",
+                     "bedeutung": spec.get("x-eintrag") or part.get("description", "")}
+            rows.append({**entry, "wie": part["x-wie"]} if part.get("x-wie") else entry)
+            walk(part, f"{path}.<id>")
+            return
+        items = inner.get("items")
+        part = model_of(items if isinstance(items, dict) else inner)
+        if part is not None and part.get("x-wie"):
+            rows.append({**row, "wie": part["x-wie"]})
+        else:
+            rows.append(row)
+        if part is not None:
+            walk(part, f"{path}[]" if isinstance(items, dict) else path)
+
+    walk(schema, "")
+    return rows
+
+
+def _json_type(spec: dict[str, Any], defs: dict[str, Any]) -> str:
+    if "$ref" in spec:
+        return "Abschnitt"
+    kind = spec.get("type")
+    if kind == "array":
+        items = spec.get("items", {})
+        return "Liste von Texten" if items.get("type") == "string" else "Liste"
+    if kind == "object":
+        return "Zuordnung Kennung → Abschnitt" if "additionalProperties" in spec else "Abschnitt"
+    if kind == "string" and spec.get("format") == "date":
+        return "Datum"
+    return JSON_TYPES.get(str(kind), "Wert")
 
 
 def katalog_version(here: str) -> str:
-    from generator.export import KATALOG_VERSION
+    from katalog import VERSION
 
     versions = [entry["version"] for entry in load_katalog()["versionen"]]
-    if KATALOG_VERSION not in versions:
-        raise PluginError(f"docs/katalog.yaml: generator/export.py says KATALOG_VERSION = {KATALOG_VERSION}, "
+    if VERSION not in versions:
+        raise PluginError(f"docs/katalog.yaml: katalog/models.py says VERSION = {VERSION}, "
                           "but versionen does not describe it")
-    return str(KATALOG_VERSION)
+    return str(VERSION)
 
 
 def katalog_versions(here: str) -> str:
@@ -569,14 +644,14 @@ def katalog_keys(here: str) -> str:
         if like:
             kind, _, field = str(like).partition("/")
             if kind not in schemas:
-                raise PluginError(f"docs/katalog.yaml: {entry['pfad']}: wie names an unknown kind {kind}")
+                raise PluginError(f"katalog/models.py: {entry['pfad']}: x-wie names an unknown kind {kind}")
             name, title = _kind_pages()[kind]
             target = f"{REFERENCE_DIR}/{name}.md"
             if field:
                 spec = schemas[kind].get("properties", {}).get(field)
                 refs = list(_references(spec)) if spec else []
                 if not refs:
-                    raise PluginError(f"docs/katalog.yaml: {entry['pfad']}: {kind} has no part {field}")
+                    raise PluginError(f"katalog/models.py: {entry['pfad']}: {kind} has no part {field}")
                 target += f"#{refs[0][0].lower()}"
                 title = f"{title}, {field}"
             meaning += f" Aufbau wie in der Datei: [{title}]({link(here, target)})."

@@ -162,12 +162,14 @@ def upcoming_appointments(account_id: int) -> list[dict[str, Any]]:
         Appointment.starts_at >= utcnow() - dt.timedelta(hours=1)).order_by(Appointment.starts_at)).all()
     found = []
     for row in rows:
-        known = katalog(row.slug) or {"services": {}, "locations": {}, "municipality": {"name": row.slug}}
+        known = katalog(row.slug)
+        service = known.services.get(row.service_id) if known else None
+        location = known.locations.get(row.location_id) if known else None
         found.append({
             "when": row.starts_at.astimezone(BERLIN).strftime("%d.%m.%Y, %H:%M Uhr"),
-            "service": known["services"].get(row.service_id, {}).get("name", row.service_id),
-            "place": known["locations"].get(row.location_id, {}).get("name", row.location_id),
-            "municipality": known["municipality"]["name"],
+            "service": service.name if service else row.service_id,
+            "place": location.name if location else row.location_id,
+            "municipality": known.municipality.name if known else row.slug,
             "link": f"/{row.slug}/termine/termin/{row.code}",
         })
     return found

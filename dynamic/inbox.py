@@ -13,6 +13,7 @@ from flask import Blueprint, abort, current_app, redirect, request, url_for
 from sqlalchemy import func, select, update
 from werkzeug.wrappers import Response
 
+from katalog.models import FormField
 from portal.grammar import NameForms, forms_of
 
 from . import auth
@@ -110,11 +111,11 @@ def _message_page(message: Message, errors: dict[str, str] | None = None, text: 
 def sender_forms(slug: str | None, sender: str) -> NameForms:
     """The sending office's name declined („an das Steueramt“): its unit in the municipality's
     katalog where the name is found there, else the forms its name shows."""
-    from .catalog import katalog
+    from .catalog import grammar_of, katalog
 
-    units = ((katalog(slug) if slug else None) or {}).get("units", {})
-    unit = next((u for u in units.values() if u.get("name") == sender), {"name": sender})
-    return forms_of(unit)
+    found = katalog(slug) if slug else None
+    unit = next((u for u in found.units.values() if u.name == sender), None) if found else None
+    return forms_of(grammar_of(unit) if unit is not None else {"name": sender})
 
 
 @inbox.get("/<int:message_id>/anhang/<int:attachment_id>")
@@ -136,7 +137,7 @@ def _safe_name(found: MessageAttachment) -> str:
 REPLY_LIMIT = 5000
 REPLY_FILES, REPLY_FILE_MB = 3, 5
 # A field like a form's file field, for the shared upload checks (content, size, PDF, image).
-REPLY_FILE_FIELD = {"id": "anhang", "label": "Dateien anhängen", "max_size_mb": REPLY_FILE_MB}
+REPLY_FILE_FIELD = FormField(id="anhang", type="file", label="Dateien anhängen", max_size_mb=REPLY_FILE_MB)
 
 
 @inbox.url_value_preprocessor
@@ -211,9 +212,10 @@ def reply(message_id: int) -> Response | tuple[str, int]:
         db().add(OutboxItem(kind="webhook", payload={"message": note.id}))
     from .catalog import katalog
 
-    unit = ((katalog(office.slug) or {}).get("units") or {}).get(office.unit_id) or {}
-    if unit.get("email"):
-        queue_mail(unit["email"], "nachricht-fuer-amt", None, reference=application.reference)
+    found = katalog(office.slug)
+    unit = found.units.get(office.unit_id) if found else None
+    if unit is not None and unit.email:
+        queue_mail(unit.email, "nachricht-fuer-amt", None, reference=application.reference)
     db().commit()
     return redirect(url_for("inbox.read", message_id=message.id, beantwortet=1) + "#antworten")
 

@@ -58,7 +58,7 @@ def municipality_name(slug: str | None) -> str | None:
     from .catalog import katalog
 
     found = katalog(slug) if slug else None
-    return str(found["municipality"]["name"]) if found else None
+    return found.municipality.name if found else None
 
 
 def sender_address(mail_from: str, municipality: str | None) -> Address:

@@ -40,16 +40,15 @@ def localtime(value: dt.datetime) -> str:
 
 
 def site_for(slug: str | None) -> SiteInfo:
-    from .catalog import katalog
+    from .catalog import grammar_of, katalog
 
     found = katalog(slug) if slug else None
     if found is None:
         return PORTAL
-    m = found["municipality"]
-    return SiteInfo.of(slug=m["slug"], base_url=current_app.config["PORTAL"].base_url, name=m["name"],
-                       short_name=m["short_name"], kind=m["kind"], logo=m.get("logo"), email=m["email"],
-                       phone=m["phone"], booking=any(s.get("booking") for s in found["services"].values()),
-                       grammar=forms_of(m))
+    m = found.municipality
+    return SiteInfo.of(slug=m.slug, base_url=current_app.config["PORTAL"].base_url, name=m.name,
+                       short_name=m.short_name, kind=m.kind, logo=m.logo, email=m.email, phone=m.phone,
+                       booking=any(s.booking for s in found.services.values()), grammar=forms_of(grammar_of(m)))
 
 
 def remember_municipality() -> None:

@@ -27,15 +27,15 @@ def migrate_database(**overrides: Any) -> str:
 def _local_offices(app: Any, output_dir: Path) -> None:
     """Every office that receives a switched-on form gets a key and a token for local runs,
     so that forms can be sent and fetched with the clerk client."""
-    import json
+    import katalog
 
     from .forms.delivery import provision_local_offices
 
     recipients: dict[str, list[str]] = {}
-    for katalog in sorted(Path(output_dir).glob("[!.]*/katalog.json")):
-        data = json.loads(katalog.read_text(encoding="utf-8"))
-        units = {r["unit"] for form in data.get("forms", {}).values() for r in form["recipients"]}
-        recipients[katalog.parent.name] = sorted(units)
+    for path in sorted(Path(output_dir).glob(f"[!.]*/{katalog.FILE_NAME}")):
+        data = katalog.read(path)
+        units = {r.unit for form in data.forms.values() for r in form.recipients}
+        recipients[path.parent.name] = sorted(units)
     folder = app.config["PORTAL"].var_dir / "offices"
     if provision_local_offices(app, folder, recipients):
         print(f"Schlüssel und Tokens der Ämter für lokale Tests: {folder}/<kommune>/<stelle>/")

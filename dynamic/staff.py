@@ -31,8 +31,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
+from katalog.models import BookingSettings, Katalog, Location
+
 from .appointments.page_cache import changed
-from .appointments.slots import BERLIN, DEFAULTS, day_window, local_day
+from .appointments.slots import BERLIN, day_window, local_day
 from .catalog import katalog_or_404
 from .db import db
 from .models import Block, StaffUser, utcnow
@@ -87,28 +89,28 @@ def staff_only(view: F) -> F:
 # ---------------------------------------------------------------- the municipality's katalog
 
 
-def booking_locations(katalog: dict[str, Any]) -> list[str]:
+def booking_locations(katalog: Katalog) -> list[str]:
     """Locations that take appointments: a `booking` block, or named by an appointments feature."""
-    locations = katalog.get("locations") or {}
-    named = [lid for feature in katalog["municipality"].get("features", {}).get("appointments", [])
-             for lid in feature.get("locations", [])]
-    found = [lid for lid, location in locations.items() if location.get("booking")]
+    locations = katalog.locations
+    named = [lid for feature in katalog.municipality.features.appointments for lid in feature.locations]
+    found = [lid for lid, location in locations.items() if location.booking]
     return [lid for lid in dict.fromkeys([*found, *named]) if lid in locations]
 
 
-def location_or_404(katalog: dict[str, Any], location_id: str) -> dict[str, Any]:
-    location = (katalog.get("locations") or {}).get(location_id)
+def location_or_404(katalog: Katalog, location_id: str) -> Location:
+    location = katalog.locations.get(location_id)
     if location is None:
         abort(404)
-    return cast(dict[str, Any], location)
+    return location
 
 
-def booking_setting(location: dict[str, Any], name: str) -> int:
-    return int((location.get("booking") or {}).get(name) or DEFAULTS[name])
+def booking_settings(location: Location) -> BookingSettings:
+    """The location's booking settings (the defaults where it has none)."""
+    return location.booking or BookingSettings()
 
 
-def service_names(katalog: dict[str, Any]) -> dict[str, str]:
-    return {sid: service.get("name", sid) for sid, service in (katalog.get("services") or {}).items()}
+def service_names(katalog: Katalog) -> dict[str, str]:
+    return {sid: service.name for sid, service in katalog.services.items()}
 
 
 def today() -> dt.date:
@@ -208,7 +210,7 @@ def logout(slug: str) -> Response:
 @staff_only
 def overview(scope: Scope) -> Page:
     katalog = katalog_or_404(scope.slug)
-    locations = [(lid, katalog["locations"][lid]) for lid in booking_locations(katalog)]
+    locations = [(lid, katalog.locations[lid]) for lid in booking_locations(katalog)]
     return staff_page("verwaltung/index.html", "Verwaltung", scope.slug, locations=locations,
                       today=today())
 
@@ -227,14 +229,14 @@ def day(scope: Scope, location_id: str) -> Page:
                     status=400 if errors else 200)
 
 
-def day_page(scope: Scope, katalog: dict[str, Any], location_id: str, shown: dt.date,
+def day_page(scope: Scope, katalog: Katalog, location_id: str, shown: dt.date,
              nav_errors: dict[str, str] | None = None, block_errors: dict[str, str] | None = None,
              block_form: dict[str, str] | None = None, status: int = 200) -> tuple[str, int]:
-    location = katalog["locations"][location_id]
+    location = katalog.locations[location_id]
     start, end = day_window(shown)
     appointments = scope.appointments(location_id, start, end)
     blocks = scope.blocks(location_id, start, end)
-    counters = max([booking_setting(location, "counters"), *(a.counter for a in appointments)])
+    counters = max([booking_settings(location).counters, *(a.counter for a in appointments)])
     names = service_names(katalog)
     tables = []
     for counter in range(1, counters + 1):
@@ -248,7 +250,7 @@ def day_page(scope: Scope, katalog: dict[str, Any], location_id: str, shown: dt.
     cancelled = [(a, names.get(a.service_id, a.service_id)) for a in appointments if a.status == "cancelled"]
     errors = {**(nav_errors or {}), **(block_errors or {})}
     form = block_form or {"tag": shown.isoformat(), "von": "", "bis": "", "schalter": "alle", "grund": ""}
-    title = f"Termine {location['name']}"
+    title = f"Termine {location.name}"
     return staff_page("verwaltung/tag.html", title, scope.slug, status=status, errors=errors,
                       location_id=location_id, location=location, shown=shown, shown_text=day_text(shown),
                       today=today(), day_text=day_text, tables=tables, cancelled=cancelled, blocks=blocks,
@@ -294,7 +296,7 @@ def mark(scope: Scope, appointment_id: int) -> Response:
 def add_block(scope: Scope, location_id: str) -> Page:
     katalog = katalog_or_404(scope.slug)
     location = location_or_404(katalog, location_id)
-    counters = booking_setting(location, "counters")
+    counters = booking_settings(location).counters
     form = {name: request.form.get(name, "") for name in ("tag", "von", "bis", "schalter", "grund")}
     wanted, errors = read_block_form(form, counters, today())
     if wanted is None:
@@ -369,11 +371,11 @@ def calendar(scope: Scope, location_id: str) -> Page:
         secret = scope.rotate_feed(location_id)
         new_url = current_app.config["PORTAL"].base_url + feed_path(scope.slug, location_id, secret)
         log.info("calendar feed address renewed")
-    title = f"Kalender-Feed {location['name']}"
-    trail = [(f"Termine {location['name']}", url_for("staff.day", slug=scope.slug, location_id=location_id))]
+    title = f"Kalender-Feed {location.name}"
+    trail = [(f"Termine {location.name}", url_for("staff.day", slug=scope.slug, location_id=location_id))]
     return staff_page("verwaltung/kalender.html", title, scope.slug, trail=trail, location_id=location_id,
                       location=location, feed=scope.feed(location_id), new_url=new_url,
-                      days_ahead=booking_setting(location, "days_ahead"))
+                      days_ahead=booking_settings(location).days_ahead)
 
 
 @staff.get("/kalender/<location_id>/<secret>.ics")
@@ -385,11 +387,11 @@ def feed(slug: str, location_id: str, secret: str) -> Response:
         abort(404)
     first = today()
     start = day_window(first)[0]
-    end = day_window(first + dt.timedelta(days=booking_setting(location, "days_ahead")))[1]
+    end = day_window(first + dt.timedelta(days=booking_settings(location).days_ahead))[1]
     appointments = scope.appointments(location_id, start, end, statuses=("booked", "arrived"))
     blocks = scope.blocks(location_id, start, end)
     host = urlsplit(current_app.config["PORTAL"].base_url).hostname or "localhost"
-    body = location_feed(location["name"], appointments, blocks, service_names(katalog), host, utcnow())
+    body = location_feed(location.name, appointments, blocks, service_names(katalog), host, utcnow())
     response = make_response(body)
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"
     response.headers["Content-Disposition"] = f'inline; filename="termine-{location_id}.ics"'

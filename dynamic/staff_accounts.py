@@ -66,7 +66,7 @@ def save_staff_user(slug: str, username: str, password: str, display_name: str |
             session.commit()
     finally:
         engine.dispose()
-    name = found["municipality"]["name"]
+    name = found.municipality.name
     where = f"{settings.base_url}/{slug}/verwaltung/anmelden"
     if created:
         return f"Zugang „{username}“ für {name} angelegt. Anmeldung unter {where}"

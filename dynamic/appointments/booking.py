@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Insert, Select, and_, delete, func, insert, literal, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
+
+from katalog.models import Katalog, Location, Service, ServiceBooking
 
 from ..models import Appointment, SlotClaim
 from .claims import add_claims, taken_units, units
@@ -62,26 +63,25 @@ class Offer:
     slug: str
     service_id: str
     location_id: str
-    service: Mapping[str, Any]
-    location: Mapping[str, Any]
-    booking: Mapping[str, Any]  # the service's "booking" block
+    service: Service
+    location: Location
+    booking: ServiceBooking  # the service's "booking" block
     schedule: Schedule
 
     @property
     def duration(self) -> dt.timedelta:
-        return dt.timedelta(minutes=int(self.booking["duration"]))
+        return dt.timedelta(minutes=self.booking.duration)
 
 
-def offer_of(katalog: Mapping[str, Any], service_id: str, location_id: str) -> Offer | None:
-    service = katalog["services"].get(service_id)
-    booking = (service or {}).get("booking")
-    if not booking or location_id not in booking["locations"]:
+def offer_of(katalog: Katalog, service_id: str, location_id: str) -> Offer | None:
+    service = katalog.services.get(service_id)
+    booking = service.booking if service is not None else None
+    if service is None or booking is None or location_id not in booking.locations:
         return None
-    location = katalog["locations"].get(location_id)
+    location = katalog.locations.get(location_id)
     if location is None:
         return None
-    return Offer(katalog["municipality"]["slug"], service_id, location_id, service, location, booking,
-                 schedule_of(location))
+    return Offer(katalog.slug, service_id, location_id, service, location, booking, schedule_of(location))
 
 
 def new_code() -> str:
@@ -149,10 +149,10 @@ def hold(session: Session, offer: Offer, start: dt.datetime, persons: int, now: 
     inserts: the appointment row is inserted only while the citizen has fewer than the
     allowed open appointments (the limit is part of the INSERT, not a separate count), then
     its claims; the claims' unique constraint decides between racing requests."""
-    if not 1 <= persons <= int(offer.booking["max_persons"]):
-        raise BookingError(f"Für diese Leistung können höchstens {offer.booking['max_persons']} Personen "
+    if not 1 <= persons <= offer.booking.max_persons:
+        raise BookingError(f"Für diese Leistung können höchstens {offer.booking.max_persons} Personen "
                            "in einem Termin kommen.")
-    limit = int(offer.booking.get("max_open", 1))
+    limit = offer.booking.max_open
     if email is not None:
         email = normal_email(email)
     owner = _owner_key(account_id, email)
@@ -327,7 +327,7 @@ def confirm_address(session: Session, appointment: Appointment, offer: Offer, em
     than MAILS_PER_HOLD confirmation mails. Raises LimitReached or TooManyMails; the caller
     sends the mail and commits."""
     email = normal_email(email)
-    limit = int(offer.booking.get("max_open", 1))
+    limit = offer.booking.max_open
     _lock_owner(session, offer, f"email:{email}")
     counted = _open_appointments(offer, now, None, email, besides=appointment.id).scalar_subquery()
     changed = session.execute(
@@ -355,7 +355,7 @@ def adopt(session: Session, appointment: Appointment, offer: Offer, account_id: 
     reservation's "mit Ihrem Konto"): it then books like any hold of that account. One
     statement decides, under the owner's lock, that the account has fewer open appointments
     for the service than allowed. Raises SlotGone or LimitReached."""
-    limit = int(offer.booking.get("max_open", 1))
+    limit = offer.booking.max_open
     _lock_owner(session, offer, f"account:{account_id}")
     counted = _open_appointments(offer, now, account_id, None, besides=appointment.id).scalar_subquery()
     changed = session.execute(

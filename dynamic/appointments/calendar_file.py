@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from icalendar import Calendar, Event
+
+from katalog.models import Location, Service
 
 from ..models import Appointment, utcnow
 
 
-def ics_for(appointment: Appointment, service: Mapping[str, Any], location: Mapping[str, Any],
+def ics_for(appointment: Appointment, service: Service | None, location: Location | None,
             organiser: str, link: str) -> bytes:
     """The appointment as one event. Its UID stays the same through moves and the
     cancellation; SEQUENCE and STATUS tell a calendar that imports the file again to replace
     the event (a cancelled one shows as cancelled). `link` is the appointment's page as it
     opens from a calendar, without any login or cookie (the signed link of the mail)."""
     cancelled = appointment.status == "cancelled"
-    name = service.get("name", appointment.service_id)
+    name = service.name if service is not None else appointment.service_id
     calendar = Calendar()
     calendar.add("prodid", "-//Buergerportal//Termine//DE")
     calendar.add("version", "2.0")
@@ -30,9 +29,10 @@ def ics_for(appointment: Appointment, service: Mapping[str, Any], location: Mapp
     event.add("dtstart", appointment.starts_at)
     event.add("dtend", appointment.ends_at)
     event.add("summary", f"Abgesagt: {name}" if cancelled else f"Termin: {name}")
-    address = location.get("address") or {}
-    place = ", ".join(part for part in (location.get("name"), address.get("street"),
-                                        f"{address.get('postal_code', '')} {address.get('city', '')}".strip()) if part)
+    address = location.address if location is not None else None
+    place = ", ".join(part for part in (location.name if location is not None else None,
+                                        address.street if address else None,
+                                        f"{address.postal_code} {address.city}" if address else "") if part)
     event.add("location", place)
     what_now = "Dieser Termin ist abgesagt." if cancelled else "Verschieben oder absagen:"
     event.add("description", f"Buchungsnummer {appointment.code} bei {organiser}. {what_now} {link}")

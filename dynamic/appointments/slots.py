@@ -13,18 +13,17 @@ from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
+
+from katalog.models import BookingSettings, Location
 
 from .claims import units
 
 BERLIN = ZoneInfo("Europe/Berlin")
 WEEKDAYS = ("mo", "tu", "we", "th", "fr", "sa", "su")
 Span = tuple[dt.time, dt.time]
-
-DEFAULTS = {"counters": 1, "days_ahead": 42, "lead_minutes": 60, "cancel_hours": 24, "step_minutes": 15}
 
 
 @dataclass(frozen=True)
@@ -45,27 +44,26 @@ def _clock(value: str) -> dt.time:
     return dt.time.fromisoformat(value)
 
 
-def schedule_of(location: Mapping[str, Any]) -> Schedule:
+def schedule_of(location: Location) -> Schedule:
     """The Schedule of a katalog.json location (its `booking` block, defaults where absent)."""
-    booking = {**DEFAULTS, **(location.get("booking") or {})}
-    rows = booking.get("hours") or location.get("opening_hours") or []
+    booking = location.booking or BookingSettings()
     hours: dict[str, list[Span]] = {day: [] for day in WEEKDAYS}
-    for row in rows:
-        for day in row["days"]:
-            hours[day].append((_clock(row["opens"]), _clock(row["closes"])))
+    for row in location.booking_hours:
+        for day in row.days:
+            hours[day].append((_clock(row.opens), _clock(row.closes)))
     exceptions: dict[dt.date, tuple[Span, ...]] = {}
-    for row in location.get("exceptions") or []:
-        date = dt.date.fromisoformat(row["date"])
-        exceptions[date] = () if row.get("closed") else ((_clock(row["opens"]), _clock(row["closes"])),)
+    for exception in location.exceptions:
+        exceptions[exception.date] = () if exception.closed else (
+            (_clock(str(exception.opens)), _clock(str(exception.closes))),)
     return Schedule(
         hours={day: tuple(sorted(spans)) for day, spans in hours.items()},
         exceptions=exceptions,
-        closed_on_public_holidays=bool(location.get("closed_on_public_holidays", True)),
-        counters=int(booking["counters"]),
-        days_ahead=int(booking["days_ahead"]),
-        lead=dt.timedelta(minutes=int(booking["lead_minutes"])),
-        step=dt.timedelta(minutes=int(booking["step_minutes"])),
-        cancel_before=dt.timedelta(hours=int(booking["cancel_hours"])),
+        closed_on_public_holidays=location.closed_on_public_holidays,
+        counters=booking.counters,
+        days_ahead=booking.days_ahead,
+        lead=dt.timedelta(minutes=booking.lead_minutes),
+        step=dt.timedelta(minutes=booking.step_minutes),
+        cancel_before=dt.timedelta(hours=booking.cancel_hours),
     )
 
 

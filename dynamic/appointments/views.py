@@ -12,7 +12,7 @@ import calendar
 import datetime as dt
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,7 +22,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
-from generator.models import Fee
+from katalog.models import Katalog, Location, Service, ServiceBooking
 from portal.levels import TrustLevel, at_least
 from portal.text import fee_text
 
@@ -80,13 +80,13 @@ def _offer(service_id: str, location_id: str) -> booking.Offer:
     return found
 
 
-def _town_name(location: Mapping[str, Any]) -> str | None:
-    towns = {t["id"]: t["name"] for t in g.katalog["municipality"].get("towns", [])}
-    return towns.get(location.get("town") or "")
+def _town_name(location: Location) -> str | None:
+    towns = {t.id: t.name for t in g.katalog.municipality.towns}
+    return towns.get(location.town or "")
 
 
 def _crumbs(*rest: tuple[str, str]) -> list[tuple[str, str]]:
-    base = f"/{g.katalog['municipality']['slug']}/"
+    base = f"/{g.katalog.slug}/"
     return [("Startseite", base), ("Termine", base + "termine/"), *rest]
 
 
@@ -138,8 +138,8 @@ def _find(slug: str, code: str) -> Appointment:
 @appointments.get("/")
 def services(slug: str) -> Page:
     remember_municipality()
-    bookable = [(sid, s) for sid, s in g.katalog["services"].items() if s.get("booking")]
-    bookable.sort(key=lambda item: item[1]["name"])
+    bookable = [(sid, s) for sid, s in g.katalog.services.items() if s.booking]
+    bookable.sort(key=lambda item: item[1].name)
     return page("termine/start.html", "Termin buchen", crumbs=_crumbs(), services=bookable)
 
 
@@ -147,31 +147,37 @@ def services(slug: str) -> Page:
 def locations(slug: str, service_id: str) -> Page:
     service = _bookable_service(service_id)
     current = now()
-    places = []
+    places: list[dict[str, Any]] = []
     for offer in _offers(service_id):
         earliest = _earliest(offer, current, 1)
-        places.append({"id": offer.location_id, "name": offer.location["name"],
-                       "address": offer.location.get("address", {}), "town": _town_name(offer.location),
+        places.append({"id": offer.location_id, "name": offer.location.name,
+                       "address": offer.location.address or {}, "town": _town_name(offer.location),
                        "next": earliest[0] if earliest else None})
     places.sort(key=lambda p: (p["town"] or "", p["name"]))
-    return page("termine/orte.html", service["name"], crumbs=_crumbs((service["name"], request.path)),
+    return page("termine/orte.html", service.name, crumbs=_crumbs((service.name, request.path)),
                 service=service, service_id=service_id, places=places,
-                is_district=g.katalog["municipality"]["kind"] == "kreis",
-                level_label=TrustLevel(service["booking"]["trust_level"]).label, long_date=long_date,
+                is_district=g.katalog.municipality.is_district,
+                level_label=TrustLevel(service_booking(service).trust_level).label, long_date=long_date,
                 clock_text=clock_text, local_day=local_day)
 
 
-def _bookable_service(service_id: str) -> Mapping[str, Any]:
-    service = g.katalog["services"].get(service_id)
-    if not service or not service.get("booking"):
+def _bookable_service(service_id: str) -> Service:
+    service = g.katalog.services.get(service_id)
+    if service is None or service.booking is None:
         abort(404)
-    return service  # type: ignore[no-any-return]
+    return service
+
+
+def service_booking(service: Service) -> ServiceBooking:
+    """The booking block of a service _bookable_service returned."""
+    assert service.booking is not None
+    return service.booking
 
 
 def _offers(service_id: str) -> list[booking.Offer]:
     """The service's offers at each of its locations that exist, in the order of the switch."""
-    service = g.katalog["services"][service_id]
-    found = (booking.offer_of(g.katalog, service_id, lid) for lid in service["booking"]["locations"])
+    service = g.katalog.services[service_id]
+    found = (booking.offer_of(g.katalog, service_id, lid) for lid in service_booking(service).locations)
     return [offer for offer in found if offer is not None]
 
 
@@ -228,28 +234,28 @@ def earliest(slug: str, service_id: str) -> Page:
             error, status = outcome
     times = sorted(((slot, offer) for offer in offers.values()
                     for slot in _earliest(offer, current, EARLIEST_PER_LOCATION, first_day)),
-                   key=lambda item: (item[0].start, _town_name(item[1].location) or "", item[1].location["name"]))
-    persons = _persons_of(service["booking"])
-    return page("termine/frueheste.html", f"{service['name']}: früheste freie Zeit", status=status,
+                   key=lambda item: (item[0].start, _town_name(item[1].location) or "", item[1].location.name))
+    persons = _persons_of(service_booking(service))
+    return page("termine/frueheste.html", f"{service.name}: früheste freie Zeit", status=status,
                 errors={"wahl": error} if error else None,
-                crumbs=_crumbs((service["name"], f"/{slug}/termine/{service_id}/"),
+                crumbs=_crumbs((service.name, f"/{slug}/termine/{service_id}/"),
                                ("Früheste freie Zeit", request.path)),
                 service=service, service_id=service_id, times=times[:EARLIEST_SHOWN], chosen=chosen,
                 kept=kept is not None, first_day=first_day, persons=persons, long_date=long_date,
                 clock_text=clock_text, local_day=local_day, town_of=_town_name,
-                is_district=g.katalog["municipality"]["kind"] == "kreis")
+                is_district=g.katalog.municipality.is_district)
 
 
 def _persons(offer: booking.Offer) -> int:
     return _persons_of(offer.booking)
 
 
-def _persons_of(service_booking: Mapping[str, Any]) -> int:
+def _persons_of(offered: ServiceBooking) -> int:
     try:
         persons = int(request.values.get("personen", "1"))
     except ValueError:
         persons = 1
-    return min(max(persons, 1), int(service_booking["max_persons"]))
+    return min(max(persons, 1), offered.max_persons)
 
 
 def _moving() -> dict[str, str]:
@@ -295,14 +301,14 @@ def _month_page(offer: booking.Offer, current: dt.datetime) -> str:
     previous_month = (first - dt.timedelta(days=1)).replace(day=1)
     next_month = last + dt.timedelta(days=1)
     return page(
-        "termine/kalender.html", f"{offer.service['name']}: Tag wählen",
-        crumbs=_crumbs((offer.service["name"], f"/{slug}/termine/{service_id}/"),
-                       (offer.location["name"], request.path)),
+        "termine/kalender.html", f"{offer.service.name}: Tag wählen",
+        crumbs=_crumbs((offer.service.name, f"/{slug}/termine/{service_id}/"),
+                       (offer.location.name, request.path)),
         offer=offer, weeks=weeks, first=first, counts=counts, month_name=f"{MONTHS[first.month - 1]} {first.year}",
         previous_month=previous_month if previous_month >= days[0].replace(day=1) else None,
         next_month=next_month if next_month <= days[-1] else None, query=query, persons=persons,
         free_total=sum(counts.values()), long_date=long_date, town=_town_name(offer.location),
-        phone=offer.location.get("phone"))[0]
+        phone=offer.location.phone)[0]
 
 
 @appointments.route("/<service_id>/<location_id>/<day>/", methods=["GET", "POST"])
@@ -331,10 +337,10 @@ def day_view(slug: str, service_id: str, location_id: str, day: str) -> Page:
         kept_time = (kept or {}).get("zeit") or []
         chosen = request.form.get("zeit") or (kept_time[0] if kept_time else None)
         return page(
-            "termine/tag.html", f"{offer.service['name']}: Uhrzeit wählen", status=status,
+            "termine/tag.html", f"{offer.service.name}: Uhrzeit wählen", status=status,
             errors={"zeit": error} if error else None,
-            crumbs=_crumbs((offer.service["name"], f"/{slug}/termine/{service_id}/"),
-                           (offer.location["name"], f"/{slug}/termine/{service_id}/{location_id}/"),
+            crumbs=_crumbs((offer.service.name, f"/{slug}/termine/{service_id}/"),
+                           (offer.location.name, f"/{slug}/termine/{service_id}/{location_id}/"),
                            (long_date(date), request.path)),
             offer=offer, date=date, long_date=long_date(date), slots=slots, chosen=chosen, clock_text=clock_text,
             persons=_persons(offer), moving=moving, kept=kept is not None, csrf_token=csrf_token,
@@ -388,7 +394,7 @@ def _choose(offer: booking.Offer, date: dt.date, zeit: str, moving: bool) -> tup
         return redirect(manage_path(appointment, signed=bool(request.values.get("s"))) +
                         ("&" if request.values.get("s") else "?") + "hinweis=verschoben", code=303)
     login = auth.current_login()
-    needed = offer.booking["trust_level"]
+    needed = offer.booking.trust_level
     # Without the login the booking needs, the time is held for this browser first and the
     # citizen logs in (or registers) on the way to it: nobody takes it meanwhile.
     must_log_in = _must_log_in(offer, login)
@@ -411,9 +417,9 @@ def _choose(offer: booking.Offer, date: dt.date, zeit: str, moving: bool) -> tup
 
 def _must_log_in(offer: booking.Offer, login: auth.Login | None) -> bool:
     """Does booking this offer need a login (or a higher level) that the citizen has not?"""
-    if login is None and offer.booking.get("without_account"):
+    if login is None and offer.booking.without_account:
         return False
-    return login is None or not at_least(login.level, offer.booking["trust_level"])
+    return login is None or not at_least(login.level, offer.booking.trust_level)
 
 
 def _held_for_login(appointment: Appointment, offer: booking.Offer) -> Page | None:
@@ -423,7 +429,7 @@ def _held_for_login(appointment: Appointment, offer: booking.Offer) -> Page | No
         return None
     login = auth.current_login()
     if _must_log_in(offer, login):
-        return redirect(auth.login_url(offer.booking["trust_level"], request.path), code=303)
+        return redirect(auth.login_url(offer.booking.trust_level, request.path), code=303)
     if login is None:
         return None  # a guest (booking without an account)
     try:
@@ -463,7 +469,7 @@ def hold_while_registering(target: str) -> auth.KeptPlace | None:
         return None
     until = appointment.held_until
     assert until is not None
-    service = known["services"].get(appointment.service_id, {}).get("name", "")
+    service = _service_name(known, appointment.service_id, "")
     return auth.KeptPlace(
         target=f"{target}?" + urlencode({"s": signature(code)}),
         message=f"Ihr Termin „{service}“ am {long_date(local_day(appointment.starts_at))} um "
@@ -595,9 +601,9 @@ def _booked(appointment: Appointment, offer: booking.Offer) -> None:
     if appointment.account_id is not None:
         when = f"{long_date(local_day(appointment.starts_at))}, {clock_text(appointment.starts_at)}"
         deliver_message(
-            appointment.account_id, appointment.slug, g.katalog["municipality"]["name"],
-            f"Termin gebucht: {offer.service['name']}",
-            f"Ihr Termin ist gebucht: {when}, {offer.location['name']}.\n\nBuchungsnummer: {appointment.code}",
+            appointment.account_id, appointment.slug, g.katalog.municipality.name,
+            f"Termin gebucht: {offer.service.name}",
+            f"Ihr Termin ist gebucht: {when}, {offer.location.name}.\n\nBuchungsnummer: {appointment.code}",
             link=manage_path(appointment), notify=False)
     address = appointment.email or _account_email(appointment.account_id)
     if address:
@@ -614,9 +620,8 @@ def _account_email(account_id: int | None) -> str | None:
 def _tell(appointment: Appointment, subject: str, text: str) -> None:
     if appointment.account_id is None:
         return
-    service = g.katalog["services"].get(appointment.service_id, {})
-    deliver_message(appointment.account_id, appointment.slug, g.katalog["municipality"]["name"],
-                    f"{subject}: {service.get('name', appointment.service_id)}",
+    deliver_message(appointment.account_id, appointment.slug, g.katalog.municipality.name,
+                    f"{subject}: {_service_name(g.katalog, appointment.service_id)}",
                     f"{text} {long_date(local_day(appointment.starts_at))}, {clock_text(appointment.starts_at)}."
                     f"\n\nBuchungsnummer: {appointment.code}", link=manage_path(appointment), notify=False)
     db().commit()
@@ -656,11 +661,16 @@ GUEST_NOTICES = {  # a booking without an account has no inbox: the mail's link 
 }
 
 
-def _fees(service: Mapping[str, Any]) -> list[tuple[str, str, str | None]]:
+def _service_name(known: Katalog, service_id: str, missing: str | None = None) -> str:
+    """The service's name; `missing` (else its id) for one no longer in the katalog."""
+    service = known.services.get(service_id)
+    return service.name if service is not None else (service_id if missing is None else missing)
+
+
+def _fees(service: Service | None) -> list[tuple[str, str, str | None]]:
     """The service's fees as (what for, amount, note), as the service page shows them."""
     rows = []
-    for raw in service.get("fees") or []:
-        fee = Fee.model_validate(raw)
+    for fee in service.fees if service is not None else []:
         amount = fee_text(fee)
         note = fee.note if fee.note and (fee.amount is not None or fee.amount_min is not None) else None
         rows.append((fee.label, amount, note))
@@ -670,19 +680,19 @@ def _fees(service: Mapping[str, Any]) -> list[tuple[str, str, str | None]]:
 @appointments.get("/termin/<code>")
 def appointment_page(slug: str, code: str) -> Page:
     appointment = _find(slug, code)
-    service = g.katalog["services"].get(appointment.service_id, {})
-    location = g.katalog["locations"].get(appointment.location_id, {})
+    service = g.katalog.services.get(appointment.service_id)
+    location = g.katalog.locations.get(appointment.location_id)
     offer = booking.offer_of(g.katalog, appointment.service_id, appointment.location_id)
     changeable = booking.changeable(appointment, offer.schedule if offer else None, now())
     signed = _signature(code)
-    return page("termine/termin.html", f"Ihr Termin: {service.get('name', '')}",
+    return page("termine/termin.html", f"Ihr Termin: {_service_name(g.katalog, appointment.service_id, '')}",
                 crumbs=_crumbs(("Ihr Termin", request.path)), a=appointment, service=service, location=location,
                 long_date=long_date(local_day(appointment.starts_at)), clock_text=clock_text,
                 status_label=STATUS[appointment.status], changeable=changeable, signed=signed,
                 notice=(NOTICES if appointment.account_id is not None else GUEST_NOTICES).get(
                     request.args.get("hinweis", "")),
                 just_booked=request.args.get("hinweis") == "gebucht" and appointment.status == "booked",
-                documents=service.get("documents") or [], fees=_fees(service),
+                documents=service.documents if service is not None else [], fees=_fees(service),
                 cancel_hours=int(offer.schedule.cancel_before.total_seconds() // 3600) if offer else None,
                 move_link=(f"/{slug}/termine/{appointment.service_id}/{appointment.location_id}/?" + urlencode(
                     {"personen": appointment.persons, "verschieben": appointment.code, **signed})))
@@ -693,11 +703,11 @@ def calendar_file(slug: str, code: str) -> Response:
     appointment = _find(slug, code)
     if appointment.status not in ("booked", "arrived", "cancelled"):
         abort(404)
-    service = g.katalog["services"].get(appointment.service_id, {})
-    location = g.katalog["locations"].get(appointment.location_id, {})
+    service = g.katalog.services.get(appointment.service_id)
+    location = g.katalog.locations.get(appointment.location_id)
     # A calendar opens the link without the citizen's login or holding cookie: like the
     # mail, it carries the signature.
-    body = ics_for(appointment, service, location, g.katalog["municipality"]["name"],
+    body = ics_for(appointment, service, location, g.katalog.municipality.name,
                    current_app.config["PORTAL"].base_url + manage_path(appointment, signed=True))
     return Response(body, mimetype="text/calendar",
                     headers={"Content-Disposition": f'attachment; filename="termin-{appointment.code}.ics"'})
@@ -714,8 +724,8 @@ def cancel(slug: str, code: str) -> Page:
         back = manage_path(appointment, signed=bool(link_signature))
         if not booking.changeable(appointment, schedule, now()):
             return redirect(back, code=303)  # the appointment's page says what is still possible
-        service = g.katalog["services"].get(appointment.service_id, {})
-        location = g.katalog["locations"].get(appointment.location_id, {})
+        service = g.katalog.services.get(appointment.service_id)
+        location = g.katalog.locations.get(appointment.location_id)
         return page("termine/absagen.html", "Termin absagen?", crumbs=_crumbs(("Termin absagen", request.path)),
                     a=appointment, service=service, location=location, signed=link_signature, back=back,
                     long_date=long_date(local_day(appointment.starts_at)), clock_text=clock_text)

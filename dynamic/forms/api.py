@@ -30,7 +30,8 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from generator import formschema
+from katalog import formschema
+from katalog.models import Katalog
 from portal.grammar import NameForms, forms_of, upper_first
 from portal.levels import LEVELS
 
@@ -718,8 +719,8 @@ def forward(reference: str) -> Response:
     except Unreadable:
         pass
     found.office_id, found.jwe, found.status, found.received_at = target.id, sent.jwe, "new", None
-    katalog_found = katalog(found.slug) or {}
-    title = str(((katalog_found.get("forms") or {}).get(found.form_id) or {}).get("title") or found.form_id)
+    katalog_found = katalog(found.slug)
+    title = _form_title(katalog_found, found.form_id)
     if found.account_id is not None:
         message = deliver_message(
             found.account_id, found.slug, old_name, f"Ihr Antrag wurde weitergeleitet: {title}"[:200],
@@ -731,9 +732,9 @@ def forward(reference: str) -> Response:
     db().flush()
     if target.webhook_url:
         db().add(OutboxItem(kind="webhook", payload={"application": found.id, "event": "antrag"}))
-    unit = (katalog_found.get("units") or {}).get(target.unit_id) or {}
-    if unit.get("email"):
-        queue_mail(unit["email"], "antrag-fuer-amt", None, reference=found.reference, title=title)
+    unit = katalog_found.units.get(target.unit_id) if katalog_found else None
+    if unit is not None and unit.email:
+        queue_mail(unit.email, "antrag-fuer-amt", None, reference=found.reference, title=title)
     db().commit()
     return jsonify(Forwarded(reference=found.reference, unit=target.unit_id, name=new_name).model_dump(mode="json"))
 
@@ -773,17 +774,18 @@ def reject(reference: str) -> Response:
     _still_open(found)
     if found.account_id is None:
         raise ApiError(409, "gone", "Die Antragstellerin oder der Antragsteller hat das Konto gelöscht.")
-    form = ((katalog(found.slug) or {}).get("forms") or {}).get(found.form_id) or {}
-    title = str(form.get("title") or found.form_id)
+    known = katalog(found.slug)
+    form = known.forms.get(found.form_id) if known else None
+    title = _form_title(known, found.form_id)
     subject = f"Ablehnung Ihres Antrags: {title}"[:200]
     again = (" Über »Antrag korrigieren und erneut senden« öffnen Sie das Formular mit Ihren bisherigen Angaben, "
              "können sie korrigieren und den Antrag erneut senden. Hochgeladene Dateien werden nicht übernommen: "
-             "Bitte laden Sie sie erneut hoch." if form else "")
+             "Bitte laden Sie sie erneut hoch." if form is not None else "")
     body = (f"Ihr Antrag »{title}« wurde abgelehnt.\n\nBegründung:\n{sent.reason}\n\n"
             f"Vorgangsnummer: {found.reference}" + (f"\n\n{again.strip()}" if again else ""))
     secret_key = str(current_app.config["SECRET_KEY"])
     message = deliver_message(found.account_id, found.slug, _office_name(g.office), subject, body,
-                              link=restart_link(secret_key, found) if form else None)
+                              link=restart_link(secret_key, found) if form is not None else None)
     message.application_id = found.id
     db().flush()
     db().add(ApplicationMessage(application_id=found.id, direction="office", subject=subject, message_id=message.id))
@@ -809,18 +811,25 @@ def _attachment(sent: Attachment) -> tuple[str, str, bytes]:
 
 def _office_forms(office: Office) -> NameForms:
     """The office's name declined („an das Steueramt“), from the published katalog."""
-    from ..catalog import katalog
+    from ..catalog import grammar_of, katalog
 
-    unit = (katalog(office.slug) or {}).get("units", {}).get(office.unit_id) or {"name": office.unit_id}
-    return forms_of(unit)
+    found = katalog(office.slug)
+    unit = found.units.get(office.unit_id) if found else None
+    return forms_of(grammar_of(unit) if unit is not None else {"name": office.unit_id})
 
 
 def _office_name(office: Office) -> str:
     from ..catalog import katalog
 
-    found = katalog(office.slug) or {}
-    unit = found.get("units", {}).get(office.unit_id, {})
-    return str(unit.get("name") or office.unit_id)
+    found = katalog(office.slug)
+    unit = found.units.get(office.unit_id) if found else None
+    return unit.name if unit is not None and unit.name else office.unit_id
+
+
+def _form_title(found: Katalog | None, form_id: str) -> str:
+    """A form's title from the municipality's katalog; its id where the form is gone."""
+    form = found.forms.get(form_id) if found else None
+    return form.title if form is not None and form.title else form_id
 
 
 @api.route("/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
@@ -1210,9 +1219,11 @@ def form_schema(form_id: str, version: str) -> Response:
     number, url = int(version), formschema.schema_url(current_app.config["PORTAL"].base_url, form_id, int(version))
     found: dict[str, Any] | None = None
     for path in sorted(Path(current_app.config["OUTPUT_DIR"]).glob("[!.]*/katalog.json")):
-        form = ((katalog(path.parent.name) or {}).get("forms") or {}).get(form_id)
-        if form is not None and formschema.version_of(form) == number:
-            found = formschema.form_schema({**form, "id": form_id}, url)
+        known = katalog(path.parent.name)
+        form = known.forms.get(form_id) if known else None
+        data = {**form.model_dump(mode="json"), "id": form_id} if form is not None else None
+        if data is not None and formschema.version_of(data) == number:
+            found = formschema.form_schema(data, url)
             break
     if found is None:
         snapshot = formschema.REPOSITORY_SNAPSHOTS / formschema.snapshot_name(form_id, number)

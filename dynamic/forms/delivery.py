@@ -24,7 +24,8 @@ from joserfc.errors import JoseError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from generator.formschema import schema_url, version_of
+from katalog.formschema import schema_url
+from katalog.models import Form, Recipient
 
 from ..auth import token_hash
 from ..db import session_scope
@@ -258,7 +259,7 @@ def new_reference(now: dt.datetime) -> str:
     return f"A-{now:%Y}-{raw[:4]}-{raw[4:]}"
 
 
-def send(session: Session, *, slug: str, form: Mapping[str, Any], recipient: Mapping[str, Any],
+def send(session: Session, *, slug: str, form: Form, recipient: Recipient,
          account_id: int, level: str, means: str, token: str, answers: list[dict[str, Any]],
          files: list[dict[str, Any]], now: dt.datetime, secret_key: str) -> tuple[Application, bool]:
     """Store the application for `recipient` (a katalog recipient) once per `token`:
@@ -267,17 +268,17 @@ def send(session: Session, *, slug: str, form: Mapping[str, Any], recipient: Map
     earlier = session.scalar(select(Application).where(Application.submission_token == token))
     if earlier is not None:
         return earlier, False
-    office = office_of(session, slug, recipient["unit"])
+    office = office_of(session, slug, recipient.unit)
     if office is None:
-        raise NoOffice(recipient["unit"])
+        raise NoOffice(recipient.unit)
     reference = new_reference(now)
-    version = version_of(form)
+    version = form.version
     uploads = [_Attachment(f["field"], f["name"], f["content_type"], base64.b64decode(f["data"])) for f in files]
     payload = {
         "type": "antrag", "version": PAYLOAD_VERSION, "reference": reference, "submitted_at": rfc3339(now),
-        "municipality": slug, "office": {"unit": recipient["unit"], "name": recipient["name"]},
-        "form": {"id": form["id"], "title": form["title"], "service": form["service"], "version": version,
-                 "schema": schema_url(current_app.config["PORTAL"].base_url, form["id"], version)},
+        "municipality": slug, "office": {"unit": recipient.unit, "name": recipient.name},
+        "form": {"id": form.id, "title": form.title, "service": form.service, "version": version,
+                 "schema": schema_url(current_app.config["PORTAL"].base_url, form.id, version)},
         "identification": {"trust_level": level, "means": means},
         "answers": answers,
         "files": [{"field": u.field, "name": u.name, "content_type": u.content_type, "size": len(u.data),
@@ -289,11 +290,11 @@ def send(session: Session, *, slug: str, form: Mapping[str, Any], recipient: Map
     attachments = [*uploads, pdf]
     payload["attachments"] = [a.listed() for a in attachments]
     application = Application(
-        reference=reference, slug=slug, form_id=form["id"], office_id=office.id, account_id=account_id,
+        reference=reference, slug=slug, form_id=form.id, office_id=office.id, account_id=account_id,
         submission_token=token, jwe=encrypt_for(office.public_jwk, payload),
         citizen_copy=seal(secret_key, {"reference": reference, "answers": answers,
                                        "files": [{k: f[k] for k in ("field", "name", "size")} for f in files],
-                                       "office": recipient["name"], "title": form["title"]}),
+                                       "office": recipient.name, "title": form.title}),
         status="new", submitted_at=now)
     session.add(application)
     session.flush()
@@ -334,22 +335,23 @@ class _Attachment:
                 "data": base64.b64encode(self.data).decode()}
 
 
-def _responsible(slug: str, form: Mapping[str, Any], recipient: Mapping[str, Any]) -> dict[str, Any]:
+def _responsible(slug: str, form: Form, recipient: Recipient) -> dict[str, Any]:
     """The service (with its LeiKa key) and the town responsible, from the municipality's
     katalog.json: in a district the member town the recipient belongs to, else the
     municipality itself, each with its official municipality key (AGS; null where none)."""
     from ..catalog import katalog
 
-    found = katalog(slug) or {}
-    municipality = found.get("municipality", {})
-    service = found.get("services", {}).get(form["service"], {})
-    town = next((t for t in municipality.get("towns", []) if recipient.get("town") and t["id"] == recipient["town"]),
-                None)
+    found = katalog(slug)
+    municipality = found.municipality if found else None
+    service = found.services.get(form.service) if found else None
+    town = next((t for t in municipality.towns if recipient.town and t.id == recipient.town),
+                None) if municipality else None
     return {
-        "service": {"id": form["service"], "name": service.get("name"), "leika": service.get("leika")},
-        "municipality_name": municipality.get("name"),
-        "town": {"id": town["id"], "name": town["name"], "ags": town.get("ags")} if town else None,
-        "ags": town.get("ags") if town else municipality.get("ags"),
+        "service": {"id": form.service, "name": service.name if service else None,
+                    "leika": service.leika if service else None},
+        "municipality_name": municipality.name if municipality else None,
+        "town": {"id": town.id, "name": town.name, "ags": town.ags} if town else None,
+        "ags": town.ags if town else (municipality.ags if municipality else None),
     }
 
 

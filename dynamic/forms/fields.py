@@ -1,6 +1,6 @@
 """A form from katalog.json: which steps and fields are shown, reading and checking answers.
 
-Pure functions over plain data: a form is the JSON of `generator.models.Form`; `raw` holds
+Pure functions over the typed form of katalog.json (`katalog.models.Form`); `raw` holds
 what the citizen typed, field id → text, list (multiple choice) or mapping (date, address),
 exactly as sent, so nothing is lost when an answer is wrong. Uploads are kept apart.
 """
@@ -26,6 +26,8 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObj
 from stdnum import iban as iban_number
 from werkzeug.datastructures import FileStorage, MultiDict
 
+from katalog.models import TEXT_LIMIT, Condition, Form, FormField, FormStep
+
 Raw = dict[str, Any]
 DATE_PARTS = ("tag", "monat", "jahr")
 ADDRESS_PARTS = ("strasse", "plz", "ort")
@@ -37,7 +39,6 @@ PHONE_COMPACT = re.compile(r"\+?[0-9]{6,20}")
 # Gaps people type into long numbers (chip number, IBAN, postal code): white space and dashes.
 GAPS = re.compile(r"[\s\-\u2010-\u2015]")
 POSTAL_CODE = re.compile(r"[0-9]{5}")
-TEXT_LIMIT = {"text": 200, "textarea": 2000}
 # What a field's raw answer may hold at most when it is stored in the draft: longer values are cut
 # (twice the field's limit, so the citizen still sees what to shorten and the check still fails).
 KEPT_LIMIT = {"text": 400, "textarea": 4000}
@@ -46,7 +47,6 @@ OTHER_LIMIT = 500  # every other kind of field (a number, an e-mail address, a p
 # exponent notation, and short enough that converting them costs nothing.
 NUMBER_LENGTH = 30
 NUMBER_SYNTAX = re.compile(r"[+-]?[0-9][0-9.,]*")
-NUMBER_MIN, NUMBER_MAX = 0, 999_999  # the bounds of a number field that names none (as generator.models)
 IMAGE_PIXELS = 40_000_000  # larger images are refused before they are decoded (decompression bombs)
 # Names in a PDF that run code, open other programs or carry other files.
 PDF_FORBIDDEN = frozenset({"/JS", "/JavaScript", "/Launch", "/EmbeddedFile", "/EmbeddedFiles"})
@@ -71,79 +71,75 @@ class Upload:
         return Upload(str(value["name"]), str(value["content_type"]), int(value["size"]), str(value["data"]))
 
 
-def condition_values(condition: Mapping[str, Any]) -> list[str]:
+def condition_values(condition: Condition) -> list[str]:
     """The answers (as posted) that meet a condition."""
-    if condition.get("one_of") is not None:
-        return [str(v) for v in condition["one_of"]]
-    if isinstance(condition.get("equals"), bool):
-        return ["ja" if condition["equals"] else "nein"]
-    return [str(condition.get("equals"))]
+    return condition.values()
 
 
-def condition_met(condition: Mapping[str, Any] | None, answers: Mapping[str, Any]) -> bool:
-    if not condition:
+def condition_met(condition: Condition | None, answers: Mapping[str, Any]) -> bool:
+    if condition is None:
         return True
     wanted = condition_values(condition)
-    answer = answers.get(condition["field"])
+    answer = answers.get(condition.field)
     if isinstance(answer, list):
         return any(a in wanted for a in answer)
     return answer in wanted
 
 
-def shown(form: Mapping[str, Any], raw: Raw) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+def shown(form: Form, raw: Raw) -> list[tuple[FormStep, list[FormField]]]:
     """The steps shown for these answers, each with its shown fields. An answer to a hidden
     field counts as not given, so conditions that depend on it are not met either."""
     effective: dict[str, Any] = {}
     result = []
-    for step in form["steps"]:
-        if not condition_met(step.get("when"), effective):
+    for step in form.steps:
+        if not condition_met(step.when, effective):
             continue
         fields = []
-        for field in step["fields"]:
-            if condition_met(field.get("when"), effective):
+        for field in step.fields:
+            if condition_met(field.when, effective):
                 fields.append(field)
-                effective[field["id"]] = raw.get(field["id"])
+                effective[field.id] = raw.get(field.id)
         result.append((step, fields))
     return result
 
 
-def depths(step: Mapping[str, Any]) -> dict[str, int]:
+def depths(step: FormStep) -> dict[str, int]:
     """Field id → how many questions of the same step it waits for: 0 for a field without a
     condition or with one on an earlier step, 1 for a field that depends on a 0 field of this
     step, and so on. Without JavaScript a step is asked in parts by this depth (a question that
     depends on an answer appears on the following page); with JavaScript in one page, where
     a question is revealed in place."""
     found: dict[str, int] = {}
-    for field in step["fields"]:
-        controller = (field.get("when") or {}).get("field")
-        found[field["id"]] = found[controller] + 1 if controller in found else 0
+    for field in step.fields:
+        controller = field.when.field if field.when is not None else None
+        found[field.id] = found[controller] + 1 if controller in found else 0
     return found
 
 
-def part_fields(step: Mapping[str, Any], raw: Raw, part: int) -> list[dict[str, Any]]:
+def part_fields(step: FormStep, raw: Raw, part: int) -> list[FormField]:
     """The shown fields of one part of a step (see `depths`)."""
     depth = depths(step)
-    return [f for f in step_fields(step, raw) if depth[f["id"]] == part]
+    return [f for f in step_fields(step, raw) if depth[f.id] == part]
 
 
-def later_part(step: Mapping[str, Any], raw: Raw, part: int) -> int | None:
+def later_part(step: FormStep, raw: Raw, part: int) -> int | None:
     """The next part of a step after `part` that has a question for these answers, if any."""
     depth = depths(step)
-    return min((depth[f["id"]] for f in step_fields(step, raw) if depth[f["id"]] > part), default=None)
+    return min((depth[f.id] for f in step_fields(step, raw) if depth[f.id] > part), default=None)
 
 
-def prune(form: Mapping[str, Any], raw: Raw, uploads: dict[str, Any], keep: Mapping[str, Any]) -> None:
+def prune(form: Form, raw: Raw, uploads: dict[str, Any], keep: Mapping[str, Any]) -> None:
     """Forget the answers (and files) to questions whose condition is false: what an earlier
     answer hid is neither stored nor sent, whatever a request carries. A question whose
     condition waits for an answer not given yet keeps its value (a prefilled one, say);
     values in `keep` (confirmed by the eID) stay."""
-    visible = {f["id"] for _step, fields in shown(form, raw) for f in fields}
+    visible = {f.id for _step, fields in shown(form, raw) for f in fields}
     undecided: set[str] = set()
-    for step in form["steps"]:
-        for field in step["fields"]:
-            name = field["id"]
-            conditions = [c for c in (step.get("when"), field.get("when")) if c]
-            if any(c["field"] in undecided or _empty(raw.get(c["field"])) for c in conditions):
+    for step in form.steps:
+        for field in step.fields:
+            name = field.id
+            conditions = [c for c in (step.when, field.when) if c is not None]
+            if any(c.field in undecided or _empty(raw.get(c.field)) for c in conditions):
                 undecided.add(name)
                 continue
             if name not in visible and name not in keep:
@@ -151,59 +147,59 @@ def prune(form: Mapping[str, Any], raw: Raw, uploads: dict[str, Any], keep: Mapp
                 uploads.pop(name, None)
 
 
-def step_fields(step: Mapping[str, Any], raw: Raw) -> list[dict[str, Any]]:
+def step_fields(step: FormStep, raw: Raw) -> list[FormField]:
     """The fields of a step that are shown, for the answers given so far (conditions on
     fields of the same step are applied to what the citizen sends, again after sending)."""
     effective = dict(raw)
     fields = []
-    for field in step["fields"]:
-        if condition_met(field.get("when"), effective):
+    for field in step.fields:
+        if condition_met(field.when, effective):
             fields.append(field)
         else:
-            effective.pop(field["id"], None)
+            effective.pop(field.id, None)
     return fields
 
 
-def read_sent(field: Mapping[str, Any], form: MultiDict[str, str]) -> Any:
+def read_sent(field: FormField, form: MultiDict[str, str]) -> Any:
     """The raw answer to one field from a POST (files are read by `read_upload`)."""
-    name, kind = field["id"], field["type"]
+    name, kind = field.id, field.type
     if kind == "date":
         return {part: form.get(f"{name}-{part}", "").strip()[:OTHER_LIMIT] for part in DATE_PARTS}
     if kind == "address":
         return {part: form.get(f"{name}-{part}", "").strip()[:OTHER_LIMIT] for part in ADDRESS_PARTS}
-    if kind == "choice" and field.get("multiple"):
-        allowed = len(field.get("options") or []) + 1
+    if kind == "choice" and field.multiple:
+        allowed = len(field.options) + 1
         return [value[:OTHER_LIMIT] for value in form.getlist(name) if value][:allowed]
     return form.get(name, "").strip()[:kept_limit(field)]
 
 
-def text_limit(field: Mapping[str, Any]) -> int:
+def text_limit(field: FormField) -> int:
     """The most characters a text answer may have."""
-    return int(field.get("max_length") or TEXT_LIMIT.get(field["type"], 200))
+    return field.text_limit
 
 
-def kept_limit(field: Mapping[str, Any]) -> int:
+def kept_limit(field: FormField) -> int:
     """The most characters of an answer that are stored: more than the field allows, so that the
     check still says what is wrong, but never what an attacker sends."""
-    if field["type"] in TEXT_LIMIT:
-        return max(2 * text_limit(field), KEPT_LIMIT[field["type"]])
+    if field.type in TEXT_LIMIT:
+        return max(2 * text_limit(field), KEPT_LIMIT[field.type])
     return OTHER_LIMIT
 
 
-def read_upload(field: Mapping[str, Any], files: MultiDict[str, FileStorage]) -> tuple[Upload | None, str | None]:
+def read_upload(field: FormField, files: MultiDict[str, FileStorage]) -> tuple[Upload | None, str | None]:
     """A new upload for a file field, checked by its content: (upload, None), (None, error),
     or (None, None) when nothing was sent."""
-    sent = files.get(field["id"])
+    sent = files.get(field.id)
     if sent is None or not sent.filename:
         return None, None
-    limit = int(float(field.get("max_size_mb", 5)) * 1024 * 1024)
+    limit = field.max_bytes
     data = sent.stream.read(limit + 1)
-    label = field["label"]
+    label = field.label
     if len(data) > limit:
-        return None, f"Die Datei bei »{label}« ist größer als {number_text(field.get('max_size_mb', 5))} MB."
+        return None, f"Die Datei bei »{label}« ist größer als {number_text(field.max_size_mb)} MB."
     if not data:
         return None, f"Die Datei bei »{label}« ist leer."
-    accept = field.get("accept") or list(CONTENT_TYPES)
+    accept = field.accept or list(CONTENT_TYPES)
     guessed = filetype.guess(data)
     kind = next((k for k in accept if guessed is not None and guessed.mime == CONTENT_TYPES[k]), None)
     if kind is None:
@@ -304,11 +300,11 @@ def _collect(value: Any, names: set[str], depth: int) -> None:
             _collect(item, names, depth + 1)
 
 
-def check(field: Mapping[str, Any], value: Any, upload: Upload | None, today: dt.date) -> tuple[Any, str | None]:
+def check(field: FormField, value: Any, upload: Upload | None, today: dt.date) -> tuple[Any, str | None]:
     """Check one shown field: (clean value, None) or (None, what the citizen should do).
     An optional field left empty is (None, None)."""
-    kind, label = field["type"], field["label"]
-    required = field.get("required", True)
+    kind, label = field.type, field.label
+    required = field.required
     if kind == "file":
         if upload is None:
             return None, (f"Laden Sie bei »{label}« eine Datei hoch." if required else None)
@@ -335,28 +331,28 @@ def _empty(value: Any) -> bool:
     return value is None or not str(value).strip()
 
 
-def _check_text(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple[Any, str | None]:
-    text, label = str(value).strip(), field["label"]
-    if field.get("compact"):  # a number such as a chip number, typed in groups: checked and kept without gaps
+def _check_text(field: FormField, value: Any, today: dt.date) -> tuple[Any, str | None]:
+    text, label = str(value).strip(), field.label
+    if field.compact:  # a number such as a chip number, typed in groups: checked and kept without gaps
         text = GAPS.sub("", text)
     longest = text_limit(field)
     if len(text) > longest:
         return None, f"Kürzen Sie »{label}« auf höchstens {longest} Zeichen."
-    if field.get("min_length") and len(text) < field["min_length"]:
-        return None, f"»{label}« braucht mindestens {field['min_length']} Zeichen."
-    if field.get("pattern") and re.fullmatch(field["pattern"], text) is None:
-        return None, str(field.get("pattern_message") or f"Prüfen Sie die Angabe bei »{label}«.")
+    if field.min_length and len(text) < field.min_length:
+        return None, f"»{label}« braucht mindestens {field.min_length} Zeichen."
+    if field.pattern and re.fullmatch(field.pattern, text) is None:
+        return None, str(field.pattern_message or f"Prüfen Sie die Angabe bei »{label}«.")
     return text, None
 
 
-def _check_email(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple[Any, str | None]:
+def _check_email(field: FormField, value: Any, today: dt.date) -> tuple[Any, str | None]:
     text = str(value).strip()
     if len(text) > 254 or EMAIL.fullmatch(text) is None:
         return None, "Geben Sie eine E-Mail-Adresse im richtigen Format an, zum Beispiel name@example.org."
     return text, None
 
 
-def _check_phone(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple[Any, str | None]:
+def _check_phone(field: FormField, value: Any, today: dt.date) -> tuple[Any, str | None]:
     text = compact_phone(str(value))
     if PHONE_COMPACT.fullmatch(text) is None:
         return None, "Geben Sie eine Telefonnummer nur mit Ziffern an, zum Beispiel 0251 1234567."
@@ -371,7 +367,7 @@ def compact_phone(text: str) -> str:
     return PHONE_SEPARATORS.sub("", text)
 
 
-def _check_iban(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple[Any, str | None]:
+def _check_iban(field: FormField, value: Any, today: dt.date) -> tuple[Any, str | None]:
     compact = GAPS.sub("", str(value)).upper()
     if not iban_number.is_valid(compact):
         return None, ("Die IBAN ist nicht gültig. Prüfen Sie sie auf Ihrer Bankkarte oder im Online-Banking: "
@@ -379,8 +375,8 @@ def _check_iban(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple[A
     return compact, None  # kept compact; shown in groups of four (display)
 
 
-def _check_number(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple[Any, str | None]:
-    label, text = field["label"], str(value).strip().replace(" ", "")
+def _check_number(field: FormField, value: Any, today: dt.date) -> tuple[Any, str | None]:
+    label, text = field.label, str(value).strip().replace(" ", "")
     low, high = number_bounds(field)
     between = f"Geben Sie bei »{label}« eine Zahl zwischen {number_text(low)} und {number_text(high)} an."
     # Checked before any conversion: 1e500000 would be an integer of half a million digits.
@@ -391,7 +387,7 @@ def _check_number(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple
         number = Decimal(german)
     except InvalidOperation:
         return None, f"Geben Sie bei »{label}« eine Zahl nur mit Ziffern an, zum Beispiel 2."
-    decimals = int(field.get("decimals", 0))
+    decimals = field.decimals
     exponent = number.as_tuple().exponent
     if isinstance(exponent, int) and -exponent > decimals:
         return None, (f"Geben Sie bei »{label}« eine ganze Zahl an." if decimals == 0 else
@@ -401,17 +397,15 @@ def _check_number(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple
     return float(number) if decimals else int(number), None
 
 
-def number_bounds(field: Mapping[str, Any]) -> tuple[Decimal, Decimal]:
+def number_bounds(field: FormField) -> tuple[Decimal, Decimal]:
     """The smallest and largest value of a number field; a field that names none (a catalogue
     built before every number field had bounds) gets the defaults of the content check."""
-    low = field.get("min")
-    high = field.get("max")
-    return (Decimal(str(NUMBER_MIN if low is None else low)),
-            Decimal(str(max(NUMBER_MAX, low or 0) if high is None else high)))
+    low, high = field.number_bounds
+    return Decimal(str(low)), Decimal(str(high))
 
 
-def _check_date(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple[Any, str | None]:
-    label = field["label"]
+def _check_date(field: FormField, value: Any, today: dt.date) -> tuple[Any, str | None]:
+    label = field.label
     parts = value if isinstance(value, dict) else {}
     try:
         day, month, year = (int(str(parts.get(p, "")).strip()) for p in DATE_PARTS)
@@ -423,31 +417,31 @@ def _check_date(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple[A
         date = dt.date(year, month, day)
     except ValueError:
         return None, f"»{label}« muss ein Datum sein, das es gibt."
-    if field.get("past") and date > today:
+    if field.past and date > today:
         return None, f"»{label}« darf nicht in der Zukunft liegen."
-    if field.get("future") and date < today:
+    if field.future and date < today:
         return None, f"»{label}« darf nicht in der Vergangenheit liegen."
     return date.isoformat(), None
 
 
-def _check_choice(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple[Any, str | None]:
-    allowed = {o["value"] for o in field["options"]}
+def _check_choice(field: FormField, value: Any, today: dt.date) -> tuple[Any, str | None]:
+    allowed = {o.value for o in field.options}
     chosen = value if isinstance(value, list) else [value]
     if any(v not in allowed for v in chosen):
-        return None, f"Wählen Sie bei »{field['label']}« eine der genannten Antworten aus."
-    return list(chosen) if field.get("multiple") else chosen[0], None
+        return None, f"Wählen Sie bei »{field.label}« eine der genannten Antworten aus."
+    return list(chosen) if field.multiple else chosen[0], None
 
 
-def _check_yesno(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple[Any, str | None]:
+def _check_yesno(field: FormField, value: Any, today: dt.date) -> tuple[Any, str | None]:
     if value not in ("ja", "nein"):
-        return None, f"Wählen Sie bei »{field['label']}« Ja oder Nein."
+        return None, f"Wählen Sie bei »{field.label}« Ja oder Nein."
     return value == "ja", None
 
 
-def _check_address(field: Mapping[str, Any], value: Any, today: dt.date) -> tuple[Any, str | None]:
+def _check_address(field: FormField, value: Any, today: dt.date) -> tuple[Any, str | None]:
     parts = {p: str((value or {}).get(p, "")).strip() for p in ADDRESS_PARTS}
     parts["plz"] = GAPS.sub("", parts["plz"])
-    label = field["label"]
+    label = field.label
     if not parts["strasse"]:
         return None, f"Geben Sie bei »{label}« Straße und Hausnummer an."
     if POSTAL_CODE.fullmatch(parts["plz"]) is None:
@@ -466,7 +460,7 @@ CHECKS = {
 }
 
 
-def check_all(form: Mapping[str, Any], raw: Raw, uploads: Mapping[str, Upload],
+def check_all(form: Form, raw: Raw, uploads: Mapping[str, Upload],
               today: dt.date) -> tuple[dict[str, Any], dict[str, str], dict[str, str]]:
     """Every shown field: (clean answers, errors by field, the step of each error)."""
     clean: dict[str, Any] = {}
@@ -474,31 +468,31 @@ def check_all(form: Mapping[str, Any], raw: Raw, uploads: Mapping[str, Upload],
     error_steps: dict[str, str] = {}
     for step, fields in shown(form, raw):
         for field in fields:
-            value, error = check(field, raw.get(field["id"]), uploads.get(field["id"]), today)
+            value, error = check(field, raw.get(field.id), uploads.get(field.id), today)
             if error:
-                errors[field["id"]] = error
-                error_steps[field["id"]] = step["id"]
+                errors[field.id] = error
+                error_steps[field.id] = step.id
             elif value is not None:
-                clean[field["id"]] = value
+                clean[field.id] = value
     return clean, errors, error_steps
 
 
-def display(field: Mapping[str, Any], value: Any) -> str:
+def display(field: FormField, value: Any) -> str:
     """A clean answer as the citizen and the clerk read it."""
-    kind = field["type"]
+    kind = field.type
     if value is None:
         return "keine Angabe"
     if kind == "yesno":
         return "Ja" if value else "Nein"
     if kind == "choice":
-        labels = {o["value"]: o["label"] for o in field["options"]}
+        labels = {o.value: o.label for o in field.options}
         return ", ".join(str(labels.get(v, v)) for v in (value if isinstance(value, list) else [value]))
     if kind == "date":
         return dt.date.fromisoformat(value).strftime("%d.%m.%Y")
     if kind == "address":
         return f"{value['strasse']}, {value['plz']} {value['ort']}"
     if kind == "number":
-        return number_text(value) + (f" {field['unit']}" if field.get("unit") else "")
+        return number_text(value) + (f" {field.unit}" if field.unit else "")
     if kind == "file":
         return f"{value['name']} ({size_text(int(value['size']))})"
     if kind == "iban":
@@ -507,7 +501,7 @@ def display(field: Mapping[str, Any], value: Any) -> str:
 
 
 def machine_value(kind: str, value: Any, upload: Mapping[str, Any] | None = None) -> Any:
-    """A clean answer as an office's case system imports it (generator.formschema describes
+    """A clean answer as an office's case system imports it (katalog.formschema describes
     it): an IBAN without spaces in capitals, dates ISO, numbers as numbers, yes/no as booleans,
     choices as their values, an address as an object, a file as name, type, size and the
     SHA-512 of its content (`upload`: the file with its base64 `data`)."""
@@ -524,12 +518,11 @@ def machine_value(kind: str, value: Any, upload: Mapping[str, Any] | None = None
     return value
 
 
-def answers_in_order(form: Mapping[str, Any],
-                     clean: Mapping[str, Any]) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+def answers_in_order(form: Form, clean: Mapping[str, Any]) -> Iterator[tuple[FormStep, FormField]]:
     """(step, field) of every answered shown field, in the form's order."""
     for step, fields in shown(form, raw_like(clean)):
         for field in fields:
-            if field["id"] in clean:
+            if field.id in clean:
                 yield step, field
 
 

@@ -17,6 +17,8 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.formparser import FormDataParser, MultiPartParser
 from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
+from katalog.models import FormStep
+
 MB = 1024 * 1024
 UPLOAD_LIMIT = 11 * MB  # the largest file (10 MB) and the rest of a step
 # A step without files: text only, but a pasted document of up to 10 MB still reaches the
@@ -26,11 +28,11 @@ PAGE_LIMIT = 64 * 1024  # the start and the summary: a choice, a token, a tick
 FIELD_BYTES = 64 * 1024  # more than any text field allows (5,000 characters of four bytes)
 
 
-def step_limit(step: t.Mapping[str, t.Any] | None) -> int:
+def step_limit(step: FormStep | None) -> int:
     """The request size limit of a step's page: enough for every file it may take."""
     if step is None:
         return PAGE_LIMIT
-    files = [float(f.get("max_size_mb", 5)) for f in step["fields"] if f["type"] == "file"]
+    files = [f.max_size_mb for f in step.fields if f.type == "file"]
     if not files:
         return STEP_LIMIT
     return max(UPLOAD_LIMIT, int(sum(files) * MB) + MB)

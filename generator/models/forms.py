@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, model_validator
 
+# The bounds of a number field that names none and the largest file: katalog.json carries them.
+from katalog.models import FILE_SIZE_MB, NUMBER_MAX, NUMBER_MIN
 from portal.profile_fields import PREFILL_SOURCES
 
 from ..messages import say
@@ -23,7 +25,6 @@ if TYPE_CHECKING:
 else:
     ProfileField = Literal[PREFILL_SOURCES]
 FileKind = Literal["pdf", "jpeg", "png"]
-NUMBER_MIN, NUMBER_MAX = 0, 999_999  # the bounds of a number field that names none
 FILE_KINDS: tuple[FileKind, ...] = ("pdf", "jpeg", "png")
 PREFILL_TYPES: dict[str, tuple[str, ...]] = {
     "birthdate": ("date",), "email": ("email",), "phone": ("phone",), "address": ("address",),
@@ -81,7 +82,7 @@ class FormField(Model):
     multiple: bool = Field(False, description="Mehrere Auswahlmöglichkeiten zugleich (Auswahl)")
     accept: list[FileKind] = Field(default_factory=lambda: list(FILE_KINDS),
                                    description="Erlaubte Dateiarten (Datei); geprüft wird der Inhalt")
-    max_size_mb: float = Field(5, gt=0, le=10, description="Größte Datei in MB (Datei)")
+    max_size_mb: float = Field(FILE_SIZE_MB, gt=0, le=10, description="Größte Datei in MB (Datei)")
     compact: bool = Field(False, description="Leerzeichen und Bindestriche vor der Prüfung entfernen und ohne sie "
                                              "speichern (Text; für Nummern wie die Chipnummer)")
 

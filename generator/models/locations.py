@@ -6,6 +6,8 @@ import datetime as dt
 
 from pydantic import Field, field_validator, model_validator
 
+from katalog.models import BOOKING_DEFAULTS  # the one definition of the booking defaults
+
 from ..messages import say
 from .base import WEEKDAYS, Address, Clock, Model, TownId, Weekday, _clock, _five_minute_grid
 
@@ -71,19 +73,23 @@ class Exception_(Model):
 class Booking(Model):
     """Wie ein Standort Termine vergibt. Was fehlt, gilt mit dem genannten Standardwert."""
 
-    counters: int = Field(default=1, ge=1, le=50, description="Schalter, die gleichzeitig Termine annehmen")
-    days_ahead: int = Field(default=42, ge=1, le=365, description="So viele Tage im Voraus sind Termine buchbar")
+    counters: int = Field(default=BOOKING_DEFAULTS.counters, ge=1, le=50,
+                          description="Schalter, die gleichzeitig Termine annehmen")
+    days_ahead: int = Field(default=BOOKING_DEFAULTS.days_ahead, ge=1, le=365,
+                            description="So viele Tage im Voraus sind Termine buchbar")
     lead_minutes: int = Field(
-        default=60, ge=0, le=7 * 24 * 60, description="Bis so viele Minuten vor Beginn ist ein Termin noch buchbar"
+        default=BOOKING_DEFAULTS.lead_minutes, ge=0, le=7 * 24 * 60,
+        description="Bis so viele Minuten vor Beginn ist ein Termin noch buchbar"
     )
     cancel_hours: int = Field(
-        default=24,
+        default=BOOKING_DEFAULTS.cancel_hours,
         ge=0,
         le=14 * 24,
         description="Bis so viele Stunden vor Beginn lässt sich ein Termin absagen oder verschieben",
     )
     step_minutes: int = Field(
-        default=15, ge=5, le=240, description="Termine beginnen in diesem Takt, in Minuten (ein Vielfaches von 5)"
+        default=BOOKING_DEFAULTS.step_minutes, ge=5, le=240,
+        description="Termine beginnen in diesem Takt, in Minuten (ein Vielfaches von 5)"
     )
     hours: list[OpeningHours] | None = Field(
         default=None,

@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
+from katalog.formschema import snapshot_folder
+
 from ..errors import Problem
-from ..formschema import snapshot_folder
 from ..load import Document, RawContent
 from ..messages import say
 from ..models import (

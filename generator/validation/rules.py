@@ -17,8 +17,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from katalog.formschema import compatibility_problems
+
 from ..errors import Problem
-from ..formschema import compatibility_problems
 from ..load import Document, Loc, _dotted
 from ..messages import say
 from ..models import BestBetList, Form, LifeSituation, Operator, form_structure_problems

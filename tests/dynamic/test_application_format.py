@@ -22,10 +22,10 @@ from dynamic.db import session_scope
 from dynamic.forms.crypto import decrypt, new_office_key
 from dynamic.forms.delivery import register_office
 from dynamic.models import Application
-from generator import formschema
 from generator.errors import ContentError
 from generator.pipeline import check
 from generator.schema import write_schemas
+from katalog import formschema
 from tests.dynamic.browserlike import Browser
 from tests.dynamic.conftest import make_settings
 from tests.dynamic.forms_fixtures import fill_meldebescheinigung, office, reference_on, send

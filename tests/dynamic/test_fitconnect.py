@@ -31,7 +31,7 @@ from dynamic.forms.delivery import office_of, register_office
 from dynamic.forms.fitconnect import ROUTING, switch_channel
 from dynamic.mail import process_outbox
 from dynamic.models import Application, FitConnectAttachment, FitConnectSubmission, Message, OutboxItem
-from generator.formschema import schema_url
+from katalog.formschema import schema_url
 from tests.dynamic.conftest import fresh_postgres_database, make_settings
 from tests.dynamic.fitconnect_double import METADATA_VALIDATOR, SSP_JWKS_PATH, FitConnectDouble, new_ca
 from tests.dynamic.forms_fixtures import PDF, served

@@ -9,6 +9,7 @@ import pytest
 
 from dynamic.appointments.claims import units
 from dynamic.appointments.slots import free_slots, schedule_of
+from tests.katalog_builder import location
 
 UTC = dt.UTC
 LOCATION: dict[str, Any] = {
@@ -19,7 +20,7 @@ LOCATION: dict[str, Any] = {
                    {"date": "2026-12-31", "closed": False, "opens": "08:00", "closes": "10:00"}],
     "booking": {"counters": 2, "days_ahead": 400, "lead_minutes": 60, "cancel_hours": 24, "step_minutes": 15},
 }
-SCHEDULE = schedule_of(LOCATION)
+SCHEDULE = schedule_of(location(**LOCATION))
 NOW = dt.datetime(2026, 1, 5, 6, 0, tzinfo=UTC)  # a Monday, 07:00 in Münster
 MIN15, MIN45 = dt.timedelta(minutes=15), dt.timedelta(minutes=45)
 
@@ -54,8 +55,8 @@ def test_daylight_saving_changes_keep_local_opening_times(day: dt.date, expected
 def test_the_daylight_saving_night_itself_has_no_phantom_slots() -> None:
     night = {**LOCATION, "opening_hours": [{"days": ["su"], "opens": "01:00", "closes": "04:00"}],
              "closed_on_public_holidays": False}
-    spring = free_slots(schedule_of(night), dt.date(2026, 3, 29), dt.timedelta(minutes=60), (), NOW)
-    autumn = free_slots(schedule_of(night), dt.date(2026, 10, 25), dt.timedelta(minutes=60), (), NOW)
+    spring = free_slots(schedule_of(location(**night)), dt.date(2026, 3, 29), dt.timedelta(minutes=60), (), NOW)
+    autumn = free_slots(schedule_of(location(**night)), dt.date(2026, 10, 25), dt.timedelta(minutes=60), (), NOW)
     # 01:00-04:00 local is two real hours in March and four in October.
     assert all(s.end - s.start == dt.timedelta(minutes=60) for s in spring + autumn)
     assert spring[-1].end <= dt.datetime(2026, 3, 29, 2, 0, tzinfo=UTC)  # 04:00 CEST
@@ -98,12 +99,12 @@ def test_a_long_service_needs_one_counter_free_for_its_whole_time() -> None:
 def test_booking_closes_lead_minutes_before_and_opens_days_ahead() -> None:
     now = dt.datetime(2026, 1, 6, 8, 10, tzinfo=UTC)  # 09:10 local
     assert local_times(dt.date(2026, 1, 6), now=now)[0] == "10:15"
-    short = schedule_of({**LOCATION, "booking": {**LOCATION["booking"], "days_ahead": 7}})
+    short = schedule_of(location(**{**LOCATION, "booking": {**LOCATION["booking"], "days_ahead": 7}}))
     assert free_slots(short, dt.date(2026, 1, 12), MIN15, (), NOW) != []  # today + 7
     assert free_slots(short, dt.date(2026, 1, 13), MIN15, (), NOW) == []
     assert free_slots(short, dt.date(2026, 1, 2), MIN15, (), NOW) == []  # the past
 
 
 def test_defaults_apply_without_a_booking_block() -> None:
-    schedule = schedule_of({k: v for k, v in LOCATION.items() if k != "booking"})
+    schedule = schedule_of(location(**{k: v for k, v in LOCATION.items() if k != "booking"}))
     assert (schedule.counters, schedule.days_ahead, schedule.step) == (1, 42, dt.timedelta(minutes=15))

@@ -2,8 +2,8 @@
 and version, made from the form itself, and the rule that a published version never changes
 incompatibly.
 
-Pure functions over the JSON of `generator.models.Form` (as katalog.json carries it), so the
-build (snapshots in schema/forms/, the content check) and the app (which serves the schema
+Pure functions over the JSON of a form (as katalog.json carries it, `katalog.models.Form`), so
+the build (snapshots in schema/forms/, the content check) and the app (which serves the schema
 at /api/v1/forms/<form-id>/<version>/schema.json) describe the same thing. The data an
 application carries under `data` (dynamic.forms.delivery) is what this schema describes:
 field id → compact machine value.
@@ -17,12 +17,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .models import FILE_SIZE_MB, NUMBER_MAX, NUMBER_MIN, TEXT_LIMIT
+
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SNAPSHOT_FOLDER = ("schema", "forms")  # below the folder that holds content/
 REPOSITORY_SNAPSHOTS = Path(__file__).resolve().parent.parent.joinpath(*SNAPSHOT_FOLDER)
 SNAPSHOT_NAME = re.compile(r"(?P<form>[a-z0-9]+(?:-[a-z0-9]+)*)\.v(?P<version>[1-9][0-9]*)\.json")
-TEXT_LIMIT = {"text": 200, "textarea": 2000}  # as dynamic.forms.fields
-NUMBER_MIN, NUMBER_MAX = 0, 999_999  # as generator.models
 CONTENT_TYPES = {"pdf": "application/pdf", "jpeg": "image/jpeg", "png": "image/png"}
 IBAN = "^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$"
 PHONE = r"^\+?[0-9 /\-()]{6,30}$"
@@ -103,7 +103,7 @@ def field_schema(field: Mapping[str, Any]) -> dict[str, Any]:
         accept = field.get("accept") or list(CONTENT_TYPES)
         schema = {"$ref": "#/$defs/anhang",
                   "properties": {"content_type": {"enum": [CONTENT_TYPES[k] for k in accept]},
-                                 "size": {"maximum": int(float(field.get("max_size_mb", 5)) * 1024 * 1024)}}}
+                                 "size": {"maximum": int(float(field.get("max_size_mb", FILE_SIZE_MB)) * 1024 * 1024)}}}
     else:  # a kind this code does not know yet: text, unlimited
         schema = {"type": "string"}
     described = {"title": field["label"], **({"description": field["hint"]} if field.get("hint") else {})}
