@@ -70,12 +70,13 @@ def resolve_municipality(content: MunicipalityContent, valid: ValidContent) -> C
     no_local = LocalService()
     # Most services have no local part: their offices depend only on level and role, so
     # those responsibilities (and their digests) are worked out once per role.
-    shared: dict[tuple[str, str | None, tuple[tuple[str, str], ...]], tuple[tuple[Responsibility, ...], tuple[str, ...]]] = {}
+    # (Member towns that take a district service over make the key depend on the service too.)
+    SharedKey = tuple[str, str | None, tuple[tuple[str, str], ...]]
+    shared: dict[SharedKey, tuple[tuple[Responsibility, ...], tuple[str, ...]]] = {}
     for sid, service in valid.services.items():
         local = content.local_services.get(sid, no_local)
         contact_ids = list(dict.fromkeys([*local.contacts, *contacts_for.get(sid, [])]))
         online = service.online
-        # Towns that take a district service over make its offices depend on the service too.
         takeovers = tuple(
             (t.id, taken.unit) for t in m.towns if (taken := t.takeover_for(sid, service.office)) is not None)
         key = (service.level, service.office, takeovers)

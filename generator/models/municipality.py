@@ -138,7 +138,8 @@ class Town(Model):
         that names the service wins over one of its whole role."""
         by_service = [t for t in self.takes_over if t.services and service_id in t.services]
         by_role = [t for t in self.takes_over if not t.services and t.covers(service_id, role)]
-        return (by_service or by_role or [None])[0]
+        found = by_service or by_role
+        return found[0] if found else None
 
     @field_validator("offices")
     @classmethod
