@@ -38,8 +38,8 @@ def write_schemas(folder: Path, content_dir: Path | None = None) -> list[Path]:
     (folder/forms/<form-id>.v<version>.json, the published snapshot; older versions stay).
     The forms come from content_dir (default: content/ beside folder), checked first, so an
     incompatible change to a published version is refused (ContentError) and never written."""
-    from .pipeline import check
     from .formschema import write_snapshots
+    from .pipeline import check
 
     content_dir = content_dir if content_dir is not None else folder.parent / "content"
     forms = {}
