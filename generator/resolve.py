@@ -3,7 +3,9 @@
 Shared descriptions meet local parts here: a local file may replace fees, processing
 time, the responsible unit and locations, and add contacts and notes. In a district, a
 service of level "kommune" is done by every member town, so it gets one Responsibility
-per town; a service of level "kreis" is done by the district itself.
+per town; a service of level "kreis" is done by the district itself, except in the member
+towns that take it over (Town.takes_over): then each town gets its own Responsibility, with
+the town's unit where it does the service and the district's unit elsewhere.
 """
 
 from __future__ import annotations
@@ -69,16 +71,20 @@ def resolve_municipality(content: MunicipalityContent, valid: ValidContent) -> C
     no_local = LocalService()
     # Most services have no local part: their offices depend only on level and role, so
     # those responsibilities (and their digests) are worked out once per role.
-    shared: dict[tuple[str, str | None], tuple[tuple[Responsibility, ...], tuple[str, ...]]] = {}
+    # (Member towns that take a district service over make the key depend on the service too.)
+    SharedKey = tuple[str, str | None, tuple[tuple[str, str], ...]]
+    shared: dict[SharedKey, tuple[tuple[Responsibility, ...], tuple[str, ...]]] = {}
     for sid, service in valid.services.items():
         local = content.local_services.get(sid, no_local)
         contact_ids = list(dict.fromkeys([*local.contacts, *contacts_for.get(sid, [])]))
         online = service.online
-        key = (service.level, service.office)
+        takeovers = tuple(
+            (t.id, taken.unit) for t in m.towns if (taken := t.takeover_for(sid, service.office)) is not None)
+        key = (service.level, service.office, takeovers)
         if local is no_local and key in shared:
             responsibilities, office_sources = shared[key]
         else:
-            responsibilities = _responsibilities(service, local, content)
+            responsibilities = _responsibilities(sid, service, local, content)
             office_sources = (
                 *(source_of(content.units[r.unit_id]) for r in responsibilities),
                 *(source_of(content.locations[lid]) for r in responsibilities for lid in r.location_ids),
@@ -158,7 +164,7 @@ def _forms(entries: dict[str, ServiceEntry], content: MunicipalityContent, valid
         form = valid.forms[online.form]
         recipients = entry.responsibilities
         if form.recipient is not None:
-            recipients = _responsibilities(entry.service.model_copy(update={"office": form.recipient}),
+            recipients = _responsibilities(sid, entry.service.model_copy(update={"office": form.recipient}),
                                            content.local_services.get(sid, LocalService()), content)
         found[online.form] = FormEntry(online.form, form, recipients)
     return found

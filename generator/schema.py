@@ -40,7 +40,7 @@ def write_schemas(folder: Path, content_dir: Path | None = None) -> list[Path]:
     incompatible change to a published version is refused (ContentError) and never written."""
     from katalog.formschema import write_snapshots
 
-    from .build import check
+    from .pipeline import check
 
     content_dir = content_dir if content_dir is not None else folder.parent / "content"
     forms = {}

@@ -20,6 +20,7 @@ from .base import (
     LocationId,
     Markdown,
     Model,
+    OfficeRole,
     Offices,
     ServiceId,
     TownId,
@@ -94,6 +95,31 @@ class SepaCreditor(Model):
         return self
 
 
+class Takeover(Model):
+    """Eine Aufgabe des Kreises, die eine Stadt für ihre Einwohnerinnen und Einwohner selbst
+    erledigt (z. B. die eigene Bauaufsicht oder das eigene Jugendamt einer großen
+    kreisangehörigen Stadt). Für die Leistungen dieser Aufgabe nennt das Portal dann den
+    Bewohnern der Stadt die Stelle der Stadt statt der Stelle des Kreises."""
+
+    role: OfficeRole | None = Field(
+        None, description="Aufgabe (Rolle) des Kreises, die die Stadt ganz übernimmt, z. B. building oder youth")
+    services: list[ServiceId] = Field(
+        default_factory=list,
+        description="Nur diese Leistungen übernimmt die Stadt (ohne role: einzelne Leistungen einer Aufgabe, "
+        "z. B. den Wohnberechtigungsschein, aber nicht alle Leistungen des Wohnungswesens)")
+    unit: UnitId = Field(description="Organisationseinheit der Stadt, die es erledigt")
+
+    @model_validator(mode="after")
+    def _role_or_services(self) -> Takeover:
+        if (self.role is None) == (not self.services):
+            raise ValueError(say("uebernahme-rolle-oder-leistungen"))
+        return self
+
+    def covers(self, service_id: str, role: str | None) -> bool:
+        """Whether this takeover covers the service (by its id or by its office role)."""
+        return service_id in self.services if self.services else role is not None and role == self.role
+
+
 class Town(Model):
     id: Id
     name: str
@@ -102,6 +128,18 @@ class Town(Model):
     offices: Offices = Field(description="Rolle → Organisationseinheit der Stadt oder Gemeinde")
     sepa_creditor: SepaCreditor | None = Field(
         None, description="Zahlungsempfänger der Lastschriften dieser Stadt oder Gemeinde (z. B. Hundesteuer)")
+    takes_over: list[Takeover] = Field(
+        default_factory=list,
+        description="Aufgaben des Kreises, die diese Stadt selbst erledigt (eigene Bauaufsicht, eigenes Jugendamt, …); "
+        "je Eintrag die Rolle oder die einzelnen Leistungen und die Stelle der Stadt")
+
+    def takeover_for(self, service_id: str, role: str | None) -> Takeover | None:
+        """The town's takeover of a district service, if it does the service itself; a takeover
+        that names the service wins over one of its whole role."""
+        by_service = [t for t in self.takes_over if t.services and service_id in t.services]
+        by_role = [t for t in self.takes_over if not t.services and t.covers(service_id, role)]
+        found = by_service or by_role
+        return found[0] if found else None
 
     @field_validator("offices")
     @classmethod

@@ -32,7 +32,8 @@ def _grammar(check: Check, name: str, grammar: Grammar | None) -> None:
 
 @rule(Municipality)
 def _towns(m: Municipality, check: Check) -> None:
-    """Each town once; a town's offices are its own units."""
+    """Each town once; a town's offices, and the units that do what it takes over from the
+    district, are its own units."""
     units = _content(check).units
     seen: dict[str, int] = {}
     for index, town in enumerate(m.towns):
@@ -44,6 +45,12 @@ def _towns(m: Municipality, check: Check) -> None:
             if owner != town.id:
                 check.problem(("towns", index, "offices", role), say(
                     "stelle-eines-anderen-orts", einheit=unit, gehoert_zu=owner or "the district", ort=town.id))
+        for number, takeover in enumerate(town.takes_over):
+            owner = units[takeover.unit].town if takeover.unit in units else town.id
+            if owner != town.id:
+                check.problem(("towns", index, "takes_over", number, "unit"), say(
+                    "stelle-eines-anderen-orts", einheit=takeover.unit, gehoert_zu=owner or "the district",
+                    ort=town.id))
 
 
 @rule(Municipality)

@@ -1,5 +1,6 @@
 """Who does a service in a municipality: the unit (in a district for a town's service, one per
-town) and the locations citizens go to. Resolution builds the Catalog from it; the warnings
+town; for a district's service one per town as well where member towns take it over, see
+Town.takes_over) and the locations citizens go to. Resolution builds the Catalog from it; the warnings
 use it to find units that are responsible but have no location."""
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from ..models import LocalService, Service
 from .content import MunicipalityContent, ValidContent
 
 
-def responsibilities(service: Service, local: LocalService, content: MunicipalityContent) -> tuple[Responsibility, ...]:
+def responsibilities(
+    service_id: str, service: Service, local: LocalService, content: MunicipalityContent
+) -> tuple[Responsibility, ...]:
     if service.level in ("land", "bund") or service.office is None:
         return ()
     m, units = content.municipality, content.units
@@ -18,7 +21,20 @@ def responsibilities(service: Service, local: LocalService, content: Municipalit
     if not per_town:
         unit_id = local.unit or m.offices.get(role) or m.offices["general"]
         locations = tuple(local.locations) or tuple(units[unit_id].locations)
-        return (Responsibility(unit_id=unit_id, location_ids=locations),)
+        takeovers = {town.id: town.takeover_for(service_id, role) for town in m.towns}
+        if not any(takeovers.values()):
+            return (Responsibility(unit_id=unit_id, location_ids=locations),)
+        # Some member towns do this district service themselves: every town gets its office,
+        # its own unit where it takes the service over, the district's for the others.
+        result = []
+        for town in m.towns:
+            takeover = takeovers[town.id]
+            if takeover is None:
+                result.append(Responsibility(unit_id=unit_id, town=town, location_ids=locations))
+            else:
+                result.append(Responsibility(unit_id=takeover.unit, town=town,
+                                             location_ids=tuple(units[takeover.unit].locations)))
+        return tuple(result)
     result = []
     for town in m.towns:
         unit_id = local.town_units.get(town.id) or town.offices.get(role) or town.offices["general"]
@@ -34,5 +50,5 @@ def all_responsibilities(content: MunicipalityContent, valid: ValidContent) -> l
     return [
         r
         for sid, service in valid.services.items()
-        for r in responsibilities(service, content.local_services.get(sid, no_local), content)
+        for r in responsibilities(sid, service, content.local_services.get(sid, no_local), content)
     ]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from generator.catalog import Catalog
+from generator.errors import ContentError
 from generator.pipeline import check
 from generator.resolve import resolve
 
@@ -116,3 +117,52 @@ def test_editors_are_warned_where_booking_settings_are_missing_or_unused(content
             in catalogs["stadt"].warnings)
     assert ('location "rathaus-suedort" has a booking block, but no service is bookable there (features.appointments)'
             in catalogs["kreis"].warnings)
+
+
+def _take_over(content: Path, entry: str) -> None:
+    """Let the fixture district's town Nordort take over a district task (takes_over)."""
+    path = content / "municipalities/kreis/municipality.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = "    offices: {general: rathaus-nordort, citizens_office: buergerbuero-nordort}\n"
+    path.write_text(text.replace(old, old + f"    takes_over:\n      - {entry}\n"), encoding="utf-8")
+
+
+def test_town_that_takes_over_a_district_role_does_its_services_for_its_residents(content: Path) -> None:
+    _take_over(content, "{role: road_traffic, unit: rathaus-nordort}")
+    entry = resolve(check(content))["kreis"].services["fahrzeug-zulassen"]
+    # Each town gets its office: Nordort its own unit, Südort still the district's.
+    assert [(r.town.id if r.town else None, r.unit_id, r.location_ids) for r in entry.responsibilities] == [
+        ("nordort", "rathaus-nordort", ("rathaus-nordort",)),
+        ("suedort", "zulassung", ("kreishaus",)),
+    ]
+    assert entry.per_town
+
+
+def test_town_can_take_over_single_services_of_a_role(content: Path) -> None:
+    _take_over(content, "{services: [personalausweis-beantragen], unit: rathaus-nordort}")
+    catalog = resolve(check(content))["kreis"]
+    # A takeover of services does not touch the other services of the district.
+    assert [(r.town, r.unit_id) for r in catalog.services["fahrzeug-zulassen"].responsibilities] == [
+        (None, "zulassung")]
+
+
+def test_takeover_applies_where_the_district_does_a_towns_service(content: Path) -> None:
+    local_part(content, "kreis", "personalausweis-beantragen").write_text("unit: zulassung\n", encoding="utf-8")
+    _take_over(content, "{services: [personalausweis-beantragen], unit: buergerbuero-nordort}")
+    entry = resolve(check(content))["kreis"].services["personalausweis-beantragen"]
+    assert [(r.town.id if r.town else None, r.unit_id) for r in entry.responsibilities] == [
+        ("nordort", "buergerbuero-nordort"), ("suedort", "zulassung")]
+
+
+def test_takeover_needs_a_unit_of_the_town_itself(content: Path) -> None:
+    _take_over(content, "{role: road_traffic, unit: rathaus-suedort}")
+    with pytest.raises(ContentError) as caught:
+        check(content)
+    assert any('unit "rathaus-suedort" belongs to suedort, not to nordort' in str(p) for p in caught.value.problems)
+
+
+def test_takeover_names_a_role_or_services(content: Path) -> None:
+    _take_over(content, "{unit: rathaus-nordort}")
+    with pytest.raises(ContentError) as caught:
+        check(content)
+    assert any("either a role or services" in str(p) for p in caught.value.problems)

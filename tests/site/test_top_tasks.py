@@ -21,7 +21,8 @@ from ..conftest import FIXTURE_CONTENT, TODAY
 SITES = ["muenster", "hamm", "kreis-coesfeld", "kreis-warendorf"]
 TOP_TASKS = {
     "muenster": ["Termin buchen", "Personalausweis", "Wohnsitz anmelden", "Reisepass", "Fahrzeug zulassen",
-                 "Meldebescheinigung", "Sperrmüll anmelden", "Hund anmelden"],
+                 # Münster collects bulky waste without registration: the task is „Sperrmüll“ there.
+                 "Meldebescheinigung", "Sperrmüll", "Hund anmelden"],
     "hamm": ["Termin buchen", "Personalausweis", "Wohnsitz anmelden", "Fahrzeug zulassen", "Reisepass",
              "Hund anmelden", "Meldebescheinigung", "Straßenschaden melden"],
     "kreis-coesfeld": ["Termin buchen", "Fahrzeug zulassen", "Personalausweis", "Wohnsitz anmelden", "Reisepass",
