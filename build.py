@@ -32,8 +32,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dynamic.config import ConfigError
-from dynamic.db import NotMigrated
+from dynamic.platform.config import ConfigError
+from dynamic.platform.db import NotMigrated
 from generator.errors import BuildError, ContentError, Problem
 
 if TYPE_CHECKING:
@@ -271,10 +271,10 @@ def register_office(args: argparse.Namespace) -> int:
     import json
 
     from dynamic import create_app
-    from dynamic.config import settings_from_env
-    from dynamic.db import session_scope
     from dynamic.forms.delivery import KeyConflict, NoOffice, change_office, kid_of, waiting_under
     from dynamic.forms.fitconnect import describe_channel, is_destination_id, switch_channel
+    from dynamic.platform.config import settings_from_env
+    from dynamic.platform.db import session_scope
 
     out = args.out
     if out == ROOT / "output" and os.environ.get("PORTAL_OUTPUT_DIR"):
@@ -409,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
 
             print(f"database migrated: {migrate_database()}")
         elif command == "staff":
-            from dynamic.staff_accounts import StaffAccountError, ask_password, save_staff_user
+            from dynamic.staff.accounts import StaffAccountError, ask_password, save_staff_user
 
             try:
                 print(save_staff_user(args.slug, args.username, ask_password(args.username), args.name, args.out))
@@ -420,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
             return register_office(args)
         elif command == "worker":
             from dynamic import create_app
-            from dynamic.mail import run_worker
+            from dynamic.platform.outbox import run_worker
 
             logging.getLogger().setLevel(logging.INFO)
             run_worker(create_app())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .config import Settings, settings_from_env
+from .platform.config import Settings, settings_from_env
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -18,28 +18,28 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from . import db as database
-    from . import errors, metrics, render, security
-    from .accounts import accounts
+    from .accounts.profile import profile
+    from .accounts.views import accounts
     from .appointments import page_cache
     from .appointments.reminders import forget_past_addresses, queue_reminders, remove_expired_holds
     from .appointments.views import appointments
-    from .auth import commit_touch
     from .forms import fitconnect
     from .forms.api import api
     from .forms.delivery import push_webhook
     from .forms.views import forms
-    from .health import health
-    from .inbox import inbox
-    from .mail import process_outbox
-    from .profile import profile
-    from .ratelimit import Limiter
-    from .routing import BoundedInt
+    from .inbox.views import inbox
+    from .platform import db as database
+    from .platform import errors, metrics, render, security
+    from .platform.auth import commit_touch
+    from .platform.health import health
+    from .platform.outbox import process_outbox
+    from .platform.ratelimit import Limiter
+    from .platform.routing import BoundedInt
+    from .platform.sites import sites
     from .saml.logs import withhold_pysaml2_logs
     from .saml.sp import forget_unfinished_logins, saml
     from .search import search
-    from .sites import sites
-    from .staff import staff
+    from .staff.views import staff
 
     settings = settings or settings_from_env()
     if settings.log_format == "json":

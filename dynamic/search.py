@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from search_index.query import MAX_QUERY, Hit, Index, clean
 
-from .sites import not_found, static_file
+from .platform.sites import not_found, static_file
 
 search = Blueprint("search", __name__)
 

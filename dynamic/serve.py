@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from . import create_app
-from .config import create_private_database, settings_from_env
-from .db import make_engine, migrate
-from .mail import start_worker_thread
+from .platform.config import create_private_database, settings_from_env
+from .platform.db import make_engine, migrate
+from .platform.outbox import start_worker_thread
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from icalendar import Calendar, Event
 
-from ..models import Appointment, utcnow
+from ..platform.models import Appointment, utcnow
 
 
 def ics_for(appointment: Appointment, service: Mapping[str, Any], location: Mapping[str, Any],

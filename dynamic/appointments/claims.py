@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ..models import Appointment, SlotClaim
+from ..platform.models import Appointment, SlotClaim
 
 UNIT = dt.timedelta(minutes=5)
 

@@ -9,8 +9,8 @@ from flask import Flask
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import delete, select, update
 
-from ..db import session_scope
-from ..models import Account, Appointment, OutboxItem, utcnow
+from ..platform.db import session_scope
+from ..platform.models import Account, Appointment, OutboxItem, utcnow
 from .slots import day_window, local_day
 
 
@@ -34,7 +34,7 @@ def queue_reminders(app: Flask, now: dt.datetime | None = None) -> int:
                 continue
             from flask import render_template
 
-            from ..mail import municipality_name
+            from ..platform.outbox import municipality_name
 
             link = f"/{appointment.slug}/termine/termin/{appointment.code}?s={signer.dumps(appointment.code)}"
             text = render_template("mail/termin-erinnerung.txt", base_url=app.config["PORTAL"].base_url, link=link)

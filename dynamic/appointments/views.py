@@ -25,16 +25,16 @@ from werkzeug.wrappers import Response as BaseResponse
 from generator.models import Fee
 from generator.text import fee_text
 
-from .. import auth
-from ..catalog import katalog_or_404
-from ..db import db
-from ..inbox import deliver_message
-from ..levels import LABELS, at_least
-from ..mail import queue_mail
-from ..metrics import BOOKED
-from ..models import Account, Appointment, utcnow
-from ..ratelimit import Limiter
-from ..render import page, remember_municipality
+from ..inbox.views import deliver_message
+from ..platform import auth
+from ..platform.catalog import katalog_or_404
+from ..platform.db import db
+from ..platform.levels import LABELS, at_least
+from ..platform.metrics import BOOKED
+from ..platform.models import Account, Appointment, utcnow
+from ..platform.outbox import queue_mail
+from ..platform.ratelimit import Limiter
+from ..platform.render import page, remember_municipality
 from . import booking
 from .calendar_file import ics_for
 from .page_cache import ALL, changed, slot_pages
@@ -444,7 +444,7 @@ def hold_while_registering(target: str) -> auth.KeptPlace | None:
     """Registration on the way (accounts.register): a hold of this browser that `target`
     leads to waits for the confirmation mail as a guest's does (booking.keep_for_login), and
     the return address becomes the signed link, which also works in another browser."""
-    from ..catalog import katalog
+    from ..platform.catalog import katalog
 
     # The reservation itself, or its signed link (the reservation page's "Anmelden oder Konto
     # anlegen" sends that one); either way the hold must be this browser's.
@@ -521,7 +521,7 @@ def held(slug: str, code: str) -> Page:
             _booked(appointment, offer)
             return redirect(manage_path(appointment) + "?hinweis=gebucht", code=303)
         email = booking.normal_email(request.form.get("email", ""))
-        from ..accounts import email_problem
+        from ..accounts.views import email_problem
 
         if problem := email_problem(email):
             errors["email"] = problem

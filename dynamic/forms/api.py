@@ -33,10 +33,10 @@ from werkzeug.exceptions import HTTPException
 from generator import formschema
 from generator.grammar import NameForms, forms_of, upper_first
 
-from ..db import db
-from ..errors import BUSY_SECONDS
-from ..inbox import deliver_message
-from ..models import (
+from ..inbox.views import deliver_message
+from ..platform.db import db
+from ..platform.errors import BUSY_SECONDS
+from ..platform.models import (
     Application,
     ApplicationAttachment,
     ApplicationMessage,
@@ -45,7 +45,7 @@ from ..models import (
     Office,
     utcnow,
 )
-from ..security import csrf
+from ..platform.security import csrf
 from .crypto import MAX_JWE_BYTES, Unreadable, header_of, seal, unseal
 from .delivery import kid_of, mark_received, office_by_token, office_of
 
@@ -674,9 +674,9 @@ def forward(reference: str) -> Response:
     """A misrouted application goes to the responsible office of the same municipality: the
     office decrypted it and sends it re-encrypted for the target's key. It is "new" there,
     gone here; the citizen learns where it is now."""
-    from ..catalog import katalog
-    from ..mail import queue_mail
-    from ..models import OutboxItem
+    from ..platform.catalog import katalog
+    from ..platform.models import OutboxItem
+    from ..platform.outbox import queue_mail
 
     found = _mine(reference)
     sent = _validated(Forwarding, "unit, jwe, attachments und messages")
@@ -764,7 +764,7 @@ def reject(reference: str) -> Response:
     """The office refuses the application: closed as "rejected"; the citizen reads the reason
     in the inbox, with a link that opens the form again with their answers (files are
     uploaded again)."""
-    from ..catalog import katalog
+    from ..platform.catalog import katalog
     from .views import restart_link
 
     found = _mine(reference)
@@ -808,14 +808,14 @@ def _attachment(sent: Attachment) -> tuple[str, str, bytes]:
 
 def _office_forms(office: Office) -> NameForms:
     """The office's name declined („an das Steueramt“), from the published katalog."""
-    from ..catalog import katalog
+    from ..platform.catalog import katalog
 
     unit = (katalog(office.slug) or {}).get("units", {}).get(office.unit_id) or {"name": office.unit_id}
     return forms_of(unit)
 
 
 def _office_name(office: Office) -> str:
-    from ..catalog import katalog
+    from ..platform.catalog import katalog
 
     found = katalog(office.slug) or {}
     unit = found.get("units", {}).get(office.unit_id, {})
@@ -1198,7 +1198,7 @@ FORM_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 def form_schema(form_id: str, version: str) -> Response:
     """The JSON Schema of a form's data at a version, public: from the built catalogues for
     the current version, else from the published snapshot in the repository."""
-    from ..catalog import katalog
+    from ..platform.catalog import katalog
 
     unknown = ApiError(404, "not_found", "Dieses Formular gibt es in dieser Version nicht.")
     # A form id is at most 100 characters (the database's form_id): a longer one would be a file name

@@ -26,9 +26,9 @@ from sqlalchemy.orm import Session
 
 from generator.formschema import schema_url, version_of
 
-from ..auth import token_hash
-from ..db import session_scope
-from ..models import (
+from ..platform.auth import token_hash
+from ..platform.db import session_scope
+from ..platform.models import (
     Application,
     ApplicationAttachment,
     ApplicationMessage,
@@ -338,7 +338,7 @@ def _responsible(slug: str, form: Mapping[str, Any], recipient: Mapping[str, Any
     """The service (with its LeiKa key) and the town responsible, from the municipality's
     katalog.json: in a district the member town the recipient belongs to, else the
     municipality itself, each with its official municipality key (AGS; null where none)."""
-    from ..catalog import katalog
+    from ..platform.catalog import katalog
 
     found = katalog(slug) or {}
     municipality = found.get("municipality", {})

@@ -46,9 +46,8 @@ from joserfc.jwk import RSAKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..db import session_scope
-from ..mail import NotYet
-from ..models import (
+from ..platform.db import session_scope
+from ..platform.models import (
     Application,
     FitConnectAttachment,
     FitConnectSubmission,
@@ -56,10 +55,11 @@ from ..models import (
     OutboxItem,
     utcnow,
 )
+from ..platform.outbox import NotYet
 from .crypto import ALGORITHM, ENCRYPTION, REGISTRY, Unreadable, unseal
 
 if TYPE_CHECKING:
-    from ..config import Settings
+    from ..platform.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -458,7 +458,7 @@ def look_for_decision(app: Flask, client: Client, row_id: int) -> None:
 
 def _tell_citizen(app: Flask, session: Session, application: Application, decision: Decision) -> None:
     """The decision into the citizen's inbox (German), with the receipt's link."""
-    from ..inbox import deliver_message
+    from ..inbox.views import deliver_message
 
     if application.account_id is None:
         return

@@ -13,7 +13,7 @@ from typing import Any
 
 from fpdf import FPDF
 
-from ..render import BERLIN
+from ..platform.render import BERLIN
 
 log = logging.getLogger(__name__)
 

@@ -22,15 +22,15 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from generator.grammar import forms_of, upper_first
 
-from .. import auth
-from ..catalog import katalog_or_404
-from ..db import db
-from ..inbox import deliver_message
-from ..levels import at_least
-from ..metrics import SUBMITTED
-from ..models import Account, Application, FormDraft, Office, utcnow
-from ..profile import FIELD_NAMES, prefill, save_back
-from ..render import BERLIN, page
+from ..accounts.profile import FIELD_NAMES, prefill, save_back
+from ..inbox.views import deliver_message
+from ..platform import auth
+from ..platform.catalog import katalog_or_404
+from ..platform.db import db
+from ..platform.levels import at_least
+from ..platform.metrics import SUBMITTED
+from ..platform.models import Account, Application, FormDraft, Office, utcnow
+from ..platform.render import BERLIN, page
 from . import fields as F
 from .crypto import Unreadable, seal, unseal
 from .delivery import NoOffice, forget_draft, office_of, send
@@ -551,7 +551,7 @@ def _profile_values(form: dict[str, Any], clean: dict[str, Any], data: dict[str,
 
 def _notify_office(form: dict[str, Any], recipient: dict[str, Any], reference: str) -> None:
     """The office learns that something is waiting, never what (the API has it, encrypted)."""
-    from ..mail import queue_mail
+    from ..platform.outbox import queue_mail
 
     if recipient.get("email"):
         queue_mail(recipient["email"], "antrag-fuer-amt", None, reference=reference, title=form["title"])

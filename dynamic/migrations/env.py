@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from dynamic.models import Base
+from dynamic.platform.models import Base
 
 engine = context.config.attributes["engine"]
 with engine.begin() as connection:

@@ -13,7 +13,7 @@ INTERFACE_VERSION = "urn:oid:1.3.6.1.4.1.25484.494450.1"
 MAIL = "urn:oid:0.9.2342.19200300.100.1.3"
 GENDER = "urn:oid:1.3.6.1.4.1.33592.1.3.5"
 
-# URN → profile field (dynamic/profile.py FIELDS).
+# URN → profile field (dynamic/accounts/profile.py FIELDS).
 PROFILE_FIELDS = {
     "urn:oid:2.5.4.42": "given_name",
     "urn:oid:2.5.4.4": "family_name",

@@ -39,10 +39,10 @@ from werkzeug.wrappers import Response
 
 from generator.text import date_de
 
-from ..config import Settings
-from ..levels import LEVEL_OF_STORK, STORK, at_least
-from ..levels import TECHNICAL_LABELS as LABELS
-from ..render import page
+from ..platform.config import Settings
+from ..platform.levels import LEVEL_OF_STORK, STORK, at_least
+from ..platform.levels import TECHNICAL_LABELS as LABELS
+from ..platform.render import page
 from . import attributes
 from .keys import KeyPair, development_pair
 

@@ -50,14 +50,14 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from .. import auth
-from ..config import Settings
-from ..db import db, session_scope
-from ..levels import LABELS, LEVEL_OF_STORK, STORK, at_least, is_level
-from ..models import Account, SamlRequest, SeenAssertion, utcnow
-from ..profile import store_identity
-from ..render import page
-from ..security import csrf
+from ..accounts.profile import store_identity
+from ..platform import auth
+from ..platform.config import Settings
+from ..platform.db import db, session_scope
+from ..platform.levels import LABELS, LEVEL_OF_STORK, STORK, at_least, is_level
+from ..platform.models import Account, SamlRequest, SeenAssertion, utcnow
+from ..platform.render import page
+from ..platform.security import csrf
 from . import attributes
 from .keys import KeyPair, SamlSetupError, configured_pair, development_pair
 

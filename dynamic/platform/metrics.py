@@ -30,8 +30,8 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from .db import db
-from .mail import MAX_ATTEMPTS
 from .models import Application, ApplicationMessage, Appointment, Office, OutboxItem, utcnow
+from .outbox import MAX_ATTEMPTS
 
 metrics = Blueprint("metrics", __name__)
 

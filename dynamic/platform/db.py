@@ -14,7 +14,7 @@ from flask import Flask, g
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 MIGRATE_COMMAND = "python build.py migrate"
 
 

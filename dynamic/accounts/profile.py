@@ -17,10 +17,10 @@ from flask import Blueprint, Response, current_app, flash, get_flashed_messages,
 from sqlalchemy import delete, select
 from werkzeug.wrappers import Response as BaseResponse
 
-from . import auth
-from .db import db
-from .levels import MEANS
-from .models import (
+from ..platform import auth
+from ..platform.db import db
+from ..platform.levels import MEANS
+from ..platform.models import (
     Account,
     Application,
     Appointment,
@@ -32,8 +32,8 @@ from .models import (
     ProfileValue,
     utcnow,
 )
-from .passwords import verify_password
-from .render import current_site, page, remember_municipality
+from ..platform.passwords import verify_password
+from ..platform.render import current_site, page, remember_municipality
 
 profile = Blueprint("profile", __name__, url_prefix="/konto")
 

@@ -15,10 +15,9 @@ from werkzeug.wrappers import Response
 
 from generator.grammar import NameForms, forms_of
 
-from . import auth
-from .db import db
-from .mail import queue_mail
-from .models import (
+from ..platform import auth
+from ..platform.db import db
+from ..platform.models import (
     Account,
     Application,
     ApplicationMessage,
@@ -29,8 +28,9 @@ from .models import (
     rfc3339,
     utcnow,
 )
-from .ratelimit import Limiter, window
-from .render import page, remember_municipality
+from ..platform.outbox import queue_mail
+from ..platform.ratelimit import Limiter, window
+from ..platform.render import page, remember_municipality
 
 inbox = Blueprint("inbox", __name__, url_prefix="/postfach")
 
@@ -110,7 +110,7 @@ def _message_page(message: Message, errors: dict[str, str] | None = None, text: 
 def sender_forms(slug: str | None, sender: str) -> NameForms:
     """The sending office's name declined („an das Steueramt“): its unit in the municipality's
     katalog where the name is found there, else the forms its name shows."""
-    from .catalog import katalog
+    from ..platform.catalog import katalog
 
     units = ((katalog(slug) if slug else None) or {}).get("units", {})
     unit = next((u for u in units.values() if u.get("name") == sender), {"name": sender})
@@ -151,7 +151,7 @@ def _reply_files() -> tuple[list[dict[str, Any]], str | None]:
     """The files sent with a reply, checked like a form's uploads: (files, None) or ([], error)."""
     from werkzeug.datastructures import MultiDict
 
-    from .forms.fields import read_upload
+    from ..forms.fields import read_upload
 
     sent = [f for f in request.files.getlist("anhang") if f.filename]
     if len(sent) > REPLY_FILES:
@@ -172,7 +172,7 @@ def _reply_files() -> tuple[list[dict[str, Any]], str | None]:
 def reply(message_id: int) -> Response | tuple[str, int]:
     """The citizen answers an office's message: encrypted for that office like the
     application; the office hears by mail (without content) and through its endpoint."""
-    from .forms.crypto import encrypt_for
+    from ..forms.crypto import encrypt_for
 
     message = _own_message(message_id)
     application = db().get(Application, message.application_id) if message.application_id else None
@@ -209,7 +209,7 @@ def reply(message_id: int) -> Response | tuple[str, int]:
     db().flush()
     if office.webhook_url:
         db().add(OutboxItem(kind="webhook", payload={"message": note.id}))
-    from .catalog import katalog
+    from ..platform.catalog import katalog
 
     unit = ((katalog(office.slug) or {}).get("units") or {}).get(office.unit_id) or {}
     if unit.get("email"):

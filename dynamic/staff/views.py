@@ -31,16 +31,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from .appointments.page_cache import changed
-from .appointments.slots import BERLIN, DEFAULTS, day_window, local_day
-from .catalog import katalog_or_404
-from .db import db
-from .models import Block, StaffUser, utcnow
-from .passwords import hash_password, needs_rehash, verify_password
-from .ratelimit import Limiter
-from .render import page, site_for
-from .staff_calendar import counter_text, location_feed
-from .staff_forms import (
+from ..appointments.page_cache import changed
+from ..appointments.slots import BERLIN, DEFAULTS, day_window, local_day
+from ..platform.catalog import katalog_or_404
+from ..platform.db import db
+from ..platform.models import Block, StaffUser, utcnow
+from ..platform.passwords import hash_password, needs_rehash, verify_password
+from ..platform.ratelimit import Limiter
+from ..platform.render import page, site_for
+from .calendar import counter_text, location_feed
+from .forms import (
     ACTIONS,
     MARKS,
     STATUS_LABELS,
@@ -50,7 +50,7 @@ from .staff_forms import (
     read_block_form,
     status_change_problem,
 )
-from .staff_scope import Scope, end_staff_login, feed_scope, staff_scope, staff_user, start_staff_login
+from .scope import Scope, end_staff_login, feed_scope, staff_scope, staff_user, start_staff_login
 
 log = logging.getLogger(__name__)
 

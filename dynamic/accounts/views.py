@@ -35,7 +35,8 @@ from flask import Blueprint, current_app, g, redirect, request, session, url_for
 from sqlalchemy import delete, select
 from werkzeug.wrappers import Response
 
-from .auth import (
+from ..inbox.views import unread_count
+from ..platform.auth import (
     KeptPlace,
     LoginAlternative,
     current_account,
@@ -49,14 +50,13 @@ from .auth import (
     start_login,
     token_hash,
 )
-from .db import db
-from .inbox import unread_count
-from .levels import LABELS, LEVELS, MEANS, is_level
-from .mail import queue_mail
-from .models import Account, Appointment, EmailToken, utcnow
-from .passwords import hash_password, needs_rehash, prepare, problem_with, same_work, verify_password
-from .ratelimit import Limiter, window
-from .render import current_site, page, remember_municipality
+from ..platform.db import db
+from ..platform.levels import LABELS, LEVELS, MEANS, is_level
+from ..platform.models import Account, Appointment, EmailToken, utcnow
+from ..platform.outbox import queue_mail
+from ..platform.passwords import hash_password, needs_rehash, prepare, problem_with, same_work, verify_password
+from ..platform.ratelimit import Limiter, window
+from ..platform.render import current_site, page, remember_municipality
 
 log = logging.getLogger(__name__)
 
@@ -153,8 +153,8 @@ def overview() -> Page:
 
 def upcoming_appointments(account_id: int) -> list[dict[str, Any]]:
     """The account's booked appointments from today on, in every municipality, soonest first."""
-    from .appointments.slots import BERLIN
-    from .catalog import katalog
+    from ..appointments.slots import BERLIN
+    from ..platform.catalog import katalog
 
     rows = db().scalars(select(Appointment).where(
         Appointment.account_id == account_id, Appointment.status == "booked",
@@ -279,7 +279,7 @@ def logout() -> Page:
     login = current_login()
     idp_url = None
     if login is not None:
-        from .saml import sp
+        from ..saml import sp
 
         idp_url = sp.idp_logout_url(login)
     end_login()
@@ -337,7 +337,7 @@ def _municipality_for(target: str | None) -> str | None:
     """The municipality a registration belongs to: the one the citizen came from (whose look
     the page wears); where none is known (a form opened from a search engine's link), the
     one the target lies in, which the page then wears: no more than `?kommune=` could do."""
-    from .catalog import katalog
+    from ..platform.catalog import katalog
 
     known = current_site().slug
     if known:

@@ -22,7 +22,7 @@ from generator.portal import PORTAL_SITE
 from generator.text import FILTERS
 
 BERLIN = ZoneInfo("Europe/Berlin")
-TEMPLATES = Path(__file__).resolve().parent.parent / "site_templates" / "templates"
+TEMPLATES = Path(__file__).resolve().parents[2] / "site_templates" / "templates"
 
 PORTAL = PORTAL_SITE  # the portal's neutral look, as on its root pages
 
