@@ -273,8 +273,9 @@ def register_office(args: argparse.Namespace) -> int:
     from dynamic import create_app
     from dynamic.forms.delivery import KeyConflict, NoOffice, change_office, kid_of, waiting_under
     from dynamic.forms.fitconnect import describe_channel, is_destination_id, switch_channel
+    from dynamic.platform import config
     from dynamic.platform.config import settings_from_env
-    from dynamic.platform.db import session_scope
+    from dynamic.platform.db import engine, session_scope
 
     out = args.out
     if out == ROOT / "output" and os.environ.get("PORTAL_OUTPUT_DIR"):
@@ -309,10 +310,10 @@ def register_office(args: argparse.Namespace) -> int:
     nothing_asked = (public_jwk is None and not new_token and args.webhook is None and not args.no_webhook
                      and not channel_asked)
     app = create_app(settings_from_env(output_dir=out))
-    settings = app.config["PORTAL"]
+    settings = config.settings(app)
     no_sender = args.fit_connect is not None and not settings.fitconnect_client_id
     if no_sender and settings.production:
-        app.extensions["db_engine"].dispose()
+        engine(app).dispose()
         print("error: --fit-connect needs the portal's FIT-Connect sender client (FITCONNECT_CLIENT_ID, "
               "FITCONNECT_CLIENT_SECRET and the endpoints); nothing was changed", file=sys.stderr)
         return EXIT_CONTENT
@@ -341,7 +342,7 @@ def register_office(args: argparse.Namespace) -> int:
         print(f"Fehler: {args.public_key}: {error}", file=sys.stderr)
         return EXIT_CONTENT
     finally:
-        app.extensions["db_engine"].dispose()
+        engine(app).dispose()
 
     if public_jwk is not None:
         print(f"Stelle {name} registriert.")

@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     from .forms.views import forms
     from .inbox.views import inbox
     from .platform import db as database
-    from .platform import errors, metrics, render, security
+    from .platform import errors, metrics, outbox, ratelimit, render, security
     from .platform.auth import commit_touch
     from .platform.health import health
     from .platform.outbox import process_outbox
@@ -62,15 +62,16 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     database.ensure_migrated(engine)
     database.init_app(app, engine)
     app.url_map.converters["int"] = BoundedInt  # before any route is added: ids fit the database
-    app.extensions["limiter"] = Limiter(settings.redis_url, settings.redis_prefix)
+    ratelimit.init_app(app, Limiter(settings.redis_url, settings.redis_prefix))
     render.init_app(app)
     errors.init_app(app)
     page_cache.init_app(app)
     app.after_request(commit_touch)
     app.cli.command("outbox")(lambda: print(process_outbox(app)))
-    app.extensions["periodic_jobs"] = [queue_reminders, forget_past_addresses, remove_expired_holds,
-                                       forget_unfinished_logins]
-    app.extensions["outbox_handlers"] = {"webhook": push_webhook, fitconnect.OUTBOX_KIND: fitconnect.outbox}
+    for job in (queue_reminders, forget_past_addresses, remove_expired_holds, forget_unfinished_logins):
+        outbox.add_periodic_job(app, job)
+    outbox.add_handler(app, "webhook", push_webhook)
+    outbox.add_handler(app, fitconnect.OUTBOX_KIND, fitconnect.outbox)
 
     app.register_blueprint(health)
     app.register_blueprint(accounts)

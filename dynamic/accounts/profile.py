@@ -13,11 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, get_flashed_messages, redirect, request, session
+from flask import Blueprint, Response, flash, get_flashed_messages, redirect, request, session
 from sqlalchemy import delete, select
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..platform import auth
+from ..platform import auth, config, ratelimit
 from ..platform.db import db
 from ..platform.levels import MEANS
 from ..platform.models import (
@@ -569,8 +569,8 @@ def _check_password(account: Account) -> str | None:
     password = request.form.get("passwort", "")
     if not password:
         return DELETE_MESSAGES["password"]
-    limiter = current_app.extensions["limiter"]
-    rule = current_app.config["PORTAL"].login_limit_account
+    limiter = ratelimit.limiter()
+    rule = config.settings().login_limit_account
     if not limiter.allowed(rule, "account-delete", str(account.id)):
         return DELETE_MESSAGES["too_many"]
     if not verify_password(account.password_hash, password):

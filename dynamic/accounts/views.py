@@ -31,11 +31,12 @@ import secrets
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, g, redirect, request, session, url_for
+from flask import Blueprint, g, redirect, request, session, url_for
 from sqlalchemy import delete, select
 from werkzeug.wrappers import Response
 
 from ..inbox.views import unread_count
+from ..platform import config
 from ..platform.auth import (
     KeptPlace,
     LoginAlternative,
@@ -44,6 +45,7 @@ from ..platform.auth import (
     end_all_logins,
     end_login,
     keep_kept_form_longer,
+    registration_hooks,
     require_level,
     safe_return,
     safe_target,
@@ -55,7 +57,7 @@ from ..platform.levels import LABELS, LEVELS, MEANS, is_level
 from ..platform.models import Account, Appointment, EmailToken, utcnow
 from ..platform.outbox import queue_mail
 from ..platform.passwords import hash_password, needs_rehash, prepare, problem_with, same_work, verify_password
-from ..platform.ratelimit import Limiter, window
+from ..platform.ratelimit import limiter, window
 from ..platform.render import current_site, page, remember_municipality
 
 log = logging.getLogger(__name__)
@@ -75,11 +77,6 @@ ACCOUNT = ("Mein Konto", "/konto/")
 @accounts.before_request
 def _note_municipality() -> None:
     remember_municipality()
-
-
-def limiter() -> Limiter:
-    limiter: Limiter = current_app.extensions["limiter"]
-    return limiter
 
 
 def client_address() -> str:
@@ -234,7 +231,7 @@ def _login_alternative(level: str) -> LoginAlternative | None:
 
 def _login_limits(email: str) -> list[tuple[str, tuple[str, ...]]]:
     """The counters a failed login adds to: (rule, key parts)."""
-    settings = current_app.config["PORTAL"]
+    settings = config.settings()
     address = client_address()
     return [(settings.login_limit_account, ("login-account", email, address)),
             (settings.login_limit_account_total, ("login-account-total", email)),
@@ -322,7 +319,7 @@ def register() -> Page:
         if not request.form.get("datenschutz"):
             errors["datenschutz"] = "Bestätigen Sie, dass Sie die Datenschutzhinweise gelesen haben."
         if not errors:
-            if not limiter().hit(current_app.config["PORTAL"].request_limit_address, "register", client_address()):
+            if not limiter().hit(config.settings().request_limit_address, "register", client_address()):
                 return too_many()
             kept = _keep_place(target)
             _register(email, password, kept.target if kept else target)
@@ -356,9 +353,9 @@ def _keep_place(target: str | None) -> KeptPlace | None:
     if target is None:
         return None
     keep_kept_form_longer()
-    for hook in current_app.extensions.get("registration_hooks", []):
+    for hook in registration_hooks():
         if (kept := hook(target)) is not None:
-            return kept  # type: ignore[no-any-return]
+            return kept
     return None
 
 
@@ -450,7 +447,7 @@ def forgot_password() -> Page:
         if problem := email_problem(email):
             errors["email"] = problem
         else:
-            if not limiter().hit(current_app.config["PORTAL"].request_limit_address, "reset", client_address()):
+            if not limiter().hit(config.settings().request_limit_address, "reset", client_address()):
                 return too_many()
             same_work()  # as long as a login, known address or not
             account = db().scalar(select(Account).where(Account.email == email))
@@ -512,20 +509,20 @@ def change_password() -> Page:
 def current_password_allowed(account: Account) -> bool:
     """May the logged-in citizen try their current password again? Wrong ones count per
     account like failed logins (someone at an unattended, logged-in browser guessing it)."""
-    return limiter().allowed(current_app.config["PORTAL"].login_limit_account, "current-password", str(account.id))
+    return limiter().allowed(config.settings().login_limit_account, "current-password", str(account.id))
 
 
 def current_password_right(account: Account, password: str) -> bool:
     """Check the current password (against the dummy hash where there is none); count a wrong one."""
     right = verify_password(account.password_hash, password)
     if not right and account.password_hash:
-        limiter().hit(current_app.config["PORTAL"].login_limit_account, "current-password", str(account.id))
+        limiter().hit(config.settings().login_limit_account, "current-password", str(account.id))
         log.info("wrong current password")
     return right
 
 
 def too_many_wrong_passwords(template: str, title: str, **context: Any) -> tuple[str, int]:
-    wait = window(current_app.config["PORTAL"].login_limit_account)
+    wait = window(config.settings().login_limit_account)
     return page(template, title, status=429, parent=ACCOUNT, errors={
         "passwort" if template == "konto/email.html" else "aktuelles_passwort":
             f"Sie haben zu oft ein falsches Passwort eingegeben. Bitte warten Sie {wait} und versuchen Sie es "
@@ -565,7 +562,7 @@ def change_email() -> Page:
         if account.password_hash and not right:
             errors["passwort"] = "Ihr Passwort ist nicht richtig."
         if not errors:
-            if not limiter().hit(current_app.config["PORTAL"].request_limit_address, "email", client_address()):
+            if not limiter().hit(config.settings().request_limit_address, "email", client_address()):
                 return too_many()
             taken = db().scalar(select(Account.id).where(Account.email == new_email)) is not None
             if not taken:

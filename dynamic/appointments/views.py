@@ -26,12 +26,12 @@ from generator.models import Fee
 from generator.text import fee_text
 
 from ..inbox.views import deliver_message
-from ..platform import auth
+from ..platform import auth, config, ratelimit
 from ..platform.catalog import katalog_or_404
 from ..platform.db import db
 from ..platform.levels import LABELS, at_least
 from ..platform.metrics import BOOKED
-from ..platform.models import Account, Appointment, utcnow
+from ..platform.models import Account, Appointment
 from ..platform.outbox import queue_mail
 from ..platform.ratelimit import Limiter
 from ..platform.render import page, remember_municipality
@@ -54,8 +54,7 @@ STATUS = {"held": "reserviert", "booked": "gebucht", "cancelled": "abgesagt", "a
 
 def now() -> dt.datetime:
     """The current time; tests may set app.config["CLOCK"] to a function."""
-    clock = current_app.config.get("CLOCK")
-    return clock() if clock else utcnow()
+    return config.now()
 
 
 @appointments.url_value_preprocessor
@@ -392,8 +391,8 @@ def _choose(offer: booking.Offer, date: dt.date, zeit: str, moving: bool) -> tup
     # Without the login the booking needs, the time is held for this browser first and the
     # citizen logs in (or registers) on the way to it: nobody takes it meanwhile.
     must_log_in = _must_log_in(offer, login)
-    limiter: Limiter = current_app.extensions["limiter"]
-    if not limiter.hit(current_app.config["PORTAL"].booking_limit_address, "booking", request.remote_addr or "-"):
+    limiter: Limiter = ratelimit.limiter()
+    if not limiter.hit(config.settings().booking_limit_address, "booking", request.remote_addr or "-"):
         return ("Von Ihrem Anschluss kamen in kurzer Zeit zu viele Buchungsversuche. "
                 "Bitte warten Sie eine Stunde und versuchen Sie es dann erneut."), 429
     try:
@@ -437,7 +436,7 @@ def _held_for_login(appointment: Appointment, offer: booking.Offer) -> Page | No
 
 @appointments.record_once
 def _keep_holds_for_registration(state: Any) -> None:
-    state.app.extensions.setdefault("registration_hooks", []).append(hold_while_registering)
+    auth.add_registration_hook(state.app, hold_while_registering)
 
 
 def hold_while_registering(target: str) -> auth.KeptPlace | None:
@@ -625,16 +624,16 @@ def _tell(appointment: Appointment, subject: str, text: str) -> None:
 def _may_mail_confirmation(address: str) -> bool:
     """Confirmation mails are bounded per hold (booking.MAILS_PER_HOLD), per address and per
     client address: a stranger cannot make the portal mail anyone again and again."""
-    limiter: Limiter = current_app.extensions["limiter"]
+    limiter: Limiter = ratelimit.limiter()
     return (limiter.allowed(CONFIRMATIONS_PER_ADDRESS, "booking-mail", address)
-            and limiter.allowed(current_app.config["PORTAL"].booking_limit_address, "booking-mail-client",
+            and limiter.allowed(config.settings().booking_limit_address, "booking-mail-client",
                                 request.remote_addr or "-"))
 
 
 def _count_confirmation_mail(address: str) -> None:
-    limiter: Limiter = current_app.extensions["limiter"]
+    limiter: Limiter = ratelimit.limiter()
     limiter.hit(CONFIRMATIONS_PER_ADDRESS, "booking-mail", address)
-    limiter.hit(current_app.config["PORTAL"].booking_limit_address, "booking-mail-client", request.remote_addr or "-")
+    limiter.hit(config.settings().booking_limit_address, "booking-mail-client", request.remote_addr or "-")
 
 
 CONFIRMATIONS_PER_ADDRESS = "5/hour"
@@ -698,7 +697,7 @@ def calendar_file(slug: str, code: str) -> Response:
     # A calendar opens the link without the citizen's login or holding cookie: like the
     # mail, it carries the signature.
     body = ics_for(appointment, service, location, g.katalog["municipality"]["name"],
-                   current_app.config["PORTAL"].base_url + manage_path(appointment, signed=True))
+                   config.settings().base_url + manage_path(appointment, signed=True))
     return Response(body, mimetype="text/calendar",
                     headers={"Content-Disposition": f'attachment; filename="termin-{appointment.code}.ics"'})
 

@@ -19,7 +19,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import filetype
@@ -34,6 +33,7 @@ from generator import formschema
 from generator.grammar import NameForms, forms_of, upper_first
 
 from ..inbox.views import deliver_message
+from ..platform import config
 from ..platform.db import db
 from ..platform.errors import BUSY_SECONDS
 from ..platform.models import (
@@ -1037,7 +1037,7 @@ def openapi_document() -> dict[str, Any]:
         "info": {"title": "Bürgerportal: Schnittstelle für Ämter", "version": "1.0.0",
                  "description": "Anträge abrufen (verschlüsselt für die Stelle), den Empfang bestätigen, "
                                 "Nachrichten an die Antragstellenden senden und ihre Antworten lesen."},
-        "servers": [{"url": current_app.config["PORTAL"].base_url or "/"}],
+        "servers": [{"url": config.settings().base_url or "/"}],
         "security": [{"amt": []}],
         "webhooks": _webhooks(),
         "components": {"schemas": components,
@@ -1206,9 +1206,9 @@ def form_schema(form_id: str, version: str) -> Response:
     if (len(form_id) > 100 or re.fullmatch(FORM_ID[1:-1], form_id) is None
             or re.fullmatch(r"[1-9][0-9]{0,5}", version) is None):
         raise unknown
-    number, url = int(version), formschema.schema_url(current_app.config["PORTAL"].base_url, form_id, int(version))
+    number, url = int(version), formschema.schema_url(config.settings().base_url, form_id, int(version))
     found: dict[str, Any] | None = None
-    for path in sorted(Path(current_app.config["OUTPUT_DIR"]).glob("[!.]*/katalog.json")):
+    for path in sorted(config.output_dir().glob("[!.]*/katalog.json")):
         form = ((katalog(path.parent.name) or {}).get("forms") or {}).get(form_id)
         if form is not None and formschema.version_of(form) == number:
             found = formschema.form_schema({**form, "id": form_id}, url)

@@ -24,7 +24,7 @@ from generator.grammar import forms_of, upper_first
 
 from ..accounts.profile import FIELD_NAMES, prefill, save_back
 from ..inbox.views import deliver_message
-from ..platform import auth
+from ..platform import auth, config, outbox
 from ..platform.catalog import katalog_or_404
 from ..platform.db import db
 from ..platform.levels import at_least
@@ -46,7 +46,7 @@ ADDRESS_PROFILE = {"strasse": "street", "plz": "postal_code", "ort": "city"}
 @forms.record_once
 def _jobs(state: Any) -> None:
     """Answers kept across a login (auth.ask_to_log_in) that nobody came back for are deleted."""
-    state.app.extensions.setdefault("periodic_jobs", []).append(auth.forget_kept_forms)
+    outbox.add_periodic_job(state.app, auth.forget_kept_forms)
 
 
 @forms.url_value_preprocessor
@@ -80,8 +80,7 @@ def _too_large(_error: Exception) -> tuple[str, int]:
 
 
 def now() -> dt.datetime:
-    clock = current_app.config.get("CLOCK")
-    return clock() if clock else utcnow()
+    return config.now()
 
 
 def _form(form_id: str) -> dict[str, Any]:

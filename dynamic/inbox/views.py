@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask import Blueprint, abort, redirect, request, url_for
 from sqlalchemy import func, select, update
 from werkzeug.wrappers import Response
 
 from generator.grammar import NameForms, forms_of
 
-from ..platform import auth
+from ..platform import auth, config, ratelimit
 from ..platform.db import db
 from ..platform.models import (
     Account,
@@ -191,8 +191,8 @@ def reply(message_id: int) -> Response | tuple[str, int]:
         errors["anhang"] = "Wählen Sie Ihre Dateien bitte erneut aus: Sie wurden nicht gesendet."
     if errors:
         return _message_page(message, errors, text, 400)
-    rule = current_app.config["PORTAL"].reply_limit_account
-    limiter: Limiter = current_app.extensions["limiter"]
+    rule = config.settings().reply_limit_account
+    limiter: Limiter = ratelimit.limiter()
     if not limiter.hit(rule, "reply", str(message.account_id)):
         return _message_page(message, {"antwort": f"Sie haben in kurzer Zeit zu viele Antworten geschickt. Bitte "
                                                   f"warten Sie {window(rule)} und senden Sie Ihre Antwort dann "

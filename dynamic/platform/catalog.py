@@ -12,7 +12,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from flask import abort, current_app
+from flask import abort
+
+from . import config
 
 # What a municipality's folder name can be; anything else (a NUL byte, 300 umlauts, a dot) is
 # not looked up on the disk at all.
@@ -33,7 +35,7 @@ def katalog(slug: str, output: Path | None = None) -> dict[str, Any] | None:
     """slug's katalog.json, or None for an unknown municipality."""
     if not plausible_slug(slug):
         return None
-    root = output if output is not None else current_app.config["OUTPUT_DIR"]
+    root = output if output is not None else config.output_dir()
     path = Path(root) / slug / "katalog.json"
     try:
         mtime = path.stat().st_mtime

@@ -76,6 +76,12 @@ def init_app(app: Flask, engine: Engine) -> None:
             session.close()
 
 
+def engine(app: Flask) -> Engine:
+    """The app's database engine."""
+    found: Engine = app.extensions["db_engine"]
+    return found
+
+
 def db() -> Session:
     """The request's database session (opened on first use, closed at the end of the request)."""
     from flask import current_app

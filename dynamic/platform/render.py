@@ -14,12 +14,14 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, g, render_template, request, session
+from flask import Flask, g, render_template, request, session
 
 from generator.grammar import forms_of
 from generator.pages import SiteInfo
 from generator.portal import PORTAL_SITE
 from generator.text import FILTERS
+
+from . import config
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TEMPLATES = Path(__file__).resolve().parents[2] / "site_templates" / "templates"
@@ -48,7 +50,7 @@ def site_for(slug: str | None) -> SiteInfo:
     if found is None:
         return PORTAL
     m = found["municipality"]
-    return SiteInfo(slug=m["slug"], base=f"/{m['slug']}/", base_url=current_app.config["PORTAL"].base_url,
+    return SiteInfo(slug=m["slug"], base=f"/{m['slug']}/", base_url=config.settings().base_url,
                     name=m["name"], short_name=m["short_name"], is_district=m["kind"] == "kreis",
                     logo=m.get("logo"), email=m["email"], phone=m["phone"],
                     booking=any(s.get("booking") for s in found["services"].values()),

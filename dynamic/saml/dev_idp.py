@@ -39,6 +39,7 @@ from werkzeug.wrappers import Response
 
 from generator.text import date_de
 
+from ..platform import config
 from ..platform.config import Settings
 from ..platform.levels import LEVEL_OF_STORK, STORK, at_least
 from ..platform.levels import TECHNICAL_LABELS as LABELS
@@ -149,7 +150,7 @@ def idp_metadata_xml(app: Flask) -> str:
     """Our metadata, as the service provider reads it (needs nothing of the service provider)."""
     cached = app.extensions.get("saml_dev_idp_metadata")
     if cached is None:
-        cached = _as_text(create_metadata_string(None, config=_config(app.config["PORTAL"], None), sign=False))
+        cached = _as_text(create_metadata_string(None, config=_config(config.settings(app), None), sign=False))
         app.extensions["saml_dev_idp_metadata"] = cached
     return str(cached)
 
@@ -159,7 +160,7 @@ def identity_provider(app: Flask) -> IdentityProvider:
     if cached is None:
         from .sp import sp_metadata_xml
 
-        settings = app.config["PORTAL"]
+        settings = config.settings(app)
         cached = IdentityProvider(Server(config=_config(settings, sp_metadata_xml(app))), entity_id(settings),
                                   development_keys(settings))
         app.extensions["saml_dev_idp"] = cached
@@ -205,7 +206,7 @@ def answer_to(app: Flask, in_response_to: str, chosen: Persona, level: str) -> A
     """The genuine answer to our service provider's request `in_response_to`."""
     from .sp import acs_url
 
-    settings = app.config["PORTAL"]
+    settings = config.settings(app)
     return Answer(in_response_to=in_response_to, destination=acs_url(settings),
                   audience=settings.saml_sp_entity_id, issuer=entity_id(settings), persona=chosen, level=level,
                   issued_at=dt.datetime.now(dt.UTC))
@@ -307,7 +308,7 @@ def _encrypt_assertion(idp: IdentityProvider, xml: str) -> str:
 
     # An answer forged for another audience is still encrypted for our service provider, so
     # that the check a test aims at is the audience, not the decryption.
-    certificates = idp.server.metadata.certs(our_sp(current_app.config["PORTAL"]), "spsso", "encryption")
+    certificates = idp.server.metadata.certs(our_sp(config.settings()), "spsso", "encryption")
     _name, body = certificates[0]
     pem = "-----BEGIN CERTIFICATE-----\n" + body.strip() + "\n-----END CERTIFICATE-----\n"
     with tempfile.NamedTemporaryFile("w", suffix=".pem") as cert_file:
@@ -332,7 +333,7 @@ def _instant(moment: dt.datetime) -> str:
 @dev_idp.before_request
 def _never_in_production() -> None:
     # config.py already refuses DEV_IDP=1 in production; this guards a hand-built app.
-    if current_app.config["PORTAL"].production:
+    if config.settings().production:
         abort(404)
 
 

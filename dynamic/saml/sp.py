@@ -51,7 +51,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
 from ..accounts.profile import store_identity
-from ..platform import auth
+from ..platform import auth, config
 from ..platform.config import Settings
 from ..platform.db import db, session_scope
 from ..platform.levels import LABELS, LEVEL_OF_STORK, STORK, at_least, is_level
@@ -211,14 +211,14 @@ def _config(settings: Settings, idp_metadata: dict[str, list[Any]] | None) -> SP
 def sp_metadata_xml(app: Flask) -> str:
     cached = app.extensions.get("saml_sp_metadata")
     if cached is None:
-        value = create_metadata_string(None, config=_config(app.config["PORTAL"], None), sign=False)
+        value = create_metadata_string(None, config=_config(config.settings(app), None), sign=False)
         cached = value.decode("utf-8") if isinstance(value, bytes) else value
         app.extensions["saml_sp_metadata"] = cached
     return str(cached)
 
 
 def _idp_metadata(app: Flask) -> dict[str, list[Any]]:
-    settings: Settings = app.config["PORTAL"]
+    settings: Settings = config.settings(app)
     source = settings.saml_idp_metadata
     if source.startswith(("http://", "https://")):
         raise SamlSetupError("SAML_IDP_METADATA must name a local file: download the identity provider's metadata, "
@@ -258,7 +258,7 @@ def service_provider(app: Flask | None = None) -> ServiceProvider:
     cached = app.extensions.get("saml_sp")
     if cached is None:
         # pysaml2's log messages carry personal data; create_app keeps them out (logs.py).
-        settings = app.config["PORTAL"]
+        settings = config.settings(app)
         client = Saml2Client(_config(settings, _idp_metadata(app)), identity_cache=_ForgetIdentities())
         idps = list(client.metadata.identity_providers())
         if len(idps) != 1:
@@ -309,7 +309,7 @@ def forget_unfinished_logins(app: Flask, now: dt.datetime | None = None) -> int:
     A verified answer whose browser never came back (window closed, connection lost) holds
     the citizen's name, address, birth date and pseudonym; it goes once the request's 15
     minutes are over. Returns how many requests went."""
-    now = now or (app.config.get("CLOCK") or utcnow)()
+    now = now or config.now(app)
     with session_scope(app) as session:
         result = session.execute(delete(SamlRequest).where(SamlRequest.created_at < now - REQUEST_LIFETIME))
         return int(getattr(result, "rowcount", 0) or 0)
@@ -396,14 +396,14 @@ def _pending_request(encoded: str) -> SamlRequest:
             and unverified.status.status_code.value != samlp.STATUS_SUCCESS:
         raise Refused("identity provider reported no success", CANCELLED, status=401)
     _check_algorithms(unverified.signature, *(assertion.signature for assertion in unverified.assertion))
-    if current_app.config["PORTAL"].production and (unverified.assertion or not unverified.encrypted_assertion):
+    if config.settings().production and (unverified.assertion or not unverified.encrypted_assertion):
         # In the clear, her data would be readable wherever the answer passed (browser
         # extensions, proxies that inspect TLS). The development IdP encrypts too, but tests
         # and local setups may send plain assertions.
         raise Refused("assertion not encrypted", NOT_ENCRYPTED)
     # Checked again on the verified assertion; here only to name the problem to the citizen,
     # since pysaml2 would merely fail to parse.
-    if (unverified.destination or "") != acs_url(current_app.config["PORTAL"]):
+    if (unverified.destination or "") != acs_url(config.settings()):
         raise Refused("destination is not our ACS", WRONG_RECIPIENT)
     request_id = unverified.in_response_to
     row = db().get(SamlRequest, request_id) if request_id else None
