@@ -50,16 +50,17 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
-from ..accounts.profile import store_identity
+from ..accounts.state_login import Clash, VerifiedIdentity, take_state_login
 from ..platform import auth, config
 from ..platform.config import Settings
 from ..platform.db import db, session_scope
 from ..platform.levels import LABELS, LEVEL_OF_STORK, STORK, at_least, is_level
-from ..platform.models import Account, SamlRequest, SeenAssertion, utcnow
+from ..platform.models import SamlRequest, SeenAssertion, utcnow
 from ..platform.render import page
 from ..platform.security import csrf
 from . import attributes
 from .keys import KeyPair, SamlSetupError, configured_pair, development_pair
+from .metadata import DEVELOPMENT_IDP, SERVICE_PROVIDER, publish, published
 
 saml = Blueprint("saml", __name__, url_prefix="/saml")
 log = logging.getLogger(__name__)
@@ -226,9 +227,7 @@ def _idp_metadata(app: Flask) -> dict[str, list[Any]]:
     if source:
         return {"local": [source]}
     if settings.dev_idp:
-        from .dev_idp import idp_metadata_xml
-
-        return {"inline": [idp_metadata_xml(app)]}
+        return {"local": [str(published(app, DEVELOPMENT_IDP))]}
     raise SamlSetupError("SAML_IDP_METADATA must name the state identity provider's metadata file "
                          "(or DEV_IDP=1 for the development identity provider)")
 
@@ -270,6 +269,11 @@ def service_provider(app: Flask | None = None) -> ServiceProvider:
 
 
 # ---------------------------------------------------------------- metadata and login
+
+
+@saml.record_once
+def _publish_metadata(state: Any) -> None:
+    publish(state.app, SERVICE_PROVIDER, sp_metadata_xml)
 
 
 @saml.get("/metadata")
@@ -612,34 +616,18 @@ def complete() -> Response | tuple[str, int]:
         return refused_page(Refused("completion without matching request", OTHER_BROWSER))
     result = row.result
     level, bpk2 = str(result["level"]), str(result["bpk2"])
-    account = db().query(Account).filter(Account.bpk2 == bpk2).one_or_none()
-    current = auth.current_account()
-    refusal = None
-    if account is not None and current is not None and current.id != account.id:
-        # A step-up whose state account belongs to another portal account: never switch
-        # accounts unasked (the drafts of this one would drop out of sight).
-        refusal = Refused("pseudonym of another account than the logged-in one", OTHER_ACCOUNT, status=409,
-                          title="Servicekonto gehört zu einem anderen Konto")
-    elif account is None and current is not None and current.bpk2 is not None:
-        refusal = Refused("logged-in account already linked to another pseudonym", OTHER_PSEUDONYM, status=409,
-                          title="Konto schon verknüpft")
-    if refusal is not None:
+    account = take_state_login(VerifiedIdentity(bpk2, dict(result.get("values") or {}),
+                                                SOURCE_OF_LEVEL.get(level, DEFAULT_SOURCE), level in VERIFIED_LEVELS))
+    if isinstance(account, Clash):
+        if account is Clash.OTHER_ACCOUNT:
+            refusal = Refused(account.value, OTHER_ACCOUNT, status=409,
+                              title="Servicekonto gehört zu einem anderen Konto")
+        else:
+            refusal = Refused(account.value, OTHER_PSEUDONYM, status=409, title="Konto schon verknüpft")
         db().delete(row)
         db().commit()
         log.info("SAML completion refused: %s", refusal.reason)
         return refused_page(refusal, logged_in=True)
-    if account is None:
-        account = current
-        if account is None:
-            account = Account(bpk2=bpk2, email=None)
-            db().add(account)
-            log.info("account created by SAML login")
-        else:
-            account.bpk2 = bpk2
-            log.info("account linked to the state login")
-        db().flush()
-    store_identity(account.id, dict(result.get("values") or {}), SOURCE_OF_LEVEL.get(level, DEFAULT_SOURCE),
-                   verified=level in VERIFIED_LEVELS)
     return_to = row.return_to
     db().delete(row)
     db().commit()
