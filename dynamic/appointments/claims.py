@@ -27,10 +27,6 @@ def units(start: dt.datetime, end: dt.datetime) -> Iterator[dt.datetime]:
         moment += UNIT
 
 
-def on_grid(moment: dt.datetime) -> bool:
-    return moment.second == 0 and moment.microsecond == 0 and moment.minute % (UNIT.seconds // 60) == 0
-
-
 def add_claims(session: Session, slug: str, location_id: str, counter: int, start: dt.datetime,
                end: dt.datetime, *, appointment_id: int | None = None, block_id: int | None = None) -> None:
     """Insert the claims (the caller flushes or commits; an IntegrityError means: taken)."""
