@@ -41,7 +41,7 @@ from typing import Any
 
 import requests
 
-from dynamic.forms.crypto import (
+from dynamic.platform.crypto import (
     MAX_JWE_BYTES,
     Changed,
     ForAnotherKey,

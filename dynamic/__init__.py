@@ -13,8 +13,8 @@ if TYPE_CHECKING:
 
 def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     """Build the app. Refuses to start on an unmigrated database (NotMigrated says the fix)."""
-    # Imported here, not at the top: the clerk's client (dynamic.clerk) lives in this package
-    # and should start without the web framework and the database layer.
+    # Imported here, not at the top: the clerk's client (package clerk) imports this package's
+    # platform/crypto.py and should start without the web framework and the database layer.
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -34,6 +34,7 @@ from generator.grammar import NameForms, forms_of, upper_first
 
 from ..inbox.views import deliver_message
 from ..platform import config
+from ..platform.crypto import MAX_JWE_BYTES, Unreadable, header_of, seal, unseal
 from ..platform.db import db
 from ..platform.errors import BUSY_SECONDS
 from ..platform.models import (
@@ -46,7 +47,6 @@ from ..platform.models import (
     utcnow,
 )
 from ..platform.security import csrf
-from .crypto import MAX_JWE_BYTES, Unreadable, header_of, seal, unseal
 from .delivery import kid_of, mark_received, office_by_token, office_of
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")

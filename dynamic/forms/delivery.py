@@ -28,6 +28,7 @@ from generator.formschema import schema_url, version_of
 
 from ..platform import config
 from ..platform.auth import token_hash
+from ..platform.crypto import check_public_key, encrypt_for, new_office_key, seal
 from ..platform.db import session_scope
 from ..platform.models import (
     Application,
@@ -40,7 +41,6 @@ from ..platform.models import (
     utcnow,
 )
 from . import fitconnect
-from .crypto import check_public_key, encrypt_for, new_office_key, seal
 from .fields import machine_value
 from .receipt import application_pdf
 

@@ -46,6 +46,7 @@ from joserfc.jwk import RSAKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..platform.crypto import ALGORITHM, ENCRYPTION, REGISTRY, Unreadable, unseal
 from ..platform.db import session_scope
 from ..platform.models import (
     Application,
@@ -56,7 +57,6 @@ from ..platform.models import (
     utcnow,
 )
 from ..platform.outbox import NotYet
-from .crypto import ALGORITHM, ENCRYPTION, REGISTRY, Unreadable, unseal
 
 if TYPE_CHECKING:
     from ..platform.config import Settings

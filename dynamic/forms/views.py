@@ -26,13 +26,13 @@ from ..accounts.profile import FIELD_NAMES, prefill, save_back
 from ..inbox.views import deliver_message
 from ..platform import auth, config, outbox
 from ..platform.catalog import katalog_or_404
+from ..platform.crypto import Unreadable, seal, unseal
 from ..platform.db import db
 from ..platform.levels import at_least
 from ..platform.metrics import SUBMITTED
 from ..platform.models import Account, Application, FormDraft, Office, utcnow
 from ..platform.render import BERLIN, page
 from . import fields as F
-from .crypto import Unreadable, seal, unseal
 from .delivery import NoOffice, forget_draft, office_of, send
 from .limits import MB, PAGE_LIMIT, CuttingFormParser, step_limit
 from .receipt import receipt_pdf

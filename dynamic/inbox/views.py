@@ -172,7 +172,7 @@ def _reply_files() -> tuple[list[dict[str, Any]], str | None]:
 def reply(message_id: int) -> Response | tuple[str, int]:
     """The citizen answers an office's message: encrypted for that office like the
     application; the office hears by mail (without content) and through its endpoint."""
-    from ..forms.crypto import encrypt_for
+    from ..platform.crypto import encrypt_for
 
     message = _own_message(message_id)
     application = db().get(Application, message.application_id) if message.application_id else None

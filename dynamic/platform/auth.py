@@ -21,8 +21,8 @@ from flask import Flask, Response, current_app, g, redirect, request, session
 from sqlalchemy import delete
 from werkzeug.wrappers import Response as BaseResponse
 
-from ..forms.crypto import Unreadable, seal, unseal
 from . import config
+from .crypto import Unreadable, seal, unseal
 from .db import db, session_scope
 from .levels import LIFETIMES, MEANS, at_least, rank
 from .models import Account, KeptForm, LoginSession, utcnow

@@ -18,8 +18,8 @@ from flask import Flask
 from sqlalchemy import select
 
 from dynamic import create_app
-from dynamic.forms.crypto import decrypt, new_office_key
 from dynamic.forms.delivery import register_office
+from dynamic.platform.crypto import decrypt, new_office_key
 from dynamic.platform.db import session_scope
 from dynamic.platform.models import Application
 from generator import formschema

@@ -24,7 +24,7 @@ from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import inspect, select
 
-from dynamic.forms.crypto import decrypt, encrypt_for
+from dynamic.platform.crypto import decrypt, encrypt_for
 from dynamic.platform.db import alembic_config, db, make_engine, migrate, session_scope
 from dynamic.platform.models import Application, ApplicationAttachment, Office
 from tests.dynamic.conftest import fresh_postgres_database

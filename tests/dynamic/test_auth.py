@@ -14,7 +14,7 @@ from dynamic.platform.models import Account, LoginSession
 
 def kept_on_server(app: Flask, token: object) -> dict[str, object]:
     """The answers kept for the cookie's reference, decrypted from the `kept_forms` table."""
-    from dynamic.forms.crypto import unseal
+    from dynamic.platform.crypto import unseal
     from dynamic.platform.models import KeptForm
 
     assert isinstance(token, str)

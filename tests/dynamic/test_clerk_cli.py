@@ -18,7 +18,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from clerk import ClerkError, Client
-from dynamic.forms.crypto import new_office_key
+from dynamic.platform.crypto import new_office_key
 from dynamic.platform.db import db
 from dynamic.platform.models import Application, Office
 from tests.dynamic.forms_fixtures import (

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from clerk import Client, attachments_of
 from clerk import main as clerk_main
-from dynamic.forms.crypto import decrypt, encrypt_for, new_office_key
+from dynamic.platform.crypto import decrypt, encrypt_for, new_office_key
 from dynamic.platform.db import db
 from dynamic.platform.models import Application, Message
 from tests.dynamic.forms_fixtures import PDF, PNG, Office, office, reference_on, send, served, upload

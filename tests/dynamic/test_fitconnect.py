@@ -24,9 +24,9 @@ from flask import Flask
 from sqlalchemy import inspect, select, update
 
 from dynamic import create_app
-from dynamic.forms.crypto import new_office_key
 from dynamic.forms.delivery import office_of, register_office
 from dynamic.forms.fitconnect import ROUTING, switch_channel
+from dynamic.platform.crypto import new_office_key
 from dynamic.platform.db import alembic_config, make_engine, migrate, session_scope
 from dynamic.platform.models import Application, FitConnectAttachment, FitConnectSubmission, Message, OutboxItem
 from dynamic.platform.outbox import process_outbox

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from clerk import ClerkError, Client, save_application
 from dynamic import create_app
-from dynamic.forms.crypto import Unreadable, decrypt
+from dynamic.platform.crypto import Unreadable, decrypt
 from dynamic.platform.db import db
 from dynamic.platform.models import Application, FormDraft, Message, OutboxItem
 from dynamic.platform.outbox import process_outbox

@@ -24,9 +24,9 @@ from flask import Flask
 from sqlalchemy import select
 
 import build
-from dynamic.forms.crypto import decrypt, new_office_key
 from dynamic.forms.delivery import provision_local_offices
 from dynamic.platform.auth import token_hash
+from dynamic.platform.crypto import decrypt, new_office_key
 from dynamic.platform.db import db
 from dynamic.platform.models import Office
 from dynamic.serve import _local_offices

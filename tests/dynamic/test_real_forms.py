@@ -15,8 +15,8 @@ from flask import Flask
 
 from clerk import Client
 from dynamic import create_app
-from dynamic.forms.crypto import new_office_key
 from dynamic.forms.delivery import office_of, register_office
+from dynamic.platform.crypto import new_office_key
 from dynamic.platform.db import session_scope
 from tests.dynamic.browserlike import Browser
 from tests.dynamic.conftest import make_settings

@@ -52,9 +52,9 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     from werkzeug.serving import make_server
 
     from dynamic import create_app
-    from dynamic.forms.crypto import new_office_key
     from dynamic.forms.delivery import register_office
     from dynamic.platform.config import settings_from_env
+    from dynamic.platform.crypto import new_office_key
     from dynamic.platform.db import session_scope
     from dynamic.serve import migrate_database
 
