@@ -27,18 +27,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from dynamic.config import ConfigError
-from dynamic.db import NotMigrated
+from dynamic.commands import operator_commands
+from dynamic.platform.config import ConfigError
+from dynamic.platform.db import NotMigrated
 from generator.errors import BuildError, ContentError, Problem
-
-if TYPE_CHECKING:
-    from dynamic.forms.delivery import Waiting
 
 ROOT = Path(__file__).resolve().parent
 EXIT_OK, EXIT_CONTENT, EXIT_BUILD = 0, 1, 2
@@ -104,36 +100,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     serve.add_argument("--watch", action="store_true",
                        help="rebuild when content changes and reload open pages (the default)")
     serve.add_argument("--no-watch", action="store_true", help="do not rebuild when content changes")
-    commands.add_parser("migrate", parents=[common], help="create or upgrade the database (DATABASE_URL)")
-    commands.add_parser("worker", parents=[common], help="process the outbox (mail) until stopped")
-    staff = commands.add_parser("staff", parents=[common], help="create a staff login or set its password")
-    staff.add_argument("slug")
-    staff.add_argument("username")
-    staff.add_argument("--name", default=None, help="name shown in the staff area")
-    office = commands.add_parser(
-        "office", parents=[common],
-        help="register an office that receives applications (prints its API token), or change its key, token "
-             "or webhook",
-        description="Register an office (--public-key, prints its API token once) or change one thing of a "
-                    "registered office. A different key is refused unless --replace-key; the same key is kept and "
-                    "gets a new token, as --new-token does. --webhook and --no-webhook change only the webhook. "
-                    "Without options: what is registered and waiting.")
-    office.add_argument("slug")
-    office.add_argument("unit", help="the unit id of the office in the municipality's content")
-    office.add_argument("--public-key", type=Path, default=None,
-                        help="the office's public key (JWK, RSA); required for a new office")
-    office.add_argument("--replace-key", action="store_true",
-                        help="replace a registered key that differs from --public-key (applications still waiting "
-                             "need the old private key)")
-    office.add_argument("--new-token", action="store_true", help="a new API token; the old one stops working at once")
-    webhook = office.add_mutually_exclusive_group()
-    webhook.add_argument("--webhook", default=None, help="https address the portal pushes new applications to")
-    webhook.add_argument("--no-webhook", action="store_true", help="push no more (remove the webhook)")
-    channel = office.add_mutually_exclusive_group()
-    channel.add_argument("--fit-connect", default=None, metavar="DESTINATION",
-                         help="deliver through FIT-Connect to this destination id (UUID), or 'routing' to find the "
-                              "destination by the service's LeiKa key and the town's regional key")
-    channel.add_argument("--own-api", action="store_true", help="deliver through the office API only (the default)")
+    for command in operator_commands():
+        command.add_to(commands, common)
     return parser.parse_args(argv)
 
 
@@ -266,137 +234,11 @@ def serve_and_rebuild(args: argparse.Namespace) -> None:
     serve(args.out, host=args.host, port=args.port, base_url=args.base_url, live_reload=watching)
 
 
-def _waiting_line(prefix: str, waiting: Waiting | None) -> str:
-    applications, messages = (waiting.applications, waiting.messages) if waiting else (0, 0)
-    return f'{prefix}: {applications} application(s) with status "new", {messages} citizen message(s) not fetched.'
-
-
-def register_office(args: argparse.Namespace) -> int:
-    """Register an office (its public key encrypts the applications it receives; the token
-    printed once is its key to the office API), or change its key, token or webhook: a
-    different key only with --replace-key, nothing else touched than what was asked."""
-    import json
-
-    from dynamic import create_app
-    from dynamic.config import settings_from_env
-    from dynamic.db import session_scope
-    from dynamic.forms.delivery import KeyConflict, NoOffice, change_office, kid_of, waiting_under
-    from dynamic.forms.fitconnect import describe_channel, is_destination_id, switch_channel
-
-    out = args.out
-    if out == ROOT / "output" and os.environ.get("PORTAL_OUTPUT_DIR"):
-        out = Path(os.environ["PORTAL_OUTPUT_DIR"])  # as the app itself reads it, unless --out says otherwise
-    katalog = out / args.slug / "katalog.json"
-    units = json.loads(katalog.read_text(encoding="utf-8"))["units"] if katalog.is_file() else None
-    if units is None or args.unit not in units:
-        print(f"Fehler: keine Stelle {args.unit!r} in {katalog} (erst bauen, dann die Kennung prüfen)",
-              file=sys.stderr)
-        return EXIT_CONTENT
-    if args.replace_key and args.public_key is None:
-        print("error: --replace-key needs --public-key (the new key)", file=sys.stderr)
-        return EXIT_CONTENT
-    public_jwk = None
-    if args.public_key is not None:
-        try:
-            public_jwk = json.loads(args.public_key.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            print(f"Fehler: {args.public_key}: kein lesbarer JWK ({error})", file=sys.stderr)
-            return EXIT_CONTENT
-    if args.webhook is not None and not args.webhook.startswith(("https://", "http://127.0.0.1")):
-        print("Fehler: --webhook braucht eine https://-Adresse", file=sys.stderr)
-        return EXIT_CONTENT
-    name = f"{args.slug}/{args.unit}"
-    # Registering with a key gives a new token, as it always has (a leaked token is replaced so).
-    new_token = args.new_token or public_jwk is not None
-    if args.fit_connect is not None and args.fit_connect != "routing" and not is_destination_id(args.fit_connect):
-        print(f"Fehler: --fit-connect braucht die Zustellpunkt-ID (UUID) oder 'routing', nicht {args.fit_connect!r}",
-              file=sys.stderr)
-        return EXIT_CONTENT
-    channel_asked = args.fit_connect is not None or args.own_api
-    nothing_asked = (public_jwk is None and not new_token and args.webhook is None and not args.no_webhook
-                     and not channel_asked)
-    app = create_app(settings_from_env(output_dir=out))
-    settings = app.config["PORTAL"]
-    no_sender = args.fit_connect is not None and not settings.fitconnect_client_id
-    if no_sender and settings.production:
-        app.extensions["db_engine"].dispose()
-        print("error: --fit-connect needs the portal's FIT-Connect sender client (FITCONNECT_CLIENT_ID, "
-              "FITCONNECT_CLIENT_SECRET and the endpoints); nothing was changed", file=sys.stderr)
-        return EXIT_CONTENT
-    try:
-        with session_scope(app) as session:
-            change = change_office(session, args.slug, args.unit, public_jwk=public_jwk,
-                                   replace_key=args.replace_key, new_token=new_token, webhook_url=args.webhook,
-                                   remove_webhook=args.no_webhook)
-            office = change.office
-            if channel_asked:
-                switch_channel(office, None if args.own_api else args.fit_connect)
-            kid, webhook_url, channel = kid_of(office.public_jwk), office.webhook_url, describe_channel(office)
-            waiting = waiting_under(session, office, kid) if nothing_asked else None
-    except NoOffice:
-        print(f"error: {name} is not registered yet: a new office needs --public-key (its public key, JWK)",
-              file=sys.stderr)
-        return EXIT_CONTENT
-    except KeyConflict as conflict:
-        print(f"error: {name} is registered with a different key (kid {conflict.old_kid}); "
-              f"the new one has kid {conflict.new_kid}.", file=sys.stderr)
-        print(_waiting_line("Still waiting under the old key", conflict.waiting), file=sys.stderr)
-        print("Nothing was changed. To replace the key, run the command again with --replace-key; what is waiting "
-              f"can then be read only with the old private key (kid {conflict.old_kid}).", file=sys.stderr)
-        return EXIT_CONTENT
-    except ValueError as error:
-        print(f"Fehler: {args.public_key}: {error}", file=sys.stderr)
-        return EXIT_CONTENT
-    finally:
-        app.extensions["db_engine"].dispose()
-
-    if public_jwk is not None:
-        print(f"Stelle {name} registriert.")
-    elif nothing_asked:
-        print(f"Office {name}: nothing changed (options: --public-key, --new-token, --webhook, --no-webhook).")
-    else:
-        print(f"Office {name} updated.")
-    if change.key == "new":
-        print(f"Key: kid {kid}.")
-    elif change.key == "replaced":
-        print(f"Key replaced: kid {change.old_kid} → kid {kid}.")
-        print(_waiting_line("Still waiting under the old key", change.waiting))
-        print(f"They can be read only with the old private key (kid {change.old_kid}): "
-              "the office keeps it until they are fetched.")
-    else:
-        print(f"Key unchanged (kid {kid}).")
-    if waiting is not None:
-        print(_waiting_line("Waiting under this key", waiting))
-    if change.token:
-        print(f"API-Token (wird nur jetzt angezeigt): {change.token}")
-        if not change.created:
-            print("The old token no longer works.")
-    else:
-        print("Token unchanged.")
-    if change.webhook == "set":
-        if not change.created:
-            print(f"Webhook set: {webhook_url}")
-        print(f"Webhook-Geheimnis (Signatur X-Buergerportal-Signature): {change.webhook_secret}")
-    elif change.webhook == "removed":
-        print("Webhook removed.")
-    elif not change.created:
-        print(f"Webhook unchanged ({webhook_url or 'none'}).")
-    if channel_asked:
-        print(f"Delivery switched: {channel}.")
-        if args.fit_connect is not None:
-            print(f"The FIT-Connect destination must publish this office's key (kid {kid}) as its encryption key.")
-        if no_sender:
-            print("Warning: FITCONNECT_CLIENT_ID is not set; applications wait in the outbox until the sender "
-                  "client is configured.")
-    elif channel != "office API":
-        print(f"Delivery: {channel}.")
-    return EXIT_OK
-
-
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = parse_args(sys.argv[1:] if argv is None else argv)
     command = args.command or "build"
+    operator = {command.name: command for command in operator_commands()}
     try:
         if command == "check":
             return run_check(args)
@@ -411,26 +253,10 @@ def main(argv: list[str] | None = None) -> int:
 
             for path in write_schemas(args.schema_dir):
                 print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
-        elif command == "migrate":
-            from dynamic.serve import migrate_database
-
-            print(f"database migrated: {migrate_database()}")
-        elif command == "staff":
-            from dynamic.staff_accounts import StaffAccountError, ask_password, save_staff_user
-
-            try:
-                print(save_staff_user(args.slug, args.username, ask_password(args.username), args.name, args.out))
-            except StaffAccountError as error:
-                print(f"Fehler: {error}", file=sys.stderr)
-                return EXIT_CONTENT
-        elif command == "office":
-            return register_office(args)
-        elif command == "worker":
-            from dynamic import create_app
-            from dynamic.mail import run_worker
-
-            logging.getLogger().setLevel(logging.INFO)
-            run_worker(create_app())
+        elif command in operator:
+            code = operator[command].run(args)
+            if code:
+                return code
         elif command == "serve":
             if args.base_url is None:
                 args.base_url = f"http://{args.host}:{args.port}"

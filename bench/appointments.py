@@ -181,7 +181,7 @@ def slot_times(output: Path) -> dict[dt.date, list[dt.datetime]]:
     import katalog
     from dynamic.appointments.booking import offer_of
     from dynamic.appointments.slots import bookable_days, free_slots
-    from dynamic.models import utcnow
+    from dynamic.platform.models import utcnow
 
     offer = offer_of(katalog.read(output / SLUG / katalog.FILE_NAME), SERVICE, LOCATION)
     assert offer is not None
@@ -196,7 +196,7 @@ def fresh_database() -> Iterator[str]:
     from sqlalchemy import text
     from sqlalchemy.exc import OperationalError
 
-    from dynamic.db import make_engine
+    from dynamic.platform.db import make_engine
 
     admin = make_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
     name = f"portal_bench_{uuid.uuid4().hex[:8]}"
@@ -220,10 +220,10 @@ def logins(env: dict[str, str], count: int) -> list[tuple[str, str]]:
     from flask_wtf.csrf import generate_csrf
 
     from dynamic import create_app
-    from dynamic.auth import token_hash
-    from dynamic.config import settings_from_env
-    from dynamic.db import session_scope
-    from dynamic.models import Account, LoginSession, utcnow
+    from dynamic.platform.auth import token_hash
+    from dynamic.platform.config import settings_from_env
+    from dynamic.platform.db import session_scope
+    from dynamic.platform.models import Account, LoginSession, utcnow
 
     app = create_app(settings_from_env(env))
     signer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
@@ -318,7 +318,7 @@ def double_bookings(database_url: str) -> tuple[dict[str, int], int, int]:
     time, and the number of appointments."""
     from sqlalchemy import text
 
-    from dynamic.db import make_engine
+    from dynamic.platform.db import make_engine
 
     engine = make_engine(database_url)
     with engine.connect() as connection:
@@ -374,7 +374,7 @@ def main() -> None:
     if not 1 <= args.rounds < COUNTERS:
         parser.error(f"--rounds must be between 1 and {COUNTERS - 1}: each round books every time once more")
 
-    from dynamic.db import make_engine, migrate
+    from dynamic.platform.db import make_engine, migrate
 
     WORK.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="appointments-", dir=WORK))  # runs side by side do not collide

@@ -38,10 +38,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from dynamic import create_app
-    from dynamic.config import settings_from_env
-    from dynamic.db import db
-    from dynamic.models import Account, utcnow
-    from dynamic.passwords import hash_password
+    from dynamic.platform.config import settings_from_env
+    from dynamic.platform.db import db
+    from dynamic.platform.models import Account, utcnow
+    from dynamic.platform.passwords import hash_password
     from dynamic.serve import migrate_database
     from generator.pipeline import build
     from tests.conftest import FIXTURE_CONTENT

@@ -33,7 +33,7 @@ WORK = ROOT / "bench" / "work"
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from dynamic.security import CONTENT_SECURITY_POLICY  # noqa: E402
+from dynamic.platform.security import CONTENT_SECURITY_POLICY  # noqa: E402
 from generator.pipeline import build, check  # noqa: E402
 from generator.resolve import resolve  # noqa: E402
 from generator.search_documents import documents  # noqa: E402
@@ -56,8 +56,8 @@ def served(folder: Path, policy: str | None = None) -> Iterator[str]:
     from werkzeug.serving import make_server
 
     from dynamic import create_app
-    from dynamic.config import settings_from_env
-    from dynamic.security import CONTENT_SECURITY_POLICY
+    from dynamic.platform.config import settings_from_env
+    from dynamic.platform.security import CONTENT_SECURITY_POLICY
     from dynamic.serve import migrate_database
 
     settings = {"output_dir": folder, "var_dir": folder.parent / "var"}

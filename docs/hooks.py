@@ -8,7 +8,7 @@ Registered in mkdocs.yml (`hooks:`). When the handbook is built, this module
   with an example and its fix) into its page, and the keys of katalog.json from the JSON Schema
   of the models in katalog/ (with the history of its versions from docs/katalog.yaml);
 - builds the table of environment variables from the Settings dataclass of
-  dynamic/config.py (each field's trailing comment `# NAME: meaning`, the ENVIRONMENT map);
+  dynamic/platform/config.py (each field's trailing comment `# NAME: meaning`, the ENVIRONMENT map);
 - includes real files (deploy/…, docs/beispiele/…) into pages, so that they are written once;
 - gives the readthedocs theme its German labels from the theme's own translation file
   (the standard library reads it; no Babel needed).
@@ -48,7 +48,7 @@ if str(ROOT) not in sys.path:
 REFERENCE_DIR = "redaktion/referenz"
 REFERENCE_INDEX = f"{REFERENCE_DIR}/index.md"
 KATALOG_FILE = HERE / "katalog.yaml"
-CONFIG_SOURCE = ROOT / "dynamic" / "config.py"
+CONFIG_SOURCE = ROOT / "dynamic" / "platform" / "config.py"
 
 # How the handbook names each kind of content file: (page name, title). A new kind in
 # generator/models/ KINDS needs an entry here, or the build stops.
@@ -710,9 +710,9 @@ def _comments(source: str) -> dict[int, str]:
 
 
 def settings_variables() -> list[Variable]:
-    """Every variable of dynamic/config.py, checked: each Settings field in ENVIRONMENT names
+    """Every variable of dynamic/platform/config.py, checked: each Settings field in ENVIRONMENT names
     its variable in its trailing comment, and each commented variable is in ENVIRONMENT."""
-    from dynamic import config
+    from dynamic.platform import config
 
     source = CONFIG_SOURCE.read_text(encoding="utf-8")
     comments = _comments(source)
@@ -737,7 +737,7 @@ def settings_variables() -> list[Variable]:
         if environment.get(variable) != field:
             problems.append(f"Settings.{field}: its comment names {variable}, which ENVIRONMENT does not map to it")
     if problems:
-        raise PluginError("dynamic/config.py: " + "; ".join(problems))
+        raise PluginError("dynamic/platform/config.py: " + "; ".join(problems))
     defaults = {f.name: f for f in dataclasses.fields(config.Settings)}
     derived = _derived_defaults()
     variables = []
@@ -750,11 +750,11 @@ def settings_variables() -> list[Variable]:
 
 
 def _derived_defaults() -> dict[str, str]:
-    """Defaults that dynamic/config.py fills in when a variable is empty (complete()), as they come out for a
+    """Defaults that dynamic/platform/config.py fills in when a variable is empty (complete()), as they come out for a
     fresh installation: paths below var/ shown as var/…, a value that differs between two installations as random."""
     import tempfile
 
-    from dynamic import config
+    from dynamic.platform import config
 
     runs = []
     for _ in range(2):
@@ -786,7 +786,7 @@ def _default_words(field: dataclasses.Field[Any], root: Path) -> str:
 
 
 def environment_table(here: str) -> str:
-    rows = ["| Variable | Standard | Bedeutung (Kommentar in `dynamic/config.py`) |", "| --- | --- | --- |"]
+    rows = ["| Variable | Standard | Bedeutung (Kommentar in `dynamic/platform/config.py`) |", "| --- | --- | --- |"]
     for variable in settings_variables():
         rows.append(f"| {code(variable.name)} | {variable.default} "
                     f"| {cell(variable.meaning) or '–'} |")
@@ -795,7 +795,7 @@ def environment_table(here: str) -> str:
 
 # ---------------------------------------------------------------- metrics
 
-METRICS_SOURCE = ROOT / "dynamic" / "metrics.py"
+METRICS_SOURCE = ROOT / "dynamic" / "platform" / "metrics.py"
 METRIC_KINDS = {
     "Counter": "Zähler",
     "Histogram": "Histogramm (Reihen `_bucket`, `_sum`, `_count`)",
@@ -807,9 +807,9 @@ METRIC_KINDS = {
 
 
 def metrics_table(here: str) -> str:
-    """Every metric that dynamic/metrics.py defines: name, kind, labels and its help text."""
+    """Every metric that dynamic/platform/metrics.py defines: name, kind, labels and its help text."""
     if not METRICS_SOURCE.is_file():
-        raise PluginError("dynamic/metrics.py is missing: the handbook describes /metrics from it")
+        raise PluginError("dynamic/platform/metrics.py is missing: the handbook describes /metrics from it")
     rows = ["| Metrik | Art | Labels | Beschreibung (Hilfetext im Code) |", "| --- | --- | --- | --- |"]
     for node in ast.walk(ast.parse(METRICS_SOURCE.read_text(encoding="utf-8"))):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in METRIC_KINDS):
@@ -825,7 +825,7 @@ def metrics_table(here: str) -> str:
         rows.append(f"| {code(texts[0])} | {METRIC_KINDS[node.func.id]} | "
                     f"{', '.join(code(label) for label in labels) or '–'} | {cell(texts[1])} |")
     if len(rows) == 2:
-        raise PluginError("dynamic/metrics.py: no metric found")
+        raise PluginError("dynamic/platform/metrics.py: no metric found")
     return "\n".join(rows)
 
 

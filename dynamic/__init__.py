@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .config import Settings, settings_from_env
+from .platform.config import Settings, settings_from_env
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -13,33 +13,33 @@ if TYPE_CHECKING:
 
 def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     """Build the app. Refuses to start on an unmigrated database (NotMigrated says the fix)."""
-    # Imported here, not at the top: the clerk's client (dynamic.clerk) lives in this package
-    # and should start without the web framework and the database layer.
+    # Imported here, not at the top: the clerk's client (package clerk) imports this package's
+    # platform/crypto.py and should start without the web framework and the database layer.
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from . import db as database
-    from . import errors, metrics, render, security
-    from .accounts import accounts
+    from .accounts.profile import profile
+    from .accounts.views import accounts
     from .appointments import page_cache
     from .appointments.reminders import forget_past_addresses, queue_reminders, remove_expired_holds
     from .appointments.views import appointments
-    from .auth import commit_touch
     from .forms import fitconnect
     from .forms.api import api
     from .forms.delivery import push_webhook
     from .forms.views import forms
-    from .health import health
-    from .inbox import inbox
-    from .mail import process_outbox
-    from .profile import profile
-    from .ratelimit import Limiter
-    from .routing import BoundedInt
+    from .inbox.views import inbox
+    from .platform import db as database
+    from .platform import errors, metrics, outbox, ratelimit, render, security
+    from .platform.auth import commit_touch
+    from .platform.health import health
+    from .platform.outbox import process_outbox
+    from .platform.ratelimit import Limiter
+    from .platform.routing import BoundedInt
+    from .platform.sites import sites
     from .saml.logs import withhold_pysaml2_logs
     from .saml.sp import forget_unfinished_logins, saml
     from .search import search
-    from .sites import sites
-    from .staff import staff
+    from .staff.views import staff
 
     settings = settings or settings_from_env()
     if settings.log_format == "json":
@@ -62,15 +62,16 @@ def create_app(settings: Settings | None = None, **flask_config: Any) -> Flask:
     database.ensure_migrated(engine)
     database.init_app(app, engine)
     app.url_map.converters["int"] = BoundedInt  # before any route is added: ids fit the database
-    app.extensions["limiter"] = Limiter(settings.redis_url, settings.redis_prefix)
+    ratelimit.init_app(app, Limiter(settings.redis_url, settings.redis_prefix))
     render.init_app(app)
     errors.init_app(app)
     page_cache.init_app(app)
     app.after_request(commit_touch)
     app.cli.command("outbox")(lambda: print(process_outbox(app)))
-    app.extensions["periodic_jobs"] = [queue_reminders, forget_past_addresses, remove_expired_holds,
-                                       forget_unfinished_logins]
-    app.extensions["outbox_handlers"] = {"webhook": push_webhook, fitconnect.OUTBOX_KIND: fitconnect.outbox}
+    for job in (queue_reminders, forget_past_addresses, remove_expired_holds, forget_unfinished_logins):
+        outbox.add_periodic_job(app, job)
+    outbox.add_handler(app, "webhook", push_webhook)
+    outbox.add_handler(app, fitconnect.OUTBOX_KIND, fitconnect.outbox)
 
     app.register_blueprint(health)
     app.register_blueprint(accounts)

@@ -18,7 +18,8 @@ from werkzeug.wrappers import Response
 
 from search_index.query import MAX_QUERY, Hit, Index, clean
 
-from .sites import not_found, static_file
+from .platform import config
+from .platform.sites import not_found, static_file
 
 search = Blueprint("search", __name__)
 
@@ -73,7 +74,7 @@ def _groups(index: Index, hits: list[Hit], query: str) -> list[tuple[str, list[t
 @search.get("/<slug>/suche/")
 def results(slug: str) -> Response:
     query, cut = clean(request.args.get("q", ""))
-    folder = Path(current_app.config["OUTPUT_DIR"]) / slug / "suche"
+    folder = config.output_dir() / slug / "suche"
     static_page = folder / "index.html"
     if slug.startswith(".") or not static_page.is_file():
         return not_found(f"{slug}/suche/")

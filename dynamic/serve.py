@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from . import create_app
-from .config import create_private_database, settings_from_env
-from .db import make_engine, migrate
-from .mail import start_worker_thread
+from .platform import config
+from .platform.config import create_private_database, settings_from_env
+from .platform.db import make_engine, migrate
+from .platform.outbox import start_worker_thread
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def _local_offices(app: Any, output_dir: Path) -> None:
         data = katalog.read(path)
         units = {r.unit for form in data.forms.values() for r in form.recipients}
         recipients[path.parent.name] = sorted(units)
-    folder = app.config["PORTAL"].var_dir / "offices"
+    folder = config.settings(app).var_dir / "offices"
     if provision_local_offices(app, folder, recipients):
         print(f"Schlüssel und Tokens der Ämter für lokale Tests: {folder}/<kommune>/<stelle>/")
 
@@ -50,7 +51,7 @@ def serve(output_dir: Path, host: str = "127.0.0.1", port: int = 8000, base_url:
         overrides["base_url"] = base_url
     migrate_database(**overrides)
     app = create_app(settings_from_env(**overrides))
-    if not app.config["PORTAL"].production:
+    if not config.settings(app).production:
         _local_offices(app, output_dir)
     if live_reload:
         from . import live_reload as reloading
@@ -59,6 +60,6 @@ def serve(output_dir: Path, host: str = "127.0.0.1", port: int = 8000, base_url:
     start_worker_thread(app)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # its access log carries client addresses
     print(f"Bürgerportal läuft auf http://{host}:{port}/  (Strg+C beendet)")
-    if app.config["PORTAL"].dev_idp:
+    if config.settings(app).dev_idp:
         print(f"Entwicklungs-Identitätsanbieter: http://{host}:{port}/dev-idp/  (nur für Tests, nie in Produktion)")
     run_simple(host, port, app, threaded=True, use_reloader=False)

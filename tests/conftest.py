@@ -65,7 +65,7 @@ def server(real_output: Path) -> Iterator[str]:
     from werkzeug.serving import make_server
 
     from dynamic import create_app
-    from dynamic.config import settings_from_env
+    from dynamic.platform.config import settings_from_env
     from dynamic.serve import migrate_database
 
     port = _free_port()

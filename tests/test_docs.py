@@ -320,7 +320,7 @@ def _variables_read_by_the_code() -> set[str]:
 
 
 def test_every_environment_variable_is_in_the_configuration_reference(site: Path) -> None:
-    from dynamic.config import ENVIRONMENT
+    from dynamic.platform.config import ENVIRONMENT
 
     text = page_text(site, "betrieb/konfiguration")
     for variable in {*ENVIRONMENT, *_variables_read_by_the_code()}:
@@ -328,14 +328,14 @@ def test_every_environment_variable_is_in_the_configuration_reference(site: Path
 
 
 def test_every_setting_names_its_variable_in_its_comment() -> None:
-    from dynamic.config import ENVIRONMENT
+    from dynamic.platform.config import ENVIRONMENT
 
     # settings_variables() itself refuses a field whose comment names no variable or another one.
     assert [v.name for v in hooks.settings_variables()] == list(ENVIRONMENT)
 
 
 def test_example_environment_file_uses_known_variables_only() -> None:
-    from dynamic.config import ENVIRONMENT
+    from dynamic.platform.config import ENVIRONMENT
 
     known = {*ENVIRONMENT, *_variables_read_by_the_code()}
     for line in (ROOT / "deploy" / "buergerportal.env.beispiel").read_text(encoding="utf-8").splitlines():
@@ -421,7 +421,7 @@ def _sample(rule: str) -> str:
 @pytest.fixture(scope="module")
 def app_rules(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[str, str]]:
     from dynamic import create_app
-    from dynamic.config import settings_from_env
+    from dynamic.platform.config import settings_from_env
     from dynamic.serve import migrate_database
 
     folder = tmp_path_factory.mktemp("app")

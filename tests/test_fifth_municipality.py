@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dynamic import create_app
-from dynamic.config import settings_from_env
+from dynamic.platform.config import settings_from_env
 from dynamic.serve import migrate_database
 from generator.pipeline import build
 from tests.conftest import REAL_CONTENT, TODAY

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from katalog.models import Katalog, Location, Service, ServiceBooking
 
-from ..models import Appointment, SlotClaim
+from ..platform.models import Appointment, SlotClaim
 from .claims import add_claims, taken_units, units
 from .slots import Schedule, Slot, bookable_days, day_window, first_free, free_slots, local_day, schedule_of, spans_on
 

@@ -6,7 +6,7 @@ from icalendar import Calendar, Event
 
 from katalog.models import Location, Service
 
-from ..models import Appointment, utcnow
+from ..platform.models import Appointment, utcnow
 
 
 def ics_for(appointment: Appointment, service: Service | None, location: Location | None,

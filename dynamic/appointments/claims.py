@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ..models import Appointment, SlotClaim
+from ..platform.models import Appointment, SlotClaim
 
 UNIT = dt.timedelta(minutes=5)
 
@@ -25,10 +25,6 @@ def units(start: dt.datetime, end: dt.datetime) -> Iterator[dt.datetime]:
     while moment < end:
         yield moment
         moment += UNIT
-
-
-def on_grid(moment: dt.datetime) -> bool:
-    return moment.second == 0 and moment.microsecond == 0 and moment.minute % (UNIT.seconds // 60) == 0
 
 
 def add_claims(session: Session, slug: str, location_id: str, counter: int, start: dt.datetime,

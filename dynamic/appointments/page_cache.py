@@ -26,6 +26,8 @@ from typing import Any
 from flask import Flask, current_app
 from flask_wtf.csrf import generate_csrf
 
+from ..platform import config
+
 log = logging.getLogger(__name__)
 
 PLACEHOLDER = "\x00csrf-token\x00"
@@ -134,7 +136,7 @@ class SlotPages:
 
 
 def init_app(app: Flask) -> None:
-    settings = app.config["PORTAL"]
+    settings = config.settings(app)
     app.extensions["slot_pages"] = SlotPages(settings.redis_url, settings.redis_prefix)
 
 

@@ -9,14 +9,15 @@ from flask import Flask
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import delete, select, update
 
-from ..db import session_scope
-from ..models import Account, Appointment, OutboxItem, utcnow
+from ..platform import config
+from ..platform.db import session_scope
+from ..platform.models import Account, Appointment, OutboxItem
 from .slots import day_window, local_day
 
 
 def queue_reminders(app: Flask, now: dt.datetime | None = None) -> int:
     """Queue one reminder for every booked appointment of tomorrow (local date) not yet reminded."""
-    now = now or (app.config.get("CLOCK") or utcnow)()
+    now = now or config.now(app)
     start, end = day_window(local_day(now) + dt.timedelta(days=1))
     signer = URLSafeSerializer(app.config["SECRET_KEY"], salt="termin-verwalten")
     queued = 0
@@ -34,10 +35,10 @@ def queue_reminders(app: Flask, now: dt.datetime | None = None) -> int:
                 continue
             from flask import render_template
 
-            from ..mail import municipality_name
+            from ..platform.outbox import municipality_name
 
             link = f"/{appointment.slug}/termine/termin/{appointment.code}?s={signer.dumps(appointment.code)}"
-            text = render_template("mail/termin-erinnerung.txt", base_url=app.config["PORTAL"].base_url, link=link)
+            text = render_template("mail/termin-erinnerung.txt", base_url=config.settings(app).base_url, link=link)
             subject, _, body = text.strip().partition("\n")
             session.add(OutboxItem(kind="mail", account_id=appointment.account_id, payload={
                 "to": address, "subject": subject.strip(), "body": body.strip() + "\n",
@@ -50,7 +51,7 @@ def queue_reminders(app: Flask, now: dt.datetime | None = None) -> int:
 def forget_past_addresses(app: Flask, now: dt.datetime | None = None) -> int:
     """Bookings without an account keep their e-mail address only until the day after the
     appointment: after that nobody needs to be reminded or told of a change."""
-    now = now or (app.config.get("CLOCK") or utcnow)()
+    now = now or config.now(app)
     with session_scope(app) as session:
         result = session.execute(
             update(Appointment)
@@ -62,7 +63,7 @@ def forget_past_addresses(app: Flask, now: dt.datetime | None = None) -> int:
 def remove_expired_holds(app: Flask, now: dt.datetime | None = None) -> int:
     """Holds nobody confirmed in time already count as free for every reader and are deleted
     by a booking they stand in the way of; this removes the rest (their claims go with them)."""
-    now = now or (app.config.get("CLOCK") or utcnow)()
+    now = now or config.now(app)
     with session_scope(app) as session:
         result = session.execute(delete(Appointment).where(Appointment.status == "held", Appointment.held_until < now))
         return int(getattr(result, "rowcount", 0) or 0)

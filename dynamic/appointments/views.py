@@ -26,15 +26,15 @@ from katalog.models import Katalog, Location, Service, ServiceBooking
 from portal.levels import TrustLevel, at_least
 from portal.text import fee_text
 
-from .. import auth
-from ..catalog import katalog_or_404
-from ..db import db
-from ..inbox import deliver_message
-from ..mail import queue_mail
-from ..metrics import BOOKED
-from ..models import Account, Appointment, utcnow
-from ..ratelimit import Limiter
-from ..render import page, remember_municipality
+from ..inbox.views import deliver_message
+from ..platform import auth, config, ratelimit
+from ..platform.catalog import katalog_or_404
+from ..platform.db import db
+from ..platform.metrics import BOOKED
+from ..platform.models import Account, Appointment
+from ..platform.outbox import queue_mail
+from ..platform.ratelimit import Limiter
+from ..platform.render import page, remember_municipality
 from . import booking
 from .calendar_file import ics_for
 from .page_cache import ALL, changed, slot_pages
@@ -54,8 +54,7 @@ STATUS = {"held": "reserviert", "booked": "gebucht", "cancelled": "abgesagt", "a
 
 def now() -> dt.datetime:
     """The current time; tests may set app.config["CLOCK"] to a function."""
-    clock = current_app.config.get("CLOCK")
-    return clock() if clock else utcnow()
+    return config.now()
 
 
 @appointments.url_value_preprocessor
@@ -398,8 +397,8 @@ def _choose(offer: booking.Offer, date: dt.date, zeit: str, moving: bool) -> tup
     # Without the login the booking needs, the time is held for this browser first and the
     # citizen logs in (or registers) on the way to it: nobody takes it meanwhile.
     must_log_in = _must_log_in(offer, login)
-    limiter: Limiter = current_app.extensions["limiter"]
-    if not limiter.hit(current_app.config["PORTAL"].booking_limit_address, "booking", request.remote_addr or "-"):
+    limiter: Limiter = ratelimit.limiter()
+    if not limiter.hit(config.settings().booking_limit_address, "booking", request.remote_addr or "-"):
         return ("Von Ihrem Anschluss kamen in kurzer Zeit zu viele Buchungsversuche. "
                 "Bitte warten Sie eine Stunde und versuchen Sie es dann erneut."), 429
     try:
@@ -443,14 +442,14 @@ def _held_for_login(appointment: Appointment, offer: booking.Offer) -> Page | No
 
 @appointments.record_once
 def _keep_holds_for_registration(state: Any) -> None:
-    state.app.extensions.setdefault("registration_hooks", []).append(hold_while_registering)
+    auth.add_registration_hook(state.app, hold_while_registering)
 
 
 def hold_while_registering(target: str) -> auth.KeptPlace | None:
     """Registration on the way (accounts.register): a hold of this browser that `target`
     leads to waits for the confirmation mail as a guest's does (booking.keep_for_login), and
     the return address becomes the signed link, which also works in another browser."""
-    from ..catalog import katalog
+    from ..platform.catalog import katalog
 
     # The reservation itself, or its signed link (the reservation page's "Anmelden oder Konto
     # anlegen" sends that one); either way the hold must be this browser's.
@@ -527,7 +526,7 @@ def held(slug: str, code: str) -> Page:
             _booked(appointment, offer)
             return redirect(manage_path(appointment) + "?hinweis=gebucht", code=303)
         email = booking.normal_email(request.form.get("email", ""))
-        from ..accounts import email_problem
+        from ..accounts.views import email_problem
 
         if problem := email_problem(email):
             errors["email"] = problem
@@ -630,16 +629,16 @@ def _tell(appointment: Appointment, subject: str, text: str) -> None:
 def _may_mail_confirmation(address: str) -> bool:
     """Confirmation mails are bounded per hold (booking.MAILS_PER_HOLD), per address and per
     client address: a stranger cannot make the portal mail anyone again and again."""
-    limiter: Limiter = current_app.extensions["limiter"]
+    limiter: Limiter = ratelimit.limiter()
     return (limiter.allowed(CONFIRMATIONS_PER_ADDRESS, "booking-mail", address)
-            and limiter.allowed(current_app.config["PORTAL"].booking_limit_address, "booking-mail-client",
+            and limiter.allowed(config.settings().booking_limit_address, "booking-mail-client",
                                 request.remote_addr or "-"))
 
 
 def _count_confirmation_mail(address: str) -> None:
-    limiter: Limiter = current_app.extensions["limiter"]
+    limiter: Limiter = ratelimit.limiter()
     limiter.hit(CONFIRMATIONS_PER_ADDRESS, "booking-mail", address)
-    limiter.hit(current_app.config["PORTAL"].booking_limit_address, "booking-mail-client", request.remote_addr or "-")
+    limiter.hit(config.settings().booking_limit_address, "booking-mail-client", request.remote_addr or "-")
 
 
 CONFIRMATIONS_PER_ADDRESS = "5/hour"
@@ -708,7 +707,7 @@ def calendar_file(slug: str, code: str) -> Response:
     # A calendar opens the link without the citizen's login or holding cookie: like the
     # mail, it carries the signature.
     body = ics_for(appointment, service, location, g.katalog.municipality.name,
-                   current_app.config["PORTAL"].base_url + manage_path(appointment, signed=True))
+                   config.settings().base_url + manage_path(appointment, signed=True))
     return Response(body, mimetype="text/calendar",
                     headers={"Content-Disposition": f'attachment; filename="termin-{appointment.code}.ics"'})
 

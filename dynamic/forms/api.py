@@ -19,7 +19,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import filetype
@@ -35,10 +34,12 @@ from katalog.models import Katalog
 from portal.grammar import NameForms, forms_of, upper_first
 from portal.levels import LEVELS
 
-from ..db import db
-from ..errors import BUSY_SECONDS
-from ..inbox import deliver_message
-from ..models import (
+from ..inbox.views import deliver_message
+from ..platform import config
+from ..platform.crypto import MAX_JWE_BYTES, Unreadable, header_of, seal, unseal
+from ..platform.db import db
+from ..platform.errors import BUSY_SECONDS
+from ..platform.models import (
     Application,
     ApplicationAttachment,
     ApplicationMessage,
@@ -47,8 +48,7 @@ from ..models import (
     Office,
     utcnow,
 )
-from ..security import csrf
-from .crypto import MAX_JWE_BYTES, Unreadable, header_of, seal, unseal
+from ..platform.security import csrf
 from .delivery import kid_of, mark_received, office_by_token, office_of
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -676,9 +676,9 @@ def forward(reference: str) -> Response:
     """A misrouted application goes to the responsible office of the same municipality: the
     office decrypted it and sends it re-encrypted for the target's key. It is "new" there,
     gone here; the citizen learns where it is now."""
-    from ..catalog import katalog
-    from ..mail import queue_mail
-    from ..models import OutboxItem
+    from ..platform.catalog import katalog
+    from ..platform.models import OutboxItem
+    from ..platform.outbox import queue_mail
 
     found = _mine(reference)
     sent = _validated(Forwarding, "unit, jwe, attachments und messages")
@@ -766,7 +766,7 @@ def reject(reference: str) -> Response:
     """The office refuses the application: closed as "rejected"; the citizen reads the reason
     in the inbox, with a link that opens the form again with their answers (files are
     uploaded again)."""
-    from ..catalog import katalog
+    from ..platform.catalog import katalog
     from .views import restart_link
 
     found = _mine(reference)
@@ -811,7 +811,7 @@ def _attachment(sent: Attachment) -> tuple[str, str, bytes]:
 
 def _office_forms(office: Office) -> NameForms:
     """The office's name declined („an das Steueramt“), from the published katalog."""
-    from ..catalog import grammar_of, katalog
+    from ..platform.catalog import grammar_of, katalog
 
     found = katalog(office.slug)
     unit = found.units.get(office.unit_id) if found else None
@@ -819,7 +819,7 @@ def _office_forms(office: Office) -> NameForms:
 
 
 def _office_name(office: Office) -> str:
-    from ..catalog import katalog
+    from ..platform.catalog import katalog
 
     found = katalog(office.slug)
     unit = found.units.get(office.unit_id) if found else None
@@ -1047,7 +1047,7 @@ def openapi_document() -> dict[str, Any]:
         "info": {"title": "Bürgerportal: Schnittstelle für Ämter", "version": "1.0.0",
                  "description": "Anträge abrufen (verschlüsselt für die Stelle), den Empfang bestätigen, "
                                 "Nachrichten an die Antragstellenden senden und ihre Antworten lesen."},
-        "servers": [{"url": current_app.config["PORTAL"].base_url or "/"}],
+        "servers": [{"url": config.settings().base_url or "/"}],
         "security": [{"amt": []}],
         "webhooks": _webhooks(),
         "components": {"schemas": components,
@@ -1208,7 +1208,7 @@ FORM_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 def form_schema(form_id: str, version: str) -> Response:
     """The JSON Schema of a form's data at a version, public: from the built catalogues for
     the current version, else from the published snapshot in the repository."""
-    from ..catalog import katalog
+    from ..platform.catalog import katalog
 
     unknown = ApiError(404, "not_found", "Dieses Formular gibt es in dieser Version nicht.")
     # A form id is at most 100 characters (the database's form_id): a longer one would be a file name
@@ -1216,9 +1216,9 @@ def form_schema(form_id: str, version: str) -> Response:
     if (len(form_id) > 100 or re.fullmatch(FORM_ID[1:-1], form_id) is None
             or re.fullmatch(r"[1-9][0-9]{0,5}", version) is None):
         raise unknown
-    number, url = int(version), formschema.schema_url(current_app.config["PORTAL"].base_url, form_id, int(version))
+    number, url = int(version), formschema.schema_url(config.settings().base_url, form_id, int(version))
     found: dict[str, Any] | None = None
-    for path in sorted(Path(current_app.config["OUTPUT_DIR"]).glob("[!.]*/katalog.json")):
+    for path in sorted(config.output_dir().glob("[!.]*/katalog.json")):
         known = katalog(path.parent.name)
         form = known.forms.get(form_id) if known else None
         data = {**form.model_dump(mode="json"), "id": form_id} if form is not None else None

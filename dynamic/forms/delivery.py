@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from flask import Flask, current_app
+from flask import Flask
 from joserfc.errors import JoseError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,9 +27,11 @@ from sqlalchemy.orm import Session
 from katalog.formschema import schema_url
 from katalog.models import Form, Recipient
 
-from ..auth import token_hash
-from ..db import session_scope
-from ..models import (
+from ..platform import config
+from ..platform.auth import token_hash
+from ..platform.crypto import check_public_key, encrypt_for, new_office_key, seal
+from ..platform.db import session_scope
+from ..platform.models import (
     Application,
     ApplicationAttachment,
     ApplicationMessage,
@@ -40,7 +42,6 @@ from ..models import (
     utcnow,
 )
 from . import fitconnect
-from .crypto import check_public_key, encrypt_for, new_office_key, seal
 from .fields import machine_value
 from .receipt import application_pdf
 
@@ -239,7 +240,7 @@ def provision_local_offices(app: Flask, folder: Path, recipients: Mapping[str, l
     reset, or the office got a new token) is replaced by a new one; key files that are missing
     or do not match the registered key give a new pair, registered. Folders written are
     returned. Never in production."""
-    if app.config["PORTAL"].production:
+    if config.settings(app).production:
         return []
     written = []
     with session_scope(app) as session:
@@ -278,7 +279,7 @@ def send(session: Session, *, slug: str, form: Form, recipient: Recipient,
         "type": "antrag", "version": PAYLOAD_VERSION, "reference": reference, "submitted_at": rfc3339(now),
         "municipality": slug, "office": {"unit": recipient.unit, "name": recipient.name},
         "form": {"id": form.id, "title": form.title, "service": form.service, "version": version,
-                 "schema": schema_url(current_app.config["PORTAL"].base_url, form.id, version)},
+                 "schema": schema_url(config.settings().base_url, form.id, version)},
         "identification": {"trust_level": level, "means": means},
         "answers": answers,
         "files": [{"field": u.field, "name": u.name, "content_type": u.content_type, "size": len(u.data),
@@ -339,7 +340,7 @@ def _responsible(slug: str, form: Form, recipient: Recipient) -> dict[str, Any]:
     """The service (with its LeiKa key) and the town responsible, from the municipality's
     katalog.json: in a district the member town the recipient belongs to, else the
     municipality itself, each with its official municipality key (AGS; null where none)."""
-    from ..catalog import katalog
+    from ..platform.catalog import katalog
 
     found = katalog(slug)
     municipality = found.municipality if found else None
@@ -395,7 +396,7 @@ def push_webhook(app: Flask, item: OutboxItem) -> None:
     sent once the office has it by API (the application confirmed, the answer fetched). Any
     answer but 2xx is retried by the outbox; after its last attempt the item stays undone
     and counts as given up in /metrics."""
-    secret_key = app.config["PORTAL"].secret_key
+    secret_key = config.settings(app).secret_key
     with session_scope(app) as session:
         if "message" in item.payload:
             note = session.get(ApplicationMessage, item.payload["message"])

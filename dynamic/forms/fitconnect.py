@@ -59,9 +59,9 @@ from joserfc.jwk import RSAKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..db import session_scope
-from ..mail import NotYet
-from ..models import (
+from ..platform.crypto import ALGORITHM, ENCRYPTION, REGISTRY, Unreadable, unseal
+from ..platform.db import session_scope
+from ..platform.models import (
     Application,
     FitConnectAttachment,
     FitConnectSubmission,
@@ -69,10 +69,10 @@ from ..models import (
     OutboxItem,
     utcnow,
 )
-from .crypto import ALGORITHM, ENCRYPTION, REGISTRY, Unreadable, unseal
+from ..platform.outbox import NotYet
 
 if TYPE_CHECKING:
-    from ..config import Settings
+    from ..platform.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -771,7 +771,7 @@ def look_for_decision(app: Flask, client: Client, row_id: int) -> None:
 
 def _tell_citizen(app: Flask, session: Session, application: Application, decision: Decision) -> None:
     """The decision into the citizen's inbox (German), with the receipt's link."""
-    from ..inbox import deliver_message
+    from ..inbox.views import deliver_message
 
     if application.account_id is None:
         return

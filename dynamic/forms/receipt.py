@@ -15,7 +15,7 @@ from fpdf import FPDF
 
 from portal.levels import level_of
 
-from ..render import BERLIN
+from ..platform.render import BERLIN
 
 log = logging.getLogger(__name__)
 

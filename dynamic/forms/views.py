@@ -25,16 +25,16 @@ from katalog.models import Form, FormField, FormStep, Recipient
 from portal.grammar import forms_of, upper_first
 from portal.levels import at_least
 
-from .. import auth
-from ..catalog import grammar_of, katalog_or_404
-from ..db import db
-from ..inbox import deliver_message
-from ..metrics import SUBMITTED
-from ..models import Account, Application, FormDraft, Office, utcnow
-from ..profile import FIELD_NAMES, prefill, save_back
-from ..render import BERLIN, page
+from ..accounts.profile import FIELD_NAMES, prefill, save_back
+from ..inbox.views import deliver_message
+from ..platform import auth, config, outbox
+from ..platform.catalog import grammar_of, katalog_or_404
+from ..platform.crypto import Unreadable, seal, unseal
+from ..platform.db import db
+from ..platform.metrics import SUBMITTED
+from ..platform.models import Account, Application, FormDraft, Office, utcnow
+from ..platform.render import BERLIN, page
 from . import fields as F
-from .crypto import Unreadable, seal, unseal
 from .delivery import NoOffice, forget_draft, office_of, send
 from .limits import MB, PAGE_LIMIT, CuttingFormParser, step_limit
 from .receipt import receipt_pdf
@@ -48,7 +48,7 @@ ADDRESS_PROFILE = {"strasse": "street", "plz": "postal_code", "ort": "city"}
 @forms.record_once
 def _jobs(state: Any) -> None:
     """Answers kept across a login (auth.ask_to_log_in) that nobody came back for are deleted."""
-    state.app.extensions.setdefault("periodic_jobs", []).append(auth.forget_kept_forms)
+    outbox.add_periodic_job(state.app, auth.forget_kept_forms)
 
 
 @forms.url_value_preprocessor
@@ -82,8 +82,7 @@ def _too_large(_error: Exception) -> tuple[str, int]:
 
 
 def now() -> dt.datetime:
-    clock = current_app.config.get("CLOCK")
-    return clock() if clock else utcnow()
+    return config.now()
 
 
 def _form(form_id: str) -> Form:
@@ -571,7 +570,7 @@ def _profile_values(form: Form, clean: dict[str, Any], data: dict[str, Any]) -> 
 
 def _notify_office(form: Form, recipient: Recipient, reference: str) -> None:
     """The office learns that something is waiting, never what (the API has it, encrypted)."""
-    from ..mail import queue_mail
+    from ..platform.outbox import queue_mail
 
     if recipient.email:
         queue_mail(recipient.email, "antrag-fuer-amt", None, reference=reference, title=form.title)

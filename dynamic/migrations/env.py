@@ -1,10 +1,10 @@
-"""Alembic environment: the engine comes from dynamic.db (DATABASE_URL), never from an ini file."""
+"""Alembic environment: the engine comes from dynamic.platform.db (DATABASE_URL), never from an ini file."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from dynamic.models import Base
+from dynamic.platform.models import Base
 
 engine = context.config.attributes["engine"]
 with engine.begin() as connection:

@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 from flask import Blueprint, Flask, abort, current_app, request
-from saml2 import BINDING_HTTP_REDIRECT, samlp
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, samlp
 from saml2 import saml as assertion_types
 from saml2.config import IdPConfig
 from saml2.metadata import create_metadata_string
@@ -40,10 +40,12 @@ from werkzeug.wrappers import Response
 from portal.levels import Means, TrustLevel, at_least, level_of_stork
 from portal.text import date_de
 
-from ..config import Settings
-from ..render import page
+from ..platform import config
+from ..platform.config import Settings
+from ..platform.render import page
 from . import attributes
 from .keys import KeyPair, development_pair
+from .metadata import DEVELOPMENT_IDP, SERVICE_PROVIDER, publish, published
 
 dev_idp = Blueprint("dev_idp", __name__, url_prefix="/dev-idp")
 log = logging.getLogger(__name__)
@@ -153,18 +155,23 @@ def idp_metadata_xml(app: Flask) -> str:
     """Our metadata, as the service provider reads it (needs nothing of the service provider)."""
     cached = app.extensions.get("saml_dev_idp_metadata")
     if cached is None:
-        cached = _as_text(create_metadata_string(None, config=_config(app.config["PORTAL"], None), sign=False))
+        cached = _as_text(create_metadata_string(None, config=_config(config.settings(app), None), sign=False))
         app.extensions["saml_dev_idp_metadata"] = cached
     return str(cached)
 
 
+@dev_idp.record_once
+def _publish_metadata(state: Any) -> None:
+    publish(state.app, DEVELOPMENT_IDP, idp_metadata_xml)
+
+
 def identity_provider(app: Flask) -> IdentityProvider:
+    """The identity provider, which knows our service provider from the metadata file it publishes."""
     cached = app.extensions.get("saml_dev_idp")
     if cached is None:
-        from .sp import sp_metadata_xml
-
-        settings = app.config["PORTAL"]
-        cached = IdentityProvider(Server(config=_config(settings, sp_metadata_xml(app))), entity_id(settings),
+        settings = config.settings(app)
+        sp_metadata = published(app, SERVICE_PROVIDER).read_text(encoding="utf-8")
+        cached = IdentityProvider(Server(config=_config(settings, sp_metadata)), entity_id(settings),
                                   development_keys(settings))
         app.extensions["saml_dev_idp"] = cached
     assert isinstance(cached, IdentityProvider)
@@ -206,13 +213,23 @@ class Answer:
 
 
 def answer_to(app: Flask, in_response_to: str, chosen: Persona, level: str) -> Answer:
-    """The genuine answer to our service provider's request `in_response_to`."""
-    from .sp import acs_url
-
-    settings = app.config["PORTAL"]
-    return Answer(in_response_to=in_response_to, destination=acs_url(settings),
-                  audience=settings.saml_sp_entity_id, issuer=entity_id(settings), persona=chosen, level=level,
+    """The genuine answer to our service provider's request `in_response_to`, addressed as its
+    metadata says."""
+    settings = config.settings(app)
+    idp = identity_provider(app)
+    audience = service_provider_of(idp)
+    destination = idp.server.metadata.assertion_consumer_service(audience, BINDING_HTTP_POST)[0]["location"]
+    return Answer(in_response_to=in_response_to, destination=destination,
+                  audience=audience, issuer=entity_id(settings), persona=chosen, level=level,
                   issued_at=dt.datetime.now(dt.UTC))
+
+
+def service_provider_of(idp: IdentityProvider) -> str:
+    """The entity id of the one service provider the identity provider knows (the app's own)."""
+    found = list(idp.server.metadata.service_providers())
+    if len(found) != 1:
+        raise ValueError(f"the development identity provider knows {len(found)} service providers, not one")
+    return str(found[0])
 
 
 def build_response(app: Flask, answer: Answer) -> str:
@@ -307,11 +324,9 @@ def _attribute(urn: str, value: str) -> assertion_types.Attribute:
 def _encrypt_assertion(idp: IdentityProvider, xml: str) -> str:
     """Encrypt the assertion for the service provider with the encryption certificate of its
     metadata (AES-256-GCM content, RSA-OAEP key transport)."""
-    from .sp import sp_entity_id as our_sp
-
     # An answer forged for another audience is still encrypted for our service provider, so
     # that the check a test aims at is the audience, not the decryption.
-    certificates = idp.server.metadata.certs(our_sp(current_app.config["PORTAL"]), "spsso", "encryption")
+    certificates = idp.server.metadata.certs(service_provider_of(idp), "spsso", "encryption")
     _name, body = certificates[0]
     pem = "-----BEGIN CERTIFICATE-----\n" + body.strip() + "\n-----END CERTIFICATE-----\n"
     with tempfile.NamedTemporaryFile("w", suffix=".pem") as cert_file:
@@ -336,7 +351,7 @@ def _instant(moment: dt.datetime) -> str:
 @dev_idp.before_request
 def _never_in_production() -> None:
     # config.py already refuses DEV_IDP=1 in production; this guards a hand-built app.
-    if current_app.config["PORTAL"].production:
+    if config.settings().production:
         abort(404)
 
 

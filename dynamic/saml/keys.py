@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
-from ..config import ConfigError
+from ..platform.config import ConfigError
 
 
 class SamlSetupError(ConfigError):

@@ -52,15 +52,16 @@ from werkzeug.wrappers import Response
 
 from portal.levels import TrustLevel, at_least, is_level, level_of_stork
 
-from .. import auth
-from ..config import Settings
-from ..db import db, session_scope
-from ..models import Account, SamlRequest, SeenAssertion, utcnow
-from ..profile import store_identity
-from ..render import page
-from ..security import csrf
+from ..accounts.state_login import Clash, VerifiedIdentity, take_state_login
+from ..platform import auth, config
+from ..platform.config import Settings
+from ..platform.db import db, session_scope
+from ..platform.models import SamlRequest, SeenAssertion, utcnow
+from ..platform.render import page
+from ..platform.security import csrf
 from . import attributes
 from .keys import KeyPair, SamlSetupError, configured_pair, development_pair
+from .metadata import DEVELOPMENT_IDP, SERVICE_PROVIDER, publish, published
 
 saml = Blueprint("saml", __name__, url_prefix="/saml")
 log = logging.getLogger(__name__)
@@ -197,14 +198,14 @@ def _config(settings: Settings, idp_metadata: dict[str, list[Any]] | None) -> SP
 def sp_metadata_xml(app: Flask) -> str:
     cached = app.extensions.get("saml_sp_metadata")
     if cached is None:
-        value = create_metadata_string(None, config=_config(app.config["PORTAL"], None), sign=False)
+        value = create_metadata_string(None, config=_config(config.settings(app), None), sign=False)
         cached = value.decode("utf-8") if isinstance(value, bytes) else value
         app.extensions["saml_sp_metadata"] = cached
     return str(cached)
 
 
 def _idp_metadata(app: Flask) -> dict[str, list[Any]]:
-    settings: Settings = app.config["PORTAL"]
+    settings: Settings = config.settings(app)
     source = settings.saml_idp_metadata
     if source.startswith(("http://", "https://")):
         raise SamlSetupError("SAML_IDP_METADATA must name a local file: download the identity provider's metadata, "
@@ -212,9 +213,7 @@ def _idp_metadata(app: Flask) -> dict[str, list[Any]]:
     if source:
         return {"local": [source]}
     if settings.dev_idp:
-        from .dev_idp import idp_metadata_xml
-
-        return {"inline": [idp_metadata_xml(app)]}
+        return {"local": [str(published(app, DEVELOPMENT_IDP))]}
     raise SamlSetupError("SAML_IDP_METADATA must name the state identity provider's metadata file "
                          "(or DEV_IDP=1 for the development identity provider)")
 
@@ -244,7 +243,7 @@ def service_provider(app: Flask | None = None) -> ServiceProvider:
     cached = app.extensions.get("saml_sp")
     if cached is None:
         # pysaml2's log messages carry personal data; create_app keeps them out (logs.py).
-        settings = app.config["PORTAL"]
+        settings = config.settings(app)
         client = Saml2Client(_config(settings, _idp_metadata(app)), identity_cache=_ForgetIdentities())
         idps = list(client.metadata.identity_providers())
         if len(idps) != 1:
@@ -256,6 +255,11 @@ def service_provider(app: Flask | None = None) -> ServiceProvider:
 
 
 # ---------------------------------------------------------------- metadata and login
+
+
+@saml.record_once
+def _publish_metadata(state: Any) -> None:
+    publish(state.app, SERVICE_PROVIDER, sp_metadata_xml)
 
 
 @saml.get("/metadata")
@@ -295,7 +299,7 @@ def forget_unfinished_logins(app: Flask, now: dt.datetime | None = None) -> int:
     A verified answer whose browser never came back (window closed, connection lost) holds
     the citizen's name, address, birth date and pseudonym; it goes once the request's 15
     minutes are over. Returns how many requests went."""
-    now = now or (app.config.get("CLOCK") or utcnow)()
+    now = now or config.now(app)
     with session_scope(app) as session:
         result = session.execute(delete(SamlRequest).where(SamlRequest.created_at < now - REQUEST_LIFETIME))
         return int(getattr(result, "rowcount", 0) or 0)
@@ -382,14 +386,14 @@ def _pending_request(encoded: str) -> SamlRequest:
             and unverified.status.status_code.value != samlp.STATUS_SUCCESS:
         raise Refused("identity provider reported no success", CANCELLED, status=401)
     _check_algorithms(unverified.signature, *(assertion.signature for assertion in unverified.assertion))
-    if current_app.config["PORTAL"].production and (unverified.assertion or not unverified.encrypted_assertion):
+    if config.settings().production and (unverified.assertion or not unverified.encrypted_assertion):
         # In the clear, her data would be readable wherever the answer passed (browser
         # extensions, proxies that inspect TLS). The development IdP encrypts too, but tests
         # and local setups may send plain assertions.
         raise Refused("assertion not encrypted", NOT_ENCRYPTED)
     # Checked again on the verified assertion; here only to name the problem to the citizen,
     # since pysaml2 would merely fail to parse.
-    if (unverified.destination or "") != acs_url(current_app.config["PORTAL"]):
+    if (unverified.destination or "") != acs_url(config.settings()):
         raise Refused("destination is not our ACS", WRONG_RECIPIENT)
     request_id = unverified.in_response_to
     row = db().get(SamlRequest, request_id) if request_id else None
@@ -599,34 +603,19 @@ def complete() -> Response | tuple[str, int]:
         return refused_page(Refused("completion without matching request", OTHER_BROWSER))
     result = row.result
     level, bpk2 = str(result["level"]), str(result["bpk2"])
-    account = db().query(Account).filter(Account.bpk2 == bpk2).one_or_none()
-    current = auth.current_account()
-    refusal = None
-    if account is not None and current is not None and current.id != account.id:
-        # A step-up whose state account belongs to another portal account: never switch
-        # accounts unasked (the drafts of this one would drop out of sight).
-        refusal = Refused("pseudonym of another account than the logged-in one", OTHER_ACCOUNT, status=409,
-                          title="Servicekonto gehört zu einem anderen Konto")
-    elif account is None and current is not None and current.bpk2 is not None:
-        refusal = Refused("logged-in account already linked to another pseudonym", OTHER_PSEUDONYM, status=409,
-                          title="Konto schon verknüpft")
-    if refusal is not None:
+    reached = TrustLevel(level)  # the level reached → the source of stored values, the means "Mein Konto" names
+    account = take_state_login(VerifiedIdentity(bpk2, dict(result.get("values") or {}), reached.row.source,
+                                                reached.verified))
+    if isinstance(account, Clash):
+        if account is Clash.OTHER_ACCOUNT:
+            refusal = Refused(account.value, OTHER_ACCOUNT, status=409,
+                              title="Servicekonto gehört zu einem anderen Konto")
+        else:
+            refusal = Refused(account.value, OTHER_PSEUDONYM, status=409, title="Konto schon verknüpft")
         db().delete(row)
         db().commit()
         log.info("SAML completion refused: %s", refusal.reason)
         return refused_page(refusal, logged_in=True)
-    if account is None:
-        account = current
-        if account is None:
-            account = Account(bpk2=bpk2, email=None)
-            db().add(account)
-            log.info("account created by SAML login")
-        else:
-            account.bpk2 = bpk2
-            log.info("account linked to the state login")
-        db().flush()
-    reached = TrustLevel(level)  # the level reached → the source of stored values, the means "Mein Konto" names
-    store_identity(account.id, dict(result.get("values") or {}), reached.row.source, verified=reached.verified)
     return_to = row.return_to
     db().delete(row)
     db().commit()

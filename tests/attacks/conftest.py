@@ -91,9 +91,9 @@ def signed_in_cookie(app: Flask, account_id: int, level: str = "basis") -> tuple
     from flask import session
     from flask_wtf.csrf import generate_csrf
 
-    from dynamic.auth import token_hash
-    from dynamic.db import session_scope
-    from dynamic.models import LoginSession
+    from dynamic.platform.auth import token_hash
+    from dynamic.platform.db import session_scope
+    from dynamic.platform.models import LoginSession
 
     token = secrets.token_urlsafe(32)
     with session_scope(app) as db_session:

@@ -19,9 +19,9 @@ from argon2 import PasswordHasher
 from flask import Flask
 from sqlalchemy import func, select
 
-from dynamic import passwords
-from dynamic.db import db
-from dynamic.models import Account, Application, ApplicationMessage, Message, Office, OutboxItem, utcnow
+from dynamic.platform import passwords
+from dynamic.platform.db import db
+from dynamic.platform.models import Account, Application, ApplicationMessage, Message, Office, OutboxItem, utcnow
 from tests.attacks.conftest import http_browser
 from tests.dynamic.browserlike import Browser
 from tests.dynamic.conftest import Mailbox
@@ -331,8 +331,8 @@ def test_local_database_and_mail_are_readable_by_their_owner_only(
     from werkzeug.serving import make_server
 
     from dynamic import create_app
-    from dynamic.config import settings_from_env
-    from dynamic.mail import process_outbox
+    from dynamic.platform.config import settings_from_env
+    from dynamic.platform.outbox import process_outbox
     from dynamic.serve import migrate_database
     from tests.conftest import _free_port
 

@@ -22,9 +22,9 @@ from sqlalchemy.exc import IntegrityError
 
 from dynamic import create_app
 from dynamic.appointments.slots import to_utc
-from dynamic.config import settings_from_env
-from dynamic.db import make_engine, migrate, session_scope
-from dynamic.models import Account, Appointment, SlotClaim, utcnow
+from dynamic.platform.config import settings_from_env
+from dynamic.platform.db import make_engine, migrate, session_scope
+from dynamic.platform.models import Account, Appointment, SlotClaim, utcnow
 from tests.attacks.conftest import http_browser, signed_in_cookie, signed_in_visitor
 from tests.dynamic.booking_fixtures import MONDAY_MORNING, Clock, with_booking
 from tests.dynamic.browserlike import Browser

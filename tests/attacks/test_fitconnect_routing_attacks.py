@@ -24,11 +24,11 @@ from flask import Flask
 from joserfc.jwk import RSAKey
 from sqlalchemy import select
 
-from dynamic.db import session_scope
-from dynamic.forms.crypto import new_office_key
 from dynamic.forms.fitconnect import ROUTING
-from dynamic.mail import process_outbox
-from dynamic.models import OutboxItem
+from dynamic.platform.crypto import new_office_key
+from dynamic.platform.db import session_scope
+from dynamic.platform.models import OutboxItem
+from dynamic.platform.outbox import process_outbox
 from tests.dynamic.fitconnect_double import Authority, FitConnectDouble, certify, new_ca, x5c
 from tests.dynamic.forms_fixtures import served
 from tests.dynamic.test_clerk_cli import citizen_sends_with_proof

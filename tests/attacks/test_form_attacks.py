@@ -19,9 +19,9 @@ import requests
 from flask import Flask
 from sqlalchemy import select, update
 
-from dynamic import auth
-from dynamic.db import db, session_scope
-from dynamic.models import FormDraft, KeptForm, LoginSession, utcnow
+from dynamic.platform import auth
+from dynamic.platform.db import db, session_scope
+from dynamic.platform.models import FormDraft, KeptForm, LoginSession, utcnow
 from generator.models import FormField
 from tests.attacks.conftest import HttpResponse
 from tests.dynamic.browserlike import Browser
@@ -325,7 +325,7 @@ def test_kept_answers_nobody_comes_back_for_are_deleted_by_the_periodic_job(
 
 def draft_answers(app: Flask) -> dict[str, Any]:
     """The draft as the portal stores it (decrypted)."""
-    from dynamic.forms.crypto import unseal
+    from dynamic.platform.crypto import unseal
 
     with app.app_context():
         draft = db().scalar(select(FormDraft))
@@ -334,8 +334,8 @@ def draft_answers(app: Flask) -> dict[str, Any]:
 
 
 def test_answers_to_questions_whose_condition_is_false_are_neither_stored_nor_delivered(app: Flask) -> None:
-    from dynamic.forms.crypto import decrypt
-    from dynamic.models import Application
+    from dynamic.platform.crypto import decrypt
+    from dynamic.platform.models import Application
     from tests.dynamic.forms_fixtures import PDF
     from tests.dynamic.test_profile import log_in as log_in_directly
 

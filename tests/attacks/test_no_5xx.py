@@ -22,9 +22,9 @@ from hypothesis import strategies as st
 
 from dynamic import create_app
 from dynamic.appointments.slots import to_utc
-from dynamic.db import session_scope
-from dynamic.models import Appointment, Message, StaffUser
-from dynamic.passwords import hash_password
+from dynamic.platform.db import session_scope
+from dynamic.platform.models import Appointment, Message, StaffUser
+from dynamic.platform.passwords import hash_password
 from tests.attacks.conftest import http_browser
 from tests.dynamic.booking_fixtures import MONDAY_MORNING, with_booking
 from tests.dynamic.browserlike import Browser
@@ -99,19 +99,19 @@ def _rules_of_a_bare_app() -> list[tuple[str, str]]:
     without touching this file)."""
     from flask import Flask as Bare
 
-    from dynamic.accounts import accounts
+    from dynamic.accounts.profile import profile
+    from dynamic.accounts.views import accounts
     from dynamic.appointments.views import appointments
     from dynamic.forms.api import api
     from dynamic.forms.views import forms
-    from dynamic.health import health
-    from dynamic.inbox import inbox
-    from dynamic.metrics import metrics
-    from dynamic.profile import profile
+    from dynamic.inbox.views import inbox
+    from dynamic.platform.health import health
+    from dynamic.platform.metrics import metrics
+    from dynamic.platform.sites import sites
     from dynamic.saml.dev_idp import dev_idp
     from dynamic.saml.sp import saml
     from dynamic.search import search
-    from dynamic.sites import sites
-    from dynamic.staff import staff
+    from dynamic.staff.views import staff
 
     bare = Bare("rules", static_folder=None)
     for blueprint in (metrics, health, accounts, profile, saml, staff, inbox, appointments, forms, api, search,

@@ -13,9 +13,9 @@ import pytest
 from flask import Flask
 
 from dynamic import create_app
-from dynamic.auth import safe_target
-from dynamic.db import db
-from dynamic.models import Account, Appointment, EmailToken, OutboxItem
+from dynamic.platform.auth import safe_target
+from dynamic.platform.db import db
+from dynamic.platform.models import Account, Appointment, EmailToken, OutboxItem
 from tests.dynamic.booking_fixtures import MONDAY_MORNING, Clock, with_booking
 from tests.dynamic.browserlike import Browser
 from tests.dynamic.conftest import Mailbox, make_settings

@@ -25,9 +25,9 @@ from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA2
 from sqlalchemy import func, select, text
 
 from dynamic import create_app
-from dynamic.db import db
-from dynamic.mail import run_periodic_jobs
-from dynamic.models import SamlRequest, utcnow
+from dynamic.platform.db import db
+from dynamic.platform.models import SamlRequest, utcnow
+from dynamic.platform.outbox import run_periodic_jobs
 from dynamic.saml import dev_idp, sp
 from dynamic.saml.keys import development_pair
 from tests.attacks.conftest import HttpClient, HttpResponse

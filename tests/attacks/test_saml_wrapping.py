@@ -28,8 +28,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from dynamic.db import db
-from dynamic.models import Account, LoginSession, ProfileValue
+from dynamic.platform.db import db
+from dynamic.platform.models import Account, LoginSession, ProfileValue
 from dynamic.saml import dev_idp
 from tests.attacks.test_saml_attacks import (
     ERIKA,

@@ -51,7 +51,7 @@ def expected_status(query: str, kind: str) -> re.Pattern[str]:
 def test_the_app_answers_odd_queries_with_a_clear_page(server: str, query: str, kind: str) -> None:
     response = requests.get(f"{server}/kreis-coesfeld/suche/", params={"q": query}, timeout=30)
     html = response.text
-    if "\x00" in query:  # refused by the whole app (dynamic/security.py), with a page that says why
+    if "\x00" in query:  # refused by the whole app (dynamic/platform/security.py), with a page that says why
         assert response.status_code == 400
         assert "Anfrage nicht verständlich" in html and "Diese Anfrage konnten wir nicht bearbeiten." in html
         return

@@ -22,10 +22,10 @@ from flask import Flask
 from sqlalchemy import Engine, text
 
 from dynamic import create_app
-from dynamic.config import settings_from_env
-from dynamic.db import make_engine, migrate
-from dynamic.mail import process_outbox
-from dynamic.models import Base
+from dynamic.platform.config import settings_from_env
+from dynamic.platform.db import make_engine, migrate
+from dynamic.platform.models import Base
+from dynamic.platform.outbox import process_outbox
 from generator.pipeline import build
 from tests.conftest import FIXTURE_CONTENT, TODAY
 from tests.dynamic.browserlike import Browser

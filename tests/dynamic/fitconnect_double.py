@@ -44,7 +44,7 @@ from joserfc import jwe, jws
 from joserfc.errors import JoseError
 from joserfc.jwk import RSAKey
 
-from dynamic.forms.crypto import REGISTRY
+from dynamic.platform.crypto import REGISTRY
 
 EVENTS = "https://schema.fitko.de/fit-connect/events/"
 LEIKA_URN = "urn:de:fim:leika:leistung:"

@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 from flask import Flask
 from werkzeug.serving import make_server
 
-from dynamic.db import session_scope
-from dynamic.forms.crypto import new_office_key
 from dynamic.forms.delivery import register_office
+from dynamic.platform.crypto import new_office_key
+from dynamic.platform.db import session_scope
 from tests.conftest import ROOT
 from tests.dynamic.browserlike import Browser
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from dynamic.db import db
-from dynamic.models import Account, EmailToken, LoginSession
+from dynamic.platform.db import db
+from dynamic.platform.models import Account, EmailToken, LoginSession
 from tests.dynamic.browserlike import Browser
 from tests.dynamic.conftest import REDIS_TEST_URL, Mailbox, need_service, redis_prefix, redis_reachable
 

@@ -18,10 +18,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from dynamic import create_app
-from dynamic.db import session_scope
-from dynamic.forms.crypto import decrypt, new_office_key
 from dynamic.forms.delivery import register_office
-from dynamic.models import Application
+from dynamic.platform.crypto import decrypt, new_office_key
+from dynamic.platform.db import session_scope
+from dynamic.platform.models import Application
 from generator.errors import ContentError
 from generator.pipeline import check
 from generator.schema import write_schemas

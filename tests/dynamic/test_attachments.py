@@ -24,9 +24,9 @@ from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import inspect, select
 
-from dynamic.db import alembic_config, db, make_engine, migrate, session_scope
-from dynamic.forms.crypto import decrypt, encrypt_for
-from dynamic.models import Application, ApplicationAttachment, Office
+from dynamic.platform.crypto import decrypt, encrypt_for
+from dynamic.platform.db import alembic_config, db, make_engine, migrate, session_scope
+from dynamic.platform.models import Application, ApplicationAttachment, Office
 from tests.dynamic.conftest import fresh_postgres_database
 from tests.dynamic.forms_fixtures import PDF, office, portal_environment, served
 from tests.dynamic.test_clerk_cli import Clerk, citizen_sends_with_proof, ok, status_of

@@ -7,15 +7,15 @@ import datetime as dt
 import pytest
 from flask import Flask, g
 
-from dynamic import auth
-from dynamic.db import db
-from dynamic.models import Account, LoginSession
+from dynamic.platform import auth
+from dynamic.platform.db import db
+from dynamic.platform.models import Account, LoginSession
 
 
 def kept_on_server(app: Flask, token: object) -> dict[str, object]:
     """The answers kept for the cookie's reference, decrypted from the `kept_forms` table."""
-    from dynamic.forms.crypto import unseal
-    from dynamic.models import KeptForm
+    from dynamic.platform.crypto import unseal
+    from dynamic.platform.models import KeptForm
 
     assert isinstance(token, str)
     with app.app_context():
@@ -167,7 +167,7 @@ def test_typed_data_kept_after_a_timeout_is_offered_to_the_same_account_only(app
         saved = dict(session)
     # The same kept answers under a second reference, as if the browser had kept them twice:
     # whoever else logs in consumes (deletes) them, so the owner's turn needs its own copy.
-    from dynamic.models import KeptForm
+    from dynamic.platform.models import KeptForm
 
     with app.app_context():
         row = db().get(KeptForm, auth.token_hash(str(saved["kept_form"])))

@@ -13,10 +13,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select, text
 
+from clerk import Client
 from dynamic import create_app
-from dynamic.clerk import Client
-from dynamic.db import make_engine, migrate, session_scope
-from dynamic.models import Base
+from dynamic.platform.db import make_engine, migrate, session_scope
+from dynamic.platform.models import Base
 from tests.dynamic.browserlike import Browser
 from tests.dynamic.conftest import fresh_postgres_database, make_settings
 from tests.dynamic.forms_fixtures import Office, fill_meldebescheinigung, office, reference_on, send, served

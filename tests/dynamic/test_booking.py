@@ -15,8 +15,8 @@ from sqlalchemy import inspect, text
 
 from dynamic import create_app
 from dynamic.appointments.reminders import queue_reminders, remove_expired_holds
-from dynamic.db import alembic_config, db, make_engine, migrate
-from dynamic.models import Appointment, Message, OutboxItem, SlotClaim
+from dynamic.platform.db import alembic_config, db, make_engine, migrate
+from dynamic.platform.models import Appointment, Message, OutboxItem, SlotClaim
 from tests.dynamic.booking_fixtures import MONDAY_MORNING, Clock, main_text, with_booking
 from tests.dynamic.browserlike import Browser
 from tests.dynamic.conftest import (

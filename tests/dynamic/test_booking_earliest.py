@@ -17,8 +17,8 @@ import pytest
 from flask import Flask
 
 from dynamic import create_app
-from dynamic.db import db
-from dynamic.models import Appointment
+from dynamic.platform.db import db
+from dynamic.platform.models import Appointment
 from tests.dynamic.booking_fixtures import MONDAY_MORNING, Clock, booking_block, main_text, with_booking
 from tests.dynamic.browserlike import Browser
 from tests.dynamic.conftest import Mailbox, make_settings

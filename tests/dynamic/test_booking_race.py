@@ -19,10 +19,10 @@ from sqlalchemy import func, select
 
 from dynamic import create_app
 from dynamic.appointments.slots import to_utc
-from dynamic.auth import token_hash
-from dynamic.config import settings_from_env
-from dynamic.db import make_engine, migrate, session_scope
-from dynamic.models import Account, Appointment, LoginSession, SlotClaim, utcnow
+from dynamic.platform.auth import token_hash
+from dynamic.platform.config import settings_from_env
+from dynamic.platform.db import make_engine, migrate, session_scope
+from dynamic.platform.models import Account, Appointment, LoginSession, SlotClaim, utcnow
 from tests.dynamic.conftest import fresh_postgres_database
 from tests.dynamic.gunicorn_server import gunicorn
 from tests.katalog_builder import booking_site, write

@@ -17,10 +17,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from dynamic.clerk import ClerkError, Client
-from dynamic.db import db
-from dynamic.forms.crypto import new_office_key
-from dynamic.models import Application, Office
+from clerk import ClerkError, Client
+from dynamic.platform.crypto import new_office_key
+from dynamic.platform.db import db
+from dynamic.platform.models import Application, Office
 from tests.dynamic.forms_fixtures import (
     PDF,
     VALID_IBAN,

@@ -24,13 +24,13 @@ from flask import Flask, jsonify, request
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from dynamic.clerk import ClerkError, Client, main
-from dynamic.db import db, session_scope
-from dynamic.forms import crypto
-from dynamic.forms.crypto import Unreadable, decrypt, encrypt_for, new_office_key
+from clerk import ClerkError, Client, main
 from dynamic.forms.delivery import register_office
 from dynamic.forms.fields import pdf_problem
-from dynamic.models import Application
+from dynamic.platform import crypto
+from dynamic.platform.crypto import Unreadable, decrypt, encrypt_for, new_office_key
+from dynamic.platform.db import db, session_scope
+from dynamic.platform.models import Application
 from tests.dynamic.forms_fixtures import (
     VALID_IBAN,
     fill_meldebescheinigung,

@@ -18,11 +18,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from dynamic.clerk import Client, attachments_of
-from dynamic.clerk import main as clerk_main
-from dynamic.db import db
-from dynamic.forms.crypto import decrypt, encrypt_for, new_office_key
-from dynamic.models import Application, Message
+from clerk import Client, attachments_of
+from clerk import main as clerk_main
+from dynamic.platform.crypto import decrypt, encrypt_for, new_office_key
+from dynamic.platform.db import db
+from dynamic.platform.models import Application, Message
 from tests.dynamic.forms_fixtures import PDF, PNG, Office, office, reference_on, send, served, upload
 from tests.dynamic.test_office_api import Sent, bearer, citizen_sends, listed, messages_in_inbox, new_citizen, sent
 
@@ -288,7 +288,7 @@ def test_the_office_reads_back_what_it_sent_and_when_the_citizen_first_opened_it
 
 def test_two_openings_at_once_set_the_time_once(app: Flask, sent: Sent) -> None:
     """The second request read the message as unread too (a second tab): it must not move the time."""
-    from dynamic.inbox import mark_read
+    from dynamic.inbox.views import mark_read
 
     assert reject(app, sent).status_code == 200
     newest = messages_in_inbox(app, sent.citizen.account_id)[-1]

@@ -9,8 +9,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, insert, select, text
 
-from dynamic.db import db
-from dynamic.models import Account
+from dynamic.platform.db import db
+from dynamic.platform.models import Account
 
 
 def heading(html: str) -> str:

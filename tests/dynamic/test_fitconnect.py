@@ -24,13 +24,13 @@ from flask import Flask
 from sqlalchemy import inspect, select, update
 
 from dynamic import create_app
-from dynamic.config import ConfigError, settings_from_env
-from dynamic.db import alembic_config, make_engine, migrate, session_scope
-from dynamic.forms.crypto import new_office_key
 from dynamic.forms.delivery import office_of, register_office
 from dynamic.forms.fitconnect import ROUTING, switch_channel
-from dynamic.mail import process_outbox
-from dynamic.models import Application, FitConnectAttachment, FitConnectSubmission, Message, OutboxItem
+from dynamic.platform.config import ConfigError, settings_from_env
+from dynamic.platform.crypto import new_office_key
+from dynamic.platform.db import alembic_config, make_engine, migrate, session_scope
+from dynamic.platform.models import Application, FitConnectAttachment, FitConnectSubmission, Message, OutboxItem
+from dynamic.platform.outbox import process_outbox
 from katalog.formschema import schema_url
 from tests.dynamic.conftest import fresh_postgres_database, make_settings
 from tests.dynamic.fitconnect_double import METADATA_VALIDATOR, SSP_JWKS_PATH, FitConnectDouble, new_ca

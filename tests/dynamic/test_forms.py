@@ -15,12 +15,12 @@ import requests
 from flask import Flask
 from sqlalchemy import select
 
+from clerk import ClerkError, Client, save_application
 from dynamic import create_app
-from dynamic.clerk import ClerkError, Client, save_application
-from dynamic.db import db
-from dynamic.forms.crypto import Unreadable, decrypt
-from dynamic.mail import process_outbox
-from dynamic.models import Application, FormDraft, Message, OutboxItem
+from dynamic.platform.crypto import Unreadable, decrypt
+from dynamic.platform.db import db
+from dynamic.platform.models import Application, FormDraft, Message, OutboxItem
+from dynamic.platform.outbox import process_outbox
 from tests.dynamic.browserlike import Browser
 from tests.dynamic.conftest import Mailbox, make_settings
 from tests.dynamic.forms_fixtures import (
@@ -355,7 +355,7 @@ def test_the_office_endpoint_gets_each_application_once_signed_and_retried(
             assert hook is not None and hook.done_at is None and hook.attempts == 1
             hook.not_before = hook.created_at
             db().commit()
-            from dynamic.models import Office
+            from dynamic.platform.models import Office
 
             secret = db().scalar(select(Office.webhook_secret))
         process_outbox(app)

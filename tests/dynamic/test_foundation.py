@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 
 from dynamic import create_app
-from dynamic.config import ConfigError
-from dynamic.db import NotMigrated
+from dynamic.platform.config import ConfigError
+from dynamic.platform.db import NotMigrated
 from tests.dynamic.conftest import make_settings
 
 
@@ -86,7 +86,7 @@ def test_healthz_live_answers_without_the_database(app: Flask, monkeypatch: pyte
     def unreachable(*_args: object) -> bool:
         raise AssertionError("liveness must not touch the database")
 
-    monkeypatch.setattr("dynamic.health.reachable", unreachable)
+    monkeypatch.setattr("dynamic.platform.health.reachable", unreachable)
     response = app.test_client().get("/healthz/live")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok"}

@@ -10,9 +10,9 @@ from typing import Any
 from flask import Flask
 
 from dynamic import create_app
-from dynamic.db import db
-from dynamic.mail import process_outbox, queue_mail
-from dynamic.models import OutboxItem, utcnow
+from dynamic.platform.db import db
+from dynamic.platform.models import OutboxItem, utcnow
+from dynamic.platform.outbox import process_outbox, queue_mail
 from tests.dynamic.conftest import Mailbox, make_settings
 
 

@@ -21,8 +21,8 @@ from schemathesis.checks import CheckContext, allow_header_conformance, positive
 from schemathesis.config import SchemathesisConfig
 from sqlalchemy import event, select
 
-from dynamic.db import db
-from dynamic.models import Application, Message
+from dynamic.platform.db import db
+from dynamic.platform.models import Application, Message
 from tests.dynamic.browserlike import Browser
 from tests.dynamic.forms_fixtures import PDF, PNG, Office, fill_meldebescheinigung, office, reference_on, send
 from tests.dynamic.test_profile import log_in, make_account

@@ -20,9 +20,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import inspect, select
 
-from dynamic.db import alembic_config, db, make_engine, migrate, session_scope
-from dynamic.models import Application, ApplicationMessage, Message, OutboxItem
-from dynamic.models import Office as OfficeRow
+from dynamic.platform.db import alembic_config, db, make_engine, migrate, session_scope
+from dynamic.platform.models import Application, ApplicationMessage, Message, OutboxItem
+from dynamic.platform.models import Office as OfficeRow
 from tests.dynamic.conftest import fresh_postgres_database
 from tests.dynamic.forms_fixtures import PDF, office, served
 from tests.dynamic.test_office_api import Sent, bearer, citizen_sends, new_citizen

@@ -24,11 +24,11 @@ from flask import Flask
 from sqlalchemy import select
 
 import build
-from dynamic.auth import token_hash
-from dynamic.db import db
-from dynamic.forms.crypto import decrypt, new_office_key
 from dynamic.forms.delivery import provision_local_offices
-from dynamic.models import Office
+from dynamic.platform.auth import token_hash
+from dynamic.platform.crypto import decrypt, new_office_key
+from dynamic.platform.db import db
+from dynamic.platform.models import Office
 from dynamic.serve import _local_offices
 from tests.dynamic.test_office_api import Citizen, citizen_sends, new_citizen
 

@@ -15,8 +15,8 @@ import pytest
 import requests
 
 from dynamic import create_app
-from dynamic.config import settings_from_env
-from dynamic.mail import process_outbox
+from dynamic.platform.config import settings_from_env
+from dynamic.platform.outbox import process_outbox
 from tests.dynamic.conftest import fresh_postgres_database
 from tests.dynamic.gunicorn_server import gunicorn
 from tests.dynamic.test_serve import _csrf

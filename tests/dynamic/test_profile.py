@@ -18,10 +18,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from dynamic import auth
+from dynamic.accounts.profile import Prefill, StoredValue, prefill, save_back, store_identity, stored_values
 from dynamic.appointments.claims import add_claims
-from dynamic.db import db, session_scope
-from dynamic.models import (
+from dynamic.platform import auth
+from dynamic.platform.db import db, session_scope
+from dynamic.platform.models import (
     Account,
     Application,
     Appointment,
@@ -36,7 +37,6 @@ from dynamic.models import (
     SlotClaim,
     utcnow,
 )
-from dynamic.profile import Prefill, StoredValue, prefill, save_back, store_identity, stored_values
 from tests.dynamic.browserlike import Browser
 from tests.dynamic.test_auth import kept_on_server
 
@@ -299,7 +299,7 @@ def test_a_request_cannot_change_a_verified_value_but_saves_the_rest(app: Flask)
 def test_an_unverified_login_does_not_overwrite_a_typed_value(app: Flask) -> None:
     _, account_id = logged_in_browser(app)
     with app.app_context():
-        from dynamic.profile import set_values
+        from dynamic.accounts.profile import set_values
         set_values(account_id, {"city": "Telgte"})
         db().commit()
     identity(app, account_id, {"city": "Münster", "street": "Domplatz 1"}, verified=False)
@@ -382,7 +382,7 @@ def test_prefill_gives_each_mapped_field_with_its_verified_marker(app: Flask) ->
     account_id = make_account(app)
     identity(app, account_id, {"family_name": "Mustermann", "birthdate": "1964-08-12"})
     with app.app_context():
-        from dynamic.profile import set_values
+        from dynamic.accounts.profile import set_values
         set_values(account_id, {"phone": "0251 123456", "given_name": "Erika"})
         db().commit()
         confirmed_at = db().get(Account, account_id).email_confirmed_at  # type: ignore[union-attr]
@@ -411,7 +411,7 @@ def test_save_back_changes_only_typed_unverified_values(app: Flask) -> None:
     account_id = make_account(app)
     identity(app, account_id, {"family_name": "Mustermann"})
     with app.app_context():
-        from dynamic.profile import set_values
+        from dynamic.accounts.profile import set_values
         set_values(account_id, {"city": "Münster", "phone": "0251 1"})
         db().commit()
         changed = save_back(account_id, {"family_name": "Gabler", "city": "Münster", "phone": "", "street": "Domplatz 1",

@@ -13,11 +13,11 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 
+from clerk import Client
 from dynamic import create_app
-from dynamic.clerk import Client
-from dynamic.db import session_scope
-from dynamic.forms.crypto import new_office_key
 from dynamic.forms.delivery import office_of, register_office
+from dynamic.platform.crypto import new_office_key
+from dynamic.platform.db import session_scope
 from tests.dynamic.browserlike import Browser
 from tests.dynamic.conftest import make_settings
 from tests.dynamic.forms_fixtures import reference_on, send, served, valid_answer

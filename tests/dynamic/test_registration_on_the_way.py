@@ -16,8 +16,8 @@ import pytest
 from flask import Flask
 
 from dynamic import create_app
-from dynamic.db import db
-from dynamic.models import Account, Appointment, EmailToken, KeptForm
+from dynamic.platform.db import db
+from dynamic.platform.models import Account, Appointment, EmailToken, KeptForm
 from tests.dynamic.booking_fixtures import MONDAY_MORNING, Clock, with_booking
 from tests.dynamic.browserlike import Browser
 from tests.dynamic.conftest import Mailbox, make_settings
@@ -242,7 +242,7 @@ def test_migration_0010_keeps_waiting_tokens_and_goes_down_and_up_again(tmp_path
     from alembic import command
     from sqlalchemy import inspect, text
 
-    from dynamic.db import alembic_config, make_engine, migrate
+    from dynamic.platform.db import alembic_config, make_engine, migrate
     from tests.dynamic.conftest import fresh_postgres_database, need_service, postgres_reachable
 
     def check(engine: Any) -> None:

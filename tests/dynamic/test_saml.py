@@ -19,10 +19,10 @@ from flask import Blueprint, Flask
 from saml2 import BINDING_HTTP_REDIRECT
 from sqlalchemy import func, select
 
-from dynamic import auth
-from dynamic.db import db
-from dynamic.models import Account, LoginSession, ProfileValue, SamlRequest, SeenAssertion, utcnow
-from dynamic.passwords import hash_password
+from dynamic.platform import auth
+from dynamic.platform.db import db
+from dynamic.platform.models import Account, LoginSession, ProfileValue, SamlRequest, SeenAssertion, utcnow
+from dynamic.platform.passwords import hash_password
 from dynamic.saml import attributes, dev_idp, sp
 from dynamic.saml.keys import development_pair
 from tests.dynamic.browserlike import Browser, path_of

@@ -18,7 +18,7 @@ from search_index.query import Index
 @pytest.fixture(scope="module")
 def app(real_output: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     from dynamic import create_app
-    from dynamic.config import settings_from_env
+    from dynamic.platform.config import settings_from_env
     from dynamic.serve import migrate_database
 
     settings = {"output_dir": real_output, "var_dir": tmp_path_factory.mktemp("var"),

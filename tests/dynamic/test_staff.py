@@ -19,10 +19,10 @@ from sqlalchemy import func, select
 
 from dynamic.appointments.claims import add_claims
 from dynamic.appointments.slots import local_day, to_utc
-from dynamic.db import db
-from dynamic.models import Appointment, Block, CalendarFeed, SlotClaim, StaffSession, StaffUser, utcnow
-from dynamic.passwords import hash_password
-from dynamic.staff_forms import day_text
+from dynamic.platform.db import db
+from dynamic.platform.models import Appointment, Block, CalendarFeed, SlotClaim, StaffSession, StaffUser, utcnow
+from dynamic.platform.passwords import hash_password
+from dynamic.staff.forms import day_text
 from tests.dynamic.browserlike import Browser, forms
 
 PASSWORD = "Kirschbaum Fahrrad Leuchtturm"

@@ -26,9 +26,9 @@ import requests
 from flask import Flask
 from sqlalchemy import select
 
-from dynamic.db import db
-from dynamic.mail import MAX_ATTEMPTS, process_outbox
-from dynamic.models import Application, ApplicationMessage, Office, OutboxItem
+from dynamic.platform.db import db
+from dynamic.platform.models import Application, ApplicationMessage, Office, OutboxItem
+from dynamic.platform.outbox import MAX_ATTEMPTS, process_outbox
 from tests.dynamic.forms_fixtures import office
 from tests.dynamic.test_office_api import bearer, citizen_sends, new_citizen
 from tests.dynamic.test_office_registration import citizen_replies

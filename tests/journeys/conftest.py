@@ -42,7 +42,7 @@ class Portal:
         exist before it starts (a citizen's account, a clerk's bookings of the day)."""
         if self._app is None:
             from dynamic import create_app
-            from dynamic.config import settings_from_env
+            from dynamic.platform.config import settings_from_env
 
             self._app = create_app(settings_from_env({}, output_dir=self.out, var_dir=self.var,
                                                      base_url=self.url))
@@ -86,7 +86,7 @@ class Portal:
 
     def today(self) -> dt.date:
         from dynamic.appointments.slots import local_day
-        from dynamic.models import utcnow
+        from dynamic.platform.models import utcnow
 
         return local_day(utcnow())
 

@@ -21,8 +21,8 @@ def booked_today(portal: Portal, slug: str, location: str, codes: list[str], fir
     """Appointments of today at the location, from `first` every 15 minutes, with their claims."""
     from dynamic.appointments.claims import add_claims
     from dynamic.appointments.slots import to_utc
-    from dynamic.db import session_scope
-    from dynamic.models import Appointment, utcnow
+    from dynamic.platform.db import session_scope
+    from dynamic.platform.models import Appointment, utcnow
 
     ids = []
     with session_scope(portal.app) as session:
@@ -40,8 +40,8 @@ def booked_today(portal: Portal, slug: str, location: str, codes: list[str], fir
 
 
 def status_of(portal: Portal, appointment_id: int) -> str:
-    from dynamic.db import session_scope
-    from dynamic.models import Appointment
+    from dynamic.platform.db import session_scope
+    from dynamic.platform.models import Appointment
 
     with session_scope(portal.app) as session:
         appointment = session.get(Appointment, appointment_id)

@@ -31,8 +31,8 @@ def tab(browser: Any) -> Iterator[Any]:
 def deliver_mail(real_output: Path) -> list[email.message.EmailMessage]:
     """Run the outbox worker of the served portal once; return the mails in var/mail."""
     from dynamic import create_app
-    from dynamic.config import settings_from_env
-    from dynamic.mail import process_outbox
+    from dynamic.platform.config import settings_from_env
+    from dynamic.platform.outbox import process_outbox
 
     var = real_output.parent / "var"
     app = create_app(settings_from_env({}, output_dir=real_output, var_dir=var))

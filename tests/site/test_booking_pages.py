@@ -29,7 +29,7 @@ def booking_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     from werkzeug.serving import make_server
 
     from dynamic import create_app
-    from dynamic.config import settings_from_env
+    from dynamic.platform.config import settings_from_env
     from dynamic.serve import migrate_database
 
     root = tmp_path_factory.mktemp("booking-site")
@@ -127,8 +127,8 @@ def test_the_earliest_time_across_towns_booked_without_an_account_on_a_phone(
     """Each town's next free time on the choice of location; the earliest times across both
     towns, the earliest first, chosen directly; the reservation offers booking without an
     account beside the login; the confirmation shows what to bring and the fees."""
-    from dynamic.db import db
-    from dynamic.models import OutboxItem
+    from dynamic.platform.db import db
+    from dynamic.platform.models import OutboxItem
 
     url, app = booking_app
     context = browser.new_context(bypass_csp=True, java_script_enabled=javascript, locale="de-DE",

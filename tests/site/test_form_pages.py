@@ -52,10 +52,10 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     from werkzeug.serving import make_server
 
     from dynamic import create_app
-    from dynamic.config import settings_from_env
-    from dynamic.db import session_scope
-    from dynamic.forms.crypto import new_office_key
     from dynamic.forms.delivery import register_office
+    from dynamic.platform.config import settings_from_env
+    from dynamic.platform.crypto import new_office_key
+    from dynamic.platform.db import session_scope
     from dynamic.serve import migrate_database
 
     root = tmp_path_factory.mktemp("form-site")
@@ -88,7 +88,7 @@ def log_in_on_the_way(tab: Any, portal: Portal, email: str) -> None:
 
 def office_answers(portal: Portal, reference: str) -> None:
     """The Bürgeramt answers through the clerk API, with the certificate attached."""
-    from dynamic.clerk import Client
+    from clerk import Client
 
     decision = portal.folder / "bescheinigung.pdf"
     decision.write_bytes(PDF)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import dynamic.models
+import dynamic.platform.models
 
 revision = '0002'
 down_revision = '0001'
@@ -24,10 +24,10 @@ def upgrade() -> None:
     sa.Column('slug', sa.String(length=60), nullable=False),
     sa.Column('location_id', sa.String(length=100), nullable=False),
     sa.Column('counter', sa.Integer(), nullable=True),
-    sa.Column('starts_at', dynamic.models.UTCDateTime(), nullable=False),
-    sa.Column('ends_at', dynamic.models.UTCDateTime(), nullable=False),
+    sa.Column('starts_at', dynamic.platform.models.UTCDateTime(), nullable=False),
+    sa.Column('ends_at', dynamic.platform.models.UTCDateTime(), nullable=False),
     sa.Column('reason', sa.String(length=200), nullable=False),
-    sa.Column('created_at', dynamic.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', dynamic.platform.models.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_blocks'))
     )
     with op.batch_alter_table('blocks', schema=None) as batch_op:
@@ -37,7 +37,7 @@ def upgrade() -> None:
     sa.Column('slug', sa.String(length=60), nullable=False),
     sa.Column('location_id', sa.String(length=100), nullable=False),
     sa.Column('secret_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', dynamic.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', dynamic.platform.models.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('slug', 'location_id', name=op.f('pk_calendar_feeds')),
     sa.UniqueConstraint('secret_hash', name=op.f('uq_calendar_feeds_secret_hash'))
     )
@@ -47,7 +47,7 @@ def upgrade() -> None:
     sa.Column('username', sa.String(length=80), nullable=False),
     sa.Column('display_name', sa.String(length=120), nullable=False),
     sa.Column('password_hash', sa.String(length=255), nullable=False),
-    sa.Column('created_at', dynamic.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', dynamic.platform.models.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staff_users')),
     sa.UniqueConstraint('slug', 'username', name=op.f('uq_staff_users_slug'))
     )
@@ -59,20 +59,20 @@ def upgrade() -> None:
     sa.Column('slug', sa.String(length=60), nullable=False),
     sa.Column('location_id', sa.String(length=100), nullable=False),
     sa.Column('service_id', sa.String(length=100), nullable=False),
-    sa.Column('starts_at', dynamic.models.UTCDateTime(), nullable=False),
-    sa.Column('ends_at', dynamic.models.UTCDateTime(), nullable=False),
+    sa.Column('starts_at', dynamic.platform.models.UTCDateTime(), nullable=False),
+    sa.Column('ends_at', dynamic.platform.models.UTCDateTime(), nullable=False),
     sa.Column('counter', sa.Integer(), nullable=False),
     sa.Column('persons', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('code', sa.String(length=20), nullable=False),
     sa.Column('account_id', sa.Integer(), nullable=True),
     sa.Column('email', sa.String(length=254), nullable=True),
-    sa.Column('held_until', dynamic.models.UTCDateTime(), nullable=True),
-    sa.Column('created_at', dynamic.models.UTCDateTime(), nullable=False),
-    sa.Column('booked_at', dynamic.models.UTCDateTime(), nullable=True),
-    sa.Column('cancelled_at', dynamic.models.UTCDateTime(), nullable=True),
-    sa.Column('reminded_at', dynamic.models.UTCDateTime(), nullable=True),
-    sa.Column('marked_at', dynamic.models.UTCDateTime(), nullable=True),
+    sa.Column('held_until', dynamic.platform.models.UTCDateTime(), nullable=True),
+    sa.Column('created_at', dynamic.platform.models.UTCDateTime(), nullable=False),
+    sa.Column('booked_at', dynamic.platform.models.UTCDateTime(), nullable=True),
+    sa.Column('cancelled_at', dynamic.platform.models.UTCDateTime(), nullable=True),
+    sa.Column('reminded_at', dynamic.platform.models.UTCDateTime(), nullable=True),
+    sa.Column('marked_at', dynamic.platform.models.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_appointments_account_id_accounts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_appointments')),
     sa.UniqueConstraint('code', name=op.f('uq_appointments_code'))
@@ -91,8 +91,8 @@ def upgrade() -> None:
     sa.Column('subject', sa.String(length=200), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('link', sa.String(length=500), nullable=True),
-    sa.Column('created_at', dynamic.models.UTCDateTime(), nullable=False),
-    sa.Column('read_at', dynamic.models.UTCDateTime(), nullable=True),
+    sa.Column('created_at', dynamic.platform.models.UTCDateTime(), nullable=False),
+    sa.Column('read_at', dynamic.platform.models.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_messages_account_id_accounts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_messages'))
     )
@@ -103,8 +103,8 @@ def upgrade() -> None:
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('staff_id', sa.Integer(), nullable=False),
     sa.Column('slug', sa.String(length=60), nullable=False),
-    sa.Column('created_at', dynamic.models.UTCDateTime(), nullable=False),
-    sa.Column('last_seen_at', dynamic.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', dynamic.platform.models.UTCDateTime(), nullable=False),
+    sa.Column('last_seen_at', dynamic.platform.models.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['staff_id'], ['staff_users.id'], name=op.f('fk_staff_sessions_staff_id_staff_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('token_hash', name=op.f('pk_staff_sessions'))
     )
@@ -116,7 +116,7 @@ def upgrade() -> None:
     sa.Column('slug', sa.String(length=60), nullable=False),
     sa.Column('location_id', sa.String(length=100), nullable=False),
     sa.Column('counter', sa.Integer(), nullable=False),
-    sa.Column('unit_start', dynamic.models.UTCDateTime(), nullable=False),
+    sa.Column('unit_start', dynamic.platform.models.UTCDateTime(), nullable=False),
     sa.Column('appointment_id', sa.Integer(), nullable=True),
     sa.Column('block_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['appointment_id'], ['appointments.id'], name=op.f('fk_slot_claims_appointment_id_appointments'), ondelete='CASCADE'),

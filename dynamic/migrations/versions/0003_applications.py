@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import dynamic.models
+import dynamic.platform.models
 
 revision = '0003'
 down_revision = '0002'
@@ -27,7 +27,7 @@ def upgrade() -> None:
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('webhook_url', sa.String(length=500), nullable=True),
     sa.Column('webhook_secret', sa.String(length=100), nullable=True),
-    sa.Column('created_at', dynamic.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', dynamic.platform.models.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_offices')),
     sa.UniqueConstraint('slug', 'unit_id', name=op.f('uq_offices_slug')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_offices_token_hash'))
@@ -46,8 +46,8 @@ def upgrade() -> None:
     sa.Column('jwe', sa.Text(), nullable=False),
     sa.Column('citizen_copy', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('submitted_at', dynamic.models.UTCDateTime(), nullable=False),
-    sa.Column('received_at', dynamic.models.UTCDateTime(), nullable=True),
+    sa.Column('submitted_at', dynamic.platform.models.UTCDateTime(), nullable=False),
+    sa.Column('received_at', dynamic.platform.models.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_applications_account_id_accounts'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['office_id'], ['offices.id'], name=op.f('fk_applications_office_id_offices')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_applications')),
@@ -67,8 +67,8 @@ def upgrade() -> None:
     sa.Column('form_id', sa.String(length=100), nullable=False),
     sa.Column('token', sa.String(length=64), nullable=False),
     sa.Column('data', sa.Text(), nullable=False),
-    sa.Column('created_at', dynamic.models.UTCDateTime(), nullable=False),
-    sa.Column('updated_at', dynamic.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', dynamic.platform.models.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', dynamic.platform.models.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_form_drafts_account_id_accounts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_form_drafts')),
     sa.UniqueConstraint('account_id', 'slug', 'form_id', name=op.f('uq_form_drafts_account_id')),
@@ -84,8 +84,8 @@ def upgrade() -> None:
     sa.Column('subject', sa.String(length=200), nullable=False),
     sa.Column('jwe', sa.Text(), nullable=True),
     sa.Column('message_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', dynamic.models.UTCDateTime(), nullable=False),
-    sa.Column('fetched_at', dynamic.models.UTCDateTime(), nullable=True),
+    sa.Column('created_at', dynamic.platform.models.UTCDateTime(), nullable=False),
+    sa.Column('fetched_at', dynamic.platform.models.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_application_messages_application_id_applications'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['message_id'], ['messages.id'], name=op.f('fk_application_messages_message_id_messages'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_application_messages'))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import dynamic.models
+import dynamic.platform.models
 
 revision = '0005'
 down_revision = '0004'
@@ -22,7 +22,7 @@ def upgrade() -> None:
     op.create_table('kept_forms',
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('data', sa.Text(), nullable=False),
-    sa.Column('created_at', dynamic.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', dynamic.platform.models.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('token_hash', name=op.f('pk_kept_forms'))
     )
     with op.batch_alter_table('kept_forms', schema=None) as batch_op:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import dynamic.models
+import dynamic.platform.models
 
 revision = '0007'
 down_revision = '0006'
@@ -29,7 +29,7 @@ def upgrade() -> None:
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('sha512', sa.String(length=128), nullable=False),
     sa.Column('jwe', sa.Text(), nullable=False),
-    sa.Column('created_at', dynamic.models.UTCDateTime(), nullable=False),
+    sa.Column('created_at', dynamic.platform.models.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['application_id'], ['applications.id'],
                             name=op.f('fk_application_attachments_application_id_applications'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_application_attachments')),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import dynamic.models
+import dynamic.platform.models
 
 revision = '0008'
 down_revision = '0007'
@@ -35,9 +35,9 @@ def upgrade() -> None:
     sa.Column('submission_id', sa.String(length=36), nullable=True),
     sa.Column('case_id', sa.String(length=36), nullable=True),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('created_at', dynamic.models.UTCDateTime(), nullable=False),
-    sa.Column('submitted_at', dynamic.models.UTCDateTime(), nullable=True),
-    sa.Column('decided_at', dynamic.models.UTCDateTime(), nullable=True),
+    sa.Column('created_at', dynamic.platform.models.UTCDateTime(), nullable=False),
+    sa.Column('submitted_at', dynamic.platform.models.UTCDateTime(), nullable=True),
+    sa.Column('decided_at', dynamic.platform.models.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['application_id'], ['applications.id'],
                             name=op.f('fk_fit_connect_submissions_application_id_applications'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fit_connect_submissions')),
@@ -49,7 +49,7 @@ def upgrade() -> None:
     sa.Column('submission_row', sa.Integer(), nullable=False),
     sa.Column('attachment_id', sa.String(length=36), nullable=False),
     sa.Column('jwe', sa.Text(), nullable=False),
-    sa.Column('uploaded_at', dynamic.models.UTCDateTime(), nullable=True),
+    sa.Column('uploaded_at', dynamic.platform.models.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['submission_row'], ['fit_connect_submissions.id'],
                             name=op.f('fk_fit_connect_attachments_submission_row_fit_connect_submissions'),
                             ondelete='CASCADE'),

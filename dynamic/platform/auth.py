@@ -23,8 +23,9 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from portal.levels import TrustLevel, at_least, rank
 
+from . import config
+from .crypto import Unreadable, seal, unseal
 from .db import db, session_scope
-from .forms.crypto import Unreadable, seal, unseal
 from .models import Account, KeptForm, LoginSession, utcnow
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -203,12 +204,22 @@ class LoginAlternative:
 @dataclass(frozen=True)
 class KeptPlace:
     """What a registration on the way keeps for the citizen while the confirmation mail is on
-    its way: registered in app.extensions["registration_hooks"] as a function (target) →
-    KeptPlace | None. `target` replaces the return address (for example a signed link that
-    works in any browser); `message` is shown after registering."""
+    its way: added by add_registration_hook as a function (target) → KeptPlace | None.
+    `target` replaces the return address (for example a signed link that works in any browser);
+    `message` is shown after registering."""
 
     target: str
     message: str
+
+
+def add_registration_hook(app: Flask, hook: Callable[[str], KeptPlace | None]) -> None:
+    """`hook` (target) may keep the citizen's place while a registration is confirmed (see KeptPlace)."""
+    app.extensions.setdefault("registration_hooks", []).append(hook)
+
+
+def registration_hooks() -> list[Callable[[str], KeptPlace | None]]:
+    hooks: list[Callable[[str], KeptPlace | None]] = current_app.extensions.get("registration_hooks", [])
+    return hooks
 
 
 def login_url(level: str, return_to: str) -> str:
@@ -302,7 +313,7 @@ def _secret() -> str:
 
 def forget_kept_forms(app: Flask, now: dt.datetime | None = None) -> int:
     """Periodic job: kept answers nobody came back for are deleted after KEPT_FOR."""
-    now = now or (app.config.get("CLOCK") or utcnow)()
+    now = now or config.now(app)
     with session_scope(app) as session_:
         result = session_.execute(delete(KeptForm).where(KeptForm.created_at < now - KEPT_FOR))
         return int(getattr(result, "rowcount", 0) or 0)

@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, redirect, send_file
+from flask import Blueprint, abort, redirect, send_file
 from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
+from . import config
 from .catalog import plausible_slug
 
 sites = Blueprint("sites", __name__)
 
 
 def _output() -> Path:
-    return current_app.config["OUTPUT_DIR"]
+    return config.output_dir()
 
 
 @sites.route("/", defaults={"path": ""})

@@ -14,7 +14,7 @@ from flask import Flask, g
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 MIGRATE_COMMAND = "python build.py migrate"
 
 
@@ -74,6 +74,12 @@ def init_app(app: Flask, engine: Engine) -> None:
         session = g.pop("db", None)
         if session is not None:
             session.close()
+
+
+def engine(app: Flask) -> Engine:
+    """The app's database engine."""
+    found: Engine = app.extensions["db_engine"]
+    return found
 
 
 def db() -> Session:

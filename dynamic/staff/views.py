@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     g,
     get_flashed_messages,
@@ -33,16 +32,17 @@ from werkzeug.wrappers import Response
 
 from katalog.models import BookingSettings, Katalog, Location
 
-from .appointments.page_cache import changed
-from .appointments.slots import BERLIN, day_window, local_day
-from .catalog import katalog_or_404
-from .db import db
-from .models import Block, StaffUser, utcnow
-from .passwords import hash_password, needs_rehash, verify_password
-from .ratelimit import Limiter
-from .render import page, site_for
-from .staff_calendar import counter_text, location_feed
-from .staff_forms import (
+from ..appointments.page_cache import changed
+from ..appointments.slots import BERLIN, day_window, local_day
+from ..platform import config, ratelimit
+from ..platform.catalog import katalog_or_404
+from ..platform.db import db
+from ..platform.models import Block, StaffUser, utcnow
+from ..platform.passwords import hash_password, needs_rehash, verify_password
+from ..platform.ratelimit import Limiter
+from ..platform.render import page, site_for
+from .calendar import counter_text, location_feed
+from .forms import (
     ACTIONS,
     MARKS,
     STATUS_LABELS,
@@ -52,7 +52,7 @@ from .staff_forms import (
     read_block_form,
     status_change_problem,
 )
-from .staff_scope import Scope, end_staff_login, feed_scope, staff_scope, staff_user, start_staff_login
+from .scope import Scope, end_staff_login, feed_scope, staff_scope, staff_user, start_staff_login
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ def staff_page(template: str, title: str, slug: str, trail: list[tuple[str, str]
 
 
 def limiter() -> Limiter:
-    found: Limiter = current_app.extensions["limiter"]
+    found: Limiter = ratelimit.limiter()
     return found
 
 
@@ -177,7 +177,7 @@ def _password_login(slug: str, username: str, password: str) -> tuple[dict[str, 
     and a wrong password get the same answer, limited per name and per address."""
     if not username:
         return {"benutzername": "Geben Sie Ihren Benutzernamen an."}, 200
-    settings = current_app.config["PORTAL"]
+    settings = config.settings()
     address = request.remote_addr or "unbekannt"
     account_key = f"{slug}\0{username.lower()}"
     if not (limiter().allowed(settings.login_limit_account, "staff-login-account", account_key)
@@ -369,7 +369,7 @@ def calendar(scope: Scope, location_id: str) -> Page:
                   "erhalten keine Termine mehr.", "notice")
             return redirect(url_for("staff.calendar", slug=scope.slug, location_id=location_id), 303)
         secret = scope.rotate_feed(location_id)
-        new_url = current_app.config["PORTAL"].base_url + feed_path(scope.slug, location_id, secret)
+        new_url = config.settings().base_url + feed_path(scope.slug, location_id, secret)
         log.info("calendar feed address renewed")
     title = f"Kalender-Feed {location.name}"
     trail = [(f"Termine {location.name}", url_for("staff.day", slug=scope.slug, location_id=location_id))]
@@ -390,7 +390,7 @@ def feed(slug: str, location_id: str, secret: str) -> Response:
     end = day_window(first + dt.timedelta(days=booking_settings(location).days_ahead))[1]
     appointments = scope.appointments(location_id, start, end, statuses=("booked", "arrived"))
     blocks = scope.blocks(location_id, start, end)
-    host = urlsplit(current_app.config["PORTAL"].base_url).hostname or "localhost"
+    host = urlsplit(config.settings().base_url).hostname or "localhost"
     body = location_feed(location.name, appointments, blocks, service_names(katalog), host, utcnow())
     response = make_response(body)
     response.headers["Content-Type"] = "text/calendar; charset=utf-8"

@@ -8,8 +8,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .appointments.claims import UNIT
-from .appointments.slots import plausible_day, to_utc
+from ..appointments.claims import UNIT
+from ..appointments.slots import plausible_day, to_utc
 
 STATUS_LABELS = {
     "held": "vorgemerkt",

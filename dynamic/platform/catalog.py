@@ -11,10 +11,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from flask import abort, current_app
+from flask import abort
 
 import katalog as contract
 from katalog.models import Katalog, Municipality, Recipient, Unit
+
+from . import config
 
 # What a municipality's folder name can be; anything else (a NUL byte, 300 umlauts, a dot) is
 # not looked up on the disk at all.
@@ -33,7 +35,7 @@ def _read(path: Path, mtime: float) -> Katalog:
 def _path(slug: str, output: Path | None) -> Path | None:
     if not plausible_slug(slug):
         return None
-    root = output if output is not None else current_app.config["OUTPUT_DIR"]
+    root = output if output is not None else config.output_dir()
     return Path(root) / slug / contract.FILE_NAME
 
 

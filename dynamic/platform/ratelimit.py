@@ -7,10 +7,14 @@ single-process run; several gunicorn workers or machines need Redis so that they
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 from limits import RateLimitItem, parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 class Limiter:
@@ -50,3 +54,15 @@ def window(rule: str) -> str:
     item: RateLimitItem = parse(rule)
     one, many = _UNITS[item.GRANULARITY.name]
     return one if item.multiples == 1 else f"{item.multiples} {many}"
+
+
+def init_app(app: Flask, limiter: Limiter) -> None:
+    app.extensions["limiter"] = limiter
+
+
+def limiter() -> Limiter:
+    """The running app's rate limiter."""
+    from flask import current_app
+
+    found: Limiter = current_app.extensions["limiter"]
+    return found

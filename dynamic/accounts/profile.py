@@ -13,16 +13,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, get_flashed_messages, redirect, request, session
+from flask import Blueprint, Response, flash, get_flashed_messages, redirect, request, session
 from sqlalchemy import delete, select
 from werkzeug.wrappers import Response as BaseResponse
 
 from portal.levels import means_label
 from portal.profile_fields import FIELD_BY_NAME, FIELD_NAMES, FIELDS
 
-from . import auth
-from .db import db
-from .models import (
+from ..platform import auth, config, ratelimit
+from ..platform.db import db
+from ..platform.models import (
     Account,
     Application,
     Appointment,
@@ -34,8 +34,8 @@ from .models import (
     ProfileValue,
     utcnow,
 )
-from .passwords import verify_password
-from .render import current_site, page, remember_municipality
+from ..platform.passwords import verify_password
+from ..platform.render import current_site, page, remember_municipality
 
 profile = Blueprint("profile", __name__, url_prefix="/konto")
 
@@ -546,8 +546,8 @@ def _check_password(account: Account) -> str | None:
     password = request.form.get("passwort", "")
     if not password:
         return DELETE_MESSAGES["password"]
-    limiter = current_app.extensions["limiter"]
-    rule = current_app.config["PORTAL"].login_limit_account
+    limiter = ratelimit.limiter()
+    rule = config.settings().login_limit_account
     if not limiter.allowed(rule, "account-delete", str(account.id)):
         return DELETE_MESSAGES["too_many"]
     if not verify_password(account.password_hash, password):

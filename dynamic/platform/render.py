@@ -13,10 +13,12 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, g, render_template, request, session
+from flask import Flask, g, render_template, request, session
 
 from portal.grammar import forms_of
 from portal.theme import PORTAL_SITE, TEMPLATES, SiteInfo, use_theme
+
+from . import config
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -46,7 +48,7 @@ def site_for(slug: str | None) -> SiteInfo:
     if found is None:
         return PORTAL
     m = found.municipality
-    return SiteInfo.of(slug=m.slug, base_url=current_app.config["PORTAL"].base_url, name=m.name,
+    return SiteInfo.of(slug=m.slug, base_url=config.settings().base_url, name=m.name,
                        short_name=m.short_name, kind=m.kind, logo=m.logo, email=m.email, phone=m.phone,
                        booking=any(s.booking for s in found.services.values()), grammar=forms_of(grammar_of(m)))
 

@@ -10,11 +10,11 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from .catalog import katalog
-from .config import settings_from_env
-from .db import ensure_migrated, make_engine
-from .models import StaffSession, StaffUser
-from .passwords import hash_password, problem_with
+from ..platform.catalog import katalog
+from ..platform.config import settings_from_env
+from ..platform.db import ensure_migrated, make_engine
+from ..platform.models import StaffSession, StaffUser
+from ..platform.passwords import hash_password, problem_with
 
 PASSWORD_VARIABLE = "STAFF_PASSWORD"
 USERNAME_MAX = 80

@@ -23,15 +23,16 @@ import os
 import time
 from collections.abc import Iterator
 
-from flask import Blueprint, Flask, Response, abort, current_app, g, request
+from flask import Blueprint, Flask, Response, abort, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
+from . import config
 from .db import db
-from .mail import MAX_ATTEMPTS
 from .models import Application, ApplicationMessage, Appointment, Office, OutboxItem, utcnow
+from .outbox import MAX_ATTEMPTS
 
 metrics = Blueprint("metrics", __name__)
 
@@ -125,7 +126,7 @@ def _webhooks_given_up() -> CounterMetricFamily:
 
 
 def _allowed() -> bool:
-    token = current_app.config["PORTAL"].metrics_token
+    token = config.settings().metrics_token
     if token:
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
         return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)

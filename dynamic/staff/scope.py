@@ -19,10 +19,10 @@ from flask import g, session
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from .appointments.claims import add_claims, taken_units, units
-from .auth import token_hash
-from .db import db
-from .models import Appointment, Block, CalendarFeed, SlotClaim, StaffSession, StaffUser, utcnow
+from ..appointments.claims import add_claims, taken_units, units
+from ..platform.auth import token_hash
+from ..platform.db import db
+from ..platform.models import Appointment, Block, CalendarFeed, SlotClaim, StaffSession, StaffUser, utcnow
 
 SESSION_KEY = "staff_sid"
 IDLE = dt.timedelta(hours=1)  # a counter left alone locks itself

@@ -14,15 +14,17 @@ import os
 import smtplib
 import threading
 import time
+from collections.abc import Callable
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, current_app, g, render_template
+from flask import Flask, g, render_template
 from sqlalchemy import or_, select, update
 
+from . import config
 from .db import db, session_scope
 from .models import OutboxItem, utcnow
 
@@ -44,7 +46,7 @@ def queue_mail(to: str, template: str, account_id: int | None, slug: str | None 
     """Queue a mail from `site_templates/templates/mail/<template>.txt` (first line: subject).
     The caller commits, so the mail goes out only if its cause was stored. A mail about a
     municipality's matter (`slug`, else the site of the current page) names it as sender."""
-    text = render_template(f"mail/{template}.txt", base_url=current_app.config["PORTAL"].base_url, **context)
+    text = render_template(f"mail/{template}.txt", base_url=config.settings().base_url, **context)
     subject, _, body = text.strip().partition("\n")
     payload = {"to": to, "subject": subject.strip(), "body": body.strip() + "\n", "template": template}
     sender = municipality_name(slug or g.get("site_slug"))
@@ -115,6 +117,16 @@ def process_outbox(app: Flask, limit: int = 50) -> int:
     return done
 
 
+def add_handler(app: Flask, kind: str, handler: Callable[[Flask, OutboxItem], None]) -> None:
+    """Items of `kind` are delivered by `handler` (app, item) instead of being sent as mail."""
+    app.extensions.setdefault("outbox_handlers", {})[kind] = handler
+
+
+def add_periodic_job(app: Flask, job: Callable[[Flask], object]) -> None:
+    """`job` (app) runs before each pass of the worker, e.g. to queue appointment reminders."""
+    app.extensions.setdefault("periodic_jobs", []).append(job)
+
+
 def deliver(app: Flask, item: OutboxItem) -> None:
     handler = app.extensions.get("outbox_handlers", {}).get(item.kind)
     if handler is not None:
@@ -122,7 +134,7 @@ def deliver(app: Flask, item: OutboxItem) -> None:
         return
     if item.kind != "mail":
         raise ValueError(f"unknown outbox kind {item.kind}")
-    settings = app.config["PORTAL"]
+    settings = config.settings(app)
     message = EmailMessage()
     message["From"] = sender_address(settings.mail_from, item.payload.get("sender"))
     message["To"] = item.payload["to"]
@@ -153,7 +165,7 @@ def deliver(app: Flask, item: OutboxItem) -> None:
 
 
 def run_periodic_jobs(app: Flask) -> None:
-    """Jobs that put work into the outbox (e.g. appointment reminders), registered by create_app."""
+    """Jobs that put work into the outbox (e.g. appointment reminders), added by add_periodic_job."""
     for job in app.extensions.get("periodic_jobs", []):
         job(app)
 

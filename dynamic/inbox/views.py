@@ -9,17 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask import Blueprint, abort, redirect, request, url_for
 from sqlalchemy import func, select, update
 from werkzeug.wrappers import Response
 
 from katalog.models import FormField
 from portal.grammar import NameForms, forms_of
 
-from . import auth
-from .db import db
-from .mail import queue_mail
-from .models import (
+from ..platform import auth, config, ratelimit
+from ..platform.db import db
+from ..platform.models import (
     Account,
     Application,
     ApplicationMessage,
@@ -30,8 +29,9 @@ from .models import (
     rfc3339,
     utcnow,
 )
-from .ratelimit import Limiter, window
-from .render import page, remember_municipality
+from ..platform.outbox import queue_mail
+from ..platform.ratelimit import Limiter, window
+from ..platform.render import page, remember_municipality
 
 inbox = Blueprint("inbox", __name__, url_prefix="/postfach")
 
@@ -111,7 +111,7 @@ def _message_page(message: Message, errors: dict[str, str] | None = None, text: 
 def sender_forms(slug: str | None, sender: str) -> NameForms:
     """The sending office's name declined („an das Steueramt“): its unit in the municipality's
     katalog where the name is found there, else the forms its name shows."""
-    from .catalog import grammar_of, katalog
+    from ..platform.catalog import grammar_of, katalog
 
     found = katalog(slug) if slug else None
     unit = next((u for u in found.units.values() if u.name == sender), None) if found else None
@@ -152,7 +152,7 @@ def _reply_files() -> tuple[list[dict[str, Any]], str | None]:
     """The files sent with a reply, checked like a form's uploads: (files, None) or ([], error)."""
     from werkzeug.datastructures import MultiDict
 
-    from .forms.fields import read_upload
+    from ..forms.fields import read_upload
 
     sent = [f for f in request.files.getlist("anhang") if f.filename]
     if len(sent) > REPLY_FILES:
@@ -173,7 +173,7 @@ def _reply_files() -> tuple[list[dict[str, Any]], str | None]:
 def reply(message_id: int) -> Response | tuple[str, int]:
     """The citizen answers an office's message: encrypted for that office like the
     application; the office hears by mail (without content) and through its endpoint."""
-    from .forms.crypto import encrypt_for
+    from ..platform.crypto import encrypt_for
 
     message = _own_message(message_id)
     application = db().get(Application, message.application_id) if message.application_id else None
@@ -192,8 +192,8 @@ def reply(message_id: int) -> Response | tuple[str, int]:
         errors["anhang"] = "Wählen Sie Ihre Dateien bitte erneut aus: Sie wurden nicht gesendet."
     if errors:
         return _message_page(message, errors, text, 400)
-    rule = current_app.config["PORTAL"].reply_limit_account
-    limiter: Limiter = current_app.extensions["limiter"]
+    rule = config.settings().reply_limit_account
+    limiter: Limiter = ratelimit.limiter()
     if not limiter.hit(rule, "reply", str(message.account_id)):
         return _message_page(message, {"antwort": f"Sie haben in kurzer Zeit zu viele Antworten geschickt. Bitte "
                                                   f"warten Sie {window(rule)} und senden Sie Ihre Antwort dann "
@@ -210,7 +210,7 @@ def reply(message_id: int) -> Response | tuple[str, int]:
     db().flush()
     if office.webhook_url:
         db().add(OutboxItem(kind="webhook", payload={"message": note.id}))
-    from .catalog import katalog
+    from ..platform.catalog import katalog
 
     found = katalog(office.slug)
     unit = found.units.get(office.unit_id) if found else None

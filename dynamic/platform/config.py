@@ -8,15 +8,19 @@ no plain-HTTP cookies.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
+if TYPE_CHECKING:
+    from flask import Flask
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # FITKO's test environment of FIT-Connect (production endpoints come with the production client).
@@ -295,3 +299,31 @@ def _convert(variable: str, raw: str, kind: Any) -> Any:
     if "Path" in kind:
         return Path(raw)
     return raw
+
+
+# The app's settings and clock live in app.config (create_app puts them there; tests may
+# replace them); these functions are the only code that knows the keys.
+
+def settings(app: Flask | None = None) -> Settings:
+    """The running app's settings (app.config["PORTAL"])."""
+    found: Settings = _app(app).config["PORTAL"]
+    return found
+
+
+def output_dir(app: Flask | None = None) -> Path:
+    """The folder of the built sites (app.config["OUTPUT_DIR"])."""
+    return Path(_app(app).config["OUTPUT_DIR"])
+
+
+def now(app: Flask | None = None) -> dt.datetime:
+    """The current time in UTC; tests may set app.config["CLOCK"] to a function."""
+    clock = _app(app).config.get("CLOCK")
+    return clock() if clock else dt.datetime.now(dt.UTC)  # type: ignore[no-any-return]
+
+
+def _app(app: Flask | None) -> Flask:
+    if app is not None:
+        return app
+    from flask import current_app  # here: the clerk's client imports this package without Flask
+
+    return current_app  # type: ignore[return-value]

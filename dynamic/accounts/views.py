@@ -31,13 +31,15 @@ import secrets
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, g, redirect, request, session, url_for
+from flask import Blueprint, g, redirect, request, session, url_for
 from sqlalchemy import delete, select
 from werkzeug.wrappers import Response
 
 from portal.levels import LEVELS, TrustLevel, at_least, is_level, means_label
 
-from .auth import (
+from ..inbox.views import unread_count
+from ..platform import config
+from ..platform.auth import (
     KeptPlace,
     LoginAlternative,
     current_account,
@@ -45,19 +47,19 @@ from .auth import (
     end_all_logins,
     end_login,
     keep_kept_form_longer,
+    registration_hooks,
     require_level,
     safe_return,
     safe_target,
     start_login,
     token_hash,
 )
-from .db import db
-from .inbox import unread_count
-from .mail import queue_mail
-from .models import Account, Appointment, EmailToken, utcnow
-from .passwords import hash_password, needs_rehash, prepare, problem_with, same_work, verify_password
-from .ratelimit import Limiter, window
-from .render import current_site, page, remember_municipality
+from ..platform.db import db
+from ..platform.models import Account, Appointment, EmailToken, utcnow
+from ..platform.outbox import queue_mail
+from ..platform.passwords import hash_password, needs_rehash, prepare, problem_with, same_work, verify_password
+from ..platform.ratelimit import limiter, window
+from ..platform.render import current_site, page, remember_municipality
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +78,6 @@ ACCOUNT = ("Mein Konto", "/konto/")
 @accounts.before_request
 def _note_municipality() -> None:
     remember_municipality()
-
-
-def limiter() -> Limiter:
-    limiter: Limiter = current_app.extensions["limiter"]
-    return limiter
 
 
 def client_address() -> str:
@@ -154,8 +151,8 @@ def overview() -> Page:
 
 def upcoming_appointments(account_id: int) -> list[dict[str, Any]]:
     """The account's booked appointments from today on, in every municipality, soonest first."""
-    from .appointments.slots import BERLIN
-    from .catalog import katalog
+    from ..appointments.slots import BERLIN
+    from ..platform.catalog import katalog
 
     rows = db().scalars(select(Appointment).where(
         Appointment.account_id == account_id, Appointment.status == "booked",
@@ -237,7 +234,7 @@ def _login_alternative(level: str) -> LoginAlternative | None:
 
 def _login_limits(email: str) -> list[tuple[str, tuple[str, ...]]]:
     """The counters a failed login adds to: (rule, key parts)."""
-    settings = current_app.config["PORTAL"]
+    settings = config.settings()
     address = client_address()
     return [(settings.login_limit_account, ("login-account", email, address)),
             (settings.login_limit_account_total, ("login-account-total", email)),
@@ -282,7 +279,7 @@ def logout() -> Page:
     login = current_login()
     idp_url = None
     if login is not None:
-        from .saml import sp
+        from ..saml import sp
 
         idp_url = sp.idp_logout_url(login)
     end_login()
@@ -325,7 +322,7 @@ def register() -> Page:
         if not request.form.get("datenschutz"):
             errors["datenschutz"] = "Bestätigen Sie, dass Sie die Datenschutzhinweise gelesen haben."
         if not errors:
-            if not limiter().hit(current_app.config["PORTAL"].request_limit_address, "register", client_address()):
+            if not limiter().hit(config.settings().request_limit_address, "register", client_address()):
                 return too_many()
             kept = _keep_place(target)
             _register(email, password, kept.target if kept else target)
@@ -340,7 +337,7 @@ def _municipality_for(target: str | None) -> str | None:
     """The municipality a registration belongs to: the one the citizen came from (whose look
     the page wears); where none is known (a form opened from a search engine's link), the
     one the target lies in, which the page then wears: no more than `?kommune=` could do."""
-    from .catalog import katalog
+    from ..platform.catalog import katalog
 
     known = current_site().slug
     if known:
@@ -359,9 +356,9 @@ def _keep_place(target: str | None) -> KeptPlace | None:
     if target is None:
         return None
     keep_kept_form_longer()
-    for hook in current_app.extensions.get("registration_hooks", []):
+    for hook in registration_hooks():
         if (kept := hook(target)) is not None:
-            return kept  # type: ignore[no-any-return]
+            return kept
     return None
 
 
@@ -453,7 +450,7 @@ def forgot_password() -> Page:
         if problem := email_problem(email):
             errors["email"] = problem
         else:
-            if not limiter().hit(current_app.config["PORTAL"].request_limit_address, "reset", client_address()):
+            if not limiter().hit(config.settings().request_limit_address, "reset", client_address()):
                 return too_many()
             same_work()  # as long as a login, known address or not
             account = db().scalar(select(Account).where(Account.email == email))
@@ -515,20 +512,20 @@ def change_password() -> Page:
 def current_password_allowed(account: Account) -> bool:
     """May the logged-in citizen try their current password again? Wrong ones count per
     account like failed logins (someone at an unattended, logged-in browser guessing it)."""
-    return limiter().allowed(current_app.config["PORTAL"].login_limit_account, "current-password", str(account.id))
+    return limiter().allowed(config.settings().login_limit_account, "current-password", str(account.id))
 
 
 def current_password_right(account: Account, password: str) -> bool:
     """Check the current password (against the dummy hash where there is none); count a wrong one."""
     right = verify_password(account.password_hash, password)
     if not right and account.password_hash:
-        limiter().hit(current_app.config["PORTAL"].login_limit_account, "current-password", str(account.id))
+        limiter().hit(config.settings().login_limit_account, "current-password", str(account.id))
         log.info("wrong current password")
     return right
 
 
 def too_many_wrong_passwords(template: str, title: str, **context: Any) -> tuple[str, int]:
-    wait = window(current_app.config["PORTAL"].login_limit_account)
+    wait = window(config.settings().login_limit_account)
     return page(template, title, status=429, parent=ACCOUNT, errors={
         "passwort" if template == "konto/email.html" else "aktuelles_passwort":
             f"Sie haben zu oft ein falsches Passwort eingegeben. Bitte warten Sie {wait} und versuchen Sie es "
@@ -568,7 +565,7 @@ def change_email() -> Page:
         if account.password_hash and not right:
             errors["passwort"] = "Ihr Passwort ist nicht richtig."
         if not errors:
-            if not limiter().hit(current_app.config["PORTAL"].request_limit_address, "email", client_address()):
+            if not limiter().hit(config.settings().request_limit_address, "email", client_address()):
                 return too_many()
             taken = db().scalar(select(Account.id).where(Account.email == new_email)) is not None
             if not taken:

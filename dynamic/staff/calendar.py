@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 
 from icalendar import Calendar, Event
 
-from .models import Appointment, Block
+from ..platform.models import Appointment, Block
 
 PRODID = "-//Buergerportal//Verwaltung Terminkalender//DE"
 

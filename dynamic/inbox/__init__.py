@@ -1,0 +1,1 @@
+"""The citizen's inbox across all municipalities (`/postfach/`). See ARCHITECTURE.md, "Inbox"."""
