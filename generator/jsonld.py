@@ -23,7 +23,7 @@ def postal_address(address: Address) -> dict[str, Any]:
 
 def organisation(catalog: Catalog, base_url: str) -> dict[str, Any]:
     m = catalog.municipality
-    return {
+    data: dict[str, Any] = {
         "@type": "GovernmentOrganization",
         "name": m.name,
         "url": f"{base_url}/{catalog.slug}/",
@@ -32,6 +32,11 @@ def organisation(catalog: Catalog, base_url: str) -> dict[str, Any]:
         "address": postal_address(m.address),
         "sameAs": m.website,
     }
+    # Example values (beispiel, beispiel_felder) are never published as facts.
+    for key, name in (("telephone", "phone"), ("email", "email"), ("address", "address"), ("sameAs", "website")):
+        if m.is_example(name):
+            del data[key]
+    return data
 
 
 def breadcrumbs(crumbs: list[tuple[str, str]], base_url: str) -> dict[str, Any]:
@@ -45,6 +50,9 @@ def breadcrumbs(crumbs: list[tuple[str, str]], base_url: str) -> dict[str, Any]:
 
 
 def opening_hours(location: Location, holidays: list[tuple[dt.date, str]]) -> dict[str, Any]:
+    """The regular hours, exceptions and public holidays; none of them where they are examples."""
+    if location.is_example("opening_hours"):
+        return {}
     data: dict[str, Any] = {
         "openingHoursSpecification": [
             {
@@ -64,6 +72,7 @@ def opening_hours(location: Location, holidays: list[tuple[dt.date, str]]) -> di
             **({"opens": "00:00", "closes": "00:00"} if e.closed else {"opens": e.opens, "closes": e.closes}),
         }
         for e in location.exceptions
+        if not location.is_example("exceptions")
     ]
     special += [
         {
@@ -74,6 +83,7 @@ def opening_hours(location: Location, holidays: list[tuple[dt.date, str]]) -> di
             "closes": "00:00",
         }
         for day, _ in holidays
+        if not location.is_example("closed_on_public_holidays")
     ]
     if special:
         data["specialOpeningHoursSpecification"] = special
@@ -81,15 +91,12 @@ def opening_hours(location: Location, holidays: list[tuple[dt.date, str]]) -> di
 
 
 def place(location: Location, url: str, holidays: list[tuple[dt.date, str]]) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "@type": "GovernmentOffice",
-        "name": location.name,
-        "url": url,
-        "address": postal_address(location.address),
-    }
-    if location.geo:
+    data: dict[str, Any] = {"@type": "GovernmentOffice", "name": location.name, "url": url}
+    if not location.is_example("address"):
+        data["address"] = postal_address(location.address)
+    if location.geo and not location.is_example("geo"):
         data["geo"] = {"@type": "GeoCoordinates", "latitude": location.geo.lat, "longitude": location.geo.lon}
-    if location.phone:
+    if location.phone and not location.is_example("phone"):
         data["telephone"] = location.phone
     data.update(opening_hours(location, holidays))
     return data
@@ -136,6 +143,7 @@ def service(catalog: Catalog, entry: ServiceEntry, url: str, base_url: str) -> d
             **({"description": fee_text(fee)} if fee.amount is None else {}),
         }
         for fee in entry.fees
+        if not (fee.example or entry.is_example("fees"))
     ]
     if offers:
         data["offers"] = offers
@@ -147,9 +155,9 @@ def service(catalog: Catalog, entry: ServiceEntry, url: str, base_url: str) -> d
             "name": unit.name,
             "serviceUrl": f"{base_url}/{catalog.slug}/organisation/{resp.unit_id}/",
         }
-        if unit.phone:
+        if unit.phone and not unit.is_example("phone"):
             channel["servicePhone"] = {"@type": "ContactPoint", "telephone": unit.phone}
-        if resp.location_ids:
+        if resp.location_ids and not catalog.locations[resp.location_ids[0]].is_example("address"):
             loc = catalog.locations[resp.location_ids[0]]
             channel["serviceLocation"] = {
                 "@type": "GovernmentOffice",
@@ -174,9 +182,9 @@ def unit(catalog: Catalog, uid: str, u: Unit, base_url: str) -> dict[str, Any]:
         "url": f"{base_url}/{catalog.slug}/organisation/{uid}/",
         "parentOrganization": organisation(catalog, base_url),
     }
-    if u.phone:
+    if u.phone and not u.is_example("phone"):
         data["telephone"] = u.phone
-    if u.email:
+    if u.email and not u.is_example("email"):
         data["email"] = u.email
     return data
 

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from ..messages import say
 from .base import WEEKDAYS, Address, Clock, Model, TownId, Weekday, _clock, _five_minute_grid
+from .provenance import Sourced
 
 
 class Geo(Model):
@@ -109,7 +110,7 @@ class BuildingAccess(Model):
     notes: str | None = Field(None, description="Weitere Hinweise zur Barrierefreiheit, z. B. Klingel am Seiteneingang")
 
 
-class Location(Model):
+class Location(Sourced):
     name: str = Field(description="Name des Standorts, z. B. Stadthaus 1")
     address: Address = Field(description="Anschrift des Gebäudes")
     geo: Geo | None = Field(None, description="Lage für Karten und Suchmaschinen (Breite, Länge)")

@@ -25,6 +25,7 @@ from .base import (
     TownId,
     UnitId,
 )
+from .provenance import Sourced
 from .services import Duration, Fee
 
 
@@ -215,7 +216,7 @@ class TopTask(Model):
         return self
 
 
-class Municipality(Model):
+class Municipality(Sourced):
     name: str
     short_name: str
     kind: Literal["kreisfreie_stadt", "kreis"]
@@ -263,7 +264,7 @@ class Municipality(Model):
 # --- per municipality -----------------------------------------------------------------
 
 
-class Unit(Model):
+class Unit(Sourced):
     name: str = Field(description="Name der Organisationseinheit, z. B. Bürgeramt")
     description: Markdown | None = Field(None, description="Was die Stelle tut")
     parent: UnitId | None = Field(None, description="Übergeordnete Einheit (z. B. das Amt eines Sachgebiets)")
@@ -293,7 +294,7 @@ class Contact(Model):
     sample: bool = Field(False, description="Beispieldaten (fiktive Person)")
 
 
-class LocalService(Model):
+class LocalService(Sourced):
     """Was eine Kommune zu einer gemeinsamen Leistung ergänzt oder ersetzt."""
 
     unit: UnitId | None = None
