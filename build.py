@@ -8,6 +8,11 @@ python build.py check             validate only; exit 1 with every error listed
         [--links]                 also ask every external https link (dead links are warnings)
         [--strict-links]          dead or unreachable links fail the check (implies --links)
         [--links-cache-hours H]   answers kept in OUT/.cache/links.json for H hours (default 24)
+        [--verbose]               every warning at its file and line (without it: one line per municipality)
+        [--max-age-months N]      a check date (geprueft_am) older than N months is a warning (default 12)
+python build.py bericht [--only SLUG] [--max-age-months N]
+                                  per municipality: what is sourced, stale or an example; services
+                                  without a LeiKa key, a Leichte-Sprache text or opening hours
 python build.py new service|location|contact|form ID [--municipality SLUG] [--service SERVICE]
                                   write a skeleton content file with every field explained
 python build.py serve [--port N]  build, then serve all sites on http://127.0.0.1:N/
@@ -73,6 +78,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                        help="dead links and hosts that do not answer fail the check (implies --links)")
     check.add_argument("--links-cache-hours", type=float, default=24.0, metavar="HOURS",
                        help="reuse link answers younger than this from OUT/.cache/links.json (default 24; 0: ask all)")
+    check.add_argument("--verbose", action="store_true",
+                       help="list every warning at its file and line (default: one summary line per municipality)")
+    check.add_argument("--max-age-months", type=int, default=12, metavar="N",
+                       help="a check date (geprueft_am) older than N months is a warning (default 12)")
+    bericht = commands.add_parser(
+        "bericht", parents=[common], help="report per municipality what is sourced, stale or an example",
+        description="Für die Redaktion, je Kommune: Dateien und Werte mit Quellenangabe, veraltete Prüfungen, "
+        "Beispielangaben, Leistungen ohne LeiKa-Schlüssel, ohne Text in Leichter Sprache und ohne Öffnungszeiten "
+        "der zuständigen Stelle. Exit 0 (1 nur bei Fehlern im Inhalt).")
+    bericht.add_argument("--max-age-months", type=int, default=12, metavar="N",
+                         help="a check date (geprueft_am) older than N months counts as stale (default 12)")
     new = commands.add_parser(
         "new", parents=[common], help="write a skeleton content file with every field explained",
         description="Write a skeleton YAML file: required fields with placeholders (TODO …) that pass check, "
@@ -133,10 +149,11 @@ def run_check(args: argparse.Namespace) -> int:
     github = args.format == "github"
     status = EXIT_OK
     try:
-        valid = check(args.content)
+        valid = check(args.content, max_age_months=args.max_age_months)
         if args.strict and valid.warnings():
             raise ContentError(valid.warnings())
         print(f"content OK: {len(valid.services)} services, {len(valid.municipalities)} municipalities")
+        report_warnings(valid, args.verbose, args.max_age_months)
     except ContentError as error:
         status = EXIT_CONTENT
         if github:
@@ -162,6 +179,70 @@ def run_check(args: argparse.Namespace) -> int:
         if args.strict_links and (report.dead or report.flaky):
             status = EXIT_CONTENT
     return status
+
+
+# How `check` counts the provenance warnings in its summary (by message id): singular, plural.
+SUMMARY_WORDS = {
+    "ohne-quellenangabe": ("Datei ohne Quellenangabe", "Dateien ohne Quellenangabe"),
+    "pruefdatum-fehlt": ("Datei mit Quellen, aber ohne Prüfdatum", "Dateien mit Quellen, aber ohne Prüfdatum"),
+    "pruefung-veraltet": ("Datei seit mehr als {n} Monaten nicht geprüft", "Dateien seit mehr als {n} Monaten "
+                          "nicht geprüft"),
+    "beispielperson-mit-echter-nummer": ("Beispielperson mit echter Telefonnummer",
+                                         "Beispielpersonen mit echter Telefonnummer"),
+}
+
+
+def _summary(source_warnings: dict[str, list[Problem]], others: int, max_age_months: int) -> str:
+    parts = []
+    for message_id, (one, many) in SUMMARY_WORDS.items():
+        count = len(source_warnings.get(message_id, ()))
+        if count:
+            parts.append(f"{count} {(one if count == 1 else many).format(n=max_age_months)}")
+    if others:
+        parts.append(f"{others} weitere Warnung{'' if others == 1 else 'en'}")
+    return ", ".join(parts)
+
+
+def report_warnings(valid: object, verbose: bool, max_age_months: int) -> None:
+    """What is valid but probably not meant, on stderr: with verbose each warning at its file and
+    line, otherwise one line per municipality (and one for the shared files), so that hundreds
+    of files without a source do not drown what an editor has to fix."""
+    from generator.validation import ValidContent
+
+    assert isinstance(valid, ValidContent)
+    warnings = valid.warnings()
+    if not warnings:
+        return
+    if verbose:
+        for problem in warnings:
+            print(f"{problem} (warning)", file=sys.stderr)
+        print(f"{len(warnings)} warning(s); with --strict they fail the check.", file=sys.stderr)
+        return
+    print("Warnungen (die Prüfung ist bestanden; jede einzeln: --verbose; als Fehler: --strict; "
+          "Überblick: build.py bericht):", file=sys.stderr)
+    shared = _summary(valid.source_warnings, 0, max_age_months)
+    if shared:
+        print(f"  gemeinsame Leistungen: {shared}", file=sys.stderr)
+    for slug, content in sorted(valid.municipalities.items()):
+        line = _summary(content.source_warnings, len(content.warnings), max_age_months)
+        if line:
+            print(f"  {slug}: {line}", file=sys.stderr)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """The editors' report on sources and gaps (build.py bericht)."""
+    from generator.pipeline import check
+    from generator.report import report
+    from generator.resolve import resolve
+
+    valid = check(args.content, max_age_months=args.max_age_months)
+    if args.only is not None and args.only not in valid.municipalities:
+        print(f"Fehler: keine Kommune {args.only!r} (vorhanden: {', '.join(sorted(valid.municipalities))})",
+              file=sys.stderr)
+        return EXIT_CONTENT
+    for line in report(valid, resolve(valid), args.only, max_age_months=args.max_age_months):
+        print(line)
+    return EXIT_OK
 
 
 def run_new(args: argparse.Namespace) -> int:
@@ -244,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_check(args)
         elif command == "new":
             return run_new(args)
+        elif command == "bericht":
+            return run_report(args)
         elif command == "build":
             run_build(args)
         elif command == "search":

@@ -6,6 +6,7 @@ export. Holds no I/O and no references back to YAML documents.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +62,16 @@ class ServiceEntry:
     # Digests of every file this entry was resolved from (service, local part, offices,
     # locations, contacts, life situations, related services): its page's inputs.
     sources: tuple[str, ...] = ()
+    # Provenance: the fields whose values are only examples (from the service's file and its
+    # local part; `fees` and `processing_time` from the file that gives them), and the day the
+    # page's facts were last checked: the older of the two files' geprueft_am, None while
+    # either has none. Pages mark examples, JSON-LD, XZuFi and katalog.json leave them out.
+    examples: frozenset[str] = frozenset()
+    checked_on: dt.date | None = None
+
+    def is_example(self, name: str) -> bool:
+        """Whether the value of a field of this entry (`fees`, `documents`, …) is only an example."""
+        return name in self.examples
 
     @property
     def name(self) -> str:

@@ -24,7 +24,7 @@ def postal_address(address: Address) -> dict[str, Any]:
 
 def organisation(catalog: Catalog, base_url: str) -> dict[str, Any]:
     m = catalog.municipality
-    return {
+    data: dict[str, Any] = {
         "@type": "GovernmentOrganization",
         "name": m.name,
         "url": f"{base_url}/{catalog.slug}/",
@@ -33,6 +33,11 @@ def organisation(catalog: Catalog, base_url: str) -> dict[str, Any]:
         "address": postal_address(m.address),
         "sameAs": m.website,
     }
+    # Example values (beispiel, beispiel_felder) are never published as facts.
+    for key, name in (("telephone", "phone"), ("email", "email"), ("address", "address"), ("sameAs", "website")):
+        if m.is_example(name):
+            del data[key]
+    return data
 
 
 def breadcrumbs(crumbs: list[tuple[str, str]], base_url: str) -> dict[str, Any]:
@@ -46,6 +51,9 @@ def breadcrumbs(crumbs: list[tuple[str, str]], base_url: str) -> dict[str, Any]:
 
 
 def opening_hours(location: Location, holidays: list[tuple[dt.date, str]]) -> dict[str, Any]:
+    """The regular hours, exceptions and public holidays; none of them where they are examples."""
+    if location.is_example("opening_hours"):
+        return {}
     data: dict[str, Any] = {
         "openingHoursSpecification": [
             {
@@ -65,6 +73,7 @@ def opening_hours(location: Location, holidays: list[tuple[dt.date, str]]) -> di
             **({"opens": "00:00", "closes": "00:00"} if e.closed else {"opens": e.opens, "closes": e.closes}),
         }
         for e in location.exceptions
+        if not location.is_example("exceptions")
     ]
     special += [
         {
@@ -75,6 +84,7 @@ def opening_hours(location: Location, holidays: list[tuple[dt.date, str]]) -> di
             "closes": "00:00",
         }
         for day, _ in holidays
+        if not location.is_example("closed_on_public_holidays")
     ]
     if special:
         data["specialOpeningHoursSpecification"] = special
@@ -82,15 +92,12 @@ def opening_hours(location: Location, holidays: list[tuple[dt.date, str]]) -> di
 
 
 def place(location: Location, url: str, holidays: list[tuple[dt.date, str]]) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "@type": "GovernmentOffice",
-        "name": location.name,
-        "url": url,
-        "address": postal_address(location.address),
-    }
-    if location.geo:
+    data: dict[str, Any] = {"@type": "GovernmentOffice", "name": location.name, "url": url}
+    if not location.is_example("address"):
+        data["address"] = postal_address(location.address)
+    if location.geo and not location.is_example("geo"):
         data["geo"] = {"@type": "GeoCoordinates", "latitude": location.geo.lat, "longitude": location.geo.lon}
-    if location.phone:
+    if location.phone and not location.is_example("phone"):
         data["telephone"] = location.phone
     data.update(opening_hours(location, holidays))
     return data
@@ -137,6 +144,7 @@ def service(catalog: Catalog, entry: ServiceEntry, url: str, base_url: str) -> d
             **({"description": fee_text(fee)} if fee.amount is None else {}),
         }
         for fee in entry.fees
+        if not (fee.example or entry.is_example("fees"))
     ]
     if offers:
         data["offers"] = offers
@@ -148,9 +156,9 @@ def service(catalog: Catalog, entry: ServiceEntry, url: str, base_url: str) -> d
             "name": unit.name,
             "serviceUrl": f"{base_url}/{catalog.slug}/organisation/{resp.unit_id}/",
         }
-        if unit.phone:
+        if unit.phone and not unit.is_example("phone"):
             channel["servicePhone"] = {"@type": "ContactPoint", "telephone": unit.phone}
-        if resp.location_ids:
+        if resp.location_ids and not catalog.locations[resp.location_ids[0]].is_example("address"):
             loc = catalog.locations[resp.location_ids[0]]
             channel["serviceLocation"] = {
                 "@type": "GovernmentOffice",
@@ -175,9 +183,9 @@ def unit(catalog: Catalog, uid: str, u: Unit, base_url: str) -> dict[str, Any]:
         "url": f"{base_url}/{catalog.slug}/organisation/{uid}/",
         "parentOrganization": organisation(catalog, base_url),
     }
-    if u.phone:
+    if u.phone and not u.is_example("phone"):
         data["telephone"] = u.phone
-    if u.email:
+    if u.email and not u.is_example("email"):
         data["email"] = u.email
     return data
 

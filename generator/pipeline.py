@@ -97,10 +97,12 @@ def build(
     return sorted(results, key=lambda result: result.slug)
 
 
-def check(content_dir: Path, cache: ParseCache | None = None) -> ValidContent:
-    """Load and validate all content; raise ContentError listing every problem."""
+def check(content_dir: Path, cache: ParseCache | None = None, *, today: dt.date | None = None,
+          max_age_months: int = 12) -> ValidContent:
+    """Load and validate all content; raise ContentError listing every problem. A check date
+    (geprueft_am) older than max_age_months is a warning."""
     raw, problems = load_content(content_dir, cache)
-    valid, more = validate(raw)
+    valid, more = validate(raw, today=today, max_age_months=max_age_months)
     raw.cache.save()
     problems += more
     if problems:

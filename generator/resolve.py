@@ -10,6 +10,7 @@ the town's unit where it does the service and the district's unit elsewhere.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from typing import Any
 
@@ -18,7 +19,7 @@ from pydantic import BaseModel
 from portal.grammar import NameForms, forms_or_plain, name_the_city
 
 from .catalog import Catalog, FormEntry, Responsibility, ServiceEntry, source_of
-from .models import LocalService
+from .models import PROVENANCE_FIELDS, LocalService, Service
 from .validate import MunicipalityContent, ValidContent
 from .validation.responsibility import responsibilities as _responsibilities
 
@@ -114,6 +115,8 @@ def resolve_municipality(content: MunicipalityContent, valid: ValidContent) -> C
             appointment_location_ids=booking_ids,
             booking=switch,
             sources=tuple(sources),
+            examples=_examples(service, None if local is no_local else local),
+            checked_on=_checked_on(service, None if local is no_local else local),
         )
     entries = _sorted_by_name(entries)
 
@@ -152,6 +155,30 @@ def resolve_municipality(content: MunicipalityContent, valid: ValidContent) -> C
         contacts_by_unit={k: tuple(v) for k, v in contacts_of.items()},
         forms=_forms(entries, content, valid),
     )
+
+
+_SERVICE_FIELDS = tuple(name for name in Service.model_fields if name not in PROVENANCE_FIELDS)
+_LOCAL_FACTS = ("fees", "processing_time", "notes")
+
+
+def _examples(service: Service, local: LocalService | None) -> frozenset[str]:
+    """The fields of a service entry whose values are only examples: marked in the service's
+    file, unless the local part gives the value itself, or marked in the local part."""
+    marks = set(_SERVICE_FIELDS if service.beispiel else service.beispiel_felder)
+    if local is not None:
+        marks -= {name for name in _LOCAL_FACTS if getattr(local, name) is not None}
+        if local.beispiel:
+            marks |= {name for name in _LOCAL_FACTS if getattr(local, name) is not None}
+        marks |= set(local.beispiel_felder)
+    return frozenset(marks)
+
+
+def _checked_on(service: Service, local: LocalService | None) -> dt.date | None:
+    """When the facts of the entry were last checked: the older date of its files, None when
+    one of them was never checked (a page never shows a date nobody checked)."""
+    dates = [service.geprueft_am] + ([local.geprueft_am] if local is not None else [])
+    known = [day for day in dates if day is not None]
+    return min(known) if len(known) == len(dates) else None
 
 
 def _forms(entries: dict[str, ServiceEntry], content: MunicipalityContent, valid: ValidContent) -> dict[str, FormEntry]:

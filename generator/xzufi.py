@@ -250,8 +250,8 @@ def _leistung(root: ET.Element, catalog: Catalog, entry: ServiceEntry, base: str
     texts.append(("15", "".join(f'<p><a href="{escape(url)}">{escape(title)}</a></p>' for url, title in further),
                   further))
     for code, content, links in texts:
-        if not content:
-            continue
+        if not content or entry.is_example(_MODULE_FIELDS.get(code, "")):
+            continue  # an example is never published as a fact
         module = _add(element, "modulText")
         _code(module, "leikaTextmodul", code)
         _add(module, "inhalt", content)
@@ -259,23 +259,28 @@ def _leistung(root: ET.Element, catalog: Catalog, entry: ServiceEntry, base: str
             link = _add(module, "weiterfuehrenderLink")
             _add(link, "uri", url)
             _add(link, "titel", title)
-    if entry.fees:
+    fees = [] if entry.is_example("fees") else [fee for fee in entry.fees if not fee.example]
+    if fees:
         module = _add(element, "modulKosten")
-        for fee in entry.fees:
+        for fee in fees:
             _kosten(module, fee)
-    if s.deadlines:
+    if s.deadlines and not entry.is_example("deadlines"):
         module = _add(element, "modulFrist")
         for deadline in s.deadlines:
             frist = _add(module, "frist")
             _add(frist, "beschreibung", deadline.description)
             if deadline.value is not None and deadline.unit is not None:
                 _add(frist, "dauer", iso_duration(deadline.value, deadline.unit))
-    if entry.processing_time:
+    if entry.processing_time and not entry.is_example("processing_time"):
         _bearbeitungsdauer(_add(element, "modulBearbeitungsdauer"), entry.processing_time)
     for synonym in s.synonyms:
         _add(_add(element, "begriffImKontext"), "begriff", synonym)
     for online_id in online_ids:
         _add(element, "onlinedienstID", online_id)
+
+
+# The fields a text module is made from: a module whose field is an example is left out.
+_MODULE_FIELDS = {"09": "prerequisites", "08": "documents", "11": "procedure", "07": "legal_basis", "16": "hints"}
 
 
 def _html(text: str | None, base: str) -> str:
@@ -333,13 +338,15 @@ def _organisationseinheit(root: ET.Element, catalog: Catalog, uid: str, unit: Un
     if unit.parent:
         _add(element, "uebergeordneteOrganisationseinheitID", ids.unit(unit.parent))
     contact = _add(element, "kommunikation")
-    if unit.phone:
+    if unit.phone and not unit.is_example("phone"):
         _add(contact, "telefon", unit.phone)
-    if unit.email:
+    if unit.email and not unit.is_example("email"):
         _add(contact, "email", unit.email)
-    _add(contact, "internetadresse", unit.website or f"{base}/{catalog.slug}/organisation/{uid}/")
+    own_site = unit.website if not unit.is_example("website") else None
+    _add(contact, "internetadresse", own_site or f"{base}/{catalog.slug}/organisation/{uid}/")
     for lid in unit.locations:
-        _anschrift(element, catalog, catalog.locations[lid])
+        if not catalog.locations[lid].is_example("address"):  # an example address is no address
+            _anschrift(element, catalog, catalog.locations[lid])
     for sid, gebiet in zustaendig:
         zustaendigkeit = _add(element, "zustaendigkeit")
         _add(zustaendigkeit, "id", ids.zustaendigkeit(uid, sid, gebiet))
@@ -379,20 +386,22 @@ def _anschrift(parent: ET.Element, catalog: Catalog, location: Location) -> None
     key = gemeindeschluessel(catalog, location)
     if key:
         _add(element, "gemeindeschluessel", key)
-    if location.geo:
+    if location.geo and not location.is_example("geo"):
         geo = _add(element, "geokoordinaten")
         _add(geo, "breite", f"{location.geo.lat}")
         _add(geo, "laenge", f"{location.geo.lon}")
-    if not (location.opening_hours or location.exceptions):
+    regular = [] if location.is_example("opening_hours") else location.opening_hours
+    exceptions = [] if location.is_example("exceptions") else location.exceptions
+    if not (regular or exceptions):
         return
     hours = _add(element, "oeffnungszeiten")
     for day in WEEKDAYS:
-        for span in sorted((h.opens, h.closes) for h in location.opening_hours if day in h.days):
+        for span in sorted((h.opens, h.closes) for h in regular if day in h.days):
             zeitraum = _add(hours, "zeitraum")
             _code(zeitraum, "wochentag", WOCHENTAG[day])
             _add(zeitraum, "beginn", f"{span[0]}:00")
             _add(zeitraum, "ende", f"{span[1]}:00")
-    for exception in location.exceptions:
+    for exception in exceptions:
         sondertag = _add(hours, "sondertag")
         _add(sondertag, "datum", exception.date.isoformat())
         if exception.closed:

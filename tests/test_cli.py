@@ -83,3 +83,56 @@ def test_check_strict_reports_warnings_as_errors_at_their_file(content: Path) ->
             "but has no location: citizens do not see where to go") in lines
     assert lines[-1] == f"{len(lines) - 1} error(s); nothing was built."
 
+
+
+def test_check_summarises_missing_sources_per_municipality_and_passes(content: Path) -> None:
+    result = run("check", "--content", str(content))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "content OK: 5 services, 2 municipalities"
+    lines = result.stderr.strip().splitlines()
+    assert "  gemeinsame Leistungen: 4 Dateien ohne Quellenangabe" in lines
+    assert ("  stadt: 3 Dateien ohne Quellenangabe, 1 Beispielperson mit echter Telefonnummer, 1 weitere Warnung"
+            in lines)
+    assert not any("buergerservice.yaml" in line for line in lines)  # no file by file without --verbose
+
+
+def test_check_verbose_names_every_file_and_strict_fails_on_them(content: Path) -> None:
+    verbose = run("check", "--verbose", "--content", str(content))
+    assert verbose.returncode == 0, verbose.stderr
+    assert ("content/municipalities/stadt/units/buergerservice.yaml:1: no sources (quellen): say where the facts of "
+            "this file come from, or mark it as an example (beispiel: true) (warning)") in verbose.stderr.splitlines()
+    strict = run("check", "--strict", "--content", str(content))
+    assert strict.returncode == 1
+    assert ("content/municipalities/stadt/units/buergerservice.yaml:1: no sources (quellen): say where the facts of "
+            "this file come from, or mark it as an example (beispiel: true)") in strict.stderr.splitlines()
+
+
+def test_check_takes_the_allowed_age_of_a_check_date(content: Path) -> None:
+    unit = content / "municipalities/stadt/units/buergerservice.yaml"
+    unit.write_text(unit.read_text(encoding="utf-8") + "quellen:\n  - url: https://www.example.org/a\n    titel: Quelle"
+                    "\n    abgerufen: 2020-01-01\ngeprueft_am: 2020-01-01\n", encoding="utf-8")
+    result = run("check", "--content", str(content))
+    assert "stadt: 2 Dateien ohne Quellenangabe, 1 Datei seit mehr als 12 Monaten nicht geprüft" in result.stderr
+    result = run("check", "--max-age-months", "1200", "--content", str(content))
+    assert "nicht geprüft" not in result.stderr
+
+
+def test_bericht_reports_sources_examples_and_gaps_per_municipality(content: Path) -> None:
+    result = run("bericht", "--content", str(content))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout.splitlines()
+    assert "Stadt Beispielstadt (stadt)" in out and "Kreis Beispiel (kreis)" in out
+    stadt = out[out.index("Stadt Beispielstadt (stadt)"):]
+    assert "  Dateien mit Quellenangabe: 2 von 5" in stadt
+    assert "  Felder mit Beispielangaben: 1: rathaus: transport" in stadt
+    assert any(line.startswith("  Leistungen ohne LeiKa-Schlüssel: 3 von 5: fahrzeug-zulassen") for line in stadt)
+    assert any(line.startswith("  Leistungen ohne Text in Leichter Sprache: 5 von 5") for line in stadt)
+    assert "  Leistungen, deren zuständige Stelle keine Öffnungszeiten zeigt: 0 von 5" in stadt
+    only = run("bericht", "--only", "stadt", "--content", str(content))
+    assert only.returncode == 0 and "(kreis)" not in only.stdout and "(stadt)" in only.stdout
+    assert run("bericht", "--only", "nirgendwo", "--content", str(content)).returncode == 1
+
+
+def test_bericht_is_in_the_help() -> None:
+    result = run("--help")
+    assert "bericht" in result.stdout

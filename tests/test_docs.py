@@ -107,7 +107,10 @@ def _errors(content: Path) -> list[str]:
 
 
 def _warnings(content: Path) -> list[str]:
-    return [warning for catalog in resolve(check(content)).values() for warning in catalog.warnings]
+    """Every warning of one validation: the build's (each Catalog's) and the provenance warnings."""
+    valid = check(content)
+    built = [warning for catalog in resolve(valid).values() for warning in catalog.warnings]
+    return built + [problem.message for problem in valid.warnings()]
 
 
 @pytest.mark.parametrize(("file", "old", "new", "expected"), CASES)

@@ -76,6 +76,7 @@ from .municipality import (
     contrast_ratio,
     creditor_id_problem,
 )
+from .provenance import PROVENANCE_FIELDS, Quelle, Sourced
 from .search import BestBet, BestBetList, BestBetPage, EverydayWordList, EverydayWords, FixedPage
 from .services import (
     TYPISIERUNG,
@@ -127,3 +128,4 @@ __all__ = [
     "Unit", "UnitId", "Weekday", "contrast_ratio", "creditor_id_problem", "form_structure_problems",
     "json_schemas", "outside_hours",
 ]
+__all__ += ["PROVENANCE_FIELDS", "Quelle", "Sourced"]  # where facts come from (provenance.py)

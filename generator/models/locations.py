@@ -10,6 +10,7 @@ from katalog.models import BOOKING_DEFAULTS  # the one definition of the booking
 
 from ..messages import say
 from .base import WEEKDAYS, Address, Clock, Model, TownId, Weekday, _clock, _five_minute_grid
+from .provenance import Sourced
 
 
 class Geo(Model):
@@ -115,7 +116,7 @@ class BuildingAccess(Model):
     notes: str | None = Field(None, description="Weitere Hinweise zur Barrierefreiheit, z. B. Klingel am Seiteneingang")
 
 
-class Location(Model):
+class Location(Sourced):
     name: str = Field(description="Name des Standorts, z. B. Stadthaus 1")
     address: Address = Field(description="Anschrift des Gebäudes")
     geo: Geo | None = Field(None, description="Lage für Karten und Suchmaschinen (Breite, Länge)")

@@ -26,6 +26,7 @@ from .base import (
     TownId,
     UnitId,
 )
+from .provenance import Sourced
 from .services import Duration, Fee
 
 
@@ -253,7 +254,7 @@ class TopTask(Model):
         return self
 
 
-class Municipality(Model):
+class Municipality(Sourced):
     name: str
     short_name: str
     kind: Literal["kreisfreie_stadt", "kreis"]
@@ -301,7 +302,7 @@ class Municipality(Model):
 # --- per municipality -----------------------------------------------------------------
 
 
-class Unit(Model):
+class Unit(Sourced):
     name: str = Field(description="Name der Organisationseinheit, z. B. Bürgeramt")
     description: Markdown | None = Field(None, description="Was die Stelle tut")
     parent: UnitId | None = Field(None, description="Übergeordnete Einheit (z. B. das Amt eines Sachgebiets)")
@@ -331,7 +332,7 @@ class Contact(Model):
     sample: bool = Field(False, description="Beispieldaten (fiktive Person)")
 
 
-class LocalService(Model):
+class LocalService(Sourced):
     """Was eine Kommune zu einer gemeinsamen Leistung ergänzt oder ersetzt."""
 
     unit: UnitId | None = None

@@ -21,6 +21,7 @@ from .base import (
     TrustLevel,
     _five_minute_grid,
 )
+from .provenance import Sourced
 
 
 class Fee(Model):
@@ -155,7 +156,7 @@ TYPISIERUNG_LEVELS: dict[str, tuple[str, ...]] = {
 }
 
 
-class Service(Model):
+class Service(Sourced):
     """Leistungsbeschreibung nach FIM, einmal für alle Kommunen."""
 
     name: str = Field(min_length=3, description="Leistungsbezeichnung")

@@ -13,6 +13,7 @@ sentences, `markdown.py` checks news and pages, `warnings.py` the warnings.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Collection
 
@@ -36,6 +37,7 @@ from ..models import (
     Unit,
 )
 from . import municipality as _municipality_rules  # noqa: F401  (registers the municipality's rules)
+from . import provenance
 from .content import MunicipalityContent, ValidContent
 from .markdown import check_markdown
 from .municipality import check_file_names
@@ -49,9 +51,11 @@ RESERVED_SLUGS = frozenset({"api", "barrierefreiheit", "datenschutz", "dev-idp",
                             "metrics", "postfach", "saml", "theme"})
 
 
-def validate(raw: RawContent) -> tuple[ValidContent, list[Problem]]:
-    """The valid content and every error. Warnings are in the municipalities' `warnings`
-    (ValidContent.warnings()); they are only looked for when there is no error."""
+def validate(raw: RawContent, *, today: dt.date | None = None,
+             max_age_months: int = provenance.DEFAULT_MAX_AGE_MONTHS) -> tuple[ValidContent, list[Problem]]:
+    """The valid content and every error. Warnings are in the municipalities' `warnings` and
+    `source_warnings` (ValidContent.warnings()); they are only looked for when there is no error.
+    A check date (geprueft_am) older than `max_age_months` before `today` is a warning."""
     problems: list[Problem] = []
     valid = ValidContent()
     memo = raw.cache.models
@@ -141,8 +145,11 @@ def validate(raw: RawContent) -> tuple[ValidContent, list[Problem]]:
     if len(memo) != known_models:
         raw.cache.changed = True
     if not problems:
+        day = today or dt.date.today()
         for content in valid.municipalities.values():
             content.warnings = content_warnings(content, valid)
+            content.source_warnings = provenance.municipality_warnings(content, day, max_age_months)
+        valid.source_warnings = provenance.file_warnings(provenance.shared_files(valid), day, max_age_months)
     return valid, problems
 
 

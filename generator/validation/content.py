@@ -36,6 +36,9 @@ class MunicipalityContent:
     # What is valid but probably not meant (generator/validation/warnings.py): the build goes on
     # and prints them; `build.py check --strict` fails on them.
     warnings: list[Problem] = field(default_factory=list)
+    # Provenance (generator/validation/provenance.py), by the id of their message: files without
+    # a source, stale check dates, sample contacts with a real number. `check` summarises them.
+    source_warnings: dict[str, list[Problem]] = field(default_factory=dict)
 
 
 @dataclass
@@ -48,7 +51,13 @@ class ValidContent:
     everyday_words: EverydayWordList = field(default_factory=lambda: EverydayWordList(groups=[]))
     portal: Operator | None = None  # content/portal.yaml
     best_bets: tuple[BestBet, ...] = ()
+    # Provenance warnings of the shared files (services), by message id.
+    source_warnings: dict[str, list[Problem]] = field(default_factory=dict)
 
     def warnings(self) -> list[Problem]:
-        """Every warning of every municipality, sorted like errors."""
-        return sorted(problem for content in self.municipalities.values() for problem in content.warnings)
+        """Every warning of every municipality and of the shared files, sorted like errors."""
+        found = [problem for content in self.municipalities.values() for problem in content.warnings]
+        found += [problem for content in self.municipalities.values()
+                  for problems in content.source_warnings.values() for problem in problems]
+        found += [problem for problems in self.source_warnings.values() for problem in problems]
+        return sorted(set(found))

@@ -98,7 +98,9 @@ def test_katalog_keeps_its_version_and_every_earlier_key(built: dict[str, dict[s
     assert city["services"]["personalausweis-beantragen"]["appointment_locations"] == ["rathaus"]
     assert set(city["locations"]["rathaus"]) == {
         "name", "address", "geo", "opening_hours", "closed_on_public_holidays", "exceptions", "accessibility",
-        "transport", "url", "booking"}
+        "transport", "url", "booking",
+        # provenance (issue 17): the location's sources, when they were checked, which values are examples
+        "quellen", "geprueft_am", "beispiel", "beispiel_felder"}
 
 
 def test_booking_limits_and_a_higher_trust_level_reach_the_katalog(content: Path) -> None:
