@@ -42,6 +42,7 @@ def katalog_model(catalog: Catalog) -> k.Katalog:
             fees=[k.Fee.model_validate(fee.model_dump()) for fee in entry.fees],
             documents=list(s.documents),  # an addition: what to bring to an appointment
             typisierung=s.typisierung,  # an addition, so the version stays; present only where it is known
+            beispiel_felder=sorted(entry.examples),  # examples are marked, never passed off as facts (issue 17)
         )
     return k.Katalog(
         version=KATALOG_VERSION,
@@ -58,6 +59,8 @@ def katalog_model(catalog: Catalog) -> k.Katalog:
             towns=[k.Town(id=t.id, name=t.name, ags=t.ags) for t in m.towns],
             features=k.Features.model_validate(m.features.model_dump()),
             grammar=_declension(m.name, m.grammar),
+            beispiel=m.beispiel,
+            beispiel_felder=list(m.beispiel_felder),
         ),
         services=services,
         units={
@@ -85,7 +88,7 @@ def katalog_model(catalog: Catalog) -> k.Katalog:
                                 email=catalog.units[r.unit_id].email, sepa_creditor=_creditor(catalog, r.town))
                     for r in entry.recipients
                 ],
-                "processing_time": _processing_time(catalog, entry.form.service),
+                "processing_time": _processing_time(catalog, entry.form.service),  # None where an example
             })
             for fid, entry in catalog.forms.items()
         },
@@ -114,8 +117,11 @@ def _creditor(catalog: Catalog, town: Town | None) -> k.SepaCreditor | None:
 
 
 def _processing_time(catalog: Catalog, service_id: str) -> k.Duration | None:
-    """How long the form's service usually takes here (for "Wie geht es weiter"), where known."""
+    """How long the form's service usually takes here (for "Wie geht es weiter"), where known and
+    not only an example."""
     entry = catalog.services.get(service_id)
+    if entry is not None and entry.is_example("processing_time"):
+        return None  # an example duration is never told as the usual one
     duration = entry.processing_time if entry is not None else None
     return k.Duration.model_validate(duration.model_dump()) if duration is not None else None
 

@@ -58,6 +58,44 @@ class Record(BaseModel):
         return data
 
 
+# What the app shows next to a value that is only an example (issue 17), in words.
+EXAMPLE_NOTE = "Beispielangabe – nicht amtlich"
+
+
+class Source(Record):
+    """Eine öffentliche Quelle der Angaben."""
+
+    url: str = Field(description="Adresse der Quelle.")
+    titel: str = Field(description="Titel der Quelle.")
+    abgerufen: dt.date = Field(description="Tag, an dem die Quelle aufgerufen wurde (JJJJ-MM-TT).")
+
+
+class Marked(Record):
+    """A part whose values may be examples nobody could source: the whole part (`beispiel`) or
+    some of its keys (`beispiel_felder`). The app marks them as EXAMPLE_NOTE, never as facts."""
+
+    beispiel: bool = Field(
+        default=False, description="true, wenn alle Angaben dieses Eintrags erfundene Beispiele sind: die App zeigt "
+        "sie nur mit „Beispielangabe – nicht amtlich“.")
+    beispiel_felder: list[str] = Field(
+        default_factory=list, description="Die Schlüssel dieses Eintrags, deren Werte nur Beispiele sind (zum "
+        "Beispiel address, opening_hours, phone); die App kennzeichnet sie mit „Beispielangabe – nicht amtlich“.")
+
+    def is_example(self, name: str) -> bool:
+        """Whether the value of key `name` is only an example (the whole part or that key)."""
+        return self.beispiel or name in self.beispiel_felder
+
+
+class SourcedPart(Marked):
+    """A part built like a content file that states facts: its sources and the day they were last
+    checked come along with its example marks (issue 17)."""
+
+    quellen: list[Source] = Field(default_factory=list, description="Woher die Angaben stammen.")
+    geprueft_am: dt.date | None = Field(
+        default=None, description="Tag, an dem die Angaben zuletzt mit den Quellen verglichen wurden; fehlt, wo "
+        "niemand sie geprüft hat.")
+
+
 def _part(kind: str, *own: str) -> ConfigDict:
     """The handbook's note on a part that has the fields of a content file (`kind`, as in the
     reference), and which of its keys katalog.json adds (`own`, described here)."""

@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from .base import (
+    EXAMPLE_NOTE,
     FILE_KINDS,
     FILE_SIZE_MB,
     GRAMMAR,
@@ -31,18 +32,22 @@ from .base import (
     Duration,
     Fee,
     HttpsUrl,
+    Marked,
     Record,
+    Source,
+    SourcedPart,
     TimeUnit,
     _part,
 )
 from .forms import Condition, Form, FormField, FormStep, Option, Recipient, SepaCreditor, SepaMandate
 
 __all__ = [
-    "BOOKING_DEFAULTS", "FILE_KINDS", "FILE_SIZE_MB", "NUMBER_MAX", "NUMBER_MIN", "TEXT_LIMIT", "VERSION", "Address",
-    "AppointmentSwitch", "AppointmentType", "BookingSettings", "BuildingAccess", "Condition", "Declension", "Duration",
-    "ExceptionDay", "Features", "Fee", "Form", "FormField", "FormStep", "Geo", "Hours", "HttpsUrl", "Katalog",
-    "LifeSituation", "Location", "Municipality", "OnlineService", "Option", "Recipient", "Record", "Responsibility",
-    "SepaCreditor", "SepaMandate", "Service", "ServiceBooking", "TimeUnit", "Town", "Unit",
+    "BOOKING_DEFAULTS", "EXAMPLE_NOTE", "FILE_KINDS", "FILE_SIZE_MB", "NUMBER_MAX", "NUMBER_MIN", "TEXT_LIMIT",
+    "VERSION", "Address", "AppointmentSwitch", "AppointmentType", "BookingSettings", "BuildingAccess", "Condition",
+    "Declension", "Duration", "ExceptionDay", "Features", "Fee", "Form", "FormField", "FormStep", "Geo", "Hours",
+    "HttpsUrl", "Katalog", "LifeSituation", "Location", "Marked", "Municipality", "OnlineService", "Option",
+    "Recipient", "Record", "Responsibility", "SepaCreditor", "SepaMandate", "Service", "ServiceBooking", "Source",
+    "SourcedPart", "TimeUnit", "Town", "Unit",
 ]
 
 
@@ -71,7 +76,7 @@ class Features(Record):
     appointments: list[AppointmentSwitch] = Field(default_factory=list)
 
 
-class Municipality(Record):
+class Municipality(Marked):
     _null = frozenset({"logo"})
 
     slug: str = Field(description="Kennung der Kommune, zugleich der erste Teil aller ihrer Adressen (muenster).")
@@ -175,12 +180,20 @@ class Service(Record):
         default=None,
         description="Typisierung nach FIM und LeiKa (wer regelt, wer vollzieht), zum Beispiel 4b; fehlt, wo "
         "sie nicht bekannt ist.")
+    beispiel_felder: list[str] = Field(
+        default_factory=list, description="Die Angaben dieser Leistung, die hier nur Beispiele sind (fees, documents, "
+        "processing_time, …); die App zeigt sie nur mit „Beispielangabe – nicht amtlich“. Eine einzelne Gebühr "
+        "als Beispiel sagt fees[].example.")
+
+    def is_example(self, name: str) -> bool:
+        """Whether the value of key `name` (`fees`, `documents`, …) is only an example here."""
+        return name in self.beispiel_felder
 
 
 # ---------------------------------------------------------------- units
 
 
-class Unit(Record):
+class Unit(SourcedPart):
     model_config = _part("unit", "url", "grammar")
 
     name: str
@@ -255,7 +268,7 @@ class BookingSettings(Record):
 BOOKING_DEFAULTS = BookingSettings()
 
 
-class Location(Record):
+class Location(SourcedPart):
     model_config = _part("location", "url", "booking")
     _null = frozenset({"booking"})
 

@@ -41,3 +41,22 @@ def test_a_built_katalog_is_where_the_app_reads_it(tmp_path: Path) -> None:
     assert found.locations["rathaus"].booking.counters == 3
     assert found.locations["rathaus"].booking.cancel_hours == 24  # the default, from the model
     assert json.loads(katalog.dump(found))["services"]["personalausweis-beantragen"]["online"] is None
+
+
+def test_example_marks_survive_a_round_trip_and_old_files_read_without_them() -> None:
+    from tests.katalog_builder import katalog as build
+    from tests.katalog_builder import location, municipality, service
+
+    marked = build(municipality=municipality(beispiel_felder=["phone"]),
+                   services={"ausweis": service(beispiel_felder=["fees", "documents"])},
+                   locations={"rathaus": location(beispiel=True)})
+    found = katalog.parse(katalog.dump(marked))
+    assert found == marked
+    assert found.municipality.is_example("phone") and not found.municipality.is_example("email")
+    assert found.services["ausweis"].is_example("documents") and not found.services["ausweis"].is_example("name")
+    assert found.locations["rathaus"].is_example("address") and found.locations["rathaus"].is_example("opening_hours")
+    # A file written before the marks existed reads as one without examples.
+    old = json.loads(katalog.dump(build(locations={"rathaus": location()})))
+    for part in (old["municipality"], old["locations"]["rathaus"]):
+        del part["beispiel"], part["beispiel_felder"]
+    assert not katalog.parse(json.dumps(old)).locations["rathaus"].is_example("address")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from icalendar import Calendar, Event
 
-from katalog.models import Location, Service
+from katalog.models import EXAMPLE_NOTE, Location, Service
 
 from ..platform.models import Appointment, utcnow
 
@@ -33,6 +33,8 @@ def ics_for(appointment: Appointment, service: Service | None, location: Locatio
     place = ", ".join(part for part in (location.name if location is not None else None,
                                         address.street if address else None,
                                         f"{address.postal_code} {address.city}" if address else "") if part)
+    if address and location is not None and location.is_example("address"):
+        place += f" ({EXAMPLE_NOTE})"  # an address nobody could source is no fact, in the calendar too
     event.add("location", place)
     what_now = "Dieser Termin ist abgesagt." if cancelled else "Verschieben oder absagen:"
     event.add("description", f"Buchungsnummer {appointment.code} bei {organiser}. {what_now} {link}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,7 @@ from tests.dynamic.conftest import (
     redis_reachable,
 )
 from tests.dynamic.test_profile import log_in, make_account
+from tests.site.readable import visible_text
 
 ID_CARD = "/stadt/termine/personalausweis-beantragen/rathaus/"
 TUESDAY = "2026-12-08"
@@ -490,3 +492,48 @@ def test_migration_0009_gives_existing_appointments_sequence_0_and_goes_down_and
     need_service(postgres_reachable(), "PostgreSQL")
     with fresh_postgres_database("portal_migration") as url:
         check(make_engine(url))
+
+
+# ---------------------------------------------------------------- examples (issue 17)
+
+
+@pytest.fixture
+def example_app(app_settings: dict[str, Any], fixture_output: Path, tmp_path: Path, clock: Clock) -> Iterator[Flask]:
+    """The booking site whose Rathaus has an address and opening hours nobody could source."""
+    output = with_booking(fixture_output, tmp_path / "example-output")
+    path = output / "stadt" / "katalog.json"
+    katalog = json.loads(path.read_text(encoding="utf-8"))
+    katalog["locations"]["rathaus"]["beispiel_felder"] = ["address", "opening_hours"]
+    katalog["services"]["personalausweis-beantragen"]["beispiel_felder"] = ["documents"]
+    path.write_text(json.dumps(katalog), encoding="utf-8")
+    application = create_app(make_settings(**{**app_settings, "output_dir": output}))
+    application.config.update(TESTING=True, CLOCK=clock)
+    yield application
+    application.extensions["db_engine"].dispose()
+
+
+def test_an_example_address_and_example_hours_are_never_shown_as_facts(example_app: Flask) -> None:
+    note = "Beispielangabe – nicht amtlich"
+    browser, _ = citizen(example_app)
+    browser.get("/stadt/termine/personalausweis-beantragen/")
+    assert f"Marktplatz 1, 48143 Beispielstadt ({note})" in visible_text(browser.text)
+    browser.get(ID_CARD)
+    assert f"({note})" in visible_text(browser.text)  # the address next to the calendar
+    assert f"{note}: Die Öffnungszeiten dieses Standorts sind nicht amtlich geprüft." in visible_text(browser.text)
+    choose(browser)
+    assert f"Beispielstadt ({note})" in visible_text(browser.text)  # the reservation names the place
+    browser.submit("buchen", aktion="buchen")
+    page = visible_text(browser.text)
+    assert page.count(f"Beispielstadt ({note})") == 2  # the confirmation and the summary
+    assert f"{note}: Diese Liste ist nicht amtlich geprüft." in page  # what to bring
+    code = re.search(r'<strong class="code">([A-Z0-9-]+)</strong>', browser.text).group(1)  # type: ignore[union-attr]
+    event = Calendar.from_ical(browser.client.get(f"/stadt/termine/termin/{code}/termin.ics").data).walk("VEVENT")[0]
+    assert str(event["location"]).endswith(f"Beispielstadt ({note})")
+
+
+def test_a_sourced_address_carries_no_example_mark(app: Flask) -> None:
+    browser, _ = citizen(app)
+    browser.get("/stadt/termine/personalausweis-beantragen/")
+    assert "Beispielangabe" not in browser.text
+    browser.get(ID_CARD)
+    assert "Beispielangabe" not in browser.text

@@ -94,7 +94,8 @@ def test_katalog_keeps_its_version_and_every_earlier_key(built: dict[str, dict[s
     assert form["steps"][2]["when"] == {"field": "art", "equals": "erweitert"}
     assert set(city["services"]["personalausweis-beantragen"]) == {
         "name", "teaser", "leika", "synonyms", "level", "url", "online", "form_enabled", "appointment_locations",
-        "responsible", "contacts", "fees", "booking", "documents"}
+        "responsible", "contacts", "fees", "booking", "documents",
+        "beispiel_felder"}  # provenance (issue 17): which of the service's values are only examples here
     assert city["services"]["personalausweis-beantragen"]["appointment_locations"] == ["rathaus"]
     assert set(city["locations"]["rathaus"]) == {
         "name", "address", "geo", "opening_hours", "closed_on_public_holidays", "exceptions", "accessibility",
@@ -136,3 +137,39 @@ def test_the_documents_to_bring_reach_the_katalog(built: dict[str, dict[str, Any
     assert built["stadt"]["services"]["personalausweis-beantragen"]["documents"] == [
         "Ihr bisheriger Personalausweis oder Reisepass", "Ein biometrisches Lichtbild"]
     assert built["stadt"]["services"]["kindergeld"]["documents"] == []
+
+
+# ---------------------------------------------------------------- examples (issue 17)
+
+
+def test_example_values_are_marked_in_the_katalog(built: dict[str, dict[str, Any]]) -> None:
+    """A value nobody could source reaches the app marked, so it never reads as a fact."""
+    city = built["stadt"]
+    assert city["services"]["eheschliessung-anmelden"]["beispiel_felder"] == ["documents"]
+    assert city["services"]["personalausweis-beantragen"]["beispiel_felder"] == []
+    rathaus = city["locations"]["rathaus"]
+    assert rathaus["beispiel"] is False and rathaus["beispiel_felder"] == ["transport"]
+    assert city["municipality"]["beispiel"] is False and city["municipality"]["beispiel_felder"] == []
+
+
+def test_whole_files_and_single_values_marked_as_examples_reach_the_katalog(content: Path) -> None:
+    folder = content / "municipalities" / "stadt"
+
+    def mark(path: Path, line: str) -> None:
+        path.write_text(path.read_text(encoding="utf-8") + line + "\n", encoding="utf-8")
+
+    mark(folder / "municipality.yaml", "beispiel_felder: [phone, email]")
+    mark(folder / "units" / "buergeramt.yaml", "beispiel: true")
+    location = folder / "locations" / "rathaus.yaml"
+    location.write_text(location.read_text(encoding="utf-8").replace(
+        "beispiel_felder: [transport]", "beispiel_felder: [transport, address, opening_hours]"), encoding="utf-8")
+    service = content / "services" / "meldebescheinigung.yaml"
+    mark(service, "beispiel_felder: [fees, processing_time]")
+    city = katalogs(content)["stadt"]
+    assert city["municipality"]["beispiel_felder"] == ["phone", "email"]
+    assert city["units"]["buergeramt"]["beispiel"] is True
+    assert city["units"]["buergerservice"]["beispiel"] is False
+    assert city["locations"]["rathaus"]["beispiel_felder"] == ["transport", "address", "opening_hours"]
+    assert city["services"]["meldebescheinigung"]["beispiel_felder"] == ["fees", "processing_time"]
+    # The form's usual processing time is not told where it is only an example.
+    assert "processing_time" not in city["forms"]["meldebescheinigung"]
