@@ -14,7 +14,6 @@ from pydantic import (
     GetJsonSchemaHandler,
     SerializerFunctionWrapHandler,
     model_serializer,
-    model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
@@ -106,6 +105,7 @@ def _part(kind: str, *own: str) -> ConfigDict:
 # ---------------------------------------------------------------- shared with the content files
 
 
+# A fee as katalog.json carries it. The content's Fee (generator/models) adds the editors' checks.
 class Fee(Record):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -124,26 +124,8 @@ class Fee(Record):
         default=False,
         description="Beispielwert, nicht geprüft (die Seite kennzeichnet ihn als Beispiel)")
 
-    @model_validator(mode="after")
-    def _source_with_date(self) -> Fee:
-        if self.source is not None and self.checked_on is None:
-            raise ValueError("checked_on: give the day the amount was compared with its source")
-        return self
 
-    @model_validator(mode="after")
-    def _amount_or_range_or_note(self) -> Fee:
-        has_range = self.amount_min is not None or self.amount_max is not None
-        if self.amount is not None and has_range:
-            raise ValueError("give either amount or amount_min/amount_max, not both")
-        if has_range and (self.amount_min is None or self.amount_max is None):
-            raise ValueError("a range needs both amount_min and amount_max")
-        if has_range and self.amount_min > self.amount_max:  # type: ignore[operator]
-            raise ValueError("amount_min is larger than amount_max")
-        if self.amount is None and not has_range and not self.note:
-            raise ValueError("give amount, amount_min/amount_max, or a note that says why there is no amount")
-        return self
-
-
+# A duration as katalog.json carries it. The content's Duration adds the editors' checks.
 class Duration(Record):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -151,14 +133,6 @@ class Duration(Record):
     max: float | None = Field(default=None, ge=0, description="Höchstdauer")
     unit: TimeUnit = Field(description="Einheit")
     note: str | None = None
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Duration:
-        if self.min is None and self.max is None:
-            raise ValueError("give min, max or both")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError("min is larger than max")
-        return self
 
 
 # ---------------------------------------------------------------- names

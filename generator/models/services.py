@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
+
+from katalog import base as katalog_base
 
 from ..messages import say
 from .base import (
@@ -24,18 +25,8 @@ from .base import (
 from .provenance import Sourced
 
 
-class Fee(Model):
-    label: str = Field(description="Wofür die Gebühr anfällt")
-    amount: float | None = Field(None, ge=0, description="Betrag in Euro")
-    amount_min: float | None = Field(None, ge=0, description="Mindestbetrag in Euro")
-    amount_max: float | None = Field(None, ge=0, description="Höchstbetrag in Euro")
-    note: str | None = Field(None, description="Hinweis, z. B. wenn die Höhe von einer Satzung abhängt")
-    # A local amount is a fact: where it comes from and when someone compared it, or
-    # visibly an example.
-    source: HttpsUrl | None = Field(None, description="Quelle des Betrags, z. B. die Satzung im Ortsrecht")
-    checked_on: dt.date | None = Field(None, description="Tag, an dem der Betrag mit der Quelle verglichen wurde")
-    example: bool = Field(False, description="Beispielwert, nicht geprüft (die Seite kennzeichnet ihn als Beispiel)")
-
+# A fee: its fields are katalog.json's (katalog/base.py), the checks the editors'.
+class Fee(katalog_base.Fee, Model):
     @model_validator(mode="after")
     def _source_with_date(self) -> Fee:
         if self.source is not None and self.checked_on is None:
@@ -56,12 +47,8 @@ class Fee(Model):
         return self
 
 
-class Duration(Model):
-    min: float | None = Field(None, ge=0, description="Mindestdauer")
-    max: float | None = Field(None, ge=0, description="Höchstdauer")
-    unit: TimeUnit = Field(description="Einheit")
-    note: str | None = None
-
+# A duration: its fields are katalog.json's (katalog/base.py), the checks the editors'.
+class Duration(katalog_base.Duration, Model):
     @model_validator(mode="after")
     def _ordered(self) -> Duration:
         if self.min is None and self.max is None:
