@@ -460,6 +460,6 @@ def test_a_route_that_names_another_destination_after_the_submission_was_created
     ("055150001", "055150001003", True),  # but from an ARS
 ])
 def test_a_signed_area_covers_a_town_by_its_regional_keys(area: str, region: str, covered: bool) -> None:
-    from dynamic.forms.fitconnect import _region_covered
+    from dynamic.forms.fitconnect.routing import _region_covered
 
     assert _region_covered(area, region) is covered
