@@ -59,6 +59,8 @@ from joserfc.jwk import RSAKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal.errors import PortalError
+
 from ..platform.crypto import ALGORITHM, ENCRYPTION, REGISTRY, Unreadable, unseal
 from ..platform.db import session_scope
 from ..platform.models import (
@@ -97,7 +99,7 @@ UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-class FitConnectError(Exception):
+class FitConnectError(PortalError):
     """FIT-Connect answered with an error (retried by the outbox)."""
 
 
