@@ -51,16 +51,17 @@ from dynamic.platform.crypto import (
     key_ids,
     new_office_key,
 )
+from portal.errors import PortalError
 
 TIMEOUT = 60  # an application with large uploads is many megabytes
 PAGES = 10_000  # more pages than any office's list has: a cursor that never ends is the portal's fault
 
 
-class ClerkError(Exception):
+class ClerkError(PortalError):
     pass
 
 
-class Refused(Exception):
+class Refused(PortalError):
     """An attachment that cannot be used: it does not decrypt, is not the one the application
     lists (another hash, id or application), or the portal does not give it. The message
     names it and the cause, in German."""

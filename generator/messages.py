@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from portal.errors import PortalError
+
 CATALOGUE = Path(__file__).resolve().parent / "messages.yaml"
 KINDS = ("fehler", "warnung", "link")
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)(?::([^{}]*))?\}")
@@ -27,7 +29,7 @@ _OPTIONAL = re.compile(r"\[\[(.*?)\]\]")
 _PIECES = re.compile(r"(\[\[|\]\]|\{\{|\}\}|\{[a-z_]+(?::[^{}]*)?\})")
 
 
-class CatalogueError(ValueError):
+class CatalogueError(PortalError, ValueError):
     """messages.yaml is not as described in its header (found when the catalogue is read)."""
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ..platform import auth
 from ..platform.db import db
 from ..platform.models import Account
-from .profile import store_identity
+from .profile_values import store_identity
 
 log = logging.getLogger(__name__)
 

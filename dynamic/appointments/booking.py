@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from katalog.models import Katalog, Location, Service, ServiceBooking
+from portal.errors import PortalError
 
 from ..platform.models import Appointment, SlotClaim
 from .claims import add_claims, taken_units, units
@@ -29,7 +30,7 @@ MAILS_PER_HOLD = 3  # confirmation mails for one hold (a mistyped address can be
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out on the phone
 
 
-class BookingError(Exception):
+class BookingError(PortalError):
     """A booking step that cannot be done; `message` is what the citizen reads."""
 
     status = 409

@@ -31,6 +31,7 @@ from werkzeug.exceptions import HTTPException
 
 from katalog import formschema
 from katalog.models import Katalog
+from portal.errors import PortalError
 from portal.grammar import NameForms, forms_of, upper_first
 from portal.levels import LEVELS
 
@@ -227,7 +228,7 @@ class Problem(BaseModel):
     message: str
 
 
-class ApiError(Exception):
+class ApiError(PortalError):
     def __init__(self, status: int, error: str, message: str) -> None:
         super().__init__(message)
         self.status, self.error, self.message = status, error, message

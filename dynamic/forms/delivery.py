@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from katalog.formschema import schema_url
 from katalog.models import Form, Recipient
+from portal.errors import PortalError
 
 from ..platform import config
 from ..platform.auth import token_hash
@@ -55,7 +56,7 @@ PAYLOAD_VERSION = 2
 APPLICATION_PDF = "antrag-pdf"  # the field of the application's own PDF among its attachments
 
 
-class NoOffice(Exception):
+class NoOffice(PortalError):
     """The receiving office has no key registered: the form cannot be sent online yet."""
 
 
@@ -72,7 +73,7 @@ class Waiting:
     messages: int = 0
 
 
-class KeyConflict(Exception):
+class KeyConflict(PortalError):
     """The office is registered with another key; replacing it needs the operator's word."""
 
     def __init__(self, old_kid: str, new_kid: str, waiting: Waiting) -> None:

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
+from portal.errors import PortalError
+
 if TYPE_CHECKING:
     from flask import Flask
 
@@ -32,7 +34,7 @@ TEST_ROUTING_URL = "https://routing-api-testing.fit-connect.fitko.dev"
 TEST_SSP_JWKS_URL = "https://portal.auth-testing.fit-connect.fitko.dev/.well-known/jwks.json"
 
 
-class ConfigError(Exception):
+class ConfigError(PortalError):
     """A setting is missing or unsafe; the message names the variable and what to do."""
 
 

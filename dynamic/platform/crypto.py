@@ -25,6 +25,8 @@ from joserfc import jwe
 from joserfc.errors import ExceededSizeError, JoseError
 from joserfc.jwk import RSAKey
 
+from portal.errors import PortalError
+
 ALGORITHM, ENCRYPTION = "RSA-OAEP-256", "A256GCM"
 KEY_SIZE = 3072
 
@@ -51,7 +53,7 @@ class _Registry(jwe.JWERegistry):
 REGISTRY = _Registry(algorithms=[ALGORITHM, ENCRYPTION])
 
 
-class Unreadable(Exception):
+class Unreadable(PortalError):
     """Ciphertext that cannot be decrypted or read; `kid` is the key it names, if any."""
 
     def __init__(self, message: str, kid: str | None = None) -> None:

@@ -14,11 +14,13 @@ from flask import Flask, g
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from portal.errors import PortalError
+
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 MIGRATE_COMMAND = "python build.py migrate"
 
 
-class NotMigrated(Exception):
+class NotMigrated(PortalError):
     """The database lacks tables or migrations; the message says which command fixes it."""
 
 

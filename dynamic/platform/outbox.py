@@ -24,6 +24,8 @@ from urllib.parse import unquote, urlsplit
 from flask import Flask, g, render_template
 from sqlalchemy import or_, select, update
 
+from portal.errors import PortalError
+
 from . import config
 from .db import db, session_scope
 from .models import OutboxItem, utcnow
@@ -33,7 +35,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 
 
-class NotYet(Exception):  # noqa: N818 - not an error: the handler asks to be called again later
+class NotYet(PortalError):  # noqa: N818 - not an error: the handler asks to be called again later
     """Raised by an outbox handler that has nothing to do yet (a decision not made yet): the
     same item comes again at `when`, without counting as a failed attempt."""
 

@@ -50,6 +50,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 
+from portal.errors import PortalError
 from portal.levels import TrustLevel, at_least, is_level, level_of_stork
 
 from ..accounts.state_login import Clash, VerifiedIdentity, take_state_login
@@ -85,7 +86,7 @@ STRONG_DIGEST_ALGORITHMS = frozenset({DIGEST_SHA256, DIGEST_SHA384, DIGEST_SHA51
 AGAIN = "Bitte melden Sie sich noch einmal an."
 
 
-class Refused(Exception):
+class Refused(PortalError):
     """An answer of the identity provider that we do not accept. `reason` goes to the log
     (never anything personal), `message` to the citizen."""
 

@@ -10,6 +10,8 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from portal.errors import PortalError
+
 from ..platform.catalog import katalog
 from ..platform.config import settings_from_env
 from ..platform.db import ensure_migrated, make_engine
@@ -20,7 +22,7 @@ PASSWORD_VARIABLE = "STAFF_PASSWORD"
 USERNAME_MAX = 80
 
 
-class StaffAccountError(Exception):
+class StaffAccountError(PortalError):
     """Input the command refuses; the message says what to do (German, for the operator)."""
 
 

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 import requests
 from cryptography import x509
 
+from portal.errors import PortalError
+
 from ...platform.models import Office
 
 if TYPE_CHECKING:
@@ -39,7 +41,7 @@ UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-class FitConnectError(Exception):
+class FitConnectError(PortalError):
     """FIT-Connect answered with an error (retried by the outbox)."""
 
 
