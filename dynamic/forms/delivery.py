@@ -43,8 +43,8 @@ from ..platform.models import (
     utcnow,
 )
 from . import fitconnect
-from .fields import machine_value
 from .receipt import application_pdf
+from .values import machine_value
 
 log = logging.getLogger(__name__)
 

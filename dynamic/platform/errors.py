@@ -1,5 +1,5 @@
 """Error pages in German and in the municipality's look, for every HTTP error the app's
-pages answer with (the office API answers in JSON itself, see forms/api.py).
+pages answer with (the office API answers in JSON itself, see forms/api/errors.py).
 
 Under /<slug>/… a page that does not exist gets that municipality's own 404 page from the
 build, the same one the web server shows for a missing static page."""

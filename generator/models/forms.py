@@ -90,7 +90,7 @@ class FormField(Model):
     @classmethod
     def _number_bounds(cls, data: Any) -> Any:
         """Every number field has bounds: without min and max the portal would take any number
-        (1e500000 too). Missing ones get the defaults (also used by dynamic.forms.fields)."""
+        (1e500000 too). Missing ones get the defaults (also used by dynamic.forms.values)."""
         if isinstance(data, dict) and data.get("type") == "number":
             data = dict(data)
             if data.get("min") is None:

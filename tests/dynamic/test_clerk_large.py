@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from clerk import ClerkError, Client, main
 from dynamic.forms.delivery import register_office
-from dynamic.forms.fields import pdf_problem
+from dynamic.forms.files import pdf_problem
 from dynamic.platform import crypto
 from dynamic.platform.crypto import Unreadable, decrypt, encrypt_for, new_office_key
 from dynamic.platform.db import db, session_scope
