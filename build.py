@@ -189,6 +189,8 @@ SUMMARY_WORDS = {
                           "nicht geprüft"),
     "beispielperson-mit-echter-nummer": ("Beispielperson mit echter Telefonnummer",
                                          "Beispielpersonen mit echter Telefonnummer"),
+    "synonym-wie-schreibfehler": ("Synonym, das wie ein Schreibfehler aussieht",
+                                  "Synonyme, die wie Schreibfehler aussehen"),
 }
 
 

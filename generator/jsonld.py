@@ -133,7 +133,7 @@ def service(catalog: Catalog, entry: ServiceEntry, url: str, base_url: str) -> d
             "propertyID": "LeiKa",
             "value": f"urn:de:fim:leika:leistung:{s.leika}",
         }
-    if s.synonyms:
+    if s.synonyms:  # names of the service; search_only (typos, colloquial words) is never published
         data["alternateName"] = list(s.synonyms)
     offers = [
         {

@@ -124,7 +124,8 @@ def documents(catalog: Catalog, news: list[dict[str, Any]]) -> list[SearchDoc]:
     meanings = _meanings(catalog)
     for sid, entry in catalog.services.items():
         s = entry.service
-        named = " ".join([s.name, *s.synonyms])
+        searched = [*s.synonyms, *s.search_only]  # search-only words find the page like synonyms
+        named = " ".join([s.name, *searched])
         docs.append(
             SearchDoc(
                 "service",
@@ -133,7 +134,7 @@ def documents(catalog: Catalog, news: list[dict[str, Any]]) -> list[SearchDoc]:
                 s.teaser,
                 {
                     "title": s.name,
-                    "synonyms": " ".join([*s.synonyms, *_everyday_words(meanings, named)]),
+                    "synonyms": " ".join([*searched, *_everyday_words(meanings, named)]),
                     "teaser": s.teaser,
                     "body": " ".join(
                         [

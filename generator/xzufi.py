@@ -273,7 +273,7 @@ def _leistung(root: ET.Element, catalog: Catalog, entry: ServiceEntry, base: str
                 _add(frist, "dauer", iso_duration(deadline.value, deadline.unit))
     if entry.processing_time and not entry.is_example("processing_time"):
         _bearbeitungsdauer(_add(element, "modulBearbeitungsdauer"), entry.processing_time)
-    for synonym in s.synonyms:
+    for synonym in s.synonyms:  # not search_only: typos and colloquial words serve our search only
         _add(_add(element, "begriffImKontext"), "begriff", synonym)
     for online_id in online_ids:
         _add(element, "onlinedienstID", online_id)

@@ -150,7 +150,15 @@ class Service(Sourced):
     leika: str | None = Field(
         None, pattern=r"^99[0-9]{12}$", description="LeiKa-Leistungsschlüssel: genau 14 Ziffern, beginnt mit 99"
     )
-    synonyms: list[str] = Field(default_factory=list, description="Suchbegriffe der Bürgerinnen und Bürger")
+    synonyms: list[str] = Field(
+        default_factory=list,
+        description="Andere gebräuchliche Bezeichnungen der Leistung; werden auch als Bezeichnung veröffentlicht "
+        "(JSON-LD alternateName, XZuFi begriffImKontext)",
+    )
+    search_only: list[str] = Field(
+        default_factory=list,
+        description="Nur für die Suche: Schreibfehler und Alltagswörter; werden nicht als Bezeichnung veröffentlicht",
+    )
     teaser: str = Field(min_length=10, description="Ein Satz, der die Leistung erklärt")
     description: Markdown = Field(description="Volltext")
     prerequisites: list[str] = Field(default_factory=list, description="Voraussetzungen")

@@ -43,7 +43,7 @@ from .markdown import check_markdown
 from .municipality import check_file_names
 from .parse import parse_model
 from .rules import Scope, check_model
-from .warnings import content_warnings
+from .warnings import content_warnings, synonym_warnings
 
 # Addresses at the portal's root that are not a municipality's (the app's blueprints, the
 # operator's pages, the shared theme): a municipality with one of these slugs would be hidden.
@@ -150,6 +150,9 @@ def validate(raw: RawContent, *, today: dt.date | None = None,
             content.warnings = content_warnings(content, valid)
             content.source_warnings = provenance.municipality_warnings(content, day, max_age_months)
         valid.source_warnings = provenance.file_warnings(provenance.shared_files(valid), day, max_age_months)
+        misspelt = synonym_warnings(valid)
+        if misspelt:
+            valid.source_warnings["synonym-wie-schreibfehler"] = misspelt
     return valid, problems
 
 

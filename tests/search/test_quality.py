@@ -11,6 +11,8 @@ import yaml
 
 from search_index.query import Index
 
+from ..conftest import REAL_CONTENT
+
 QUERIES = yaml.safe_load((Path(__file__).parent / "queries.yaml").read_text(encoding="utf-8"))
 
 
@@ -43,6 +45,21 @@ def test_expected_result_is_in_the_top_three_for_95_percent(real_output: Path) -
 ])
 def test_case_and_small_typos_do_not_matter(real_output: Path, query: str, first: str) -> None:
     assert top3(real_output, "muenster", query)[0] == first
+
+
+@pytest.mark.parametrize(("word", "sid"), [
+    ("Sperrmül", "sperrmuell-anmelden"),
+    ("Sperrmuell", "sperrmuell-anmelden"),
+    ("Hundesteur", "hundesteuer-anmelden"),
+    ("Perso", "personalausweis-beantragen"),
+    ("knöllchen", "bussgeld-einspruch"),
+])
+def test_words_only_for_the_search_still_find_their_service(real_output: Path, word: str, sid: str) -> None:
+    """Misspellings and colloquial words moved from `synonyms` to `search_only` (issue 17): not
+    published as names of the service, but found as before."""
+    service = yaml.safe_load((REAL_CONTENT / "services" / f"{sid}.yaml").read_text(encoding="utf-8"))
+    assert word in service["search_only"] and word not in service["synonyms"]
+    assert top3(real_output, "muenster", word)[0] == f"/muenster/leistungen/{sid}/"
 
 
 def test_nonsense_finds_nothing(real_output: Path) -> None:
