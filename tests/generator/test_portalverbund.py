@@ -332,7 +332,7 @@ def test_real_katalog_carries_typisierung_beside_every_earlier_key(real_output: 
     services = json.loads((real_output / "muenster" / "katalog.json").read_text(encoding="utf-8"))["services"]
     earlier = {"name", "teaser", "leika", "synonyms", "level", "url", "online", "form_enabled",
                "appointment_locations", "responsible", "contacts", "fees", "booking"}
-    assert all(earlier <= set(s) <= earlier | {"typisierung", "documents"} for s in services.values())
+    assert all(earlier <= set(s) <= earlier | {"typisierung", "documents", "beispiel_felder"} for s in services.values())
     assert services["kindergeld"]["typisierung"] == "1"  # Familienkasse: the federation regulates and performs
     assert services["bafoeg"]["typisierung"] == "2"  # federal law, performed by the state's student unions
 
