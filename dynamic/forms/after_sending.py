@@ -18,7 +18,7 @@ from katalog.models import Form, FormField
 from ..platform import auth
 from ..platform.crypto import Unreadable, unseal
 from ..platform.db import db
-from ..platform.models import Account, Application, FormDraft, Office
+from ..platform.models import Account, Application, FitConnectSubmission, FormDraft, Office
 from ..platform.render import page
 from . import fields as F
 from .drafts import Page, all_fields, breadcrumbs, draft_of, form_or_404, login_at, prefilled, secret, store
@@ -129,7 +129,9 @@ def receipt(slug: str, form_id: str, reference: str) -> Page:
     account = db().get(Account, application.account_id) if application.account_id is not None else None
     return page("antrag/eingang.html", "Antrag eingegangen", crumbs=breadcrumbs(form, "Eingangsbestätigung"),
                 application=application, copy=copy, after_sending=form.after_sending,
-                duration=_usual_duration(form), notified_at=_notified_address(account))
+                duration=_usual_duration(form), notified_at=_notified_address(account),
+                reply_by_email=db().scalar(select(FitConnectSubmission.reply_channel).where(
+                    FitConnectSubmission.application_id == application.id)) == "eMail")
 
 
 def _usual_duration(form: Form) -> str | None:

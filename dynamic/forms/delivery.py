@@ -263,9 +263,11 @@ def new_reference(now: dt.datetime) -> str:
 
 def send(session: Session, *, slug: str, form: Form, recipient: Recipient,
          account_id: int, level: str, means: str, token: str, answers: list[dict[str, Any]],
-         files: list[dict[str, Any]], now: dt.datetime, secret_key: str) -> tuple[Application, bool]:
+         files: list[dict[str, Any]], now: dt.datetime, secret_key: str,
+         reply_email: str | None = None) -> tuple[Application, bool]:
     """Store the application for `recipient` (a katalog recipient) once per `token`:
     (application, True) when it was stored now, (the earlier one, False) on a repeat.
+    `reply_email`: the citizen allows answers by e-mail there (FIT-Connect's reply channel).
     The caller adds the citizen's message and commits."""
     earlier = session.scalar(select(Application).where(Application.submission_token == token))
     if earlier is not None:
@@ -309,7 +311,7 @@ def send(session: Session, *, slug: str, form: Form, recipient: Recipient,
     if office.webhook_url:
         session.add(OutboxItem(kind="webhook", payload={"application": application.id, "event": "antrag"}))
     if office.channel == fitconnect.CHANNEL:
-        fitconnect.queue(session, office, application, payload, attachments)
+        fitconnect.queue(session, office, application, payload, attachments, reply_email=reply_email)
     return application, True
 
 

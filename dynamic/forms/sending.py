@@ -19,10 +19,10 @@ from ..platform import auth
 from ..platform.catalog import grammar_of
 from ..platform.db import db
 from ..platform.metrics import SUBMITTED
-from ..platform.models import Application, FormDraft
+from ..platform.models import Account, Application, FormDraft
 from ..platform.render import BERLIN, page
 from . import fields as F
-from .delivery import NoOffice, forget_draft, send
+from .delivery import NoOffice, forget_draft, office_of, send
 from .drafts import (
     ADDRESS_PROFILE,
     SUMMARY,
@@ -35,6 +35,7 @@ from .drafts import (
     secret,
     step_url,
 )
+from .fitconnect import CHANNEL
 
 
 def summary(form: Form) -> Page:
@@ -59,7 +60,7 @@ def summary(form: Form) -> Page:
         elif request.form.get("token") != draft.token:
             return redirect(request.path, code=303)  # an old page: show the current answers again
         else:
-            return _send(form, login, draft, data, clean, recipient)
+            return _send(form, login, draft, data, clean, recipient, _email_reply_address(login, recipient))
     sections = []
     for step_def, fields in F.shown(form, data["raw"]):
         rows = []
@@ -78,7 +79,20 @@ def summary(form: Form) -> Page:
                 crumbs=breadcrumbs(form, "Angaben prüfen"), form=form, sections=sections, problems=problems,
                 problem_links=links, recipient=recipient, token=draft.token, base=f"/{slug}/antrag/{form.id}/",
                 can_save_back=any(f.prefill for f in all_fields(form)),
-                mandate=_mandate(form, recipient, clean))
+                mandate=_mandate(form, recipient, clean), reply_address=_email_reply_address(login, recipient))
+
+
+def _email_reply_address(login: auth.Login, recipient: Recipient) -> str | None:
+    """The address the citizen may let the office answer to by e-mail: the account's confirmed
+    one, offered only when the office receives through FIT-Connect (whose metadata carries a
+    reply channel; our own API answers into the portal's inbox)."""
+    office = office_of(db(), g.site_slug, recipient.unit)
+    if office is None or office.channel != CHANNEL:
+        return None
+    account = db().get(Account, login.account_id)
+    if account is None or not account.email or account.email_confirmed_at is None:
+        return None
+    return account.email
 
 
 def _mandate(form: Form, recipient: Recipient, clean: dict[str, Any]) -> dict[str, Any] | None:
@@ -111,7 +125,7 @@ def _already_sent(form: Form) -> BaseResponse | None:
 
 
 def _send(form: Form, login: auth.Login, draft: FormDraft, data: dict[str, Any], clean: dict[str, Any],
-          recipient: Recipient) -> BaseResponse:
+          recipient: Recipient, reply_address: str | None) -> BaseResponse:
     slug, current = g.site_slug, now()
     answers, files = [], []
     for step_def, field in F.answers_in_order(form, clean):
@@ -127,7 +141,8 @@ def _send(form: Form, login: auth.Login, draft: FormDraft, data: dict[str, Any],
     try:
         application, new = send(db(), slug=slug, form=form, recipient=recipient, account_id=login.account_id,
                                 level=login.level, means=login.means, token=token, answers=answers, files=files,
-                                now=current, secret_key=secret())
+                                now=current, secret_key=secret(),
+                                reply_email=reply_address if request.form.get("antwort_per_email") == "ja" else None)
     except NoOffice:
         return _no_office(form, recipient)
     if new:

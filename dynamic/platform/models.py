@@ -457,6 +457,10 @@ class FitConnectSubmission(Base):
     schema_uri: Mapped[str] = mapped_column(String(500))
     kid: Mapped[str] = mapped_column(String(200))  # the key everything was encrypted for
     metadata_jwe: Mapped[str] = mapped_column(Text)
+    # The citizen allowed answers by e-mail: the same metadata with that reply channel, sent
+    # instead of `metadata_jwe` only where the destination offers e-mail without PGP.
+    metadata_with_reply_jwe: Mapped[str | None] = mapped_column(Text)
+    reply_channel: Mapped[str | None] = mapped_column(String(20))  # what was sent: "eMail" or None
     submission_id: Mapped[str | None] = mapped_column(String(36), unique=True)
     case_id: Mapped[str | None] = mapped_column(String(36))
     status: Mapped[str] = mapped_column(String(20), default="queued")  # queued, submitted, accepted, rejected

@@ -104,6 +104,8 @@ class FitConnectDouble:
         self.problems: list[str] = []
         self.decide = "accept"  # or "reject" (a well-formed submission rejected), "none": no decision
         self.fail_once_after_first_attachment = False
+        # What the destination offers for answers (its replyChannels), in its document and route.
+        self.reply_channels: dict[str, Any] = {}
         self.lock = threading.Lock()
         self.app = self._build()
 
@@ -171,6 +173,12 @@ class FitConnectDouble:
         schema_uri = structure.get("data", {}).get("submissionSchema", {}).get("schemaUri")
         if schema_uri not in self.schema_uris or data_plain.get("form", {}).get("schema") != schema_uri:
             found.append(f"data: schema {schema_uri} is not the destination's or not the data's")
+        for channel in metadata.get("replyChannel") or {}:
+            if channel not in self.reply_channels:
+                found.append(f"metadata: reply channel {channel} is not offered by the destination")
+            elif self.reply_channels[channel].get("usePgp") and not metadata["replyChannel"][channel].get(
+                    "pgpPublicKey"):
+                found.append(f"metadata: reply channel {channel} needs a PGP key")
         if metadata.get("publicServiceType", {}).get("identifier") != submission.service.get("identifier"):
             found.append("metadata: the service is not the one announced")
         return found
@@ -230,7 +238,7 @@ class FitConnectDouble:
                 "services": [{"identifier": LEIKA_URN + self.leika, "regions": [f"DE{self.region[:2]}"],
                               "submissionSchemas": [{"schemaUri": u, "mimeType": "application/json"}
                                                     for u in self.schema_uris]}],
-                "encryptionKid": self.public_jwk["kid"], "metadataVersions": ["1.0.0"], "replyChannels": {}})
+                "encryptionKid": self.public_jwk["kid"], "metadataVersions": ["1.0.0"], "replyChannels": self.reply_channels})
 
         @app.get("/v1/destinations/<destination_id>/keys/<kid>")
         def key(destination_id: str, kid: str) -> Any:
@@ -343,7 +351,7 @@ class FitConnectDouble:
         ars = self.region if len(self.region) == 12 else self.region[:5] + "0000" + self.region[5:]
         parameters = {
             "encryptionKid": self.public_jwk["kid"], "status": self.status, "metadataVersions": ["1.0.0"],
-            "publicKeys": {"keys": [self.public_jwk]}, "replyChannels": {},
+            "publicKeys": {"keys": [self.public_jwk]}, "replyChannels": self.reply_channels,
             "submissionSchemas": [{"schemaUri": u, "mimeType": "application/json"} for u in self.schema_uris],
             "submissionUrl": base}
         claims = {"submissionHost": urlsplit(base).netloc, "iss": base, "destinationId": self.destination_id,

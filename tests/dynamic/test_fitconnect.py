@@ -14,6 +14,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import hashlib
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,10 +35,10 @@ from dynamic.platform.outbox import process_outbox
 from katalog.formschema import schema_url
 from tests.dynamic.conftest import fresh_postgres_database, make_settings
 from tests.dynamic.fitconnect_double import METADATA_VALIDATOR, SSP_JWKS_PATH, FitConnectDouble, new_ca
-from tests.dynamic.forms_fixtures import PDF, served
-from tests.dynamic.test_clerk_cli import citizen_sends_with_proof
+from tests.dynamic.forms_fixtures import PDF, VALID_IBAN, fill_meldebescheinigung, reference_on, send, served, upload
+from tests.dynamic.test_clerk_cli import START, citizen_sends_with_proof
 from tests.dynamic.test_foundation import _production_files
-from tests.dynamic.test_office_api import new_citizen
+from tests.dynamic.test_office_api import Citizen, new_citizen
 from tests.dynamic.test_office_registration import (  # noqa: F401 - fixtures
     OfficeCli,
     key_files,
@@ -294,6 +295,110 @@ def test_an_office_on_our_api_queues_nothing_for_fit_connect(app: Flask) -> None
     with session_scope(app) as session:
         assert session.scalar(select(FitConnectSubmission)) is None
         assert session.scalar(select(OutboxItem).where(OutboxItem.kind == "fitconnect")) is None
+
+
+# ---------------------------------------------------------------- the reply channel (e-mail, the citizen's opt-in)
+
+REPLY = "Die Stelle darf mir auf diesen Antrag auch per E-Mail an"
+
+
+def citizen_sends_choosing_reply(citizen: Citizen, by_email: bool) -> str:
+    """The extended certificate with a proof; on the summary the citizen ticks (or not) that the
+    office may answer by e-mail."""
+    fill_meldebescheinigung(citizen.browser, art="erweitert")
+    citizen.browser.get(f"{START}zahlung/")
+    send(citizen.browser, iban=VALID_IBAN, vollmacht=upload(PDF, "nachweis.pdf"), kennzeichen="")
+    assert citizen.browser.url.endswith(f"{START}zusammenfassung/"), citizen.browser.text
+    text = citizen.browser.text
+    assert f"{REPLY} lena.antrag@example.org antworten." in text
+    assert "nicht Ende-zu-Ende-verschlüsselt" in text
+    html = citizen.browser.text
+    assert 'type="checkbox" id="feld-antwort-per-email" name="antwort_per_email" value="ja" ' \
+           'aria-describedby="hinweis-antwort-per-email">' in html  # unticked, with its hint
+    assert '<label for="feld-antwort-per-email">' in html and 'id="hinweis-antwort-per-email"' in html
+    send(citizen.browser, erklaerung="ja", **({"antwort_per_email": "ja"} if by_email else {}))
+    return reference_on(citizen.browser.text)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(("offered", "ticked", "sent"), [
+    ({"eMail": {"usePgp": False}}, True, {"eMail": {"address": "lena.antrag@example.org"}}),
+    ({}, True, None),  # the destination offers no reply channel
+    ({"deMail": {}, "fink": {}}, True, None),  # only channels the portal does not offer
+    ({"eMail": {"usePgp": True}}, True, None),  # PGP required: we have no key of the citizen
+    ({"eMail": {"usePgp": False}}, False, None),  # offered, but the citizen did not allow it
+])
+def test_the_reply_channel_is_sent_only_when_the_citizen_allowed_it_and_the_destination_offers_email_without_pgp(
+        fc: Setup, caplog: pytest.LogCaptureFixture, offered: dict[str, Any], ticked: bool,
+        sent: dict[str, Any] | None) -> None:
+    fc.double.reply_channels.update(offered)
+    citizen = new_citizen(fc.app)
+    with caplog.at_level(logging.DEBUG):
+        reference = citizen_sends_choosing_reply(citizen, ticked)
+        assert (row_of(fc.app).metadata_with_reply_jwe is not None) == ticked
+        process_outbox(fc.app)
+
+    assert fc.double.problems == []  # schema-valid, and no channel the destination does not offer
+    [submission] = fc.double.submissions.values()
+    assert submission.metadata is not None and submission.metadata.get("replyChannel") == sent
+    row = row_of(fc.app)
+    assert row.reply_channel == ("eMail" if sent else None) and row.metadata_with_reply_jwe is None
+    # Nowhere in the portal's log (the test's own mail server, "mail.log", receives the inbox notice).
+    portal_log = [r.getMessage() for r in caplog.records if not r.name.startswith("mail.log")]
+    assert portal_log and not [line for line in portal_log if "lena.antrag@example.org" in line]
+    citizen.browser.get(f"{START}eingang/{reference}/")
+    assert ("Die Stelle kann Ihnen per E-Mail antworten." in citizen.browser.text) == bool(sent)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_routed_destination_offers_its_reply_channels_in_its_signed_parameters(
+        app_settings: dict[str, Any]) -> None:
+    private, public = new_office_key()
+    double = FitConnectDouble(private, leika=LEIKA, region=AGS, schema_uris=[SCHEMA])
+    double.reply_channels.update({"eMail": {}})
+    with served(double.app) as url:
+        app = start(app_settings, double, url, public, ROUTING)
+        citizen_sends_choosing_reply(new_citizen(app), True)
+        process_outbox(app)
+        assert double.problems == []
+        [submission] = double.submissions.values()
+        assert submission.metadata is not None
+        assert submission.metadata["replyChannel"] == {"eMail": {"address": "lena.antrag@example.org"}}
+        app.extensions["db_engine"].dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_no_email_reply_is_offered_for_an_office_on_our_api(app: Flask) -> None:
+    _private, public = new_office_key()
+    with session_scope(app) as session:
+        register_office(session, "stadt", "buergeramt", public)
+    citizen = new_citizen(app)
+    fill_meldebescheinigung(citizen.browser)
+    assert citizen.browser.url.endswith(f"{START}zusammenfassung/")
+    assert REPLY not in citizen.browser.text and "antwort_per_email" not in citizen.browser.text
+    send(citizen.browser, erklaerung="ja", antwort_per_email="ja")  # a forged tick changes nothing
+    assert "Ihr Antrag ist eingegangen" in citizen.browser.text
+    assert "per E-Mail antworten" not in citizen.browser.text
+
+
+def test_migration_0011_goes_down_and_up_again(tmp_path: Path) -> None:
+    from alembic import command
+
+    def columns(engine: Any) -> set[str]:
+        return {c["name"] for c in inspect(engine).get_columns("fit_connect_submissions")}
+
+    def check(engine: Any) -> None:
+        migrate(engine)
+        assert {"metadata_with_reply_jwe", "reply_channel"} <= columns(engine)
+        command.downgrade(alembic_config(engine), "0010")
+        assert not {"metadata_with_reply_jwe", "reply_channel"} & columns(engine)
+        migrate(engine)
+        assert {"metadata_with_reply_jwe", "reply_channel"} <= columns(engine)
+        engine.dispose()
+
+    check(make_engine(f"sqlite:///{tmp_path / 'down-up.sqlite3'}"))
+    with fresh_postgres_database("portal_migration_0011") as url:
+        check(make_engine(url))
 
 
 # ---------------------------------------------------------------- build.py office

@@ -81,10 +81,10 @@ class Client(RouteVerifier):
         return dict(self._call("GET", f"/v1/destinations/{destination_id}/keys/{kid}", (200,)).json())
 
     def check_destination(self, destination_id: str, leika: str, schema_uri: str,
-                          public_jwk: Mapping[str, Any]) -> None:
+                          public_jwk: Mapping[str, Any]) -> dict[str, Any]:
         """Refused unless the destination is active, offers the service (and, where it lists
         schemas, our form's), and publishes as its encryption key the office's key, by kid and
-        by value, for RSA-OAEP-256 key wrapping."""
+        by value, for RSA-OAEP-256 key wrapping. The destination as it was read."""
         found = self.destination(destination_id)
         if found.get("status") != "active":
             raise Refused(f"destination {destination_id} is {found.get('status')!r}, not active")
@@ -103,6 +103,7 @@ class Client(RouteVerifier):
             raise Refused(f"the key kid {kid} is not for {ALGORITHM} key wrapping")
         if not all(key.get(member) == public_jwk.get(member) for member in ("kty", "n", "e")):
             raise Refused(f"the destination's key kid {kid} is not the office's registered key")
+        return found
 
     # the submission
 

@@ -56,7 +56,7 @@ def deliver(app: Flask, client: Client, row_id: int, routing: bool | None = None
     if str(public_jwk.get("kid", "")) != kid:
         raise Refused(f"the office's key changed (kid {public_jwk.get('kid')}); this submission was encrypted for "
                       f"kid {kid}")
-    submission_url = None
+    submission_url, offered = None, None
     if routed:
         route = client.route(leika, region)
         if submission_id is not None and route.destination_id != destination:
@@ -64,13 +64,17 @@ def deliver(app: Flask, client: Client, row_id: int, routing: bool | None = None
                           f"was created at {destination}")
         client.check_parameters(route, schema_uri, public_jwk)
         destination, submission_url = route.destination_id, route.submission_url
+        offered = route.parameters.get("replyChannels") if route.parameters else None
         client = client.at(submission_url)
         with session_scope(app) as session:
             row = session.get(FitConnectSubmission, row_id)
             assert row is not None
             row.destination_id = destination
     assert destination is not None
-    client.check_destination(destination, leika, schema_uri, public_jwk)
+    found = client.check_destination(destination, leika, schema_uri, public_jwk)
+    if offered is None:
+        offered = found.get("replyChannels")
+    by_email = email_reply_offered(offered)
     if submission_id is None:
         submission_id, case_id = client.create_submission(destination, leika, service_name,
                                                           [a[1] for a in attachments])
@@ -91,9 +95,16 @@ def deliver(app: Flask, client: Client, row_id: int, routing: bool | None = None
         row = session.get(FitConnectSubmission, row_id)
         application = session.get(Application, row.application_id) if row is not None else None
         assert row is not None and application is not None
-        client.submit(submission_id, row.metadata_jwe, application.jwe)
+        metadata = row.metadata_with_reply_jwe if by_email and row.metadata_with_reply_jwe else row.metadata_jwe
+        with_reply = metadata is not row.metadata_jwe
+        client.submit(submission_id, metadata, application.jwe)
         now = utcnow()
         row.submitted_at, row.status = now, "submitted"
+        row.reply_channel = "eMail" if with_reply else None
+        if row.metadata_with_reply_jwe is not None and not with_reply:
+            log.info("FIT-Connect submission %s: the destination offers no e-mail reply channel without PGP; "
+                     "sent without the citizen's reply channel", submission_id)
+        row.metadata_with_reply_jwe = None  # sent or not chosen: the address is not kept twice
         for attachment in session.scalars(select(FitConnectAttachment)
                                           .where(FitConnectAttachment.submission_row == row.id)):
             attachment.jwe = ""  # sent: no second copy of the files is kept
@@ -102,6 +113,15 @@ def deliver(app: Flask, client: Client, row_id: int, routing: bool | None = None
             status["submission_url"] = submission_url
         session.add(OutboxItem(kind=OUTBOX_KIND, payload=status, not_before=now + FIRST_LOOK))
     log.info("FIT-Connect submission %s submitted", submission_id)
+
+
+def email_reply_offered(reply_channels: Any) -> bool:
+    """Whether a destination's replyChannels offer e-mail that we can use: offered, and not
+    PGP only (the citizen has given us no PGP key)."""
+    if not isinstance(reply_channels, dict):
+        return False
+    email = reply_channels.get("eMail")
+    return isinstance(email, dict) and email.get("usePgp") is not True
 
 
 def look_for_decision(app: Flask, client: Client, row_id: int) -> None:

@@ -34,12 +34,15 @@ def encrypt_bytes(public_jwk: Mapping[str, Any], data: bytes, content_type: str)
 
 
 def queue(session: Session, office: Office, application: Application, payload: Mapping[str, Any],
-          attachments: Sequence[Any]) -> FitConnectSubmission | None:
+          attachments: Sequence[Any], reply_email: str | None = None) -> FitConnectSubmission | None:
     """Prepare the submission of a stored application for an office on FIT-Connect and queue
     the outbox item that sends it. `attachments` are the files as sent (field, name,
     content_type, data, sha512; the application's PDF is the field "antrag-pdf"). None, and
     nothing queued, for a service without a LeiKa key (FIT-Connect needs one); the office still
-    has the application through our API. Flushed, not committed."""
+    has the application through our API. `reply_email`: the citizen allowed the office to answer
+    by e-mail to this address; the metadata is then prepared twice, with that reply channel and
+    without, as the portal cannot read it again once the destination is known (`deliver`
+    chooses). Flushed, not committed."""
     service = payload.get("service") or {}
     leika = str(service.get("leika") or "")
     if not leika:
@@ -71,7 +74,10 @@ def queue(session: Session, office: Office, application: Application, payload: M
         application_id=application.id, destination_id=office.fit_connect_destination, leika=LEIKA_URN + leika,
         region=payload.get("ags"), service_name=str(service.get("name") or service.get("id")),
         schema_uri=schema_uri, kid=str(public_jwk.get("kid", "")), status="queued",
-        metadata_jwe=encrypt_bytes(public_jwk, plain_bytes(metadata), "application/json"))
+        metadata_jwe=encrypt_bytes(public_jwk, plain_bytes(metadata), "application/json"),
+        metadata_with_reply_jwe=None if not reply_email else encrypt_bytes(
+            public_jwk, plain_bytes({**metadata, "replyChannel": {"eMail": {"address": reply_email}}}),
+            "application/json"))
     session.add(row)
     session.flush()
     for attachment_id, attachment in announced:
