@@ -326,6 +326,7 @@ def citizen_sends_choosing_reply(citizen: Citizen, by_email: bool) -> str:
     ({}, True, None),  # the destination offers no reply channel
     ({"deMail": {}, "fink": {}}, True, None),  # only channels the portal does not offer
     ({"eMail": {"usePgp": True}}, True, None),  # PGP required: we have no key of the citizen
+    ({"eMail": {"usePgp": "true"}}, True, None),  # anything but false counts as PGP required
     ({"eMail": {"usePgp": False}}, False, None),  # offered, but the citizen did not allow it
 ])
 def test_the_reply_channel_is_sent_only_when_the_citizen_allowed_it_and_the_destination_offers_email_without_pgp(

@@ -15,7 +15,13 @@ from portal.grammar import upper_first
 from ...inbox.views import deliver_message
 from ...platform.crypto import Unreadable, header_of, seal, unseal
 from ...platform.db import db
-from ...platform.models import Application, ApplicationAttachment, ApplicationMessage, utcnow
+from ...platform.models import (
+    Application,
+    ApplicationAttachment,
+    ApplicationMessage,
+    FitConnectSubmission,
+    utcnow,
+)
 from ..delivery import kid_of
 from . import api
 from .applications import still_open, summary
@@ -88,6 +94,9 @@ def forward(reference: str) -> Response:
     except Unreadable:
         pass
     found.office_id, found.jwe, found.status, found.received_at = target.id, sent.jwe, "new", None
+    for prepared in db().scalars(select(FitConnectSubmission).where(FitConnectSubmission.application_id == found.id)):
+        # The citizen let the first office answer by e-mail, not this one: the address goes.
+        prepared.metadata_with_reply_jwe, prepared.reply_channel = None, None
     katalog_found = katalog(found.slug)
     title = form_title(katalog_found, found.form_id)
     if found.account_id is not None:

@@ -64,7 +64,9 @@ def deliver(app: Flask, client: Client, row_id: int, routing: bool | None = None
                           f"was created at {destination}")
         client.check_parameters(route, schema_uri, public_jwk)
         destination, submission_url = route.destination_id, route.submission_url
-        offered = route.parameters.get("replyChannels") if route.parameters else None
+        # With signed parameters only what they sign counts (missing: not offered); a route
+        # without parameters leaves it to the destination document below.
+        offered = (route.parameters.get("replyChannels") or {}) if route.parameters else None
         client = client.at(submission_url)
         with session_scope(app) as session:
             row = session.get(FitConnectSubmission, row_id)
@@ -95,8 +97,8 @@ def deliver(app: Flask, client: Client, row_id: int, routing: bool | None = None
         row = session.get(FitConnectSubmission, row_id)
         application = session.get(Application, row.application_id) if row is not None else None
         assert row is not None and application is not None
-        metadata = row.metadata_with_reply_jwe if by_email and row.metadata_with_reply_jwe else row.metadata_jwe
-        with_reply = metadata is not row.metadata_jwe
+        with_reply = bool(by_email and row.metadata_with_reply_jwe)
+        metadata = row.metadata_with_reply_jwe if with_reply and row.metadata_with_reply_jwe else row.metadata_jwe
         client.submit(submission_id, metadata, application.jwe)
         now = utcnow()
         row.submitted_at, row.status = now, "submitted"
@@ -121,7 +123,7 @@ def email_reply_offered(reply_channels: Any) -> bool:
     if not isinstance(reply_channels, dict):
         return False
     email = reply_channels.get("eMail")
-    return isinstance(email, dict) and email.get("usePgp") is not True
+    return isinstance(email, dict) and email.get("usePgp", False) is False
 
 
 def look_for_decision(app: Flask, client: Client, row_id: int) -> None:

@@ -135,7 +135,7 @@ class RouteVerifier:
     def _signed_host(self, submission_host: str) -> str:
         """The delivery service the self-service portal signed, reached as the Routing API is
         (https://, or the test double's http:// outside production)."""
-        if not submission_host or not re.fullmatch(r"[A-Za-z0-9.-]+(:\d{1,5})?", submission_host):
+        if not submission_host or not re.fullmatch(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?", submission_host):
             raise RouteRefused(f"destinationSignature names no usable submissionHost ({submission_host!r})")
         scheme = urlsplit(self.endpoints.routing_url).scheme if self.endpoints.allow_http else "https"
         return f"{scheme if scheme in ('http', 'https') else 'https'}://{submission_host}"
