@@ -511,15 +511,20 @@ def test_root_certificates_that_are_not_a_pem_file_are_refused_at_start(tmp_path
 # ---------------------------------------------------------------- a routed destination across attempts
 
 
-@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_a_routed_submission_resumes_after_a_failure_at_the_same_verified_destination(fc: Setup) -> None:
-    app, double = fc.app, fc.double
-    with session_scope(app) as session:
+def routed_sending_that_fails_once(fc: Setup) -> None:
+    """The office switched to routing, and a citizen sends while the second upload will fail once."""
+    with session_scope(fc.app) as session:
         office = office_of(session, "stadt", "buergeramt")
         assert office is not None
         switch_channel(office, ROUTING)
-    double.fail_once_after_first_attachment = True
-    citizen_sends_with_proof(new_citizen(app))
+    fc.double.fail_once_after_first_attachment = True
+    citizen_sends_with_proof(new_citizen(fc.app))
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_routed_submission_resumes_after_a_failure_at_the_same_verified_destination(fc: Setup) -> None:
+    app, double = fc.app, fc.double
+    routed_sending_that_fails_once(fc)
 
     process_outbox(app)
     assert row_of(app).submission_id is not None and row_of(app).status == "queued"
@@ -534,12 +539,7 @@ def test_a_routed_submission_resumes_after_a_failure_at_the_same_verified_destin
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_route_that_names_another_destination_after_the_submission_was_created_is_refused(fc: Setup) -> None:
     app, double = fc.app, fc.double
-    with session_scope(app) as session:
-        office = office_of(session, "stadt", "buergeramt")
-        assert office is not None
-        switch_channel(office, ROUTING)
-    double.fail_once_after_first_attachment = True
-    citizen_sends_with_proof(new_citizen(app))
+    routed_sending_that_fails_once(fc)
     process_outbox(app)
     first = row_of(app).destination_id
 

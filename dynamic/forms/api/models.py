@@ -14,7 +14,6 @@ from ...platform.crypto import MAX_JWE_BYTES
 
 REFERENCE = r"^A-[0-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$"
 REFERENCE_ANY_CASE = r"^[Aa]-[0-9]{4}-[A-Za-z2-9]{4}-[A-Za-z2-9]{4}$"  # what the paths accept (ASCII only)
-ATTACHMENT_TYPES = {"application/pdf", "image/png", "image/jpeg"}
 MAX_ATTACHMENT = 5 * 1024 * 1024
 
 
