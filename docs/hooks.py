@@ -829,7 +829,30 @@ def metrics_table(here: str) -> str:
     return "\n".join(rows)
 
 
+def _duration_words(span: Any) -> str:
+    minutes = int(span.total_seconds() // 60)
+    if minutes % 60:
+        return f"{minutes} Minuten"
+    hours = minutes // 60
+    return "1 Stunde" if hours == 1 else f"{hours} Stunden"
+
+
+def trust_level_table(here: str) -> str:
+    """The trust levels as portal/levels.py defines them: one row per level, lowest first."""
+    from portal.levels import TrustLevel
+
+    rows = ["| Vertrauensniveau im Portal | angefragt als | Anmeldung beim Servicekonto | Anmeldung gilt höchstens | "
+            "abgemeldet nach Untätigkeit von | Angaben gelten als geprüft |", "| --- | --- | --- | --- | --- | --- |"]
+    for level in TrustLevel:
+        row = level.row
+        rows.append(f"| {code(level.value)} | {code(row.stork)} | {cell(row.means.label)} | "
+                    f"{_duration_words(row.lifetime.absolute)} | {_duration_words(row.lifetime.idle)} | "
+                    f"{'ja' if row.verified else 'nein'} |")
+    return "\n".join(rows)
+
+
 GENERATORS: dict[str, Callable[[str], str]] = {
+    "vertrauensniveaus": trust_level_table,
     "metriken": metrics_table,
     "referenz-uebersicht": reference_overview,
     "fehlermeldungen": message_page,

@@ -6,7 +6,7 @@ copies the theme's static files; `KnowledgeBaseGenerator` renders the Catalog's 
 with the same theme. Pelican asks for a writer through its `get_writer` signal and gets
 `PortalWriter`, which hands every file Pelican renders to our SiteWriter, so Pelican's
 files are claimed, fingerprinted and kept in the manifest like our pages. The run is set
-up by the render stage (generator/render.py), which passes a RenderJob in the settings.
+up by the render stage (generator/render.py), which hands it the RenderJob of the run (`current_job`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from portal.theme import make_environment
 from .catalog import source_of
 from .errors import BuildError
 from .pages import Page, build_pages, site_info
-from .render import SETTING, Rendered, RenderJob
+from .render import Rendered, current_job
 from .write import digest
 
 
@@ -45,7 +45,7 @@ class KnowledgeBaseGenerator(Generator):
     def generate_context(self) -> None:
         # Runs after Pelican has read the Markdown and before anything is written, so a
         # Markdown page that would overwrite a generated page stops the build here.
-        job: RenderJob = self.settings[SETTING]
+        job = current_job()
         self.site = site_info(job.catalog, job.base_url)
         self.news = _news(self.context, self.site.base)
         self.pages = build_pages(job.catalog, job.base_url, job.today)
@@ -57,7 +57,7 @@ class KnowledgeBaseGenerator(Generator):
             job.sources[item.save_as] = item.source_path
 
     def generate_output(self, writer: Any) -> None:
-        job: RenderJob = self.settings[SETTING]
+        job = current_job()
         catalog, out, site = job.catalog, job.writer, self.site
         news_print = [(n["title"], n["url"], n["date"], n["summary"]) for n in self.news]
         site_print = digest(job.theme_print, source_of(catalog.municipality), site, news_print[:3], job.base_url)
@@ -100,7 +100,7 @@ class PortalWriter(Writer):
 
     def _open_w(self, filename: str, encoding: str, override: bool = False) -> Any:
         # Pelican opens every file it writes here (pages, articles, feeds; pinned Pelican 4.12).
-        job: RenderJob = self.settings[SETTING]
+        job = current_job()
         path = os.path.relpath(filename, os.path.abspath(self.output_path))
         source = job.sources.get(path, f"Pelican ({path})")
         feed = self._feed
@@ -187,7 +187,7 @@ def sanitise_content(content: Content) -> None:
 def absolute_feed(context: dict[str, Any], feed: Any) -> None:
     """Pelican links the feed relative to SITEURL (a path); a feed reader needs full
     addresses, and a tag URI needs the host. The municipality is the author of its news."""
-    job: RenderJob = context[SETTING]
+    job = current_job()
     site = f"{job.base_url}/{job.catalog.slug}/"
     feed.feed.update(link=site, id=site, author_name=job.catalog.municipality.name)
     for item in feed.items:

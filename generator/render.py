@@ -15,6 +15,7 @@ import datetime as dt
 import html
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,6 @@ from .write import SiteWriter, digest
 
 ROOT = Path(__file__).resolve().parent.parent
 THEME = ROOT / "site_templates"
-SETTING = "PORTAL_BUILD"  # the Pelican setting that carries the RenderJob to the plugin
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Rendered:
 
 @dataclass
 class RenderJob:
-    """What the plugin needs; travels through Pelican's settings."""
+    """What the plugin needs for the run under way (see `current_job`)."""
 
     catalog: Catalog
     writer: SiteWriter
@@ -52,6 +52,20 @@ class RenderJob:
     # writer's claims), and the result.
     sources: dict[str, str] = field(default_factory=dict)
     rendered: Rendered | None = None
+
+
+# The job of the Pelican run under way. Pelican calls the plugin back through its signals, which
+# carry no arguments of ours; a typed context variable, set by `render` for exactly one run,
+# hands the job over instead of a key in Pelican's settings.
+_JOB: ContextVar[RenderJob] = ContextVar("render_job")
+
+
+def current_job() -> RenderJob:
+    """The job of the Pelican run under way; only `render` starts one."""
+    try:
+        return _JOB.get()
+    except LookupError:
+        raise RuntimeError("the portal's Pelican plugin runs only inside generator.render.render()") from None
 
 
 def static_files(catalog: Catalog) -> list[str]:
@@ -75,7 +89,11 @@ def render(
     console.quiet = True
     logging.getLogger("pelican").setLevel(logging.ERROR)
     job = RenderJob(catalog, writer, base_url, today, theme_print, progress)
-    Pelican(pelican_settings(catalog, writer.out_dir, job)).run()
+    token = _JOB.set(job)
+    try:
+        Pelican(pelican_settings(catalog, writer.out_dir, job)).run()
+    finally:
+        _JOB.reset(token)
     assert job.rendered is not None, "the knowledge-base generator did not run"
     _write_branding(catalog, writer, job.rendered.site_print)
     return job.rendered
@@ -148,7 +166,6 @@ def pelican_settings(catalog: Catalog, output: Path, job: RenderJob) -> dict[str
             "TYPOGRIFY": False,
             "SUMMARY_MAX_LENGTH": 40,
             "PORTAL_SITE": site_info(catalog, job.base_url),
-            SETTING: job,
         }
     )
     return configure_settings(settings)

@@ -33,6 +33,12 @@ FILE_KINDS: tuple[str, ...] = ("pdf", "jpeg", "png")
 FILE_SIZE_MB = 5
 
 
+def default_of(model: type[BaseModel], key: str) -> Any:
+    """The value a katalog model gives a key the file leaves out. The content models take their
+    defaults from here, so an editor's omitted key and the app's reading agree by construction."""
+    return model.model_fields[key].get_default(call_default_factory=True)
+
+
 class Record(BaseModel):
     """A part of katalog.json: frozen, unknown keys ignored, empty keys left out when dumped."""
 

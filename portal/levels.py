@@ -99,7 +99,7 @@ class TrustLevel(StrEnum):
     HOCH = "hoch", Row(
         stork="STORK-QAA-Level-4",
         label="Online-Ausweis",
-        needs="den Online-Ausweis (Personalausweis mit PIN)",
+        needs="den Online-Ausweis (Personalausweis, elektronischen Aufenthaltstitel oder eID-Karte, jeweils mit PIN)",
         booking="Zum Buchen melden Sie sich mit dem Online-Ausweis an.",
         how_to_reach="Bitte melden Sie sich mit dem Online-Ausweis an.",
         means=Means.EID,

@@ -86,6 +86,16 @@ def test_reference_has_one_page_per_kind_with_every_field(site: Path) -> None:
             assert f"<code>{field}</code>" in text, f"{kind}: {field}"
 
 
+def test_the_saml_page_names_every_trust_level_as_the_login_asks_for_it(site: Path) -> None:
+    # The operators' table of levels is rendered from portal/levels.py, the row the SAML
+    # login reads: a level added or a STORK class changed there shows up here.
+    from portal.levels import TrustLevel
+
+    rows = re.findall(r"<tr>\s*<td><code>([a-z]+)</code></td>\s*<td><code>([^<]+)</code></td>\s*<td>([^<]+)</td>",
+                      page_text(site, "betrieb/saml"))
+    assert rows == [(level.value, level.stork, level.row.means.label) for level in TrustLevel]
+
+
 # ---------------------------------------------------------------- validation messages
 
 

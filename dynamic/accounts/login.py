@@ -55,9 +55,11 @@ def login() -> Page:
             return redirect(back)
         errors, status = outcome
     expired = bool(g.get("login_expired")) or (request.args.get("abgelaufen") == "1")
+    wanted = TrustLevel(level)
     return page("konto/anmelden.html", "Anmelden", status=status, errors=errors, parent=ACCOUNT,
-                level=level, level_label=TrustLevel(level).label, back=back, email=email, expired=expired,
-                register_link=with_target("/konto/registrieren", back), alternative=_login_alternative(level))
+                level=level, level_label=wanted.label, level_needs=wanted.row.needs, back=back, email=email,
+                expired=expired, register_link=with_target("/konto/registrieren", back),
+                alternative=_login_alternative(level))
 
 
 def _login_alternative(level: str) -> LoginAlternative | None:

@@ -39,7 +39,6 @@ from .base import (
     Weekday,
 )
 from .forms import (
-    FILE_KINDS,
     NUMBER_MAX,
     NUMBER_MIN,
     PREFILL_TYPES,
@@ -115,7 +114,7 @@ def json_schemas() -> dict[str, dict[str, Any]]:
 
 
 __all__ = [
-    "FILE_KINDS", "ID_PATTERN", "KINDS", "NUMBER_MAX", "NUMBER_MIN", "PREFILL_TYPES", "TYPISIERUNG",
+    "ID_PATTERN", "KINDS", "NUMBER_MAX", "NUMBER_MIN", "PREFILL_TYPES", "TYPISIERUNG",
     "TYPISIERUNG_LEVELS", "WEEKDAYS", "AccessibilityContact", "AccessibilityStatement", "Address",
     "AppointmentSwitch", "AppointmentType", "Authority", "BestBet", "BestBetList", "BestBetPage", "Booking",
     "Branding", "BuildingAccess", "Clock", "Colour", "Condition", "Contact", "ContactId", "DataProtectionOfficer",

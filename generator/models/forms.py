@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field, model_validator
 
 # The bounds of a number field that names none and the largest file: katalog.json carries them.
-from katalog.models import FILE_SIZE_MB, NUMBER_MAX, NUMBER_MIN
+from katalog import forms as k
+from katalog.base import default_of
+from katalog.models import NUMBER_MAX, NUMBER_MIN
 from portal.profile_fields import PREFILL_SOURCES
 
 from ..messages import say
@@ -25,7 +27,6 @@ if TYPE_CHECKING:
 else:
     ProfileField = Literal[PREFILL_SOURCES]
 FileKind = Literal["pdf", "jpeg", "png"]
-FILE_KINDS: tuple[FileKind, ...] = ("pdf", "jpeg", "png")
 PREFILL_TYPES: dict[str, tuple[str, ...]] = {
     "birthdate": ("date",), "email": ("email",), "phone": ("phone",), "address": ("address",),
 }
@@ -63,7 +64,8 @@ class FormField(Model):
     type: FieldType = Field(description="Art des Feldes")
     label: str = Field(min_length=1, description="Beschriftung")
     hint: str | None = Field(None, description="Hilfetext unter der Beschriftung")
-    required: bool = Field(True, description="Pflichtfeld (sonst als freiwillig gekennzeichnet)")
+    required: bool = Field(
+        default_of(k.FormField, "required"), description="Pflichtfeld (sonst als freiwillig gekennzeichnet)")
     when: Condition | None = Field(None, description="Nur anzeigen, wenn …")
     prefill: ProfileField | None = Field(None, description="Gespeicherte Angabe aus »Meine Daten«, die das Feld füllt")
     min_length: int | None = Field(None, ge=1, description="Mindestlänge (Text)")
@@ -74,17 +76,21 @@ class FormField(Model):
                                                   "und das Handbuch, erfundene Werte)")
     min: float | None = Field(None, description=f"Kleinster Wert (Zahl; Standard {NUMBER_MIN})")
     max: float | None = Field(None, description=f"Größter Wert (Zahl; Standard {NUMBER_MAX})")
-    decimals: int = Field(0, ge=0, le=2, description="Nachkommastellen (Zahl)")
+    decimals: int = Field(default_of(k.FormField, "decimals"), ge=0, le=2, description="Nachkommastellen (Zahl)")
     unit: str | None = Field(None, description="Einheit hinter dem Zahlenfeld, z. B. Euro")
-    past: bool = Field(False, description="Datum darf nicht in der Zukunft liegen")
-    future: bool = Field(False, description="Datum darf nicht in der Vergangenheit liegen")
+    past: bool = Field(default_of(k.FormField, "past"), description="Datum darf nicht in der Zukunft liegen")
+    future: bool = Field(default_of(k.FormField, "future"), description="Datum darf nicht in der Vergangenheit liegen")
     options: list[Option] = Field(default_factory=list, description="Auswahlmöglichkeiten (Auswahl)")
-    multiple: bool = Field(False, description="Mehrere Auswahlmöglichkeiten zugleich (Auswahl)")
-    accept: list[FileKind] = Field(default_factory=lambda: list(FILE_KINDS),
+    multiple: bool = Field(
+        default_of(k.FormField, "multiple"), description="Mehrere Auswahlmöglichkeiten zugleich (Auswahl)")
+    accept: list[FileKind] = Field(default_factory=lambda: default_of(k.FormField, "accept"),
                                    description="Erlaubte Dateiarten (Datei); geprüft wird der Inhalt")
-    max_size_mb: float = Field(FILE_SIZE_MB, gt=0, le=10, description="Größte Datei in MB (Datei)")
-    compact: bool = Field(False, description="Leerzeichen und Bindestriche vor der Prüfung entfernen und ohne sie "
-                                             "speichern (Text; für Nummern wie die Chipnummer)")
+    max_size_mb: float = Field(
+        default_of(k.FormField, "max_size_mb"), gt=0, le=10, description="Größte Datei in MB (Datei)")
+    compact: bool = Field(
+        default_of(k.FormField, "compact"),
+        description="Leerzeichen und Bindestriche vor der Prüfung entfernen und ohne sie speichern (Text; für Nummern "
+        "wie die Chipnummer)")
 
     @model_validator(mode="before")
     @classmethod
@@ -162,12 +168,14 @@ class Form(Model):
 
     title: str = Field(min_length=3, description="Titel des Antrags")
     version: int = Field(
-        1, ge=1, description="Version des Antragsformats (ganze Zahl, beginnt bei 1). Erhöhen Sie sie, wenn Sie ein "
-        "Feld entfernen, seine Art ändern, ein neues Pflichtfeld hinzufügen, eine Auswahlmöglichkeit streichen oder "
-        "eine Grenze enger fassen; build.py check lehnt solche Änderungen sonst ab (veröffentlicht ist jede "
-        "Version, deren Schema in schema/forms/ liegt)")
+        default_of(k.Form, "version"), ge=1,
+        description="Version des Antragsformats (ganze Zahl, beginnt bei 1). Erhöhen Sie sie, wenn Sie ein Feld "
+        "entfernen, seine Art ändern, ein neues Pflichtfeld hinzufügen, eine Auswahlmöglichkeit streichen oder eine "
+        "Grenze enger fassen; build.py check lehnt solche Änderungen sonst ab (veröffentlicht ist jede Version, deren "
+        "Schema in schema/forms/ liegt)")
     service: ServiceId = Field(description="Leistung, zu der der Antrag gehört (ihr online.form nennt dieses Formular)")
-    trust_level: TrustLevel = Field("basis", description="Vertrauensniveau, das der Antrag verlangt")
+    trust_level: TrustLevel = Field(
+        default_of(k.Form, "trust_level"), description="Vertrauensniveau, das der Antrag verlangt")
     recipient: OfficeRole | None = Field(
         None, description="Rolle der empfangenden Stelle; ohne Angabe die zuständige Stelle der Leistung")
     intro: Markdown | None = Field(None, description="Was die Bürgerin oder der Bürger vorher wissen muss")

@@ -6,6 +6,8 @@ import datetime as dt
 
 from pydantic import Field, field_validator, model_validator
 
+from katalog import models as k
+from katalog.base import default_of
 from katalog.models import BOOKING_DEFAULTS  # the one definition of the booking defaults
 
 from ..messages import say
@@ -124,7 +126,9 @@ class Location(Sourced):
     phone: str | None = Field(None, description="Telefonnummer des Standorts")
     email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", description="E-Mail-Adresse des Standorts")
     opening_hours: list[OpeningHours] = Field(default_factory=list, description="Öffnungszeiten nach Wochentagen")
-    closed_on_public_holidays: bool = Field(True, description="An gesetzlichen Feiertagen in NRW geschlossen")
+    closed_on_public_holidays: bool = Field(
+        default_of(k.Location, "closed_on_public_holidays"),
+        description="An gesetzlichen Feiertagen in NRW geschlossen")
     exceptions: list[Exception_] = Field(default_factory=list,
                                          description="Abweichende Tage: geschlossen oder andere Zeiten")
     accessibility: BuildingAccess | None = Field(None, description="Barrierefreiheit des Gebäudes")

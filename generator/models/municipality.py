@@ -9,6 +9,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from katalog import models as k
+from katalog.base import default_of
+
 from ..messages import say
 from .base import (
     Address,
@@ -216,12 +219,13 @@ class AppointmentSwitch(Model):
         description="Leistung, deren Termine hier online buchbar sind (braucht online.appointment)")
     locations: list[LocationId] = Field(min_length=1, description="Standorte, an denen die Termine gebucht werden")
     without_account: bool = Field(
-        True,
+        default_of(k.AppointmentSwitch, "without_account"),
         description="Buchen auch ohne Konto, mit bestätigter E-Mail-Adresse. Standard: ja für Schalterleistungen "
         "(Termine mit Vertrauensniveau basis); false schaltet es ab",
     )
     max_open: int = Field(
-        1, ge=1, le=10, description="Offene Termine je Konto oder E-Mail-Adresse für diese Leistung (gegen Hamstern)"
+        default_of(k.AppointmentSwitch, "max_open"), ge=1, le=10,
+        description="Offene Termine je Konto oder E-Mail-Adresse für diese Leistung (gegen Hamstern)"
     )
 
 

@@ -7,6 +7,8 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from katalog import base as katalog_base
+from katalog import models as k
+from katalog.base import default_of
 
 from ..messages import say
 from .base import (
@@ -83,9 +85,11 @@ class Authority(Model):
 
 class AppointmentType(Model):
     duration: int = Field(gt=0, le=480, description="Dauer eines Termins in Minuten (ein Vielfaches von 5)")
-    max_persons: int = Field(1, ge=1, le=10, description="Personen, die in einem Termin bedient werden können")
+    max_persons: int = Field(
+        default_of(k.AppointmentType, "max_persons"), ge=1, le=10,
+        description="Personen, die in einem Termin bedient werden können")
     trust_level: TrustLevel = Field(
-        "basis",
+        default_of(k.AppointmentType, "trust_level"),
         description="Vertrauensniveau, das das Buchen eines Termins verlangt (unabhängig vom Niveau des Formulars)",
     )
 
@@ -100,7 +104,7 @@ class OnlineService(Model):
     label: str | None = Field(None, description="Linktext zum externen Online-Dienst")
     form: FormId | None = Field(None, description="Kennung unseres eigenen Online-Formulars")
     appointment: AppointmentType | None = Field(None, description="Termin buchbar")
-    trust_level: TrustLevel = Field("basis", description="Nötiges Vertrauensniveau")
+    trust_level: TrustLevel = Field(default_of(k.OnlineService, "trust_level"), description="Nötiges Vertrauensniveau")
 
     @model_validator(mode="after")
     def _label_with_url(self) -> OnlineService:

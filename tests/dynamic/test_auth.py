@@ -191,3 +191,17 @@ def test_typed_data_kept_after_a_timeout_is_offered_to_the_same_account_only(app
     assert log_in_as(other) == "None"
     assert log_in_as(owner) == "None"  # another person logged in on this browser: the answers are gone
     assert log_in_as(owner, "second-copy") == "{'strasse': ['Am Markt 1']}"
+
+
+@pytest.mark.parametrize(("level", "says"), [
+    ("niedrig", "Sie brauchen ein Servicekonto mit Benutzername und Passwort."),
+    ("substantiell", "Sie brauchen ein ELSTER-Zertifikat oder den Online-Ausweis."),
+    ("hoch", "Sie brauchen den Online-Ausweis (Personalausweis, elektronischen Aufenthaltstitel oder eID-Karte, "
+             "jeweils mit PIN)."),
+])
+def test_the_login_page_tells_what_a_higher_level_needs(app: Flask, level: str, says: str) -> None:
+    # The sentence comes from the level's row in portal/levels.py, as on the service pages.
+    from tests.dynamic.test_plain_words import visible_text
+
+    text = visible_text(app.test_client().get(f"/konto/anmelden?stufe={level}").get_data(as_text=True))
+    assert says in text, text
