@@ -126,6 +126,11 @@ class Location(Sourced):
     phone: str | None = Field(None, description="Telefonnummer des Standorts")
     email: str | None = Field(None, pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", description="E-Mail-Adresse des Standorts")
     opening_hours: list[OpeningHours] = Field(default_factory=list, description="Öffnungszeiten nach Wochentagen")
+    opening_hours_note: str | None = Field(
+        None, min_length=10, max_length=300,
+        description="Statt Öffnungszeiten, wenn der Standort keine gemeinsamen hat oder sie nicht belegt sind: ein "
+        "Satz, der sagt, wo Bürgerinnen und Bürger die Zeiten finden (z. B. »Die Stellen im Haus haben eigene Zeiten; "
+        "sie stehen auf ihren Seiten.«). Ohne ihn und ohne Öffnungszeiten sagt die Seite »Nur nach Vereinbarung«")
     closed_on_public_holidays: bool = Field(
         default_of(k.Location, "closed_on_public_holidays"),
         description="An gesetzlichen Feiertagen in NRW geschlossen")

@@ -35,7 +35,7 @@ def content_warnings(content: MunicipalityContent, valid: ValidContent) -> list[
             if missing:
                 warn(content.doc, ("towns",), say("orte-ohne-stelle", rolle=role, orte=", ".join(missing)))
     for lid, location in sorted(content.locations.items()):
-        if not location.opening_hours:
+        if not location.opening_hours and not location.opening_hours_note:
             warn(content.docs[("locations", lid)], (), say("standort-ohne-oeffnungszeiten", standort=lid))
     booked = {lid for switch in m.features.appointments for lid in switch.locations}
     for lid, location in sorted(content.locations.items()):

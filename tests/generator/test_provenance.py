@@ -193,3 +193,22 @@ def test_an_example_fee_is_not_published_either(content: Path) -> None:
     edit(content / "services/meldebescheinigung.yaml", "    note: Die Höhe", "    example: true\n    note: Die Höhe")
     root = ET.fromstring(xzufi_xml(resolve(check(content, today=TODAY))["stadt"], "https://x"))
     assert leistung(root, "stadt.leistung.meldebescheinigung").find("x:modulKosten", NS) is None
+
+
+def test_a_location_without_known_hours_says_where_to_find_them(content: Path, tmp_path: Path) -> None:
+    # Hours nobody can source are left out, and "Nur nach Vereinbarung" would then be a false
+    # claim too: the editor says where the hours are instead, and the check is satisfied.
+    from generator.pipeline import build
+
+    from ..site.readable import visible_text
+
+    location = content / "municipalities/kreis/locations/rathaus-suedort.yaml"
+    edit(location, 'opening_hours:\n  - days: [mo, tu, we, th, fr]\n    opens: "08:00"\n    closes: "12:00"\n', "")
+    warning = 'location "rathaus-suedort" has no opening hours: its page says "nur nach Vereinbarung"'
+    assert any(warning in line for line in warnings_of(content))
+    note = "Die Stellen im Rathaus haben eigene Öffnungszeiten; sie stehen auf der Website der Gemeinde."
+    append(location, f"opening_hours_note: {note}\n")
+    assert not any(warning in line for line in warnings_of(content))
+    build(content, tmp_path / "out", today=TODAY, show_progress=False)
+    page = visible_text((tmp_path / "out/kreis/standorte/rathaus-suedort/index.html").read_text(encoding="utf-8"))
+    assert f"Öffnungszeiten {note}" in page and "Nur nach Vereinbarung" not in page
