@@ -34,6 +34,7 @@ from portal.theme import make_environment
 
 from .catalog import source_of
 from .errors import BuildError
+from .news import EXAMPLE_NEWS, is_example_news, source_of_news
 from .pages import Page, build_pages, site_info
 from .render import Rendered, current_job
 from .write import digest
@@ -59,7 +60,7 @@ class KnowledgeBaseGenerator(Generator):
     def generate_output(self, writer: Any) -> None:
         job = current_job()
         catalog, out, site = job.catalog, job.writer, self.site
-        news_print = [(n["title"], n["url"], n["date"], n["summary"]) for n in self.news]
+        news_print = [(n["title"], n["url"], n["date"], n["summary"], n["example"]) for n in self.news]
         site_print = digest(job.theme_print, source_of(catalog.municipality), site, news_print[:3], job.base_url)
         for page in self.pages:
             extra = news_print if page.template == "news" else ()
@@ -138,6 +139,8 @@ def _news(context: dict[str, Any], base: str) -> list[dict[str, Any]]:
             "date": a.date.date(),
             "summary": _text_of(a.metadata.get("summary", "")),
             "text": _text_of(a.content),
+            "example": is_example_news(a.metadata),
+            "source": source_of_news(a.metadata),
         }
         for a in articles
     ]
@@ -190,7 +193,10 @@ def absolute_feed(context: dict[str, Any], feed: Any) -> None:
     job = current_job()
     site = f"{job.base_url}/{job.catalog.slug}/"
     feed.feed.update(link=site, id=site, author_name=job.catalog.municipality.name)
+    examples = [a.url for a in context.get("articles", []) if is_example_news(a.metadata)]
     for item in feed.items:
+        if any(item["link"].endswith(url) for url in examples):
+            item["title"] = f"{EXAMPLE_NEWS}: {item['title']}"
         item["link"] = urljoin(site, item["link"])
         item["unique_id"] = get_tag_uri(item["link"], item["pubdate"])
         item["author_name"] = None
@@ -199,6 +205,8 @@ def absolute_feed(context: dict[str, Any], feed: Any) -> None:
 def theme_environment(generator: Generator) -> None:
     """Pelican's generators render with the theme's environment (its loader and cache kept)."""
     generator.env = make_environment(generator.env.loader, bytecode_cache=generator.env.bytecode_cache)
+    generator.env.globals.update(is_example_news=is_example_news, source_of_news=source_of_news,
+                                 EXAMPLE_NEWS=EXAMPLE_NEWS)
 
 
 def register() -> None:

@@ -18,6 +18,7 @@ from ..load import Document
 from ..messages import say
 from ..models import PROVENANCE_FIELDS, Contact, LocalService, Location, Municipality, Service, Sourced, Unit
 from .content import MunicipalityContent, ValidContent
+from .markdown import news_without_source
 from .parse import closest
 from .rules import Check, rule
 
@@ -127,6 +128,9 @@ def municipality_warnings(content: MunicipalityContent, today: dt.date, max_age_
             doc = content.docs[("contacts", cid)]
             _add(found, "beispielperson-mit-echter-nummer", doc, "phone",
                  say("beispielperson-mit-echter-nummer", nummer=contact.phone))
+    for md in content.news:
+        if news_without_source(md):
+            found.setdefault("meldung-ohne-quelle", []).append(Problem(md.rel, 1, "", say("meldung-ohne-quelle")))
     return found
 
 

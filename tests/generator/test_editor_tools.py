@@ -341,7 +341,7 @@ def test_find_links_reports_file_line_and_field_of_every_https_link(content: Pat
         ("content/municipalities/kreis/municipality.yaml", 8, "website", "https://kreis.example.org"),
         ("content/municipalities/stadt/locations/rathaus.yaml", 19, "quellen[0].url", "https://www.example.org/rathaus"),
         ("content/municipalities/stadt/municipality.yaml", 8, "website", "https://www.example.org"),
-        ("content/municipalities/stadt/news/2026-11-01-neues.md", 7, "", "https://www.stadt.example.org/zeiten"),
+        ("content/municipalities/stadt/news/2026-11-01-neues.md", 8, "", "https://www.stadt.example.org/zeiten"),
         ("content/municipalities/stadt/services/personalausweis-beantragen.yaml", 6, "quellen[0].url",
          "https://www.example.org/gebuehrensatzung"),
         ("content/services/fahrzeug-zulassen.yaml", 12, "online.url", "https://www.kba.de"),

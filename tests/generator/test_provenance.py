@@ -212,3 +212,49 @@ def test_a_location_without_known_hours_says_where_to_find_them(content: Path, t
     build(content, tmp_path / "out", today=TODAY, show_progress=False)
     page = visible_text((tmp_path / "out/kreis/standorte/rathaus-suedort/index.html").read_text(encoding="utf-8"))
     assert f"Öffnungszeiten {note}" in page and "Nur nach Vereinbarung" not in page
+
+
+def test_news_say_whether_they_are_examples_or_where_they_come_from(content: Path, tmp_path: Path) -> None:
+    # The fixture's news article is marked "Beispiel: ja"; a second one names its source.
+    from generator.pipeline import build
+
+    from ..site.readable import visible_text
+
+    news = content / "municipalities/stadt/news"
+    (news / "2026-11-02-quelle.md").write_text(
+        "Title: Rathaus am Brückentag geschlossen\nDate: 2026-11-02\nQuelle: https://www.example.org/presse/42\n\n"
+        "Am Brückentag ist das Rathaus geschlossen.\n", encoding="utf-8")
+    assert not any("news article without a source" in line for line in warnings_of(content))
+    out = tmp_path / "out"
+    build(content, out, today=TODAY, show_progress=False)
+    example_html = (out / "stadt/aktuelles/2026-11-01-neues/index.html").read_text(encoding="utf-8")
+    example = visible_text(example_html)
+    assert "Beispielmeldung – nicht amtlich: Diese Meldung ist ein erfundenes Beispiel." in example
+    assert "NewsArticle" not in example_html  # no structured data that passes it off as the authority's word
+    sourced_html = (out / "stadt/aktuelles/2026-11-02-quelle/index.html").read_text(
+        encoding="utf-8")
+    assert "Quelle: https://www.example.org/presse/42" in visible_text(sourced_html)
+    assert '"NewsArticle"' in sourced_html and "Beispielmeldung" not in sourced_html
+    listing = visible_text((out / "stadt/aktuelles/index.html").read_text(encoding="utf-8"))
+    assert "Neue Öffnungszeiten (Beispielmeldung – nicht amtlich)" in listing
+    assert "Rathaus am Brückentag geschlossen (Beispielmeldung" not in listing
+    home = visible_text((out / "stadt/index.html").read_text(encoding="utf-8"))
+    assert "Neue Öffnungszeiten (Beispielmeldung – nicht amtlich)" in home
+    feed = ET.parse(out / "stadt/aktuelles/feed.xml").getroot()
+    titles = [t.text for t in feed.iter() if t.tag.endswith("title")]
+    assert "Beispielmeldung – nicht amtlich: Neue Öffnungszeiten" in titles
+    assert "Rathaus am Brückentag geschlossen" in titles
+
+
+def test_a_news_article_without_source_or_example_mark_is_a_warning(content: Path) -> None:
+    article = content / "municipalities/stadt/news/2026-11-01-neues.md"
+    edit(article, "Beispiel: ja\n", "")
+    expected = ("content/municipalities/stadt/news/2026-11-01-neues.md:1: news article without a source: name it "
+                "in the header (Quelle: https://…) or mark the article as an example (Beispiel: ja)")
+    assert expected in warnings_of(content)
+    edit(article, "Date: 2026-11-01\n", "Date: 2026-11-01\nBeispiel: vielleicht\n")
+    with pytest.raises(ContentError) as raised:
+        check(content, today=TODAY)
+    assert [str(p) for p in raised.value.problems] == [
+        'content/municipalities/stadt/news/2026-11-01-neues.md:3: Beispiel: Beispiel: expected ja or nein, got '
+        '"vielleicht"']

@@ -248,7 +248,7 @@ def test_a_municipality_cannot_take_one_of_the_portals_own_addresses(content: Pa
 ])
 def test_raw_html_in_news_and_pages_is_an_error_with_file_and_line(content: Path, line: str, shown: str) -> None:
     edit(content / "municipalities/stadt/news/2026-11-01-neues.md", "geöffnet.", f"geöffnet.\n\n{line}")
-    assert (f'content/municipalities/stadt/news/2026-11-01-neues.md:7: raw HTML "{shown}" is not allowed in news '
+    assert (f'content/municipalities/stadt/news/2026-11-01-neues.md:8: raw HTML "{shown}" is not allowed in news '
             "and pages; write Markdown instead (## for a heading, - for a list, [text](address) for a link)"
             ) in problems_of(content)
 
