@@ -80,7 +80,7 @@ def test_check_strict_reports_warnings_as_errors_at_their_file(content: Path) ->
     assert ("content/municipalities/stadt/municipality.yaml:10: offices: no office named for registry_office, "
             "road_traffic: those services show the general office") in lines
     assert ('content/municipalities/stadt/units/buergeramt.yaml:1: unit "buergeramt" is responsible for services '
-            "but has no location: citizens do not see where to go") in lines
+            "but has neither a location nor a website: citizens do not see where to go") in lines
     assert lines[-1] == f"{len(lines) - 1} error(s); nothing was built."
 
 

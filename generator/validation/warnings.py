@@ -46,7 +46,7 @@ def content_warnings(content: MunicipalityContent, valid: ValidContent) -> list[
             warn(ldoc, ("booking",), say("buchungsblock-ohne-termine", standort=lid))
     used = {r.unit_id for r in all_responsibilities(content, valid)}
     for uid in sorted(used):
-        if not content.units[uid].locations:
+        if not content.units[uid].locations and not content.units[uid].website:
             warn(content.docs[("units", uid)], (), say("stelle-ohne-standort", einheit=uid))
     return warnings
 

@@ -258,3 +258,26 @@ def test_a_news_article_without_source_or_example_mark_is_a_warning(content: Pat
     assert [str(p) for p in raised.value.problems] == [
         'content/municipalities/stadt/news/2026-11-01-neues.md:3: Beispiel: Beispiel: expected ja or nein, got '
         '"vielleicht"']
+
+
+def test_an_office_without_a_sourced_address_sends_citizens_to_its_website(content: Path, tmp_path: Path) -> None:
+    # No invented address: a responsible office whose building no source names points to the
+    # website where the office itself says where it is, on its page and on its services' pages.
+    from generator.pipeline import build
+
+    from ..site.readable import visible_text
+
+    unit = content / "municipalities/stadt/units/buergeramt.yaml"
+    edit(unit, "locations: [rathaus]\n", "")
+    warning = 'unit "buergeramt" is responsible for services but has neither a location nor a website'
+    assert any(warning in line for line in warnings_of(content))
+    append(unit, "website: https://www.stadt.example.org/buergeramt\n")
+    assert not any(warning in line for line in warnings_of(content))
+    build(content, tmp_path / "out", today=TODAY, show_progress=False)
+    pointer = ("Wo Sie diese Stelle finden und wann sie geöffnet hat, steht auf dieser Website: "
+               "https://www.stadt.example.org/buergeramt")
+    unit_page = visible_text((tmp_path / "out/stadt/organisation/buergeramt/index.html").read_text(encoding="utf-8"))
+    assert f"Standort {pointer}" in unit_page
+    service = visible_text(
+        (tmp_path / "out/stadt/leistungen/personalausweis-beantragen/index.html").read_text(encoding="utf-8"))
+    assert pointer in service
