@@ -77,13 +77,17 @@ class Portal:
     home_url: str | None = None
 
 
-# Neither DOMAIN.md nor shared/data documents these portals' addresses or a search by LeiKa
-# key, so no link is made yet. Fill in what a source confirms; the page and its JSON-LD follow.
+# The federal service directory (Verwaltungsportal des Bundes) gives each service a page under
+# its LeiKa key: https://verwaltung.bund.de/leistungsverzeichnis/DE/leistung/<key>. Seen on the
+# directory's own pages (for example …/leistung/99012078261000/… for "Abbruch anzeigen", cited in
+# content/services/abbruch-anzeigen.yaml) and linked in this short form by independent public
+# projects (for 99115005104000 and 99108014042000). The Serviceportal NRW has no confirmed
+# address pattern by key: its start page only, where citizens search for the service.
 PORTALS: tuple[Portal, ...] = (
-    # Start pages only: no confirmed address pattern for one service by its key is known to us,
-    # so the page tells citizens to search there for the LeiKa key.
+    Portal("Verwaltungsportal des Bundes", "im Verwaltungsportal des Bundes",
+           leistung_url="https://verwaltung.bund.de/leistungsverzeichnis/DE/leistung/{leika}",
+           home_url="https://verwaltung.bund.de"),
     Portal("Serviceportal NRW", "im Serviceportal NRW", home_url="https://service.nrw.de"),
-    Portal("Verwaltungsportal des Bundes", "im Verwaltungsportal des Bundes", home_url="https://verwaltung.bund.de"),
 )
 
 

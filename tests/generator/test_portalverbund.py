@@ -425,7 +425,12 @@ def test_every_service_page_names_service_provider_and_area(real_output: Path, r
 def test_a_state_or_federal_service_page_leads_to_the_state_and_federal_portals(real_output: Path) -> None:
     page = (real_output / "muenster" / "leistungen" / "bafoeg" / "index.html").read_text(encoding="utf-8")
     assert '<h2 id="portale">In anderen Verwaltungsportalen</h2>' in page
-    assert 'href="https://service.nrw.de"' in page and 'href="https://verwaltung.bund.de"' in page
-    assert "Suchen Sie dort nach dem Leistungsschlüssel 99022001000000." in page
+    # The federal directory has a page per LeiKa key; the state portal only its start page.
+    assert ('<a href="https://verwaltung.bund.de/leistungsverzeichnis/DE/leistung/99022001000000">„BAföG '
+            'beantragen“ im Verwaltungsportal des Bundes<span class="visually-hidden"> (externe Seite)</span></a></li>'
+            ) in page
+    assert ('<a href="https://service.nrw.de">Serviceportal NRW: Startseite<span class="visually-hidden"> (externe '
+            'Seite)</span></a>: Suchen Sie dort nach dem Leistungsschlüssel 99022001000000.') in page
+    assert service_jsonld(page)["sameAs"] == ["https://verwaltung.bund.de/leistungsverzeichnis/DE/leistung/99022001000000"]
     local = (real_output / "muenster" / "leistungen" / "hundesteuer-anmelden" / "index.html").read_text(encoding="utf-8")
     assert 'id="portale"' not in local  # the town's own service is ours to describe
