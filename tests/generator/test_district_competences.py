@@ -37,6 +37,13 @@ CASES = [
       for town in ("ahlen", "beckum", "oelde", "warendorf")
       for sid in ("wohngeld", "wohnberechtigungsschein", "halteverbot-umzug")],
     ("kreis-warendorf", "ahlen", "parkausweis-behinderung", "buergerbuero-ahlen"),
+    # A temporary no-parking zone is ordered by the road traffic authority: the district, except in the
+    # towns that are their own authority (Coesfeld and Dülmen; Ahlen, Beckum, Oelde and Warendorf).
+    ("kreis-coesfeld", "coesfeld", "halteverbot-umzug", "ordnung-verkehr-coesfeld"),
+    ("kreis-coesfeld", "duelmen", "halteverbot-umzug", "verkehrssicherung-duelmen"),
+    *[("kreis-coesfeld", town, "halteverbot-umzug", "strassenverkehrsbehoerde")
+      for town in ("senden", "billerbeck", "rosendahl", "luedinghausen")],
+    *[("kreis-warendorf", town, "halteverbot-umzug", "verkehrslenkung") for town in ("beelen", "sendenhorst")],
     # The district keeps the task for the towns that do not take it over.
     ("kreis-coesfeld", "senden", "baugenehmigung", "bauaufsicht"),
     ("kreis-coesfeld", "senden", "kita-platz", "kreisjugendamt"),
@@ -57,6 +64,10 @@ SITE_CASES = [
     ("kreis-warendorf", "ahlen", "parkausweis-behinderung", "buergerbuero-ahlen"),
     ("kreis-coesfeld", "coesfeld", "parkausweis-behinderung", "buergerbuero-coesfeld"),
     ("kreis-warendorf", "warendorf", "kita-platz", "kreisjugendamt"),
+    ("kreis-warendorf", "beelen", "halteverbot-umzug", "verkehrslenkung"),
+    ("kreis-warendorf", "ahlen", "halteverbot-umzug", "rathaus-ahlen"),
+    ("kreis-coesfeld", "senden", "halteverbot-umzug", "strassenverkehrsbehoerde"),
+    ("kreis-coesfeld", "coesfeld", "halteverbot-umzug", "ordnung-verkehr-coesfeld"),
 ]
 
 
@@ -83,7 +94,7 @@ def test_a_district_service_taken_over_by_some_towns_names_an_office_for_every_t
         catalogs: dict[str, Catalog], slug: str) -> None:
     catalog = catalogs[slug]
     towns = [t.id for t in catalog.municipality.towns]
-    for sid in [*BUILDING, *YOUTH, "wohnberechtigungsschein", "wohngeld"]:
+    for sid in [*BUILDING, *YOUTH, "wohnberechtigungsschein", "wohngeld", "halteverbot-umzug"]:
         assert [r.town.id for r in catalog.services[sid].responsibilities if r.town] == towns, sid
 
 
@@ -91,6 +102,33 @@ def test_district_youth_office_of_warendorf_serves_ten_towns(catalogs: dict[str,
     entry = catalogs["kreis-warendorf"].services["kita-platz"]
     served = [r.town.name for r in entry.responsibilities if r.town and r.unit_id == "kreisjugendamt"]
     assert len(served) == 10 and "Warendorf" in served
+
+
+# The towns that are their own road traffic authority (sources in the districts' municipality.yaml).
+OWN_TRAFFIC_AUTHORITY = {"kreis-coesfeld": {"coesfeld", "duelmen"},
+                         "kreis-warendorf": {"ahlen", "beckum", "oelde", "warendorf"}}
+
+
+@pytest.mark.parametrize("slug", sorted(OWN_TRAFFIC_AUTHORITY))
+def test_no_parking_zone_for_a_move_is_ordered_by_the_district_unless_the_town_is_its_own_authority(
+        catalogs: dict[str, Catalog], slug: str) -> None:
+    catalog = catalogs[slug]
+    district_office = catalog.municipality.offices["public_order"]
+    assert catalog.units[district_office].town is None
+    for r in catalog.services["halteverbot-umzug"].responsibilities:
+        assert r.town is not None
+        if r.town.id in OWN_TRAFFIC_AUTHORITY[slug]:
+            assert catalog.units[r.unit_id].town == r.town.id, r.town.id
+        else:
+            # Not the town hall of a town that has no authority of its own.
+            assert r.unit_id == district_office, r.town.id
+
+
+@pytest.mark.parametrize("slug", ["muenster", "hamm"])
+def test_no_parking_zone_in_a_city_outside_any_district_is_the_citys_own_office(
+        catalogs: dict[str, Catalog], slug: str) -> None:
+    [r] = catalogs[slug].services["halteverbot-umzug"].responsibilities
+    assert (r.unit_id, r.town) == ("ordnungsamt", None)
 
 
 def test_vehicle_registration_stays_with_the_district(catalogs: dict[str, Catalog]) -> None:
