@@ -145,9 +145,10 @@ def katalog_json(catalog: Catalog, base_url: str) -> str:
     return dump(katalog_model(catalog))
 
 
-def sitemap_xml(base_url: str, paths: list[str]) -> str:
+def sitemap_xml(base_url: str, pages: dict[str, str]) -> str:
+    """The site's sitemap: every page's address (path → the day it last changed, ISO)."""
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
-    for path in sorted(paths):
-        lines.append(f"  <url><loc>{escape(base_url.rstrip('/') + path)}</loc></url>")
+    for path, changed in sorted(pages.items()):
+        lines.append(f"  <url><loc>{escape(base_url.rstrip('/') + path)}</loc><lastmod>{changed}</lastmod></url>")
     lines.append("</urlset>")
     return "\n".join(lines) + "\n"

@@ -8,7 +8,7 @@ from typing import Any
 from portal.text import SCHEMA_DAYS, fee_text
 
 from .catalog import Catalog, ServiceEntry
-from .models import Address, Contact, Location, Service, Unit
+from .models import Address, Contact, Fee, Location, Service, Unit
 from .xzufi import portal_links
 
 
@@ -50,6 +50,24 @@ def breadcrumbs(crumbs: list[tuple[str, str]], base_url: str) -> dict[str, Any]:
     }
 
 
+def _offer(fee: Fee) -> dict[str, Any]:
+    """A fee as schema.org reads it: a fixed amount as `price`, a range as a PriceSpecification
+    with its bounds; a fee without an amount (set by a statute, for example) in words only."""
+    offer: dict[str, Any] = {"@type": "Offer", "name": fee.label, "priceCurrency": "EUR"}
+    if fee.amount is not None:
+        offer["price"] = fee.amount
+    elif fee.amount_min is not None or fee.amount_max is not None:
+        spec: dict[str, Any] = {"@type": "PriceSpecification", "priceCurrency": "EUR"}
+        if fee.amount_min is not None:
+            spec["minPrice"] = fee.amount_min
+        if fee.amount_max is not None:
+            spec["maxPrice"] = fee.amount_max
+        offer["priceSpecification"] = spec
+    if fee.amount is None:
+        offer["description"] = fee_text(fee)
+    return offer
+
+
 def opening_hours(location: Location, holidays: list[tuple[dt.date, str]]) -> dict[str, Any]:
     """The regular hours, exceptions and public holidays; none of them where they are examples."""
     if location.is_example("opening_hours"):
@@ -58,7 +76,7 @@ def opening_hours(location: Location, holidays: list[tuple[dt.date, str]]) -> di
         "openingHoursSpecification": [
             {
                 "@type": "OpeningHoursSpecification",
-                "dayOfWeek": [SCHEMA_DAYS[d] for d in h.days],
+                "dayOfWeek": [f"https://schema.org/{SCHEMA_DAYS[d]}" for d in h.days],
                 "opens": h.opens,
                 "closes": h.closes,
             }
@@ -135,17 +153,7 @@ def service(catalog: Catalog, entry: ServiceEntry, url: str, base_url: str) -> d
         }
     if s.synonyms:  # names of the service; search_only (typos, colloquial words) is never published
         data["alternateName"] = list(s.synonyms)
-    offers = [
-        {
-            "@type": "Offer",
-            "name": fee.label,
-            "priceCurrency": "EUR",
-            **({"price": fee.amount} if fee.amount is not None else {}),
-            **({"description": fee_text(fee)} if fee.amount is None else {}),
-        }
-        for fee in entry.fees
-        if not (fee.example or entry.is_example("fees"))
-    ]
+    offers = [_offer(fee) for fee in entry.fees if not (fee.example or entry.is_example("fees"))]
     if offers:
         data["offers"] = offers
     channels = []

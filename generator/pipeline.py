@@ -93,7 +93,7 @@ def build(
         results = _build_parallel(valid, slugs, out_root, base_url, today, theme_print, workers, show)
     if only is None:
         write_portal_index(out_root, [(slug, valid.municipalities[slug].municipality) for slug in sorted(slugs)],
-                           valid.portal)
+                           valid.portal, base_url)
     return sorted(results, key=lambda result: result.slug)
 
 
@@ -139,7 +139,7 @@ def build_site(
     writer = SiteWriter(staging, live)
     try:
         rendered = render(catalog, writer, base_url, today, theme_print, progress)
-        export_site(catalog, writer, rendered, base_url)
+        export_site(catalog, writer, rendered, base_url, today)
         index_site(catalog, writer, rendered, out_root / ".cache" / "search" / slug)
         writer.remove_stale(static_files(catalog))
         writer.save_manifest()
@@ -151,8 +151,9 @@ def build_site(
     return SiteResult(slug, len(writer.manifest), writer.rendered, writer.reused, time.perf_counter() - started)
 
 
-def export_site(catalog: Catalog, writer: SiteWriter, rendered: Rendered, base_url: str) -> None:
-    """katalog.json and xzufi.xml from the Catalog, sitemap.xml from the rendered pages."""
+def export_site(catalog: Catalog, writer: SiteWriter, rendered: Rendered, base_url: str, today: dt.date) -> None:
+    """katalog.json and xzufi.xml from the Catalog, sitemap.xml from the rendered pages, each
+    with the day it last changed."""
     katalog_print = digest(
         rendered.site_print,
         "katalog",
@@ -163,9 +164,16 @@ def export_site(catalog: Catalog, writer: SiteWriter, rendered: Rendered, base_u
     )
     writer.write("katalog.json", "catalog", katalog_print, lambda: export.katalog_json(catalog, base_url))
     writer.write("xzufi.xml", "catalog", digest(katalog_print, "xzufi"), lambda: xzufi.xzufi_xml(catalog, base_url))
-    paths = rendered.html_paths
-    writer.write("sitemap.xml", "site", digest("sitemap", *paths, base_url),
-                 lambda: export.sitemap_xml(base_url, paths))
+    site_base = f"/{catalog.slug}/"
+    changed = {path: writer.changed_on(_file_of(path, site_base), today) for path in rendered.html_paths}
+    writer.write("sitemap.xml", "site", digest("sitemap", *sorted(changed.items()), base_url),
+                 lambda: export.sitemap_xml(base_url, changed))
+
+
+def _file_of(url_path: str, site_base: str) -> str:
+    """The file a page's address is served from: /muenster/leistungen/x/ → leistungen/x/index.html."""
+    relative = url_path.removeprefix(site_base)
+    return relative + "index.html" if relative.endswith("/") or not relative else relative
 
 
 def index_site(catalog: Catalog, writer: SiteWriter, rendered: Rendered, cache: Path) -> None:
@@ -192,12 +200,14 @@ def _never() -> bytes:
     raise BuildError("a search index file to be reused was missing; run the build again")
 
 
-def write_portal_index(out_root: Path, municipalities: list[tuple[str, Any]], operator: Any = None) -> None:
-    """The portal's root page lists every municipality; beside it the operator's legal pages
-    and the theme (generator/portal.py, through a SiteWriter of its own)."""
+def write_portal_index(out_root: Path, municipalities: list[tuple[str, Any]], operator: Any = None,
+                       base_url: str = DEFAULT_BASE_URL) -> None:
+    """The portal's root page lists every municipality; beside it the operator's legal pages,
+    robots.txt, the sitemap index and the theme (generator/portal.py, through a SiteWriter of
+    its own)."""
     from .portal import write_portal_pages
 
-    write_portal_pages(out_root, THEME, municipalities, operator)
+    write_portal_pages(out_root, THEME, municipalities, operator, base_url)
 
 
 # --- parallel build with one progress line ---------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape
 
 from portal.theme import PORTAL_SITE, make_environment
 
@@ -33,8 +34,9 @@ def portal_pages(municipalities: list[tuple[str, Any]], operator: Operator | Non
 
 
 def write_portal_pages(out_root: Path, theme: Path, municipalities: list[tuple[str, Any]],
-                       operator: Operator | None) -> None:
-    """Render the portal's root pages into out_root and copy the theme to out_root/theme."""
+                       operator: Operator | None, base_url: str = "http://127.0.0.1:8000") -> None:
+    """Render the portal's root pages into out_root, write robots.txt and the sitemap index, and
+    copy the theme to out_root/theme."""
     from jinja2 import FileSystemLoader
 
     env = make_environment(FileSystemLoader(theme / "templates"))
@@ -49,11 +51,36 @@ def write_portal_pages(out_root: Path, theme: Path, municipalities: list[tuple[s
             municipalities=listed, operator=operator,
         )
         _write(writer, path, "portal", html.encode("utf-8"))
+    slugs = [slug for slug, _m in municipalities]
+    _write(writer, "robots.txt", "portal", robots_txt(base_url).encode("utf-8"))
+    _write(writer, "sitemap.xml", "portal", sitemap_index(base_url, slugs).encode("utf-8"))
     for file in sorted((theme / "static").rglob("*")):
         if file.is_file():
             _write(writer, f"theme/{file.relative_to(theme / 'static')}", "theme", file.read_bytes())
     writer.remove_stale([])
     writer.save_manifest()
+
+
+# What search engines may read: the static sites. The dynamic areas answer only a signed-in
+# citizen or clerk (account, inbox, login, staff pages) or change by the minute (free slots,
+# form steps); crawling them only costs the app requests.
+PRIVATE_PATHS = ("/konto/", "/postfach/", "/saml/", "/api/", "/*/verwaltung/", "/*/termine/", "/*/antrag/")
+
+
+def robots_txt(base_url: str) -> str:
+    lines = ["User-agent: *", *(f"Disallow: {path}" for path in PRIVATE_PATHS), "",
+             f"Sitemap: {base_url.rstrip('/')}/sitemap.xml"]
+    return "\n".join(lines) + "\n"
+
+
+def sitemap_index(base_url: str, slugs: list[str]) -> str:
+    """The portal's sitemap index: one sitemap per municipality's site."""
+    root = base_url.rstrip("/")
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    lines += [f"  <sitemap><loc>{escape(f'{root}/{slug}/sitemap.xml')}</loc></sitemap>" for slug in sorted(slugs)]
+    lines.append("</sitemapindex>")
+    return "\n".join(lines) + "\n"
 
 
 def _write(writer: SiteWriter, path: str, source: str, data: bytes) -> None:

@@ -16,6 +16,7 @@ the sites besides the writer's own files, and is served while it is written.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -26,6 +27,7 @@ from pathlib import Path
 from .errors import BuildError
 
 MANIFEST = ".build-manifest.json"
+DATES = ".page-dates.json"  # path → [fingerprint, the day a build first wrote it so]: the sitemap's lastmod
 OTHERS = "//others"  # manifest key: files written besides pages (Pelican's, static files)
 
 
@@ -71,6 +73,16 @@ def swap(link: Path, target: Path) -> None:
     os.replace(temporary, link)
 
 
+def _read_dates(site_dir: Path | None) -> dict[str, list[str]]:
+    if site_dir is None:
+        return {}
+    try:
+        data = json.loads((site_dir / DATES).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 class SiteWriter:
     def __init__(self, staging: Path, live: Path | None, shared: bool = False):
         """shared: the folder is served while it is written and holds more than this
@@ -81,6 +93,8 @@ class SiteWriter:
         self.shared = shared
         self.live_manifest, _ = read_manifest(live)
         self.staged_manifest, self.staged_others = read_manifest(staging)
+        self.known_dates = {**_read_dates(staging), **_read_dates(live)}  # the live folder is the newer
+        self.dates: dict[str, list[str]] = {}
         self.others: list[str] = []
         # From here on the staging folder is being changed: its manifest no longer holds.
         (staging / MANIFEST).unlink(missing_ok=True)
@@ -123,6 +137,15 @@ class SiteWriter:
             self._make_folder(target.parent)
         self._put(target, data, exists)
         self.others.append(path)
+
+    def changed_on(self, path: str, today: dt.date) -> str:
+        """The day the file at path last changed (ISO): kept from an earlier build while its
+        fingerprint is the same, else today. Recorded for the next build."""
+        print_ = self.manifest.get(path, "")
+        known = self.known_dates.get(path)
+        day = known[1] if known and known[0] == print_ else today.isoformat()
+        self.dates[path] = [print_, day]
+        return day
 
     def previous_prints(self, prefixes: tuple[str, ...], marker: str, print_: str) -> dict[str, str] | None:
         """The files that start with prefixes, with their fingerprints, from the live or
@@ -170,7 +193,7 @@ class SiteWriter:
         in a shared folder none.
         """
         self.others = sorted(set(others) | set(self.others))
-        wanted = set(self.manifest) | set(self.others) | {MANIFEST}
+        wanted = set(self.manifest) | set(self.others) | {MANIFEST, DATES}
         if self.staged_manifest:
             before = set(self.staged_manifest) | set(self.staged_others)
             candidates = [path for path in before if path not in wanted]
@@ -193,4 +216,6 @@ class SiteWriter:
 
     def save_manifest(self) -> None:
         data = {**self.manifest, OTHERS: self.others}
+        if self.dates:
+            (self.out_dir / DATES).write_text(json.dumps(self.dates, sort_keys=True), encoding="utf-8")
         (self.out_dir / MANIFEST).write_text(json.dumps(data, sort_keys=True), encoding="utf-8")

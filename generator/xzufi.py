@@ -99,6 +99,13 @@ class PortalLink:
     to_service: bool  # False: the portal's start page, where citizens search by the key
 
 
+def names_an_action(leika: str) -> bool:
+    """Whether a LeiKa key names a service with its action (Verrichtung, digits 9–11), as the
+    federal directory's pages do, not only the subject (…001000000 "BAföG" as a whole): a page
+    address made from a subject key would not exist."""
+    return len(leika) == 14 and leika[8:11] != "000"
+
+
 def portal_links(service: Service, portals: tuple[Portal, ...] | None = None) -> list[PortalLink]:
     """Links to the same service in the state and federal portals, for a service that the
     state or the federation is responsible for, found by its LeiKa key."""
@@ -106,7 +113,7 @@ def portal_links(service: Service, portals: tuple[Portal, ...] | None = None) ->
         return []
     links = []
     for portal in PORTALS if portals is None else portals:
-        if portal.leistung_url:
+        if portal.leistung_url and names_an_action(service.leika):
             url = portal.leistung_url.format(leika=service.leika)
             links.append(PortalLink(portal.name, url, f"„{service.name}“ {portal.in_name}", True))
         elif portal.home_url:

@@ -340,11 +340,12 @@ def test_real_katalog_carries_typisierung_beside_every_earlier_key(real_output: 
 # --- links to the state and federal portals ----------------------------------------------------
 
 EXAMPLE_PORTALS = (
-    Portal("Serviceportal NRW", "im Serviceportal NRW", leistung_url="https://land.example.org/leistung/{leika}"),
+    Portal("Serviceportal NRW", "im Serviceportal NRW", leistung_url="https://land.example.org/leistung/{leika}",
+           home_url="https://land.example.org/"),
     Portal("Verwaltungsportal des Bundes", "im Verwaltungsportal des Bundes", home_url="https://bund.example.org/"),
 )
 BAFOEG = """name: BAföG beantragen
-leika: "99022001000000"
+leika: "99022001012000"
 teaser: Ausbildungsförderung beantragen Sie beim Amt für Ausbildungsförderung.
 description: Beispieltext.
 level: land
@@ -365,11 +366,15 @@ def test_portal_links_only_for_state_and_federal_services_with_a_leika_key() -> 
     services = check(FIXTURE_CONTENT).services
     assert portal_links(services["personalausweis-beantragen"], EXAMPLE_PORTALS) == []  # the town does it
     assert portal_links(services["kindergeld"], EXAMPLE_PORTALS) == []  # no LeiKa key to find it by
-    kindergeld = services["kindergeld"].model_copy(update={"leika": "99022001000000"})
+    kindergeld = services["kindergeld"].model_copy(update={"leika": "99022001012000"})
     assert [(link.url, link.text, link.to_service) for link in portal_links(kindergeld, EXAMPLE_PORTALS)] == [
-        ("https://land.example.org/leistung/99022001000000", "„Kindergeld beantragen“ im Serviceportal NRW", True),
+        ("https://land.example.org/leistung/99022001012000", "„Kindergeld beantragen“ im Serviceportal NRW", True),
         ("https://bund.example.org/", "Verwaltungsportal des Bundes: Startseite", False),
     ]
+    # A key that names only the subject (no action, digits 9–11 "000") has no page of its own.
+    subject = kindergeld.model_copy(update={"leika": "99022001000000"})
+    assert [(link.url, link.to_service) for link in portal_links(subject, EXAMPLE_PORTALS)] == [
+        ("https://land.example.org/", False), ("https://bund.example.org/", False)]
 
 
 def test_state_service_page_links_to_the_portals(content: Path, tmp_path: Path,
@@ -380,13 +385,13 @@ def test_state_service_page_links_to_the_portals(content: Path, tmp_path: Path,
     build(content, out, only="stadt", today=TODAY, show_progress=False, workers=1)
     html = (out / "stadt" / "leistungen" / "bafoeg" / "index.html").read_text(encoding="utf-8")
     assert '<h2 id="portale">In anderen Verwaltungsportalen</h2>' in html
-    assert ('<li><a href="https://land.example.org/leistung/99022001000000">„BAföG beantragen“ im Serviceportal NRW'
+    assert ('<li><a href="https://land.example.org/leistung/99022001012000">„BAföG beantragen“ im Serviceportal NRW'
             '<span class="visually-hidden"> (externe Seite)</span></a></li>') in html
     assert ('<li><a href="https://bund.example.org/">Verwaltungsportal des Bundes: Startseite<span '
             'class="visually-hidden"> (externe Seite)</span></a>: Suchen Sie dort nach dem Leistungsschlüssel '
-            "99022001000000.</li>") in html
+            "99022001012000.</li>") in html
     service = service_jsonld(html)
-    assert service["sameAs"] == ["https://land.example.org/leistung/99022001000000"]
+    assert service["sameAs"] == ["https://land.example.org/leistung/99022001012000"]
     assert service["provider"] == {"@type": "GovernmentOrganization", "name": "Amt für Ausbildungsförderung",
                                    "url": "https://www.bafög.de"}
     town_service = (out / "stadt" / "leistungen" / "personalausweis-beantragen" / "index.html").read_text("utf-8")
@@ -425,12 +430,17 @@ def test_every_service_page_names_service_provider_and_area(real_output: Path, r
 def test_a_state_or_federal_service_page_leads_to_the_state_and_federal_portals(real_output: Path) -> None:
     page = (real_output / "muenster" / "leistungen" / "bafoeg" / "index.html").read_text(encoding="utf-8")
     assert '<h2 id="portale">In anderen Verwaltungsportalen</h2>' in page
-    # The federal directory has a page per LeiKa key; the state portal only its start page.
-    assert ('<a href="https://verwaltung.bund.de/leistungsverzeichnis/DE/leistung/99022001000000">„BAföG '
-            'beantragen“ im Verwaltungsportal des Bundes<span class="visually-hidden"> (externe Seite)</span></a></li>'
-            ) in page
+    # The federal directory has a page per LeiKa key that names the action; BAföG's key names
+    # only the subject, so both portals' start pages with the key to search for.
+    assert ('<a href="https://verwaltung.bund.de">Verwaltungsportal des Bundes: Startseite<span class="visually-hidden">'
+            ' (externe Seite)</span></a>: Suchen Sie dort nach dem Leistungsschlüssel 99022001000000.') in page
     assert ('<a href="https://service.nrw.de">Serviceportal NRW: Startseite<span class="visually-hidden"> (externe '
             'Seite)</span></a>: Suchen Sie dort nach dem Leistungsschlüssel 99022001000000.') in page
-    assert service_jsonld(page)["sameAs"] == ["https://verwaltung.bund.de/leistungsverzeichnis/DE/leistung/99022001000000"]
+    tax_id = (real_output / "muenster" / "leistungen" / "steuer-id-mitteilen" / "index.html").read_text(encoding="utf-8")
+    assert ('<a href="https://verwaltung.bund.de/leistungsverzeichnis/DE/leistung/99102044101000">„Steuer-Identifikationsnummer erneut '
+            'mitteilen lassen“ im Verwaltungsportal des Bundes<span class="visually-hidden"> (externe Seite)</span></a>'
+            '</li>') in tax_id
+    assert service_jsonld(tax_id)["sameAs"] == [
+        "https://verwaltung.bund.de/leistungsverzeichnis/DE/leistung/99102044101000"]
     local = (real_output / "muenster" / "leistungen" / "hundesteuer-anmelden" / "index.html").read_text(encoding="utf-8")
     assert 'id="portale"' not in local  # the town's own service is ours to describe
