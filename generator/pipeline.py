@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import multiprocessing as mp
 import os
@@ -164,6 +165,12 @@ def export_site(catalog: Catalog, writer: SiteWriter, rendered: Rendered, base_u
     )
     writer.write("katalog.json", "catalog", katalog_print, lambda: export.katalog_json(catalog, base_url))
     writer.write("xzufi.xml", "catalog", digest(katalog_print, "xzufi"), lambda: xzufi.xzufi_xml(catalog, base_url))
+    # The change set against the last build's objects (generator/xzufi/changes.py): made every
+    # build, as it depends on what the previous build published.
+    changes, record = xzufi.xzufi_changes(catalog, base_url, xzufi.read_record(writer.live))
+    record_text = json.dumps(record, sort_keys=True)
+    writer.write("xzufi-aenderungen.xml", "catalog", digest(changes), lambda: changes)
+    writer.write(xzufi.RECORD, "catalog", digest(record_text), lambda: record_text)
     site_base = f"/{catalog.slug}/"
     changed = {path: writer.changed_on(_file_of(path, site_base), today) for path in rendered.html_paths}
     writer.write("sitemap.xml", "site", digest("sitemap", *sorted(changed.items()), base_url),

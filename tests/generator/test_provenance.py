@@ -153,7 +153,7 @@ def test_the_catalog_carries_example_marks_and_the_check_date(content: Path) -> 
 
 
 def leistung(root: ET.Element, xzufi_id: str) -> ET.Element:
-    return next(element for element in root.iterfind("x:leistung", NS)
+    return next(element for element in root.iterfind("x:schreibe/x:leistung", NS)
                 if element.findtext("x:id", namespaces=NS) == xzufi_id)
 
 
@@ -178,7 +178,7 @@ def test_json_ld_and_xzufi_never_publish_example_values(content: Path) -> None:
     marriage = leistung(root, "stadt.leistung.eheschliessung-anmelden")  # documents: examples in the fixture
     assert "08" not in [module.findtext("x:leikaTextmodul/code", namespaces=NS)
                         for module in marriage.iterfind("x:modulText", NS)]
-    office = next(element for element in root.iterfind("x:organisationseinheit", NS)
+    office = next(element for element in root.iterfind("x:schreibe/x:organisationseinheit", NS)
                   if element.findtext("x:id", namespaces=NS) == "stadt.organisationseinheit.buergeramt")
     assert office.find("x:kommunikation/x:email", NS) is None
     assert office.find("x:anschrift", NS) is None  # the whole location is an example

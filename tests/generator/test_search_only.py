@@ -64,9 +64,9 @@ def test_json_ld_katalog_and_xzufi_publish_only_the_synonyms(content: Path) -> N
     assert jsonld.service(catalog, entry, "https://x/", "https://x")["alternateName"] == ["Ausweis"]
 
     root = ET.fromstring(xzufi_xml(catalog, "https://x"))
-    card = next(element for element in root.iterfind("x:leistung", NS)
+    card = next(element for element in root.iterfind("x:schreibe/x:leistung", NS)
                 if element.findtext("x:id", namespaces=NS) == "stadt.leistung.personalausweis-beantragen")
-    assert [e.findtext("x:begriff", namespaces=NS) for e in card.iterfind("x:begriffImKontext", NS)] == ["Ausweis"]
+    assert [e.findtext("x:begriff", namespaces=NS) for e in card.iterfind("x:modulBegriffImKontext/x:begriffImKontext", NS)] == ["Ausweis"]
     terms = {e.text for e in root.iter(f"{{{XZUFI_NS}}}begriff")}
     assert "Ausweis" in terms and not terms & {"Perso", "Personalausweiß"}
 
