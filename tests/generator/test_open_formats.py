@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
+import pytest
+
 from generator.pipeline import build
 
 from ..conftest import TODAY
@@ -70,3 +72,23 @@ def test_schema_org_days_are_urls_and_a_fee_range_is_a_price_specification(real_
     assert service["offers"][0]["priceSpecification"] == {
         "@type": "PriceSpecification", "priceCurrency": "EUR", "minPrice": 12.2, "maxPrice": 21.1}
     assert "price" not in service["offers"][0]
+
+
+REAL_SITES = ("hamm", "kreis-coesfeld", "kreis-warendorf", "muenster")
+
+
+@pytest.mark.parametrize("slug", REAL_SITES)
+def test_every_page_of_the_real_sites_speaks_schema_org_terms(real_output: Path, slug: str) -> None:
+    offers = 0
+    for page in (real_output / slug).rglob("*.html"):
+        for item in jsonld_items(page.read_text(encoding="utf-8")):
+            for spec in item.get("openingHoursSpecification", []):
+                assert all(day.startswith("https://schema.org/") for day in spec["dayOfWeek"]), page
+            for offer in item.get("offers", []):
+                # a fixed price, a range, or (set by statute) words only
+                assert "price" in offer or "priceSpecification" in offer or "description" in offer, page
+                offers += 1
+    assert offers  # (hours only where a location has sourced ones; a district's town halls are examples)
+    listed = [loc.findtext(f"{SITEMAP}loc") for loc in ET.parse(real_output / "sitemap.xml").getroot()]
+    assert any(str(url).endswith(f"/{slug}/sitemap.xml") for url in listed)
+    assert all(lastmod for lastmod in lastmods(real_output / slug).values())
