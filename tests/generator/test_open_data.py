@@ -162,6 +162,11 @@ def test_the_page_lists_every_file_with_its_size_and_the_licence(built: Path) ->
     assert re.search(r"<h1>Offene Daten</h1>", page) and page.count("<h2") >= 4
     home = (site / "index.html").read_text(encoding="utf-8")
     assert 'href="/stadt/offene-daten/">Offene Daten</a>' in home  # in the footer of every page
+    location = (site / "standorte/rathaus/index.html").read_text(encoding="utf-8")
+    assert 'href="/stadt/offene-daten/vcard/standorte/rathaus.vcf"' in location
+    assert 'href="/stadt/offene-daten/schliesstage/rathaus.ics"' in location
+    office = (site / "organisation/buergeramt/index.html").read_text(encoding="utf-8")
+    assert 'href="/stadt/offene-daten/vcard/stellen/buergeramt.vcf"' in office
 
 
 def test_a_municipality_chooses_its_licence(content: Path, tmp_path: Path) -> None:
