@@ -135,6 +135,8 @@ def closing_days_ics(catalog: Catalog, lid: str, location: Location, days: list[
     calendar.add("name", f"Schließtage: {location.name}")
     calendar.add("x-wr-calname", f"Schließtage: {location.name}")
     calendar.add("url", page)
+    calendar.add("refresh-interval", dt.timedelta(days=1), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "P1D")
     where = None if location.is_example("address") else (
         f"{location.name}, {location.address.street}, {location.address.postal_code} {location.address.city}")
     for day, title in days:
@@ -251,4 +253,38 @@ def open_data_page(builder: SiteBuilder) -> Page:
 
     crumbs = builder.crumbs(("Offene Daten", f"{base}{FOLDER}/"))
     return builder.page(f"{FOLDER}/index.html", "open_data", "Offene Daten", crumbs, "municipality.yaml", prints,
-                        content)
+                        content, lambda: [data_catalog(catalog, data, builder.site.base_url)])
+
+
+def data_catalog(catalog: Catalog, data: OpenData, base_url: str) -> dict[str, Any]:
+    """The page's schema.org DataCatalog: three datasets with their files and the licence."""
+    m, site = catalog.municipality, f"{base_url}/{catalog.slug}/"
+    publisher = {"@type": "GovernmentOrganization", "name": m.name, "url": site}
+
+    def dataset(name: str, about: str, files: list[tuple[OpenFile, str]]) -> dict[str, Any]:
+        return {
+            "@type": "Dataset",
+            "name": f"{name}: {m.name}",
+            "description": about,
+            "license": m.open_data_licence.url,
+            "publisher": publisher,
+            "inLanguage": "de",
+            "distribution": [{"@type": "DataDownload", "name": item.label, "contentUrl": site + item.path,
+                              "encodingFormat": kind} for item, kind in files],
+        }
+
+    return {
+        "@type": "DataCatalog",
+        "name": f"Offene Daten: {m.name}",
+        "url": f"{site}{FOLDER}/",
+        "license": m.open_data_licence.url,
+        "publisher": publisher,
+        "dataset": [
+            dataset("Leistungen", "Alle Leistungen der Website mit LeiKa-Schlüssel, Ebene, zuständigen Stellen und "
+                    "Adressen", [(data.services_csv, "text/csv"), (data.services_json, "application/json")]),
+            dataset("Schließtage der Standorte", "Feiertage und einzelne Schließtage je Standort als Kalender",
+                    [(item, "text/calendar") for item in data.closing_days]),
+            dataset("Visitenkarten", "Anschriften und Kontaktdaten der Standorte und Stellen als vCard",
+                    [(item, "text/vcard") for item in data.locations + data.units]),
+        ],
+    }

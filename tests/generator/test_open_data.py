@@ -160,6 +160,12 @@ def test_the_page_lists_every_file_with_its_size_and_the_licence(built: Path) ->
     assert "Alle 5 Leistungen" in text and re.search(r"leistungen\.csv: Tabelle .*, \d+ Byte", text)
     assert "Rathaus: 12 Schließtage"  # eleven holidays and Heiligabend in text
     assert re.search(r"<h1>Offene Daten</h1>", page) and page.count("<h2") >= 4
+    graph = [item for block in re.findall(r'<script type="application/ld\+json">(.*?)</script>', page, re.S)
+             for item in json.loads(block)["@graph"]]
+    catalogue = next(item for item in graph if item["@type"] == "DataCatalog")
+    assert catalogue["license"] == "https://www.govdata.de/dl-de/by-2-0"
+    downloads = {d["contentUrl"] for s in catalogue["dataset"] for d in s["distribution"]}
+    assert downloads == {f"{BASE}/stadt/{path}" for path in files}
     home = (site / "index.html").read_text(encoding="utf-8")
     assert 'href="/stadt/offene-daten/">Offene Daten</a>' in home  # in the footer of every page
     location = (site / "standorte/rathaus/index.html").read_text(encoding="utf-8")
