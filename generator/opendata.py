@@ -80,13 +80,12 @@ def file_size(size: int) -> str:
 def open_data(catalog: Catalog, base_url: str, today: dt.date, holidays: list[tuple[dt.date, str]]) -> OpenData:
     """Every open-data file of a site. holidays: the public holidays of the coming year, as the
     location pages show them."""
-    folder = FOLDER
     locations = tuple(
-        OpenFile(f"{folder}/vcard/standorte/{lid}.vcf", loc.name, location_card(catalog, lid, loc, base_url))
+        OpenFile(f"{FOLDER}/vcard/standorte/{lid}.vcf", loc.name, location_card(catalog, lid, loc, base_url))
         for lid, loc in sorted(catalog.locations.items())
     )
     units = tuple(
-        OpenFile(f"{folder}/vcard/stellen/{uid}.vcf", unit.name, unit_card(catalog, uid, unit, base_url))
+        OpenFile(f"{FOLDER}/vcard/stellen/{uid}.vcf", unit.name, unit_card(catalog, uid, unit, base_url))
         for uid, unit in sorted(catalog.units.items())
     )
     calendars, without = [], []
@@ -96,13 +95,13 @@ def open_data(catalog: Catalog, base_url: str, today: dt.date, holidays: list[tu
             without.append(loc.name)
             continue
         make = partial(closing_days_ics, catalog, lid, loc, days, base_url)
-        calendars.append(OpenFile(f"{folder}/schliesstage/{lid}.ics", loc.name, make(dt.date(2000, 1, 1)),
+        calendars.append(OpenFile(f"{FOLDER}/schliesstage/{lid}.ics", loc.name, make(dt.date(2000, 1, 1)),
                                   len(days), make))
     rows = service_rows(catalog, base_url)
     return OpenData(
         locations, units, tuple(calendars), tuple(without),
-        OpenFile(f"{folder}/leistungen.csv", "Leistungen (CSV)", services_csv(rows), len(rows)),
-        OpenFile(f"{folder}/leistungen.json", "Leistungen (JSON)", services_json(catalog, rows, base_url), len(rows)),
+        OpenFile(f"{FOLDER}/leistungen.csv", "Leistungen (CSV)", services_csv(rows), len(rows)),
+        OpenFile(f"{FOLDER}/leistungen.json", "Leistungen (JSON)", services_json(catalog, rows, base_url), len(rows)),
     )
 
 
@@ -111,14 +110,18 @@ def open_data(catalog: Catalog, base_url: str, today: dt.date, holidays: list[tu
 
 def closing_days(location: Location, today: dt.date, holidays: list[tuple[dt.date, str]]) -> list[tuple[dt.date, str]]:
     """The days a location is closed, from today on: the public holidays it closes on and its
-    exceptions with `closed: true` (an exception's note wins on a holiday), each with its title.
-    Values marked as examples are left out."""
+    exceptions with `closed: true` (an exception's note wins on a holiday; an exception with hours
+    opens the day), each with its title. Values marked as examples are left out."""
     days: dict[dt.date, str] = {}
     if location.closed_on_public_holidays and not location.is_example("closed_on_public_holidays"):
         days.update((day, f"Geschlossen: {name}") for day, name in holidays)
     if not location.is_example("exceptions"):
         for exception in location.exceptions:
-            if exception.closed and exception.date >= today:
+            if exception.date < today:
+                continue
+            if not exception.closed:
+                days.pop(exception.date, None)
+            else:
                 days[exception.date] = f"Geschlossen: {exception.note}" if exception.note else "Geschlossen"
     return sorted(days.items())
 

@@ -245,3 +245,18 @@ def test_muenster_publishes_a_known_address_and_the_holidays_of_a_location(real_
         "Albersloher Weg 33", "48155", "Münster")
     days = events(site, "stadthaus-3-wohnungsamt")
     assert "Weihnachtstag" in str(days[dt.date(2026, 12, 25)]["summary"])
+
+
+def test_an_exception_with_hours_opens_a_holiday_and_past_days_are_left_out() -> None:
+    from generator.models import Location
+    from generator.opendata import closing_days
+
+    location = Location.model_validate({
+        "name": "Rathaus", "address": {"street": "Markt 1", "postal_code": "48143", "city": "Beispielstadt"},
+        "exceptions": [{"date": "2027-01-01", "opens": "10:00", "closes": "12:00"},
+                       {"date": "2026-12-28", "closed": True},
+                       {"date": "2026-11-02", "closed": True, "note": "vorbei"}],
+    })
+    holidays = [(dt.date(2026, 12, 25), "Erster Weihnachtstag"), (dt.date(2027, 1, 1), "Neujahr")]
+    assert closing_days(location, TODAY, holidays) == [
+        (dt.date(2026, 12, 25), "Geschlossen: Erster Weihnachtstag"), (dt.date(2026, 12, 28), "Geschlossen")]
