@@ -99,7 +99,7 @@ def open_data(catalog: Catalog, base_url: str, today: dt.date, holidays: list[tu
                                   len(days), make))
     rows = service_rows(catalog, base_url)
     return OpenData(
-        locations, units, tuple(calendars), tuple(without),
+        locations, units, tuple(calendars), tuple(sorted(without)),
         OpenFile(f"{FOLDER}/leistungen.csv", "Leistungen (CSV)", services_csv(rows), len(rows)),
         OpenFile(f"{FOLDER}/leistungen.json", "Leistungen (JSON)", services_json(catalog, rows, base_url), len(rows)),
     )
