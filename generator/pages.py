@@ -22,6 +22,7 @@ from portal.theme import SiteInfo
 from . import jsonld
 from .catalog import Catalog, Responsibility, ServiceEntry, source_of
 from .models import LifeSituationStep, TopTask
+from .opendata import open_data_page
 from .place_pages import PlacePages
 from .xzufi import portal_links
 
@@ -125,6 +126,7 @@ class SiteBuilder(PlacePages):
         pages.append(self.contact_index())
         pages += [self.contact(cid) for cid in c.contacts]
         pages += self.legal_pages()
+        pages.append(open_data_page(self))
         pages.append(self.page("404.html", "404", "Seite nicht gefunden", self.crumbs(), "site_templates", (), dict))
         return pages
 

@@ -30,6 +30,7 @@ from . import export, xzufi
 from .catalog import Catalog, source_of
 from .errors import BuildError, ContentError
 from .load import ParseCache, load_content
+from .opendata import write_open_data
 from .render import ROOT, THEME, Rendered, render, static_files
 from .resolve import resolve_municipality
 from .search_documents import documents, search_extras
@@ -175,6 +176,7 @@ def export_site(catalog: Catalog, writer: SiteWriter, rendered: Rendered, base_u
     changed = {path: writer.changed_on(_file_of(path, site_base), today) for path in rendered.html_paths}
     writer.write("sitemap.xml", "site", digest("sitemap", *sorted(changed.items()), base_url),
                  lambda: export.sitemap_xml(base_url, changed))
+    write_open_data(catalog, writer, base_url, today)  # vCards, closing days, the services as CSV and JSON
 
 
 def _file_of(url_path: str, site_base: str) -> str:

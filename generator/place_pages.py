@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from . import jsonld
 from .catalog import Catalog, ServiceEntry, source_of
 from .models import Location
+from .opendata import closing_days
 
 if TYPE_CHECKING:
     from portal.theme import SiteInfo
@@ -73,6 +74,7 @@ class PlacePages:
 
         def content() -> Context:
             return {
+                "unit_id": uid,
                 "unit": unit,
                 "parent": (unit.parent, c.units[unit.parent].name) if unit.parent else None,
                 "children": [(cid, c.units[cid].name) for cid in children],
@@ -150,6 +152,7 @@ class PlacePages:
                 "bookable": [self.appointment_summary(c.services[sid]) for sid in bookable],
                 "by_phone": [(sid, c.services[sid].name) for sid in by_phone],
                 "phone": phone,
+                "closing_calendar": bool(closing_days(location, today, self.holidays)),  # offene-daten/schliesstage/
             }
 
         crumbs = self.crumbs(("Standorte", f"{self.site.base}standorte/"), (location.name, url))

@@ -258,6 +258,20 @@ class TopTask(Model):
         return self
 
 
+class OpenDataLicence(Model):
+    """Die Lizenz der offenen Daten der Website (Seite »Offene Daten«)."""
+
+    id: str = Field(min_length=2, max_length=40, description="Kurzkennung der Lizenz, z. B. dl-de/by-2-0 oder "
+                    "dl-de/zero-2-0")
+    name: str = Field(min_length=3, description="Name der Lizenz, wie er im Lizenztext steht")
+    url: HttpsUrl = Field(description="Adresse des Lizenztexts")
+
+
+DEFAULT_OPEN_DATA_LICENCE = OpenDataLicence(
+    id="dl-de/by-2-0", name="Datenlizenz Deutschland – Namensnennung – Version 2.0",
+    url="https://www.govdata.de/dl-de/by-2-0")
+
+
 class Municipality(Sourced):
     name: str
     short_name: str
@@ -286,6 +300,10 @@ class Municipality(Sourced):
         None, description="Zahlungsempfänger der Lastschriften (z. B. Hundesteuer): Name und Gläubiger-ID")
     # How templates decline the name („des Kreises Coesfeld“, „in der Stadt Hamm“).
     grammar: Grammar | None = Field(None, description="Grammatik des Namens (meist leer; siehe Handbuch)")
+    open_data_licence: OpenDataLicence = Field(
+        default_factory=DEFAULT_OPEN_DATA_LICENCE.model_copy,
+        description="Lizenz der offenen Daten (vCards, Schließtage, Leistungsverzeichnis) auf der Seite »Offene "
+        "Daten«: id, name und url. Ohne Angabe: Datenlizenz Deutschland – Namensnennung – Version 2.0")
 
     @field_validator("offices")
     @classmethod

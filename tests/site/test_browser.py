@@ -19,7 +19,8 @@ AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 pytestmark = pytest.mark.browser
 
 INDEXES = ["leistungen/", "lebenslagen/", "organisation/", "standorte/", "ansprechpersonen/", "aktuelles/"]
-SINGLE = ["", "a-z/", "suche/", "impressum/", "datenschutz/", "barrierefreiheit/", "leichte-sprache/", "gibt-es-nicht/"]
+SINGLE = ["", "a-z/", "suche/", "impressum/", "datenschutz/", "barrierefreiheit/", "leichte-sprache/", "offene-daten/",
+          "gibt-es-nicht/"]
 SITES = ["muenster", "kreis-coesfeld"]  # a city and a district: every template, every kind of page
 ALL_SITES = ["muenster", "hamm", "kreis-coesfeld", "kreis-warendorf"]
 
