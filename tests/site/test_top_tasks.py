@@ -148,7 +148,8 @@ def test_umzug_is_a_guide_in_steps_with_the_duty_and_its_deadline_first(real_out
     ("todesfall", "Schritt 1: Sterbefall beim Standesamt anzeigen",
      "Sterbefall anzeigen Frist: Zeigen Sie den Tod spätestens am dritten Werktag nach dem Sterbetag an."),
     ("heirat", "Schritt 1: Eheschließung beim Standesamt anmelden",
-     "Eheschließung anmelden Frist: Die Trauung muss innerhalb von sechs Monaten nach der Anmeldung stattfinden."),
+     "Eheschließung anmelden Frist: Die Trauung muss innerhalb von sechs Monaten stattfinden, nachdem das "
+     "Standesamt Ihnen mitgeteilt hat, dass kein Ehehindernis besteht."),
     ("zuzug-aus-dem-ausland", "Schritt 1: Wohnsitz anmelden",
      "Wohnsitz anmelden Frist: Melden Sie sich innerhalb von zwei Wochen nach dem Einzug an."),
     ("haustiere", "Schritt 1: Hund zur Hundesteuer anmelden", "Pflicht: Hund zur Hundesteuer anmelden Frist:"),
