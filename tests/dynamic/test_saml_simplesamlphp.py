@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from cryptography import x509
@@ -30,12 +30,14 @@ from cryptography.hazmat.primitives import hashes, padding
 from cryptography.hazmat.primitives.asymmetric import padding as asymmetric_padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
-from flask import Flask
+from flask import Blueprint, Flask
 from sqlalchemy import Engine, func, select
 
 from dynamic import create_app
+from dynamic.platform import auth
 from dynamic.platform.db import db
-from dynamic.platform.models import Account, LoginSession, ProfileValue
+from dynamic.platform.models import Account, LoginSession, ProfileValue, utcnow
+from dynamic.platform.passwords import hash_password
 from portal.levels import TrustLevel, means_label
 from tests.dynamic.browserlike import Browser
 from tests.dynamic.conftest import make_settings
@@ -276,6 +278,41 @@ def test_the_same_person_comes_back_to_the_same_account(app: Flask, simplesamlph
     login(second, simplesamlphp, "basis", MURAT)
     assert urlsplit(second.url).path == "/konto/"
     assert counts(app) == (1, 2)
+
+
+def test_step_up_from_the_portal_account_to_hoch_at_simplesamlphp(
+        app: Flask, browser: Browser, simplesamlphp: SimpleSamlPhp) -> None:
+    """Logged in with e-mail and password (basis), a page that needs hoch sends the citizen to
+    the state login and back; the state account is linked to the portal account."""
+    pages = Blueprint("stufe_simplesamlphp", __name__)
+
+    @pages.get("/test-antrag/")
+    @auth.require_level("hoch")
+    def antrag() -> str:
+        return "Antrag mit Vertrauensniveau hoch"
+
+    app.register_blueprint(pages)
+    with app.app_context():
+        account = Account(email="ingrid.test@example.org", password_hash=hash_password("ein langes Passwort 42"),
+                          email_confirmed_at=utcnow())
+        db().add(account)
+        db().commit()
+        account_id = account.id
+    browser.get("/konto/anmelden")
+    browser.submit("/konto/anmelden", email="ingrid.test@example.org", passwort="ein langes Passwort 42")
+    browser.get("/test-antrag/")
+    where = urlsplit(browser.url)
+    assert (where.path, parse_qs(where.query)) == ("/konto/anmelden", {"stufe": ["hoch"], "weiter": ["/test-antrag/"]})
+    request = authn_request(browser, "hoch", weiter="/test-antrag/")
+    answer = simplesamlphp.login(request, INGRID)
+    browser.post("/saml/acs", answer.fields)
+    assert (browser.url, browser.text) == (f"{SP_BASE}/test-antrag/", "Antrag mit Vertrauensniveau hoch")
+    with app.app_context():
+        login_row = db().scalars(select(LoginSession)).one()
+        assert (login_row.account_id, login_row.level, login_row.fallback_level) == (account_id, "hoch", "basis")
+    linked, rows = _profile(app, INGRID.bpk2)
+    assert linked.id == account_id and linked.email == "ingrid.test@example.org"
+    assert rows["family_name"].value == "Örtstedt" and rows["family_name"].verified
 
 
 # ---------------------------------------------------------------- refusals

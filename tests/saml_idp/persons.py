@@ -54,16 +54,22 @@ class Person:
         return {PROFILE_FIELD_OF[urn]: value for urn, value in self.attributes.items() if urn in PROFILE_FIELD_OF}
 
 
-def _person(username: str, stork: str, level: str, **values: str) -> Person:
-    attributes = {QAA_LEVEL: stork, INTERFACE_VERSION: "2.0", **{URN_OF[name]: value for name, value in values.items()}}
-    return Person(username, f"{username}-passwort-42", stork, level, attributes)
-
-
 URN_OF = {
     "bpk2": BPK2, "given_name": GIVEN_NAME, "family_name": SURNAME, "mail": MAIL, "street": STREET,
     "postal_code": POSTAL_CODE, "city": LOCALITY, "country": COUNTRY, "birthdate": BIRTHDATE,
     "place_of_birth": PLACE_OF_BIRTH, "birth_name": BIRTH_NAME, "nationality": NATIONALITY, "gender": GENDER,
 }
+
+
+# The interface version every answer carries: the one the development IdP sends. Should the SP
+# come to check it against another value, this is the one place to change.
+SENT_INTERFACE_VERSION = "2.0"
+
+
+def _person(username: str, stork: str, level: str, **values: str) -> Person:
+    attributes = {QAA_LEVEL: stork, INTERFACE_VERSION: SENT_INTERFACE_VERSION, **{URN_OF[name]: value for name, value in values.items()}}
+    return Person(username, f"{username}-passwort-42", stork, level, attributes)
+
 
 # Username and password at BundID: the "Basisregistrierung", values as the citizen typed them.
 LENA = _person("lena", "STORK-QAA-Level-1", "basis",
