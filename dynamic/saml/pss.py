@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cryptography import x509
@@ -35,7 +35,7 @@ from lxml import etree
 from saml2.sigver import CryptoBackendXmlSec1
 from signxml import InvalidCertificate, InvalidDigest, InvalidInput, InvalidSignature, XMLVerifier
 from signxml.algorithms import DigestAlgorithm, SignatureMethod
-from signxml.verifier import SignatureConfiguration
+from signxml.verifier import SignatureConfiguration, VerifyResult
 
 from portal.errors import PortalError
 
@@ -51,8 +51,8 @@ STRONG_PSS_METHODS: dict[str, SignatureMethod] = {method.value: method for metho
     SignatureMethod.SHA3_256_RSA_MGF1, SignatureMethod.SHA3_384_RSA_MGF1, SignatureMethod.SHA3_512_RSA_MGF1)}
 # Also PSS, but refused: SHA-1 (collisions are practical) and the 224-bit hashes (below the
 # 128-bit security BSI TR-02102-1 asks for).
-WEAK_PSS_METHODS = frozenset({
-    SignatureMethod.SHA1_RSA_MGF1.value, SignatureMethod.SHA224_RSA_MGF1.value, SignatureMethod.SHA3_224_RSA_MGF1.value})
+WEAK_PSS_METHODS = frozenset(method.value for method in (
+    SignatureMethod.SHA1_RSA_MGF1, SignatureMethod.SHA224_RSA_MGF1, SignatureMethod.SHA3_224_RSA_MGF1))
 # RSASSA-PSS with explicit parameters (RFC 9231 2.3.10, <pss:RSAPSSParams>); signxml does not
 # read the parameters, so it is refused by name rather than verified with guessed ones.
 PSS_WITH_PARAMETERS = "http://www.w3.org/2007/05/xmldsig-more#rsa-pss"
@@ -157,9 +157,8 @@ def verify_element(root: Any, element: Any, certs: Sequence[x509.Certificate]) -
     digest = signature.find(f"{DS}SignedInfo/{DS}Reference/{DS}DigestMethod").get("Algorithm")
     config = SignatureConfiguration(
         location=_path_to(root, element), expect_references=1,
-        signature_methods=frozenset({STRONG_PSS_METHODS[method]}), digest_algorithms=frozenset({STRONG_DIGESTS[digest]}),
-        # Keys from the metadata, as xmlsec1 uses them for pysaml2: the dates do not decide.
-        verification_time=None)
+        signature_methods=frozenset({STRONG_PSS_METHODS[method]}),
+        digest_algorithms=frozenset({STRONG_DIGESTS[digest]}))
     failures: list[str] = []
     for cert in certs:
         try:
@@ -173,6 +172,8 @@ def verify_element(root: Any, element: Any, certs: Sequence[x509.Certificate]) -
             raise PssError(f"malformed signature on {element_id}: {str(error)[:200]}") from error
         except etree.LxmlError as error:
             raise PssError(f"unreadable signature on {element_id}: {type(error).__name__}") from error
+        if not isinstance(result, VerifyResult):
+            raise PssError(f"more than one reference verified on {element_id}")
         signed = result.signed_xml
         if signed is None or signed.tag != element.tag or signed.get("ID") != element_id:
             raise PssError(f"the signed data of {element_id} is not the element that holds the signature")
@@ -191,12 +192,12 @@ class PssCryptoBackend(CryptoBackendXmlSec1):
     def validate_signature(self, signedtext: str | bytes, cert_file: str, cert_type: str, node_name: str,
                            node_id: str | None) -> bool:
         root = _parse(signedtext)
-        holders = _elements_with_id(root, node_id) if node_id else []
-        signature = holders[0].find(f"{DS}Signature") if len(holders) == 1 else None
-        if signature is None or not is_pss(_signature_method(signature)):
+        holders = [holder for holder in (_elements_with_id(root, node_id) if node_id else [])
+                   if any(is_pss(_signature_method(signature)) for signature in holder.findall(f"{DS}Signature"))]
+        if not holders:  # no PSS signature on this element: xmlsec1, as before
             result: bool = super().validate_signature(signedtext, cert_file, cert_type, node_name, node_id)
             return result
-        element = holders[0]
+        element = holders[0]  # verify_element refuses an ID that more than one element carries
         namespace, _, local = node_name.rpartition(":")
         if element.tag != f"{{{namespace}}}{local}":
             raise PssError(f"{node_id} is a {element.tag}, not the {node_name} pysaml2 verifies")
@@ -314,8 +315,6 @@ def _within_validity(config: SignatureConfiguration, cert: x509.Certificate) -> 
     """signxml checks a given certificate's dates; xmlsec1 with a metadata key does not, and an
     identity provider's metadata certificate is often self-signed and past its date. The
     check is made at a moment inside the certificate's validity, so it never decides."""
-    from dataclasses import replace
-
     return replace(config, verification_time=cert.not_valid_before_utc)
 
 

@@ -39,10 +39,14 @@ REQUEST_ID = "id-request-0001"
 ASSERTION_ID = "_assertion-0001"
 RESPONSE_ID = "_response-0001"
 GIVEN_NAME = "urn:oid:2.5.4.42"
+AES256_GCM = "http://www.w3.org/2009/xmlenc11#aes256-gcm"  # as BundID plans (DOMAIN.md) and dev_idp encrypts
+RSA_OAEP = "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p"
 XMLSEC1_PSS_NOTE = "xmlsec1 1.2.37 knows no RSASSA-PSS"
 
 
 # ---------------------------------------------------------------- keys and answers
+
+Identity = tuple[rsa.RSAPrivateKey, x509.Certificate]
 
 
 def identity(common_name: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
@@ -105,13 +109,14 @@ class AnySigner(XMLSigner):
         return None
 
 
-def sign(xml: bytes, key: rsa.RSAPrivateKey, cert: x509.Certificate, element_id: str = ASSERTION_ID,
+def sign(xml: bytes, identity: Identity, element_id: str = ASSERTION_ID,
          method: SignatureMethod = SignatureMethod.SHA256_RSA_MGF1,
          digest: DigestAlgorithm = DigestAlgorithm.SHA256) -> bytes:
     """Sign the element with `element_id` where its placeholder stands, as an IdP does
     (enveloped, exclusive canonicalisation, the certificate in KeyInfo)."""
     signer = AnySigner(signature_algorithm=method, digest_algorithm=digest,
                        c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0)
+    key, cert = identity
     root = etree.fromstring(xml)
     signed = signer.sign(root, key=key, cert=[cert], reference_uri=element_id, id_attribute="ID")
     for signature in signed.iter(f"{DS}Signature"):
@@ -121,7 +126,7 @@ def sign(xml: bytes, key: rsa.RSAPrivateKey, cert: x509.Certificate, element_id:
 
 def signed_answer(idp: tuple[rsa.RSAPrivateKey, x509.Certificate], given_name: str = "Erika",
                   method: SignatureMethod = SignatureMethod.SHA256_RSA_MGF1) -> bytes:
-    return sign(response_xml(assertion_xml(given_name=given_name)), *idp, method=method)
+    return sign(response_xml(assertion_xml(given_name=given_name)), idp, method=method)
 
 
 def pem(cert: x509.Certificate) -> bytes:
@@ -155,12 +160,12 @@ def test_a_pss_signed_assertion_is_verified_and_its_signed_data_returned(idp) ->
 
 
 def test_response_and_assertion_both_pss_signed_are_both_verified(idp) -> None:
-    inner = sign(response_xml(assertion_xml()), *idp)
+    inner = sign(response_xml(assertion_xml()), idp)
     # The assertion is signed first; the response's signature then covers it as signed.
     root = etree.fromstring(inner)
     issuer = root.find(f"{SAML}Issuer")
     issuer.addnext(etree.fromstring(f'<ds:Signature xmlns:ds="{DS_NS}" Id="placeholder"/>'))
-    both = sign(etree.tostring(root), *idp, element_id=RESPONSE_ID)
+    both = sign(etree.tostring(root), idp, element_id=RESPONSE_ID)
 
     result = pss.verify_pss(both, [idp[1]])
 
@@ -172,6 +177,17 @@ def test_a_second_metadata_certificate_is_tried_key_rollover(idp, stranger) -> N
     result = pss.verify_pss(signed_answer(idp), [stranger[1], idp[1]])
     assert result.verified_ids == (ASSERTION_ID,)
     assert result.element(ASSERTION_ID).certificate == idp[1]
+
+
+def test_an_expired_metadata_certificate_still_serves_as_the_key(idp) -> None:
+    """As with xmlsec1 and pysaml2, the metadata file decides trust, not the certificate's dates."""
+    key, _current = idp
+    now = dt.datetime.now(dt.UTC)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "expired IdP certificate")])
+    expired = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+               .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=800))
+               .not_valid_after(now - dt.timedelta(days=400)).sign(key, hashes.SHA256()))
+    assert pss.verify_pss(signed_answer(idp), [expired]).verified_ids == (ASSERTION_ID,)
 
 
 def test_non_pss_signatures_are_left_to_pysaml2(idp) -> None:
@@ -231,6 +247,7 @@ def test_xmlsec1_cannot_verify_the_pss_answer_that_we_verify(idp, tmp_path: Path
     with_pss = xmlsec1_verify(answer, idp[1], tmp_path)
     if version.startswith("xmlsec1 1.2."):
         assert with_pss.returncode != 0, f"{XMLSEC1_PSS_NOTE}, yet it verified: {version}"
+        assert "sha256-rsa-MGF1" in with_pss.stderr  # it fails on the algorithm, not on the answer
     assert pss.verify_pss(answer, [idp[1]]).verified_ids == (ASSERTION_ID,)
 
 
@@ -267,7 +284,7 @@ def test_pss_with_sha1_or_sha224_is_refused_though_valid(idp, method: SignatureM
 
 
 def test_sha1_digest_under_a_pss_signature_is_refused(idp) -> None:
-    answer = sign(response_xml(assertion_xml()), *idp, digest=DigestAlgorithm.SHA1)
+    answer = sign(response_xml(assertion_xml()), idp, digest=DigestAlgorithm.SHA1)
     with pytest.raises(pss.WeakPssAlgorithm):
         pss.verify_pss(answer, [idp[1]])
 
@@ -350,3 +367,120 @@ def test_a_second_reference_or_an_object_is_refused(idp) -> None:
     signed_info.append(copy.deepcopy(signed_info.find(f"{DS}Reference")))
     with pytest.raises(pss.PssError):
         pss.verify_pss(etree.tostring(root), [idp[1]])
+
+
+# ---------------------------------------------------------------- inside pysaml2
+
+
+def idp_metadata(cert: x509.Certificate) -> str:
+    body = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+    return f"""<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{IDP}">
+<md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+<md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="{DS_NS}"><ds:X509Data><ds:X509Certificate>{body}</ds:X509Certificate>
+</ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+<md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{IDP}/sso"/>
+</md:IDPSSODescriptor></md:EntityDescriptor>"""
+
+
+@pytest.fixture(scope="module")
+def sp_files(idp, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from dynamic.saml.keys import self_signed
+
+    folder = tmp_path_factory.mktemp("pss-sp")
+    key_pem, cert_pem = self_signed("PSS test SP", years=1)
+    (folder / "key.pem").write_bytes(key_pem)
+    (folder / "cert.pem").write_bytes(cert_pem)
+    (folder / "idp.xml").write_text(idp_metadata(idp[1]), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def sp_client(sp_files: Path):
+    """A new pysaml2 client configured as provider.py configures ours (signed assertions
+    wanted, one key pair for signing and decryption), with the test IdP's metadata."""
+    from saml2 import BINDING_HTTP_POST
+    from saml2.client import Saml2Client
+    from saml2.config import SPConfig
+
+    config = SPConfig()
+    config.load({
+        "entityid": SP, "key_file": str(sp_files / "key.pem"), "cert_file": str(sp_files / "cert.pem"),
+        "encryption_keypairs": [{"key_file": str(sp_files / "key.pem"), "cert_file": str(sp_files / "cert.pem")}],
+        "accepted_time_diff": 60, "allow_unknown_attributes": True,
+        "metadata": {"local": [str(sp_files / "idp.xml")]},
+        "service": {"sp": {"endpoints": {"assertion_consumer_service": [(ACS, BINDING_HTTP_POST)]},
+                           "want_assertions_signed": True, "want_response_signed": False,
+                           "allow_unsolicited": False}},
+    })
+    return Saml2Client(config), (sp_files / "cert.pem").read_bytes()
+
+
+def encrypted_for(sp_cert_pem: bytes, signed_assertion: bytes, client, tmp_path: Path) -> str:
+    """The signed assertion encrypted for the SP as an IdP does (AES-256-GCM, RSA-OAEP), with
+    pysaml2's own xmlsec1 encryption."""
+    from saml2.sigver import ASSERT_XPATH, pre_encryption_part
+
+    body = "".join(line for line in sp_cert_pem.decode().splitlines() if not line.startswith("-----"))
+    (tmp_path / "sp.pem").write_bytes(sp_cert_pem)
+    xml = response_xml(f"<saml:EncryptedAssertion>{signed_assertion.decode()}</saml:EncryptedAssertion>").decode()
+    template = pre_encryption_part(msg_enc=AES256_GCM, key_enc=RSA_OAEP, encrypt_cert=body)
+    return str(client.sec.crypto.encrypt_assertion(xml, str(tmp_path / "sp.pem"), template, key_type="aes-256",
+                                                   node_xpath=ASSERT_XPATH))
+
+
+def signed_assertion_alone(idp, given_name: str = "Erika") -> bytes:
+    signed = sign(assertion_xml(given_name=given_name).encode(), idp)
+    return signed
+
+
+def parse(client, xml: str | bytes):
+    from saml2 import BINDING_HTTP_POST
+
+    data = xml.encode() if isinstance(xml, str) else xml
+    return client.parse_authn_request_response(base64.b64encode(data).decode(), BINDING_HTTP_POST,
+                                               outstanding={REQUEST_ID: "/konto/"})
+
+
+def given_name_from(response) -> str:
+    return [value.text for statement in response.assertion.attribute_statement for attribute in statement.attribute
+            for value in attribute.attribute_value if attribute.name == GIVEN_NAME][0]
+
+
+@pytest.mark.skipif(shutil.which("xmlsec1") is None, reason="needs the xmlsec1 command")
+def test_pysaml2_alone_refuses_a_pss_answer_and_accepts_it_with_the_backend(idp, sp_client) -> None:
+    client, _cert = sp_client
+    answer = signed_answer(idp)
+    with pytest.raises(Exception) as refused:  # noqa: B017 - pysaml2 raises SignatureError
+        parse(client, answer)
+    pss.install(client)
+    assert isinstance(client.sec.crypto, pss.PssCryptoBackend)
+    assert given_name_from(parse(client, answer)) == "Erika"
+    assert "signature" in f"{type(refused.value).__name__} {refused.value}".lower()
+
+
+@pytest.mark.skipif(shutil.which("xmlsec1") is None, reason="needs the xmlsec1 command")
+def test_an_encrypted_pss_signed_assertion_is_decrypted_by_pysaml2_and_verified_by_us(
+        idp, sp_client, tmp_path: Path) -> None:
+    client, sp_cert = sp_client
+    pss.install(client)
+    answer = encrypted_for(sp_cert, signed_assertion_alone(idp), client, tmp_path)
+    assert "EncryptedData" in answer and "Erika" not in answer
+    response = parse(client, answer)
+    assert given_name_from(response) == "Erika"
+    assert response.assertion.signature.signed_info.signature_method.algorithm.endswith("sha256-rsa-MGF1")
+
+
+@pytest.mark.skipif(shutil.which("xmlsec1") is None, reason="needs the xmlsec1 command")
+def test_inside_pysaml2_a_tampered_or_foreign_pss_assertion_is_refused(idp, stranger, sp_client,
+                                                                       tmp_path: Path) -> None:
+    client, sp_cert = sp_client
+    pss.install(client)
+    tampered = signed_assertion_alone(idp).replace(b">Erika<", b">Mallory<")
+    foreign = signed_assertion_alone(stranger)
+    for assertion in (tampered, foreign):
+        with pytest.raises(Exception) as refused:  # noqa: B017 - pysaml2's SignatureError
+            parse(client, encrypted_for(sp_cert, assertion, client, tmp_path))
+        assert "signature" in f"{type(refused.value).__name__} {refused.value}".lower()
+    with pytest.raises(pss.WeakPssAlgorithm):
+        parse(client, encrypted_for(sp_cert, sign(assertion_xml().encode(), idp,
+                                                  method=SignatureMethod.SHA1_RSA_MGF1), client, tmp_path))
