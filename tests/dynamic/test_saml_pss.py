@@ -484,3 +484,32 @@ def test_inside_pysaml2_a_tampered_or_foreign_pss_assertion_is_refused(idp, stra
     with pytest.raises(pss.WeakPssAlgorithm):
         parse(client, encrypted_for(sp_cert, sign(assertion_xml().encode(), idp,
                                                   method=SignatureMethod.SHA1_RSA_MGF1), client, tmp_path))
+
+
+@pytest.mark.skipif(shutil.which("xmlsec1") is None, reason="needs the xmlsec1 command")
+def test_inside_pysaml2_a_pss_signed_response_over_an_rsa_sha256_assertion_is_verified(idp, sp_client) -> None:
+    """Both signatures are checked, each by its own tool: the assertion's (RSA-SHA256) by
+    xmlsec1 as before, the response's (PSS) by signxml."""
+    client, _cert = sp_client
+    pss.install(client)
+    root = etree.fromstring(sign(response_xml(assertion_xml()), idp, method=SignatureMethod.RSA_SHA256))
+    root.find(f"{SAML}Issuer").addnext(etree.fromstring(f'<ds:Signature xmlns:ds="{DS_NS}" Id="placeholder"/>'))
+    answer = sign(etree.tostring(root), idp, element_id=RESPONSE_ID)
+    response = parse(client, answer)
+    assert given_name_from(response) == "Erika"
+    assert response.response.signature.signed_info.signature_method.algorithm.endswith("sha256-rsa-MGF1")
+    changed = etree.fromstring(answer)
+    changed.set("Consent", "urn:oasis:names:tc:SAML:2.0:consent:obtained")  # outside the assertion
+    tampered = etree.tostring(changed)
+    with pytest.raises(Exception) as refused:  # noqa: B017 - pysaml2's SignatureError
+        parse(client, tampered)
+    assert "signature" in f"{type(refused.value).__name__} {refused.value}".lower()
+
+
+@pytest.mark.skipif(shutil.which("xmlsec1") is None, reason="needs the xmlsec1 command")
+def test_inside_pysaml2_a_wrapped_pss_assertion_is_refused(idp, sp_client) -> None:
+    client, _cert = sp_client
+    pss.install(client)
+    with pytest.raises(Exception) as refused:  # noqa: B017 - PssError, or pysaml2's own refusal
+        parse(client, wrap(signed_answer(idp), ASSERTION_ID))
+    assert "signature" in f"{type(refused.value).__name__} {refused.value}".lower()
