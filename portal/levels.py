@@ -1,7 +1,8 @@
 """Trust levels (Vertrauensniveau): one row per level, for the static pages, the XZuFi
-export, the login and the app's pages. "basis" is the portal account, which is no eIDAS
-level; the others are reached at the state's login service (SAML) and sent there as
-STORK QAA classes."""
+export, the login and the app's pages. "basis" is the portal account, or a state login
+by username and password (STORK-QAA-Level-1), neither of them an eIDAS level; the others are
+reached at the state's login service (SAML). Each is asked for and answered there as its
+STORK QAA class."""
 
 from __future__ import annotations
 
@@ -71,6 +72,8 @@ class TrustLevel(StrEnum):
         verified=False,
         record="basis (Benutzername und Passwort)",
     )
+    # STORK Level-2, eIDAS "low": no login means of the federal account (BundID) reaches it (its
+    # username and password is Level-1, `basis`); kept for other identity providers.
     NIEDRIG = "niedrig", Row(
         stork="STORK-QAA-Level-2",
         label="Servicekonto mit Benutzername und Passwort",
@@ -131,6 +134,15 @@ class TrustLevel(StrEnum):
 
 
 LEVELS: tuple[str, ...] = tuple(level.value for level in TrustLevel)  # the names, lowest first
+
+# The level each means of the state login (BundID) reaches: username and password is
+# STORK-QAA-Level-1, the "Basisregistrierung", which is no trust level (`basis`, never
+# `niedrig`); the ELSTER certificate Level-3; the eID Level-4 (DOMAIN.md).
+STATE_LOGIN_REACHES: dict[Means, TrustLevel] = {
+    Means.PASSWORT: TrustLevel.BASIS,
+    Means.ZERTIFIKAT: TrustLevel.SUBSTANTIELL,
+    Means.EID: TrustLevel.HOCH,
+}
 _BY_STORK = {level.stork: level for level in TrustLevel}
 
 
@@ -181,3 +193,8 @@ def at_least(reached: str | None, needed: str) -> bool:
 
 def is_level(value: str | None) -> bool:
     return level_of(value) is not None
+
+
+def means_reaching(level: str) -> tuple[Means, ...]:
+    """The state login's means that reach `level` or more, weakest first."""
+    return tuple(means for means, reached in STATE_LOGIN_REACHES.items() if at_least(reached, level))

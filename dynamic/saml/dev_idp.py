@@ -37,7 +37,7 @@ from saml2.sigver import ASSERT_XPATH, pre_encrypt_assertion, pre_encryption_par
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 from werkzeug.wrappers import Response
 
-from portal.levels import Means, TrustLevel, at_least, level_of_stork
+from portal.levels import STATE_LOGIN_REACHES, Means, TrustLevel, at_least, level_of_stork
 from portal.text import date_de
 
 from ..platform import config
@@ -68,12 +68,14 @@ class LoginMeans:
     level: str
 
 
-# Form value → what the tester chooses and the level it reaches. The keys are the same as
-# the service provider's names for the means (portal.levels.Means).
+# Form value → what the tester chooses and the level it reaches, as BundID issues them
+# (portal.levels.STATE_LOGIN_REACHES: username and password is STORK Level-1, `basis`). The
+# keys are the same as the service provider's names for the means (portal.levels.Means).
 LOGIN_MEANS = {
-    Means.PASSWORT.value: LoginMeans("Benutzername und Passwort", TrustLevel.NIEDRIG.value),
-    Means.ZERTIFIKAT.value: LoginMeans("Softwarezertifikat (ELSTER)", TrustLevel.SUBSTANTIELL.value),
-    Means.EID.value: LoginMeans("Online-Ausweis (eID)", TrustLevel.HOCH.value),
+    means.value: LoginMeans(label, STATE_LOGIN_REACHES[means].value)
+    for means, label in ((Means.PASSWORT, "Benutzername und Passwort"),
+                         (Means.ZERTIFIKAT, "Softwarezertifikat (ELSTER)"),
+                         (Means.EID, "Online-Ausweis (eID)"))
 }
 
 
@@ -205,6 +207,7 @@ class Answer:
     signing_keys: KeyPair | None = None  # None: our own keys, the ones in our metadata
     leave_out: tuple[str, ...] = ()  # attribute URNs not to send
     qaa_level: str | None = None  # a raw EID-CITIZEN-QAA-LEVEL value instead of STORK[level]
+    interface_version: str = "2.0"  # the BundID interface version the answer claims
     signature_algorithm: str = SIG_RSA_SHA256  # of both signatures
     digest_algorithm: str = DIGEST_SHA256
     # Changes the XML after the assertion is signed, before it is encrypted and the response
@@ -305,7 +308,7 @@ def _attribute_values(answer: Answer) -> dict[str, str]:
     values = {attributes.URN_OF_FIELD[name]: value for name, value in chosen.values.items()}
     values[attributes.BPK2] = chosen.bpk2
     values[attributes.QAA_LEVEL] = answer.qaa_level or TrustLevel(answer.level).stork
-    values[attributes.INTERFACE_VERSION] = "2.0"
+    values[attributes.INTERFACE_VERSION] = answer.interface_version
     if chosen.mail:
         values[attributes.MAIL] = chosen.mail
     if chosen.gender:
