@@ -32,6 +32,8 @@ class Means(StrEnum):
     PASSWORT = "passwort", "Servicekonto mit Benutzername und Passwort"
     ZERTIFIKAT = "zertifikat", "Servicekonto mit Softwarezertifikat (ELSTER)"
     EID = "eid", "Online-Ausweis (eID)"
+    # A login at STORK Level-2 (eIDAS "low"), which no means of the federal account reaches.
+    ANDERER = "anderer-dienst", "Anmeldung über einen anderen Anmeldedienst (eIDAS „niedrig“)"
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ class TrustLevel(StrEnum):
         booking="Zum Buchen melden Sie sich mit Ihrem Servicekonto an (Benutzername und Passwort).",
         how_to_reach="Bitte melden Sie sich mit einem Verfahren an, das mindestens dieses Vertrauensniveau "
                      "erreicht, zum Beispiel mit dem Online-Ausweis.",
-        means=Means.PASSWORT,
+        means=Means.ANDERER,
         source="Servicekonto",
         lifetime=Lifetime(dt.timedelta(hours=12), dt.timedelta(minutes=60)),
         verified=False,

@@ -152,7 +152,7 @@ def test_the_development_idp_answers_a_password_login_with_level_1(app: Flask, b
 
 def test_level_2_of_another_identity_provider_is_niedrig(app: Flask, browser: Browser) -> None:
     _login(app, browser, "basis", qaa_level="STORK-QAA-Level-2")
-    assert [level for level, _means in _login_rows(app)] == ["niedrig"]
+    assert _login_rows(app) == [("niedrig", "anderer-dienst")]  # not BundID's username and password
 
 
 # ---------------------------------------------------------------- the interface version
@@ -263,3 +263,102 @@ def test_the_sha1_rule_knows_the_names_of_sha1() -> None:
         assert policy.SHA1.search(weak), weak
     for strong in (*policy.STRONG_SIGNATURE_ALGORITHMS, *policy.STRONG_DIGEST_ALGORITHMS):
         assert not policy.SHA1.search(strong), strong
+
+
+# ---------------------------------------------------------------- the HTTP-POST binding
+
+DS = "{http://www.w3.org/2000/09/xmldsig#}"
+MD = "{urn:oasis:names:tc:SAML:2.0:metadata}"
+POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+
+
+@pytest.fixture
+def post_offered(app: Flask, tmp_path: Path) -> Flask:
+    """`app`, whose identity provider's metadata offers HTTP-POST besides HTTP-Redirect for
+    requests, as BundID's does (the development IdP takes both; its own file names Redirect)."""
+    root = ElementTree.fromstring(dev_idp.idp_metadata_xml(app))
+    descriptor = root.find(f"{MD}IDPSSODescriptor")
+    assert descriptor is not None
+    services = descriptor.findall(f"{MD}SingleSignOnService")
+    assert [service.get("Binding") for service in services] == [REDIRECT]
+    offered = ElementTree.Element(f"{MD}SingleSignOnService", {"Binding": POST, "Location": services[0].get("Location")})
+    descriptor.insert(list(descriptor).index(services[0]) + 1, offered)  # after Redirect: preferred all the same
+    metadata = tmp_path / "idp-metadata-post.xml"
+    metadata.write_bytes(ElementTree.tostring(root))
+    app.config["PORTAL"] = dataclasses.replace(app.config["PORTAL"], saml_idp_metadata=str(metadata))
+    return app
+
+
+def test_the_request_goes_by_http_redirect_where_the_metadata_offers_only_that(app: Flask, browser: Browser) -> None:
+    browser.get("/konto/anmelden?stufe=hoch&weiter=/konto/")
+    response = browser.client.post("/saml/login", data=browser.form("/saml/login").fields)
+    assert response.status_code == 303
+    query = parse_qs(urlsplit(response.headers["Location"]).query)
+    assert set(query) == {"SAMLRequest", "SigAlg", "Signature"}
+    assert query["SigAlg"] == ["http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"]
+
+
+def test_the_request_goes_by_http_post_where_offered_and_the_login_completes(
+        post_offered: Flask, browser: Browser) -> None:
+    browser.get("/konto/anmelden?stufe=hoch&weiter=/konto/daten")
+    response = browser.client.post("/saml/login", data=browser.form("/saml/login").fields)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "form-action 'self' http://localhost;" in response.headers["Content-Security-Policy"]
+    assert '<form method="post" action="http://localhost/dev-idp/sso" data-auto-submit>' in html
+    # Without JavaScript the citizen sends it on with a visible button; with it, the script does.
+    assert '<button class="button" type="submit">Weiter zum Servicekonto</button>' in html
+    assert re.findall(r"<script[^>]*>", html) == ['<script src="/theme/js/saml-post.js" defer>']
+
+    root = sent_request(browser, "hoch", "/konto/daten")
+    assert root.get("Destination") == "http://localhost/dev-idp/sso"
+    signature = root.find(f"{DS}Signature")
+    assert signature is not None
+    method = signature.find(f"{DS}SignedInfo/{DS}SignatureMethod")
+    assert method is not None and method.get("Algorithm") == "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+    digest = signature.find(f"{DS}SignedInfo/{DS}Reference/{DS}DigestMethod")
+    assert digest is not None and digest.get("Algorithm") == "http://www.w3.org/2001/04/xmlenc#sha256"
+    reference = signature.find(f"{DS}SignedInfo/{DS}Reference")
+    assert reference is not None and reference.get("URI") == "#" + (root.get("ID") or "")
+    assert enabled_means(akdb_request(root)) == {"Benutzername": "false", "Elster": "false", "eID": "true"}
+
+    browser.get("/konto/anmelden?stufe=hoch&weiter=/konto/daten")
+    browser.submit("/saml/login")
+    browser.submit("/dev-idp/sso")  # the button, as without JavaScript
+    assert "Entwicklungs-Identitätsanbieter – nur für Tests" in browser.text
+    browser.submit("/dev-idp/sso", person="erika", mittel="eid")
+    browser.submit("/saml/acs")
+    assert urlsplit(browser.url).path == "/konto/daten"
+    assert _login_rows(post_offered) == [("hoch", "eid")]
+
+
+def _posted_request(browser: Browser) -> tuple[ElementTree.Element, dict[str, str]]:
+    browser.get("/konto/anmelden?stufe=hoch&weiter=/konto/")
+    browser.submit("/saml/login")
+    fields = dict(browser.form("/dev-idp/sso").fields)
+    return ElementTree.fromstring(base64.b64decode(fields["SAMLRequest"])), fields
+
+
+def _post_to_idp(browser: Browser, root: ElementTree.Element) -> int:
+    encoded = base64.b64encode(ElementTree.tostring(root)).decode("ascii")
+    return browser.client.post("/dev-idp/sso", data={"SAMLRequest": encoded}).status_code
+
+
+def test_the_development_idp_refuses_an_unsigned_or_changed_post_request(post_offered: Flask, browser: Browser) -> None:
+    root, fields = _posted_request(browser)
+    signature = root.find(f"{DS}Signature")
+    assert signature is not None
+    root.remove(signature)
+    assert _post_to_idp(browser, root) == 400
+    root, fields = _posted_request(browser)
+    root.set("AssertionConsumerServiceURL", "https://angreifer.example/saml/acs")
+    assert _post_to_idp(browser, root) == 400
+    assert browser.client.post("/dev-idp/sso", data=fields).status_code == 200  # the genuine one
+
+
+def test_the_choice_at_the_development_idp_still_needs_its_csrf_token(post_offered: Flask, browser: Browser) -> None:
+    _root, fields = _posted_request(browser)
+    response = browser.client.post("/dev-idp/sso", data={**fields, "person": "erika", "mittel": "eid"})
+    assert response.status_code == 400
+    assert "Das Formular war veraltet oder unvollständig" in response.get_data(as_text=True)
