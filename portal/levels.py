@@ -200,3 +200,11 @@ def is_level(value: str | None) -> bool:
 def means_reaching(level: str) -> tuple[Means, ...]:
     """The state login's means that reach `level` or more, weakest first."""
     return tuple(means for means, reached in STATE_LOGIN_REACHES.items() if at_least(reached, level))
+
+
+def state_login_label(level: str) -> str:
+    """How a state login that reached `level` is named to the citizen: by the level's label,
+    except at `basis`, which the state login reaches by username and password only (the
+    label of `basis` names the portal account)."""
+    reached = TrustLevel(level)
+    return reached.row.means.label if reached is TrustLevel.BASIS else reached.label

@@ -27,7 +27,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.errors import PortalError
-from portal.levels import TrustLevel, at_least, level_of_stork
+from portal.levels import TrustLevel, at_least, level_of_stork, state_login_label
 
 from ..platform import config
 from ..platform.db import db
@@ -93,11 +93,7 @@ OTHER_ACCOUNT = "Mit diesem Servicekonto ist schon ein anderes Konto im Bürgerp
 
 
 def too_low(reached: str, needed: str) -> str:
-    level = TrustLevel(reached)
-    # An answer at `basis` is the state account's username and password (STORK Level-1), not
-    # the portal account the level's label names.
-    named = level.row.means.label if level is TrustLevel.BASIS else level.label
-    return (f"Sie haben sich mit „{named}“ angemeldet. Für diesen Schritt brauchen Sie "
+    return (f"Sie haben sich mit „{state_login_label(reached)}“ angemeldet. Für diesen Schritt brauchen Sie "
             f"„{TrustLevel(needed).label}“. {TrustLevel(needed).row.how_to_reach}")
 
 
