@@ -1,7 +1,8 @@
 """Trust levels (Vertrauensniveau): one row per level, for the static pages, the XZuFi
-export, the login and the app's pages. "basis" is the portal account, which is no eIDAS
-level; the others are reached at the state's login service (SAML) and sent there as
-STORK QAA classes."""
+export, the login and the app's pages. "basis" is the portal account, or a state login
+by username and password (STORK-QAA-Level-1), neither of them an eIDAS level; the others are
+reached at the state's login service (SAML). Each is asked for and answered there as its
+STORK QAA class."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ class Means(StrEnum):
     PASSWORT = "passwort", "Servicekonto mit Benutzername und Passwort"
     ZERTIFIKAT = "zertifikat", "Servicekonto mit Softwarezertifikat (ELSTER)"
     EID = "eid", "Online-Ausweis (eID)"
+    # A login at STORK Level-2 (eIDAS "low"), which no means of the federal account reaches.
+    ANDERER = "anderer-dienst", "Anmeldung über einen anderen Anmeldedienst (eIDAS „niedrig“)"
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ class TrustLevel(StrEnum):
         verified=False,
         record="basis (Benutzername und Passwort)",
     )
+    # STORK Level-2, eIDAS "low": no login means of the federal account (BundID) reaches it (its
+    # username and password is Level-1, `basis`); kept for other identity providers.
     NIEDRIG = "niedrig", Row(
         stork="STORK-QAA-Level-2",
         label="Servicekonto mit Benutzername und Passwort",
@@ -78,7 +83,7 @@ class TrustLevel(StrEnum):
         booking="Zum Buchen melden Sie sich mit Ihrem Servicekonto an (Benutzername und Passwort).",
         how_to_reach="Bitte melden Sie sich mit einem Verfahren an, das mindestens dieses Vertrauensniveau "
                      "erreicht, zum Beispiel mit dem Online-Ausweis.",
-        means=Means.PASSWORT,
+        means=Means.ANDERER,
         source="Servicekonto",
         lifetime=Lifetime(dt.timedelta(hours=12), dt.timedelta(minutes=60)),
         verified=False,
@@ -131,6 +136,15 @@ class TrustLevel(StrEnum):
 
 
 LEVELS: tuple[str, ...] = tuple(level.value for level in TrustLevel)  # the names, lowest first
+
+# The level each means of the state login (BundID) reaches: username and password is
+# STORK-QAA-Level-1, the "Basisregistrierung", which is no trust level (`basis`, never
+# `niedrig`); the ELSTER certificate Level-3; the eID Level-4 (DOMAIN.md).
+STATE_LOGIN_REACHES: dict[Means, TrustLevel] = {
+    Means.PASSWORT: TrustLevel.BASIS,
+    Means.ZERTIFIKAT: TrustLevel.SUBSTANTIELL,
+    Means.EID: TrustLevel.HOCH,
+}
 _BY_STORK = {level.stork: level for level in TrustLevel}
 
 
@@ -181,3 +195,16 @@ def at_least(reached: str | None, needed: str) -> bool:
 
 def is_level(value: str | None) -> bool:
     return level_of(value) is not None
+
+
+def means_reaching(level: str) -> tuple[Means, ...]:
+    """The state login's means that reach `level` or more, weakest first."""
+    return tuple(means for means, reached in STATE_LOGIN_REACHES.items() if at_least(reached, level))
+
+
+def state_login_label(level: str) -> str:
+    """How a state login that reached `level` is named to the citizen: by the level's label,
+    except at `basis`, which the state login reaches by username and password only (the
+    label of `basis` names the portal account)."""
+    reached = TrustLevel(level)
+    return reached.row.means.label if reached is TrustLevel.BASIS else reached.label

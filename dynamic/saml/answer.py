@@ -22,43 +22,24 @@ from saml2.response import AuthnResponse, StatusError, UnsolicitedResponse
 from saml2.sigver import MissingKey, SignatureError
 from saml2.time_util import str_to_time
 from saml2.validate import ResponseLifetimeExceed, ToEarly
-from saml2.xmldsig import (
-    DIGEST_SHA256,
-    DIGEST_SHA384,
-    DIGEST_SHA512,
-    SIG_ECDSA_SHA256,
-    SIG_ECDSA_SHA384,
-    SIG_ECDSA_SHA512,
-    SIG_RSA_SHA256,
-    SIG_RSA_SHA384,
-    SIG_RSA_SHA512,
-    Signature,
-)
+from saml2.xmldsig import Signature
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
 from portal.errors import PortalError
-from portal.levels import TrustLevel, at_least, level_of_stork
+from portal.levels import TrustLevel, at_least, level_of_stork, state_login_label
 
 from ..platform import config
 from ..platform.db import db
 from ..platform.models import SamlRequest, SeenAssertion, utcnow
-from . import attributes
+from . import attributes, bundid
+from .policy import Policy
 from .provider import CLOCK_SKEW_SECONDS, REQUEST_LIFETIME, ServiceProvider, acs_url
 
 # The largest SAMLResponse form field (base64) read at all. Answers of the state identity
 # provider are a few KB; a large one only costs decoding, decryption and parsing time.
 MAX_ANSWER_CHARS = 256 * 1024
 
-# Signature and digest algorithms accepted on an answer; SHA-1 (and anything older) is not:
-# its collisions are practical, so a signature over one document can stand for another.
-STRONG_SIGNATURE_ALGORITHMS = frozenset({
-    SIG_RSA_SHA256, SIG_RSA_SHA384, SIG_RSA_SHA512, SIG_ECDSA_SHA256, SIG_ECDSA_SHA384, SIG_ECDSA_SHA512,
-    "http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1",  # RSASSA-PSS
-    "http://www.w3.org/2007/05/xmldsig-more#sha384-rsa-MGF1",
-    "http://www.w3.org/2007/05/xmldsig-more#sha512-rsa-MGF1",
-})
-STRONG_DIGEST_ALGORITHMS = frozenset({DIGEST_SHA256, DIGEST_SHA384, DIGEST_SHA512})
 
 AGAIN = "Bitte melden Sie sich noch einmal an."
 
@@ -99,6 +80,8 @@ NOT_ENCRYPTED = "Die Antwort des Servicekontos war nicht verschlüsselt. Sie wur
                 "angenommen. " + AGAIN
 UNEXPECTED_STRUCTURE = "Die Antwort des Servicekontos war anders aufgebaut als vorgesehen. Sie wurde aus " \
                        "Sicherheitsgründen nicht angenommen. " + AGAIN
+UNKNOWN_VERSION = "Das Servicekonto hat mit einer Version seiner Schnittstelle geantwortet, die das Bürgerportal " \
+                  "nicht kennt. Bitte versuchen Sie es später noch einmal."
 TOO_LARGE = "Die Antwort des Servicekontos war zu groß. Sie wurde aus Sicherheitsgründen nicht angenommen. " + AGAIN
 OTHER_BROWSER = "Diese Anmeldung wurde in einem anderen Browser oder Fenster begonnen, oder sie ist schon " \
                 "abgeschlossen. " + AGAIN
@@ -110,7 +93,7 @@ OTHER_ACCOUNT = "Mit diesem Servicekonto ist schon ein anderes Konto im Bürgerp
 
 
 def too_low(reached: str, needed: str) -> str:
-    return (f"Sie haben sich mit „{TrustLevel(reached).label}“ angemeldet. Für diesen Schritt brauchen Sie "
+    return (f"Sie haben sich mit „{state_login_label(reached)}“ angemeldet. Für diesen Schritt brauchen Sie "
             f"„{TrustLevel(needed).label}“. {TrustLevel(needed).row.how_to_reach}")
 
 
@@ -133,7 +116,7 @@ def verify(sp: ServiceProvider, encoded: str) -> Verified:
     """
     if len(encoded) > MAX_ANSWER_CHARS:  # before anything is decoded or parsed
         raise Refused(f"answer of {len(encoded)} characters, more than {MAX_ANSWER_CHARS}", TOO_LARGE, status=413)
-    pending = _pending_request(encoded)
+    pending = _pending_request(sp.policy, encoded)
     try:
         response = sp.client.parse_authn_request_response(
             encoded, BINDING_HTTP_POST, outstanding={pending.id: pending.return_to})
@@ -141,11 +124,15 @@ def verify(sp: ServiceProvider, encoded: str) -> Verified:
         raise _refusal_for(error) from error
     if not isinstance(response, AuthnResponse) or response.assertion is None:
         raise Refused("no assertion", UNREADABLE)
-    _check_algorithms(response.response.signature, response.assertion.signature)  # now decrypted
+    _check_algorithms(sp.policy, response.response.signature, response.assertion.signature)  # now decrypted
     _check_one_signed_assertion(response)
     _check_issuer(sp, response)
     _check_addressed_to_us(sp, response)
     found = _attribute_values(response)
+    version = attributes.first(found, attributes.INTERFACE_VERSION)
+    if not bundid.interface_version_supported(version):
+        # The value is BundID's, never personal; cut short in case of garbage.
+        raise Refused(f"interface version {str(version)[:20]!r} missing or not supported", UNKNOWN_VERSION)
     level = _level_reached(found, pending.level)
     bpk2 = attributes.first(found, attributes.BPK2)
     if not bpk2:
@@ -159,7 +146,7 @@ def verify(sp: ServiceProvider, encoded: str) -> Verified:
     return verified
 
 
-def _pending_request(encoded: str) -> SamlRequest:
+def _pending_request(policy: Policy, encoded: str) -> SamlRequest:
     """The open request the answer claims to answer, read from the unverified XML only to
     find the row; pysaml2 then verifies that the signed assertion answers the same one."""
     try:
@@ -172,11 +159,11 @@ def _pending_request(encoded: str) -> SamlRequest:
     if unverified.status is not None and unverified.status.status_code is not None \
             and unverified.status.status_code.value != samlp.STATUS_SUCCESS:
         raise Refused("identity provider reported no success", CANCELLED, status=401)
-    _check_algorithms(unverified.signature, *(assertion.signature for assertion in unverified.assertion))
-    if config.settings().production and (unverified.assertion or not unverified.encrypted_assertion):
+    _check_algorithms(policy, unverified.signature, *(assertion.signature for assertion in unverified.assertion))
+    if not policy.unencrypted_assertions and (unverified.assertion or not unverified.encrypted_assertion):
         # In the clear, her data would be readable wherever the answer passed (browser
         # extensions, proxies that inspect TLS). The development IdP encrypts too, but tests
-        # and local setups may send plain assertions.
+        # and local setups may send plain assertions (policy.py: only outside production).
         raise Refused("assertion not encrypted", NOT_ENCRYPTED)
     # Checked again on the verified assertion; here only to name the problem to the citizen,
     # since pysaml2 would merely fail to parse.
@@ -191,7 +178,7 @@ def _pending_request(encoded: str) -> SamlRequest:
     return row
 
 
-def _check_algorithms(*signatures: Signature | None) -> None:
+def _check_algorithms(policy: Policy, *signatures: Signature | None) -> None:
     """Refuse signatures (and the digests they sign) made with an algorithm outside the
     strong ones, SHA-1 above all; pysaml2 and xmlsec1 would verify them."""
     for signature in signatures:
@@ -199,11 +186,11 @@ def _check_algorithms(*signatures: Signature | None) -> None:
             continue
         info = signature.signed_info
         method = info.signature_method.algorithm if info is not None and info.signature_method else None
-        if method not in STRONG_SIGNATURE_ALGORITHMS:
+        if method not in policy.signature_algorithms:
             raise Refused(f"weak signature algorithm {str(method)[:120]!r}", WEAK_SIGNATURE)
         for reference in info.reference:
             digest = reference.digest_method.algorithm if reference.digest_method is not None else None
-            if digest not in STRONG_DIGEST_ALGORITHMS:
+            if digest not in policy.digest_algorithms:
                 raise Refused(f"weak digest algorithm {str(digest)[:120]!r}", WEAK_SIGNATURE)
 
 

@@ -37,12 +37,13 @@ from saml2.sigver import ASSERT_XPATH, pre_encrypt_assertion, pre_encryption_par
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 from werkzeug.wrappers import Response
 
-from portal.levels import Means, TrustLevel, at_least, level_of_stork
+from portal.levels import STATE_LOGIN_REACHES, Means, TrustLevel, at_least, level_of_stork
 from portal.text import date_de
 
 from ..platform import config
 from ..platform.config import Settings
 from ..platform.render import page
+from ..platform.security import csrf
 from . import attributes
 from .keys import KeyPair, development_pair
 from .metadata import DEVELOPMENT_IDP, SERVICE_PROVIDER, publish, published
@@ -68,12 +69,14 @@ class LoginMeans:
     level: str
 
 
-# Form value → what the tester chooses and the level it reaches. The keys are the same as
-# the service provider's names for the means (portal.levels.Means).
+# Form value → what the tester chooses and the level it reaches, as BundID issues them
+# (portal.levels.STATE_LOGIN_REACHES: username and password is STORK Level-1, `basis`). The
+# keys are the same as the service provider's names for the means (portal.levels.Means).
 LOGIN_MEANS = {
-    Means.PASSWORT.value: LoginMeans("Benutzername und Passwort", TrustLevel.NIEDRIG.value),
-    Means.ZERTIFIKAT.value: LoginMeans("Softwarezertifikat (ELSTER)", TrustLevel.SUBSTANTIELL.value),
-    Means.EID.value: LoginMeans("Online-Ausweis (eID)", TrustLevel.HOCH.value),
+    means.value: LoginMeans(label, STATE_LOGIN_REACHES[means].value)
+    for means, label in ((Means.PASSWORT, "Benutzername und Passwort"),
+                         (Means.ZERTIFIKAT, "Softwarezertifikat (ELSTER)"),
+                         (Means.EID, "Online-Ausweis (eID)"))
 }
 
 
@@ -126,7 +129,15 @@ def development_keys(settings: Settings) -> KeyPair:
     return development_pair(settings.var_dir / "saml" / "dev-idp", "Entwicklungs-Identitaetsanbieter")
 
 
-def _config(settings: Settings, sp_metadata: str | None) -> IdPConfig:
+# The bindings of AuthnRequests this IdP takes: HTTP-POST (BundID's preferred one; the signature
+# inside the XML) and HTTP-Redirect (the signature in the query).
+SSO_BINDINGS = (BINDING_HTTP_POST, BINDING_HTTP_REDIRECT)
+# The ones its metadata announces, and so the one the service provider uses (it prefers POST
+# where offered). Tests publish metadata offering POST as well.
+ANNOUNCED_SSO_BINDINGS = (BINDING_HTTP_REDIRECT,)
+
+
+def _config(settings: Settings, sp_metadata: str | None, sso_bindings: tuple[str, ...] = SSO_BINDINGS) -> IdPConfig:
     keys = development_keys(settings)
     config: dict[str, Any] = {
         "entityid": entity_id(settings),
@@ -137,7 +148,7 @@ def _config(settings: Settings, sp_metadata: str | None) -> IdPConfig:
         "digest_algorithm": DIGEST_SHA256,
         "service": {"idp": {
             "endpoints": {
-                "single_sign_on_service": [(sso_url(settings), BINDING_HTTP_REDIRECT)],
+                "single_sign_on_service": [(sso_url(settings), binding) for binding in sso_bindings],
                 "single_logout_service": [(f"{settings.base_url}/dev-idp/slo", BINDING_HTTP_REDIRECT)],
             },
             "want_authn_requests_signed": True,
@@ -155,7 +166,8 @@ def idp_metadata_xml(app: Flask) -> str:
     """Our metadata, as the service provider reads it (needs nothing of the service provider)."""
     cached = app.extensions.get("saml_dev_idp_metadata")
     if cached is None:
-        cached = _as_text(create_metadata_string(None, config=_config(config.settings(app), None), sign=False))
+        announced = _config(config.settings(app), None, ANNOUNCED_SSO_BINDINGS)
+        cached = _as_text(create_metadata_string(None, config=announced, sign=False))
         app.extensions["saml_dev_idp_metadata"] = cached
     return str(cached)
 
@@ -205,6 +217,7 @@ class Answer:
     signing_keys: KeyPair | None = None  # None: our own keys, the ones in our metadata
     leave_out: tuple[str, ...] = ()  # attribute URNs not to send
     qaa_level: str | None = None  # a raw EID-CITIZEN-QAA-LEVEL value instead of STORK[level]
+    interface_version: str = "2.0"  # the BundID interface version the answer claims
     signature_algorithm: str = SIG_RSA_SHA256  # of both signatures
     digest_algorithm: str = DIGEST_SHA256
     # Changes the XML after the assertion is signed, before it is encrypted and the response
@@ -305,7 +318,7 @@ def _attribute_values(answer: Answer) -> dict[str, str]:
     values = {attributes.URN_OF_FIELD[name]: value for name, value in chosen.values.items()}
     values[attributes.BPK2] = chosen.bpk2
     values[attributes.QAA_LEVEL] = answer.qaa_level or TrustLevel(answer.level).stork
-    values[attributes.INTERFACE_VERSION] = "2.0"
+    values[attributes.INTERFACE_VERSION] = answer.interface_version
     if chosen.mail:
         values[attributes.MAIL] = chosen.mail
     if chosen.gender:
@@ -381,9 +394,13 @@ REQUEST_FIELDS = ("SAMLRequest", "RelayState", "SigAlg", "Signature")
 
 
 @dev_idp.route("/sso", methods=["GET", "POST"])
+@csrf.exempt  # the service provider's HTTP-POST request carries no token of ours; the choice does
 def sso() -> tuple[str, int]:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     signed = {name: request.values[name] for name in REQUEST_FIELDS if name in request.values}
+    choosing = request.method == "POST" and any(name in request.form for name in ("person", "mittel", "csrf_token"))
+    if choosing:
+        csrf.protect()
     authn_request = _verified_request(app, signed)
     if authn_request is None:
         return page("konto/fehler.html", "Anfrage abgelehnt", status=400, back="/konto/anmelden",
@@ -391,7 +408,7 @@ def sso() -> tuple[str, int]:
                     message="Der Entwicklungs-Identitätsanbieter nimmt nur signierte Anfragen des Bürgerportals an. "
                             "Diese Anfrage war nicht oder nicht gültig signiert.")
     asked = _asked_level(authn_request)
-    if request.method == "GET":
+    if not choosing:  # the request itself, by either binding
         return _choice_page(signed, asked, {})
     errors = {}
     chosen_key = request.form.get("person", "")
@@ -433,9 +450,12 @@ def slo() -> Response | tuple[str, int]:
 def _verified_request(app: Flask, signed: dict[str, str]) -> samlp.AuthnRequest | None:
     if "SAMLRequest" not in signed:
         return None
+    # HTTP-Redirect signs the query (SigAlg, Signature), HTTP-POST the XML itself.
+    redirected = request.method == "GET" or "SigAlg" in signed or "Signature" in signed
     try:
         parsed = identity_provider(app).server.parse_authn_request(
-            signed["SAMLRequest"], BINDING_HTTP_REDIRECT, relay_state=signed.get("RelayState"),
+            signed["SAMLRequest"], BINDING_HTTP_REDIRECT if redirected else BINDING_HTTP_POST,
+            relay_state=signed.get("RelayState"),
             sigalg=signed.get("SigAlg"), signature=signed.get("Signature"))
     except Exception:  # noqa: BLE001 - any failure means "not a valid signed request"
         log.info("development IdP refused an AuthnRequest")

@@ -15,12 +15,12 @@ from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.metadata import create_metadata_string
 from saml2.saml import NAMEID_FORMAT_TRANSIENT
-from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from ..platform import config
 from ..platform.config import Settings
 from .keys import KeyPair, SamlSetupError, configured_pair, development_pair
 from .metadata import DEVELOPMENT_IDP, published
+from .policy import Policy, policy_for, production_problems
 
 REQUEST_LIFETIME = dt.timedelta(minutes=15)  # how long a citizen may take at the identity provider
 CLOCK_SKEW_SECONDS = 60
@@ -59,8 +59,8 @@ def _config(settings: Settings, idp_metadata: dict[str, list[Any]] | None) -> SP
         # The same pair decrypts; the metadata publishes it for both uses (DOMAIN.md).
         "encryption_keypairs": [{"key_file": str(keys.key_file), "cert_file": str(keys.cert_file)}],
         "accepted_time_diff": CLOCK_SKEW_SECONDS,
-        "signing_algorithm": SIG_RSA_SHA256,
-        "digest_algorithm": DIGEST_SHA256,
+        "signing_algorithm": policy_for(settings).signing_algorithm,
+        "digest_algorithm": policy_for(settings).digest_algorithm,
         "allow_unknown_attributes": True,
         "service": {"sp": {
             "endpoints": {
@@ -122,6 +122,7 @@ class ServiceProvider:
     idp_entity_id: str
     acs_url: str
     entity_id: str
+    policy: Policy  # what it signs with and accepts (policy.py)
 
 
 def service_provider(app: Flask | None = None) -> ServiceProvider:
@@ -131,11 +132,17 @@ def service_provider(app: Flask | None = None) -> ServiceProvider:
     if cached is None:
         # pysaml2's log messages carry personal data; create_app keeps them out (logs.py).
         settings = config.settings(app)
-        client = Saml2Client(_config(settings, _idp_metadata(app)), identity_cache=_ForgetIdentities())
+        sp_config = _config(settings, _idp_metadata(app))
+        policy = policy_for(settings)
+        if settings.production:
+            problems = production_problems(settings, policy, sp_config)
+            if problems:
+                raise SamlSetupError("; ".join(problems))
+        client = Saml2Client(sp_config, identity_cache=_ForgetIdentities())
         idps = list(client.metadata.identity_providers())
         if len(idps) != 1:
             raise SamlSetupError(f"SAML_IDP_METADATA must describe exactly one identity provider, found {len(idps)}")
-        cached = ServiceProvider(client, idps[0], acs_url(settings), sp_entity_id(settings))
+        cached = ServiceProvider(client, idps[0], acs_url(settings), sp_entity_id(settings), policy)
         app.extensions["saml_sp"] = cached
     assert isinstance(cached, ServiceProvider)
     return cached

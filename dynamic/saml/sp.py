@@ -15,16 +15,16 @@ configuration and client are in provider.py, the checks of an answer in answer.p
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import logging
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from flask import Blueprint, Flask, current_app, redirect, request, session
-from saml2 import BINDING_HTTP_REDIRECT
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.saml import NAMEID_FORMAT_TRANSIENT, AuthnContextClassRef, NameID
 from saml2.samlp import RequestedAuthnContext
-from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 from sqlalchemy import delete
 from werkzeug.wrappers import Response
 
@@ -35,10 +35,11 @@ from ..platform import auth, config
 from ..platform.db import db, session_scope
 from ..platform.models import SamlRequest, utcnow
 from ..platform.render import page
-from ..platform.security import csrf
+from ..platform.security import CONTENT_SECURITY_POLICY, csrf
+from . import bundid
 from .answer import OTHER_ACCOUNT, OTHER_BROWSER, OTHER_PSEUDONYM, Refused, verify
 from .metadata import SERVICE_PROVIDER, publish
-from .provider import REQUEST_LIFETIME, service_provider, sp_keys, sp_metadata_xml
+from .provider import REQUEST_LIFETIME, ServiceProvider, service_provider, sp_keys, sp_metadata_xml
 
 __all__ = ["forget_stale_requests", "forget_unfinished_logins", "idp_logout_url", "refused_page", "saml",
            "service_provider", "sp_keys"]
@@ -59,7 +60,7 @@ def metadata() -> Response:
 
 
 @saml.post("/login")
-def login() -> Response:
+def login() -> Response | tuple[str, int]:
     level = request.form.get("stufe", "basis")
     if not is_level(level):
         level = "basis"
@@ -67,15 +68,51 @@ def login() -> Response:
     sp = service_provider()
     wanted = RequestedAuthnContext(authn_context_class_ref=[AuthnContextClassRef(text=TrustLevel(level).stork)],
                                    comparison="minimum")
-    request_id, info = sp.client.prepare_for_authenticate(
-        entityid=sp.idp_entity_id, relay_state="", binding=BINDING_HTTP_REDIRECT, sign=True,
-        sigalg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256, requested_authn_context=wanted)
+    # What BundID needs beyond SAML: the means allowed and the attributes this login's purpose
+    # needs (bundid.py); the purpose is where the citizen returns to.
+    asked = bundid.extensions(level, bundid.requested_attributes(bundid.prefill_sources(return_to)))
+    signing = {"sign": True, "sigalg": sp.policy.signing_algorithm, "digest_alg": sp.policy.digest_algorithm}
+    post_to = _sso_location(sp, BINDING_HTTP_POST)
+    if post_to is not None:
+        # HTTP-POST, BundID's preferred binding: the signature inside the XML.
+        request_id, authn_request = sp.client.create_authn_request(
+            post_to, binding=BINDING_HTTP_POST, sign=True, sign_alg=signing["sigalg"],
+            digest_alg=signing["digest_alg"], requested_authn_context=wanted, extensions=asked)
+        answer: Response | tuple[str, int] = _post_page(post_to, base64.b64encode(
+            str(authn_request).encode("utf-8")).decode("ascii"))
+    else:
+        # HTTP-Redirect, where the identity provider's metadata offers nothing else.
+        request_id, info = sp.client.prepare_for_authenticate(
+            entityid=sp.idp_entity_id, relay_state="", binding=BINDING_HTTP_REDIRECT, requested_authn_context=wanted,
+            extensions=asked, **signing)
+        answer = redirect(dict(info["headers"])["Location"], code=303)
     forget_stale_requests()
     db().add(SamlRequest(id=request_id, level=level, return_to=return_to))
     db().commit()
     session["saml_request"] = request_id
     log.info("SAML login started for level %s", level)
-    return redirect(dict(info["headers"])["Location"], code=303)
+    return answer
+
+
+def _sso_location(sp: ServiceProvider, binding: str) -> str | None:
+    """The identity provider's single sign-on address for `binding`, if its metadata offers one."""
+    try:
+        services = sp.client.metadata.single_sign_on_service(sp.idp_entity_id, binding)
+    except Exception:  # noqa: BLE001 - pysaml2 raises when the binding is missing
+        return None
+    return str(services[0]["location"]) if services else None
+
+
+def _post_page(destination: str, encoded: str) -> Response:
+    """The page that sends the request on by itself (a script), or with its button without
+    JavaScript. Its form posts to the identity provider, so that origin joins form-action."""
+    html, status = page("saml/anfrage.html", "Weiter zum Servicekonto", action=destination, saml_request=encoded)
+    response = Response(html, status=status, mimetype="text/html")
+    parts = urlsplit(destination)
+    policy = current_app.config.get("CONTENT_SECURITY_POLICY", CONTENT_SECURITY_POLICY)
+    response.headers["Content-Security-Policy"] = policy.replace(
+        "form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}")
+    return response
 
 
 def forget_stale_requests() -> None:
@@ -171,7 +208,7 @@ def idp_logout_url(login: auth.Login) -> str | None:
         destination, sp.idp_entity_id, name_id=NameID(format=NAMEID_FORMAT_TRANSIENT, text=remembered["name_id"]),
         session_indexes=[remembered["session_index"]] if remembered.get("session_index") else None, sign=False)
     info = sp.client.apply_binding(BINDING_HTTP_REDIRECT, str(logout_request), destination, relay_state="",
-                                   sign=True, sigalg=SIG_RSA_SHA256)
+                                   sign=True, sigalg=sp.policy.signing_algorithm)
     log.info("logout at the identity provider requested")
     return str(dict(info["headers"])["Location"])
 

@@ -216,7 +216,7 @@ def test_development_idp_page_offers_personas_and_means_without_javascript(brows
     start_saml_login(browser, "substantiell")
     assert "Entwicklungs-Identitätsanbieter – nur für Tests" in browser.text
     assert "Das Bürgerportal fragt nach dem Vertrauensniveau „substantiell“ oder höher." in browser.text
-    for label in ("Benutzername und Passwort – Vertrauensniveau „niedrig“",
+    for label in ("Benutzername und Passwort – Vertrauensniveau „basis“",
                   "Softwarezertifikat (ELSTER) – Vertrauensniveau „substantiell“",
                   "Online-Ausweis (eID) – Vertrauensniveau „hoch“"):
         assert label in browser.text
@@ -245,7 +245,7 @@ def test_development_idp_answer_is_signed_and_encrypted_for_us(browser: Browser)
 
 
 @pytest.mark.parametrize(("means", "level", "source", "verified"), [
-    ("passwort", "niedrig", None, False),
+    ("passwort", "basis", None, False),  # BundID's username and password: STORK Level-1
     ("zertifikat", "substantiell", "ELSTER-Zertifikat", True),
     ("eid", "hoch", "Online-Ausweis (eID)", True),
 ])
@@ -362,17 +362,17 @@ def _csrf(browser: Browser) -> str:
     return token
 
 
-def test_step_up_from_niedrig_to_hoch_through_the_idp(app: Flask, browser: Browser) -> None:
+def test_step_up_from_a_password_state_login_to_hoch_through_the_idp(app: Flask, browser: Browser) -> None:
     _guarded_page(app)
-    saml_login(browser, "niedrig", "passwort")
-    assert only_login(app).level == "niedrig"
+    saml_login(browser, "basis", "passwort")
+    assert (only_login(app).level, only_login(app).means) == ("basis", "passwort")
     browser.get("/test-antrag/")
     assert urlsplit(browser.url).path == "/konto/anmelden"
     browser.submit("/saml/login")
     browser.submit("/dev-idp/sso", mittel="eid")
     browser.submit("/saml/acs")
     assert browser.url == "http://localhost/test-antrag/"
-    assert (only_login(app).level, only_login(app).fallback_level) == ("hoch", "niedrig")
+    assert (only_login(app).level, only_login(app).fallback_level) == ("hoch", "basis")
     assert counts(app) == (1, 1)
 
 
@@ -611,7 +611,7 @@ def test_development_idp_start_page_explains_itself_with_persons_means_and_level
     assert "Im Betrieb ist er abgeschaltet" in text
     assert ("Wählen Sie „Beim Servicekonto anmelden“. Das Bürgerportal schickt Sie mit einer signierten Anfrage "
             "hierher.") in text
-    for means, level in (("Benutzername und Passwort", "niedrig"), ("Softwarezertifikat (ELSTER)", "substantiell"),
+    for means, level in (("Benutzername und Passwort", "basis"), ("Softwarezertifikat (ELSTER)", "substantiell"),
                          ("Online-Ausweis (eID)", "hoch")):
         assert f"{means} {level}" in text
     assert ("Erika Mustermann, Münster Heidestraße 17, 48155 Münster 12. August 1964 "
