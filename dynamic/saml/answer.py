@@ -35,6 +35,7 @@ from ..platform.models import SamlRequest, SeenAssertion, utcnow
 from . import attributes, bundid
 from .policy import Policy
 from .provider import CLOCK_SKEW_SECONDS, REQUEST_LIFETIME, ServiceProvider, acs_url
+from .pss import PssError, WeakPssAlgorithm
 
 # The largest SAMLResponse form field (base64) read at all. Answers of the state identity
 # provider are a few KB; a large one only costs decoding, decryption and parsing time.
@@ -272,6 +273,10 @@ def _check_one_signed_assertion(response: AuthnResponse) -> None:
 def _refusal_for(error: Exception) -> Refused:
     if isinstance(error, Refused):
         return error
+    if isinstance(error, WeakPssAlgorithm):
+        return Refused(f"weak signature algorithm ({error.reason[:120]})", WEAK_SIGNATURE)
+    if isinstance(error, PssError):
+        return Refused(f"signature refused ({error.reason[:120]})", NOT_SIGNED)
     if isinstance(error, StatusError):
         return Refused("identity provider reported no success", CANCELLED, status=401)
     if isinstance(error, UnsolicitedResponse):

@@ -18,6 +18,7 @@ from saml2.saml import NAMEID_FORMAT_TRANSIENT
 
 from ..platform import config
 from ..platform.config import Settings
+from . import pss
 from .keys import KeyPair, SamlSetupError, configured_pair, development_pair
 from .metadata import DEVELOPMENT_IDP, published
 from .policy import Policy, policy_for, production_problems
@@ -139,6 +140,7 @@ def service_provider(app: Flask | None = None) -> ServiceProvider:
             if problems:
                 raise SamlSetupError("; ".join(problems))
         client = Saml2Client(sp_config, identity_cache=_ForgetIdentities())
+        pss.install(client)  # RSASSA-PSS through signxml, every other signature through xmlsec1 as before
         idps = list(client.metadata.identity_providers())
         if len(idps) != 1:
             raise SamlSetupError(f"SAML_IDP_METADATA must describe exactly one identity provider, found {len(idps)}")

@@ -34,8 +34,9 @@ def test_the_scan_finds_the_words_it_looks_for() -> None:
 
 @pytest.mark.parametrize("slug", ["muenster", "hamm", "kreis-coesfeld", "kreis-warendorf"])
 def test_no_built_page_speaks_jargon(real_output: Path, slug: str) -> None:
+    # The open-data page speaks to people who reuse the data: they need the formats' names.
     found = {str(path.relative_to(real_output)): hits for path in sorted((real_output / slug).rglob("*.html"))
-             if (hits := jargon_in(path.read_text(encoding="utf-8")))}
+             if "offene-daten" not in path.parts and (hits := jargon_in(path.read_text(encoding="utf-8")))}
     assert found == {}
 
 

@@ -513,3 +513,17 @@ def test_inside_pysaml2_a_wrapped_pss_assertion_is_refused(idp, sp_client) -> No
     with pytest.raises(Exception) as refused:  # noqa: B017 - PssError, or pysaml2's own refusal
         parse(client, wrap(signed_answer(idp), ASSERTION_ID))
     assert "signature" in f"{type(refused.value).__name__} {refused.value}".lower()
+
+
+def test_the_portals_service_provider_verifies_pss_through_the_backend(app) -> None:  # type: ignore[no-untyped-def]
+    # The SP the app builds (dynamic/saml/provider.py) has the backend installed, so a
+    # PSS-signed answer of BundID reaches signxml instead of failing in xmlsec1; an error of
+    # the backend becomes the citizen's refusal page.
+    from dynamic.saml import answer, provider
+
+    with app.app_context():
+        client = provider.service_provider(app).client
+    assert isinstance(client.sec.crypto, pss.PssCryptoBackend)
+    weak = answer._refusal_for(pss.WeakPssAlgorithm("sha1-rsa-MGF1"))
+    forged = answer._refusal_for(pss.PssSignatureInvalid("no certificate verifies"))
+    assert (weak.message, forged.message) == (answer.WEAK_SIGNATURE, answer.NOT_SIGNED)

@@ -38,7 +38,7 @@ from dynamic.platform import auth
 from dynamic.platform.db import db
 from dynamic.platform.models import Account, LoginSession, ProfileValue, utcnow
 from dynamic.platform.passwords import hash_password
-from portal.levels import TrustLevel, means_label
+from portal.levels import TrustLevel, means_label, state_login_label
 from tests.dynamic.browserlike import Browser
 from tests.dynamic.conftest import make_settings
 from tests.saml_idp import INGRID, LENA, MURAT, PERSONS, Form, Options, Person, SimpleSamlPhp, missing
@@ -327,7 +327,7 @@ def test_an_answer_below_the_level_asked_for_is_refused(
     assert browser.status == 403
     reached, needed = TrustLevel(person.level), TrustLevel(asked)
     assert "<title>Vertrauensniveau nicht ausreichend" in browser.text
-    assert lead(browser) == (f"Sie haben sich mit „{reached.label}“ angemeldet. Für diesen Schritt brauchen Sie "
+    assert lead(browser) == (f"Sie haben sich mit „{state_login_label(reached)}“ angemeldet. Für diesen Schritt brauchen Sie "
                              f"„{needed.label}“. {needed.row.how_to_reach}")
     assert counts(app) == (0, 0)
     browser.get("/konto/")
