@@ -24,6 +24,7 @@ from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, Signatur
 
 from dynamic.saml import pss
 from portal.errors import PortalError
+from tests.saml_idp.config import key_pair
 
 SAMLP_NS = "urn:oasis:names:tc:SAML:2.0:protocol"
 SAML_NS = "urn:oasis:names:tc:SAML:2.0:assertion"
@@ -50,13 +51,11 @@ Identity = tuple[rsa.RSAPrivateKey, x509.Certificate]
 
 
 def identity(common_name: str) -> tuple[rsa.RSAPrivateKey, x509.Certificate]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=365)).sign(key, hashes.SHA256()))
-    return key, cert
+    """A new RSA key and its self-signed certificate (made as for the SimpleSAMLphp IdP)."""
+    key_pem, cert_pem = key_pair(common_name)
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key, x509.load_pem_x509_certificate(cert_pem)
 
 
 @pytest.fixture(scope="module")
