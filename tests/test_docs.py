@@ -533,3 +533,13 @@ def test_readme_and_architecture_stay_inside_the_repository_and_keep_the_section
     assert "the dynamic tier" in {section.casefold() for section in named}, "no reference found: the search is broken"
     missing = {section: source for section, source in named.items() if section.casefold() not in sections}
     assert not missing, f"sections named in the code but not headings of ARCHITECTURE.md: {missing}"
+
+
+def test_every_test_the_readme_names_for_bundids_profile_exists() -> None:
+    # The README lists BundID's profile point by point with its test; a renamed or removed
+    # test would leave the list claiming a proof that no longer runs.
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    named = re.findall(r"`(tests/[\w/]+\.py)::(test_\w+)`", readme)
+    assert len(named) >= 11
+    for path, name in named:
+        assert re.search(rf"^def {name}\(", (ROOT / path).read_text(encoding="utf-8"), re.M), f"{path}::{name}"
