@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -165,18 +165,33 @@ def export_site(catalog: Catalog, writer: SiteWriter, rendered: Rendered, base_u
         *(source_of(f.form) for f in catalog.forms.values()),
     )
     writer.write("katalog.json", "catalog", katalog_print, lambda: export.katalog_json(catalog, base_url))
-    writer.write("xzufi.xml", "catalog", digest(katalog_print, "xzufi"), lambda: xzufi.xzufi_xml(catalog, base_url))
-    # The change set against the last build's objects (generator/xzufi/changes.py): made every
-    # build, as it depends on what the previous build published.
-    changes, record = xzufi.xzufi_changes(catalog, base_url, xzufi.read_record(writer.live))
-    record_text = json.dumps(record, sort_keys=True)
-    writer.write("xzufi-aenderungen.xml", "catalog", digest(changes), lambda: changes)
-    writer.write(xzufi.RECORD, "catalog", digest(record_text), lambda: record_text)
+    export_xzufi(catalog, writer, digest(katalog_print, "xzufi"), base_url)
     site_base = f"/{catalog.slug}/"
     changed = {path: writer.changed_on(_file_of(path, site_base), today) for path in rendered.html_paths}
     writer.write("sitemap.xml", "site", digest("sitemap", *sorted(changed.items()), base_url),
                  lambda: export.sitemap_xml(base_url, changed))
     write_open_data(catalog, writer, base_url, today)  # vCards, closing days, the services as CSV and JSON
+
+
+def export_xzufi(catalog: Catalog, writer: SiteWriter, print_: str, base_url: str) -> None:
+    """xzufi.xml, and the change set against the last build (generator/xzufi/changes.py) with
+    its record. The objects are made at most once, and not at all when nothing exported
+    changed: then the last build's change set and record stand as they are."""
+
+    @cache
+    def made() -> tuple[list[xzufi.XObject], str, str]:
+        found = xzufi.objects(catalog, base_url)
+        changes, record = xzufi.change_document(catalog, found, xzufi.read_record(writer.live))
+        return found, changes, json.dumps(record, sort_keys=True)
+
+    writer.write("xzufi.xml", "catalog", print_, lambda: xzufi.full_document(catalog, made()[0]))
+    live = writer.live_manifest
+    if live.get("xzufi.xml") == print_ and xzufi.CHANGES in live and xzufi.RECORD in live:
+        prints = (live[xzufi.CHANGES], live[xzufi.RECORD])
+    else:
+        prints = (digest(made()[1]), digest(made()[2]))
+    writer.write(xzufi.CHANGES, "catalog", prints[0], lambda: made()[1])
+    writer.write(xzufi.RECORD, "catalog", prints[1], lambda: made()[2])
 
 
 def _file_of(url_path: str, site_base: str) -> str:

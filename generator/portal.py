@@ -34,7 +34,7 @@ def portal_pages(municipalities: list[tuple[str, Any]], operator: Operator | Non
 
 
 def write_portal_pages(out_root: Path, theme: Path, municipalities: list[tuple[str, Any]],
-                       operator: Operator | None, base_url: str = "http://127.0.0.1:8000") -> None:
+                       operator: Operator | None, base_url: str) -> None:
     """Render the portal's root pages into out_root, write robots.txt and the sitemap index, and
     copy the theme to out_root/theme."""
     from jinja2 import FileSystemLoader

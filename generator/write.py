@@ -23,6 +23,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from .errors import BuildError
 
@@ -38,14 +39,7 @@ def digest(*parts: object) -> str:
 
 def read_manifest(site_dir: Path | None) -> tuple[dict[str, str], list[str]]:
     """The page fingerprints and the other files that a site folder holds."""
-    if site_dir is None:
-        return {}, []
-    try:
-        data = json.loads((site_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}, []
-    if not isinstance(data, dict):
-        return {}, []
+    data = read_json(site_dir, MANIFEST)
     others = data.pop(OTHERS, [])
     return data, others
 
@@ -73,11 +67,12 @@ def swap(link: Path, target: Path) -> None:
     os.replace(temporary, link)
 
 
-def _read_dates(site_dir: Path | None) -> dict[str, list[str]]:
+def read_json(site_dir: Path | None, name: str) -> dict[str, Any]:
+    """A bookkeeping file of a site folder (an object); empty when there is none or it is unreadable."""
     if site_dir is None:
         return {}
     try:
-        data = json.loads((site_dir / DATES).read_text(encoding="utf-8"))
+        data = json.loads((site_dir / name).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
@@ -93,7 +88,7 @@ class SiteWriter:
         self.shared = shared
         self.live_manifest, _ = read_manifest(live)
         self.staged_manifest, self.staged_others = read_manifest(staging)
-        self.known_dates = {**_read_dates(staging), **_read_dates(live)}  # the live folder is the newer
+        self.known_dates = {**read_json(staging, DATES), **read_json(live, DATES)}  # the live folder is the newer
         self.dates: dict[str, list[str]] = {}
         self.others: list[str] = []
         # From here on the staging folder is being changed: its manifest no longer holds.

@@ -12,27 +12,31 @@ portals.
 from __future__ import annotations
 
 from ..catalog import Catalog
-from .changes import RECORD, Prints, change_set, prints_of, read_record
-from .codes import TEXTMODULE
+from .changes import CHANGES, RECORD, Prints, change_set, prints_of, read_record
 from .export import WOCHENTAG, XZUFI_NS, XZUFI_VERSION, XObject, document, gemeindeschluessel, objects
 from .portals import PORTALS, Portal, PortalLink, names_an_action, portal_links
 
 
-def xzufi_xml(catalog: Catalog, base_url: str) -> str:
+def full_document(catalog: Catalog, found: list[XObject]) -> str:
     """The municipality's full export: every object written."""
-    found = objects(catalog, base_url)
     return document(catalog, found, [], _fingerprint(found))
 
 
-def xzufi_changes(catalog: Catalog, base_url: str, previous: dict[str, Prints]) -> tuple[str, dict[str, Prints]]:
+def change_document(catalog: Catalog, found: list[XObject], previous: dict[str, Prints]
+                    ) -> tuple[str, dict[str, Prints]]:
     """The change set against the previous build's record, and the record to keep."""
-    schreibe, loesche, record = change_set(objects(catalog, base_url), previous)
+    schreibe, loesche, record = change_set(found, previous)
     return document(catalog, schreibe, loesche, _fingerprint(schreibe) + repr(loesche)), record
+
+
+def xzufi_xml(catalog: Catalog, base_url: str) -> str:
+    return full_document(catalog, objects(catalog, base_url))
 
 
 def _fingerprint(found: list[XObject]) -> str:
     return repr(sorted(prints_of(found).items()))
 
 
-__all__ = ["PORTALS", "RECORD", "TEXTMODULE", "WOCHENTAG", "XZUFI_NS", "XZUFI_VERSION", "Portal", "PortalLink",
-           "gemeindeschluessel", "names_an_action", "portal_links", "read_record", "xzufi_changes", "xzufi_xml"]
+__all__ = ["CHANGES", "PORTALS", "RECORD", "WOCHENTAG", "XZUFI_NS", "XZUFI_VERSION", "Portal", "PortalLink", "XObject",
+           "change_document", "full_document", "gemeindeschluessel", "names_an_action", "objects", "portal_links",
+           "read_record", "xzufi_xml"]

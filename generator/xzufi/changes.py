@@ -10,12 +10,13 @@ gets the last change. `xzufi.xml` stays the full export, for a first import or o
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from ..write import read_json
 from .export import XObject
 
+CHANGES = "xzufi-aenderungen.xml"
 RECORD = ".xzufi-objekte.json"
 
 Prints = dict[str, list[str]]  # object id → [class, fingerprint]
@@ -27,13 +28,7 @@ def prints_of(found: list[XObject]) -> Prints:
 
 def read_record(folder: Path | None) -> dict[str, Prints]:
     """The record a build left: {"objects": …, "basis": …} (empty when there is none)."""
-    if folder is None:
-        return {}
-    try:
-        data = json.loads((folder / RECORD).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    return read_json(folder, RECORD)
 
 
 def change_set(found: list[XObject], previous: dict[str, Prints]

@@ -27,49 +27,25 @@ from dataclasses import dataclass
 class CodeList:
     uri: str
     version: str
-    codes: tuple[str, ...] = ()  # the codes we write (empty: any value of the published list)
     verified: bool = False
 
 
-ANSCHRIFTTYP = CodeList("urn:xoev-de:fim:codeliste:xzufi.anschrifttyp", "2.0",
-                        ("001", "002", "003", "004", "005", "006"), verified=True)
+ANSCHRIFTTYP = CodeList("urn:xoev-de:fim:codeliste:xzufi.anschrifttyp", "2.0", verified=True)
 HAUSANSCHRIFT = "001"
-ONLINEDIENSTLINKTYP = CodeList("urn:xoev-de:fim:codeliste:onlinedienstlinktyp", "1.0", ("01",), verified=True)
+ONLINEDIENSTLINKTYP = CodeList("urn:xoev-de:fim:codeliste:onlinedienstlinktyp", "1.0", verified=True)
 LINK_ZUM_DIENST = "01"
 TEXTMODUL = CodeList("urn:de:xzufi:codeliste:leistungstextmodulleika", "20240216",
-                     ("02", "03", "05", "06", "07", "08", "09", "11", "14", "15", "16", "22", "23", "24", "25"),
                      verified=True)
 AGS = CodeList("urn:de:bund:destatis:bevoelkerungsstatistik:schluessel:ags", "2024-10-31", verified=True)
 LEIKA = CodeList("urn:de:fim:leika:leistung", "1.0")
 TYPISIERUNG = CodeList("urn:xoev-de:fim:codeliste:xzufi.leistungstypisierung", "1.0")
-ZEITEINHEIT = CodeList("urn:xoev-de:fim:codeliste:xzufi.zeiteinheit", "1.0", ("min", "h", "d", "wk", "mo", "a"))
-ROLLE = CodeList("urn:xoev-de:fim:codeliste:xzufi.zustaendigkeitsrolle", "1.0", ("01", "02"))
+ZEITEINHEIT = CodeList("urn:xoev-de:fim:codeliste:xzufi.zeiteinheit", "1.0")
+ROLLE = CodeList("urn:xoev-de:fim:codeliste:xzufi.zustaendigkeitsrolle", "1.0")
 ZUSTAENDIGE_STELLE = "01"  # the office that performs the service (FITKO: 01 or 02 "mindestens zuständige Stelle")
-BEGRIFFTYP = CodeList("urn:xoev-de:fim:codeliste:xzufi.begriffimkontexttyp", "1.0", ("001", "002", "003", "999"))
+BEGRIFFTYP = CodeList("urn:xoev-de:fim:codeliste:xzufi.begriffimkontexttyp", "1.0")
 SYNONYM = "001"  # the FIM portal's list of term types has 001, 002, 003 and 999 ("other")
-WAEHRUNG = CodeList("urn:xoev-de:kosit:codeliste:currency-codes", "3", ("EUR",))
-WOCHENTAG = CodeList("urn:xoev-de:fim:codeliste:xzufi.wochentag", "1.0", ("1", "2", "3", "4", "5", "6", "7"))
+WAEHRUNG = CodeList("urn:xoev-de:kosit:codeliste:currency-codes", "3")
+WOCHENTAG = CodeList("urn:xoev-de:fim:codeliste:xzufi.wochentag", "1.0")
 
 # Our duration units as codes of the time-unit list.
 UNIT_CODES = {"minutes": "min", "hours": "h", "days": "d", "weeks": "wk", "months": "mo", "years": "a"}
-# The text modules (DOMAIN.md, "In XZuFi the texts are modules with codes").
-TEXTMODULE: dict[str, str] = {
-    "02": "Leistungsbezeichnung",
-    "03": "Leistungsname",
-    "05": "Kurztext",
-    "06": "Volltext",
-    "07": "Handlungsgrundlagen",
-    "08": "Unterlagen",
-    "09": "Voraussetzungen",
-    "11": "Verfahrensablauf",
-    "14": "Formulare",
-    "15": "Weiterführende Informationen",
-    "16": "Hinweise",
-    "22": "Zuständige Stelle",
-    "23": "Ansprechpunkt",
-    "24": "Teaser",
-    "25": "Rechtsbehelf",
-}
-
-ALL = (ANSCHRIFTTYP, ONLINEDIENSTLINKTYP, TEXTMODUL, AGS, LEIKA, TYPISIERUNG, ZEITEINHEIT, ROLLE, BEGRIFFTYP,
-       WAEHRUNG, WOCHENTAG)

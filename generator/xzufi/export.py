@@ -18,6 +18,7 @@ are never published.
 
 from __future__ import annotations
 
+import copy
 import re
 import uuid
 from dataclasses import dataclass
@@ -149,8 +150,8 @@ def document(catalog: Catalog, schreibe: list[XObject], loesche: list[tuple[str,
     sender = add(head, "sender")
     text(sender, "name", catalog.municipality.name)
     code(sender, "gemeindeschluessel", catalog.municipality.ags, codes.AGS)
-    for item in schreibe:
-        add(root, "schreibe").append(item.element)
+    for item in schreibe:  # a copy: the objects are shared by the full export and the change set
+        add(root, "schreibe").append(copy.deepcopy(item.element))
     for klasse, object_id in loesche:
         ids.add(add(root, "loesche", klasse=klasse), "id", object_id)
     ET.indent(root)

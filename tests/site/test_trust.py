@@ -121,7 +121,7 @@ def test_a_real_operator_is_not_called_an_example(tmp_path: Path, content: Path)
     portal = content / "portal.yaml"
     portal.write_text(portal.read_text(encoding="utf-8").replace("example: true\n", ""), encoding="utf-8")
     valid = check(content)
-    write_portal_pages(tmp_path, ROOT / "site_templates", [], valid.portal)
+    write_portal_pages(tmp_path, ROOT / "site_templates", [], valid.portal, "https://portal.example.org")
     for path in ("impressum", "datenschutz", "barrierefreiheit"):
         main = text_of(parse(tmp_path / path / "index.html").find(".//main"))
         assert OPERATOR in main and "Beispieldaten" not in main
